@@ -1,0 +1,34 @@
+import { type DatabaseHandle, openDatabase } from "./client.ts";
+import { EventRepository } from "./repositories/events.ts";
+import { IterationRepository } from "./repositories/iterations.ts";
+import { TaskRepository } from "./repositories/tasks.ts";
+
+export * from "./client.ts";
+export { EventRepository } from "./repositories/events.ts";
+export { type IterationPatch, IterationRepository } from "./repositories/iterations.ts";
+export { type NewTask, type TaskPatch, TaskRepository } from "./repositories/tasks.ts";
+export * as schema from "./schema/index.ts";
+
+export interface Repositories {
+  readonly handle: DatabaseHandle;
+  readonly tasks: TaskRepository;
+  readonly iterations: IterationRepository;
+  readonly events: EventRepository;
+  /** Runs fn in one SQLite transaction (synchronous, like better-sqlite3). */
+  transaction<T>(fn: () => T): T;
+}
+
+export function createRepositories(handle: DatabaseHandle): Repositories {
+  return {
+    handle,
+    tasks: new TaskRepository(handle.db),
+    iterations: new IterationRepository(handle.db),
+    events: new EventRepository(handle.sqlite),
+    transaction: <T>(fn: () => T): T => handle.sqlite.transaction(fn)(),
+  };
+}
+
+/** Opens the database at `path`, migrates it, and returns the repositories over it. */
+export function openRepositories(path: string): Repositories {
+  return createRepositories(openDatabase(path));
+}

@@ -1,0 +1,69 @@
+import type { LoopEvent, NewEvent } from "@loop/shared";
+import type Database from "better-sqlite3";
+
+interface EventRow {
+  id: number;
+  task_id: string;
+  iteration: number | null;
+  type: string;
+  ts: string;
+  data: string;
+}
+
+const toEvent = (r: EventRow): LoopEvent =>
+  ({
+    id: r.id,
+    taskId: r.task_id,
+    iteration: r.iteration,
+    type: r.type,
+    ts: r.ts,
+    data: JSON.parse(r.data),
+  }) as LoopEvent;
+
+/**
+ * The event log. Raw prepared statements: this is the hot path (one row per agent output line)
+ * and the replay path (paged reads), where the query builder's overhead shows.
+ */
+export class EventRepository {
+  private readonly insert: Database.Statement;
+  private readonly afterAll: Database.Statement;
+  private readonly afterTask: Database.Statement;
+  private readonly maxIdStmt: Database.Statement;
+  private readonly countTask: Database.Statement;
+
+  constructor(sqlite: Database.Database) {
+    this.insert = sqlite.prepare(
+      "INSERT INTO events (task_id, iteration, type, ts, data) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    );
+    this.afterAll = sqlite.prepare("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?");
+    this.afterTask = sqlite.prepare("SELECT * FROM events WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?");
+    this.maxIdStmt = sqlite.prepare("SELECT COALESCE(MAX(id), 0) AS id FROM events");
+    this.countTask = sqlite.prepare("SELECT COUNT(*) AS n FROM events WHERE task_id = ?");
+  }
+
+  append(e: NewEvent, now = new Date()): LoopEvent {
+    const ts = now.toISOString();
+    const { id } = this.insert.get(e.taskId, e.iteration, e.type, ts, JSON.stringify(e.data)) as {
+      id: number;
+    };
+    return { ...e, id, ts } as LoopEvent;
+  }
+
+  /** One page of events with id > afterId, oldest first; all tasks unless taskId is given. */
+  listAfter(opts: { afterId: number; taskId?: string; limit: number }): LoopEvent[] {
+    const rows = (
+      opts.taskId === undefined
+        ? this.afterAll.all(opts.afterId, opts.limit)
+        : this.afterTask.all(opts.taskId, opts.afterId, opts.limit)
+    ) as EventRow[];
+    return rows.map(toEvent);
+  }
+
+  maxId(): number {
+    return (this.maxIdStmt.get() as { id: number }).id;
+  }
+
+  count(taskId: string): number {
+    return (this.countTask.get(taskId) as { n: number }).n;
+  }
+}

@@ -1,0 +1,80 @@
+import { emptyUsage, type Iteration, type IterationStatus, type Verdict } from "@loop/shared";
+import { and, asc, eq } from "drizzle-orm";
+import type { Db } from "../client.ts";
+import { iterations } from "../schema/index.ts";
+
+type Row = typeof iterations.$inferSelect;
+
+const toIteration = (r: Row): Iteration => ({
+  n: r.n,
+  status: r.status as IterationStatus,
+  verdict: (r.verdict as Verdict | null) ?? null,
+  startedAt: r.startedAt,
+  finishedAt: r.finishedAt,
+  claudeDurationMs: r.claudeDurationMs,
+  codexDurationMs: r.codexDurationMs,
+  claudeSessionId: r.claudeSessionId,
+  usage: r.usage,
+});
+
+export type IterationPatch = Partial<Omit<Iteration, "n" | "startedAt">>;
+
+export class IterationRepository {
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  start(taskId: string, n: number, now = new Date()): Iteration {
+    const row: Row = {
+      taskId,
+      n,
+      status: "running",
+      verdict: null,
+      startedAt: now.toISOString(),
+      finishedAt: null,
+      claudeDurationMs: null,
+      codexDurationMs: null,
+      claudeSessionId: null,
+      usage: emptyUsage(),
+    };
+    // A resumed task may re-run an iteration that a crash interrupted.
+    this.db
+      .insert(iterations)
+      .values(row)
+      .onConflictDoUpdate({ target: [iterations.taskId, iterations.n], set: row })
+      .run();
+    return toIteration(row);
+  }
+
+  update(taskId: string, n: number, patch: IterationPatch): Iteration {
+    const r = this.db
+      .update(iterations)
+      .set(patch)
+      .where(and(eq(iterations.taskId, taskId), eq(iterations.n, n)))
+      .returning()
+      .get();
+    if (!r) throw new Error(`iteration ${taskId}#${n} not found`);
+    return toIteration(r);
+  }
+
+  get(taskId: string, n: number): Iteration | undefined {
+    const r = this.db
+      .select()
+      .from(iterations)
+      .where(and(eq(iterations.taskId, taskId), eq(iterations.n, n)))
+      .get();
+    return r ? toIteration(r) : undefined;
+  }
+
+  list(taskId: string): Iteration[] {
+    return this.db
+      .select()
+      .from(iterations)
+      .where(eq(iterations.taskId, taskId))
+      .orderBy(asc(iterations.n))
+      .all()
+      .map(toIteration);
+  }
+}

@@ -1,0 +1,132 @@
+import { emptyUsage, type Task, type TaskStatus, type Usage } from "@loop/shared";
+import { and, asc, count, desc, eq, lt } from "drizzle-orm";
+import { monotonicFactory } from "ulid";
+import type { Db } from "../client.ts";
+import { tasks } from "../schema/index.ts";
+
+type Row = typeof tasks.$inferSelect;
+
+const toTask = (r: Row): Task => ({
+  id: r.id,
+  title: r.title,
+  prompt: r.prompt,
+  workingDir: r.workingDir,
+  maxIterations: r.maxIterations,
+  status: r.status as TaskStatus,
+  statusReason: r.statusReason,
+  currentIteration: r.currentIteration,
+  createdAt: r.createdAt,
+  startedAt: r.startedAt,
+  finishedAt: r.finishedAt,
+  usage: r.usage,
+  retryOf: r.retryOf,
+});
+
+export interface NewTask {
+  title: string;
+  prompt: string;
+  workingDir: string;
+  maxIterations: number;
+  retryOf?: string | null;
+}
+
+export type TaskPatch = Partial<
+  Pick<Task, "status" | "statusReason" | "currentIteration" | "startedAt" | "finishedAt" | "usage">
+>;
+
+export class TaskRepository {
+  // ULIDs: URL-safe, sort by creation time, monotonic within one millisecond.
+  private readonly nextId = monotonicFactory();
+
+  private readonly db: Db;
+
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  create(input: NewTask, now = new Date()): Task {
+    const row: Row = {
+      id: this.nextId(now.getTime()),
+      title: input.title,
+      prompt: input.prompt,
+      workingDir: input.workingDir,
+      maxIterations: input.maxIterations,
+      status: "queued",
+      statusReason: null,
+      currentIteration: 0,
+      createdAt: now.toISOString(),
+      startedAt: null,
+      finishedAt: null,
+      usage: emptyUsage(),
+      costUsd: null,
+      retryOf: input.retryOf ?? null,
+    };
+    this.db.insert(tasks).values(row).run();
+    return toTask(row);
+  }
+
+  get(id: string): Task | undefined {
+    const r = this.db.select().from(tasks).where(eq(tasks.id, id)).get();
+    return r ? toTask(r) : undefined;
+  }
+
+  /** Newest first; `cursor` is the id of the last task of the previous page. */
+  list(opts: { limit: number; cursor?: string; status?: TaskStatus }): {
+    tasks: Task[];
+    nextCursor: string | null;
+  } {
+    const conds = [];
+    if (opts.cursor) conds.push(lt(tasks.id, opts.cursor));
+    if (opts.status) conds.push(eq(tasks.status, opts.status));
+    const rows = this.db
+      .select()
+      .from(tasks)
+      .where(conds.length ? and(...conds) : undefined)
+      .orderBy(desc(tasks.id))
+      .limit(opts.limit + 1)
+      .all();
+    const page = rows.slice(0, opts.limit).map(toTask);
+    const nextCursor = rows.length > opts.limit ? (page.at(-1)?.id ?? null) : null;
+    return { tasks: page, nextCursor };
+  }
+
+  update(id: string, patch: TaskPatch): Task {
+    const set: Partial<Row> = { ...patch };
+    if (patch.usage) set.costUsd = patch.usage.costUsd;
+    const r = this.db.update(tasks).set(set).where(eq(tasks.id, id)).returning().get();
+    if (!r) throw new Error(`task ${id} not found`);
+    return toTask(r);
+  }
+
+  addUsage(id: string, usage: Usage): Task {
+    const t = this.get(id);
+    if (!t) throw new Error(`task ${id} not found`);
+    return this.update(id, { usage });
+  }
+
+  /** Oldest queued task: the worker's FIFO head. */
+  nextQueued(): Task | undefined {
+    const r = this.db
+      .select()
+      .from(tasks)
+      .where(eq(tasks.status, "queued"))
+      .orderBy(asc(tasks.id))
+      .limit(1)
+      .get();
+    return r ? toTask(r) : undefined;
+  }
+
+  countByStatus(status: TaskStatus): number {
+    return this.db.select({ n: count() }).from(tasks).where(eq(tasks.status, status)).get()?.n ?? 0;
+  }
+
+  listByStatus(status: TaskStatus): Task[] {
+    return this.db
+      .select()
+      .from(tasks)
+      .where(eq(tasks.status, status))
+      .orderBy(asc(tasks.id))
+      .all()
+      .map(toTask);
+  }
+}

@@ -1,0 +1,113 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { openDatabase, type Repositories } from "../src/index.ts";
+import { createTestRepositories } from "../src/testing.ts";
+
+let repos: Repositories;
+afterEach(() => repos?.handle.close());
+
+describe("tasks", () => {
+  it("creates tasks with sortable ids and lists newest first with a cursor", () => {
+    repos = createTestRepositories();
+    const made = Array.from({ length: 5 }, (_, i) =>
+      repos.tasks.create({ title: `t${i}`, prompt: "p", workingDir: "/tmp", maxIterations: 3 }),
+    );
+    expect([...made.map((t) => t.id)].sort()).toEqual(made.map((t) => t.id));
+    expect(made[0]).toMatchObject({ status: "queued", currentIteration: 0, startedAt: null, retryOf: null });
+    const p1 = repos.tasks.list({ limit: 2 });
+    expect(p1.tasks.map((t) => t.title)).toEqual(["t4", "t3"]);
+    const p2 = repos.tasks.list({ limit: 2, cursor: p1.nextCursor! });
+    expect(p2.tasks.map((t) => t.title)).toEqual(["t2", "t1"]);
+    const p3 = repos.tasks.list({ limit: 2, cursor: p2.nextCursor! });
+    expect(p3.tasks.map((t) => t.title)).toEqual(["t0"]);
+    expect(p3.nextCursor).toBeNull();
+  });
+
+  it("filters by status, finds the FIFO head and updates", () => {
+    repos = createTestRepositories();
+    const a = repos.tasks.create({ title: "a", prompt: "p", workingDir: "/tmp", maxIterations: 1 });
+    const b = repos.tasks.create({ title: "b", prompt: "p", workingDir: "/tmp", maxIterations: 1 });
+    expect(repos.tasks.nextQueued()?.id).toBe(a.id);
+    repos.tasks.update(a.id, { status: "running", startedAt: new Date().toISOString() });
+    expect(repos.tasks.nextQueued()?.id).toBe(b.id);
+    expect(repos.tasks.countByStatus("running")).toBe(1);
+    expect(repos.tasks.list({ limit: 10, status: "running" }).tasks.map((t) => t.id)).toEqual([a.id]);
+    expect(() => repos.tasks.update("nope", { status: "done" })).toThrow(/not found/);
+  });
+});
+
+describe("iterations", () => {
+  it("starts, updates and lists iterations in order", () => {
+    repos = createTestRepositories();
+    const t = repos.tasks.create({ title: "a", prompt: "p", workingDir: "/tmp", maxIterations: 3 });
+    repos.iterations.start(t.id, 2);
+    repos.iterations.start(t.id, 1);
+    repos.iterations.update(t.id, 1, { status: "done", verdict: "ISSUES_FOUND", claudeDurationMs: 5 });
+    const list = repos.iterations.list(t.id);
+    expect(list.map((i) => i.n)).toEqual([1, 2]);
+    expect(list[0]).toMatchObject({ status: "done", verdict: "ISSUES_FOUND", claudeDurationMs: 5 });
+  });
+});
+
+describe("events", () => {
+  it("appends with growing ids across tasks and pages by task", () => {
+    repos = createTestRepositories();
+    const a = repos.tasks.create({ title: "a", prompt: "p", workingDir: "/tmp", maxIterations: 1 });
+    const b = repos.tasks.create({ title: "b", prompt: "p", workingDir: "/tmp", maxIterations: 1 });
+    const ids: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const e = repos.events.append({
+        taskId: i % 2 ? a.id : b.id,
+        iteration: 1,
+        type: "task.warning",
+        data: { message: `m${i}` },
+      });
+      ids.push(e.id);
+    }
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    expect(repos.events.maxId()).toBe(ids.at(-1));
+    const page = repos.events.listAfter({ afterId: 0, taskId: a.id, limit: 3 });
+    expect(page.map((e) => (e.type === "task.warning" ? e.data.message : ""))).toEqual(["m1", "m3", "m5"]);
+    const rest = repos.events.listAfter({ afterId: page.at(-1)!.id, taskId: a.id, limit: 100 });
+    expect(rest).toHaveLength(2);
+    expect(repos.events.listAfter({ afterId: 0, limit: 100 })).toHaveLength(10);
+  });
+
+  it("rejects events for a task that does not exist (foreign keys are on)", () => {
+    repos = createTestRepositories();
+    expect(() =>
+      repos.events.append({
+        taskId: "missing",
+        iteration: null,
+        type: "task.warning",
+        data: { message: "x" },
+      }),
+    ).toThrow(/FOREIGN KEY/);
+  });
+});
+
+describe("openDatabase", () => {
+  it("uses WAL on files and migrates idempotently", () => {
+    const dir = mkdtempSync(join(tmpdir(), "loop-db-"));
+    try {
+      const path = join(dir, "x.db");
+      const h1 = openDatabase(path);
+      expect(h1.sqlite.pragma("journal_mode", { simple: true })).toBe("wal");
+      expect(h1.sqlite.pragma("foreign_keys", { simple: true })).toBe(1);
+      expect(h1.sqlite.pragma("busy_timeout", { simple: true })).toBe(5000);
+      h1.close();
+      const h2 = openDatabase(path);
+      const tables = h2.sqlite
+        .prepare("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
+        .all();
+      expect(tables.map((t) => (t as { name: string }).name)).toEqual(
+        expect.arrayContaining(["events", "iterations", "tasks"]),
+      );
+      h2.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,33 @@
+import { z } from "zod";
+
+/** One registry of error codes and the HTTP status each maps to. */
+export const ERROR_STATUS = {
+  invalid_body: 400,
+  invalid_query: 400,
+  invalid_working_dir: 400,
+  unauthorized: 401,
+  forbidden_host: 403,
+  forbidden_origin: 403,
+  task_not_found: 404,
+  artifact_not_found: 404,
+  not_found: 404,
+  not_cancellable: 409,
+  not_retryable: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  queue_full: 429,
+  internal_error: 500,
+  shutting_down: 503,
+  too_many_streams: 503,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** One readable sentence from a zod error: "title: must not be empty; maxIterations: …". */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
+    .join("; ");
+}

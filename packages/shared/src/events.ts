@@ -1,0 +1,93 @@
+import { z } from "zod";
+import { TaskStatus, Usage, Verdict } from "./task.ts";
+
+export const AgentName = z.enum(["claude", "codex"]);
+export type AgentName = z.infer<typeof AgentName>;
+
+/** Why an agent run failed, decided at the runner boundary. */
+export const AgentErrorKind = z.enum([
+  "timeout",
+  "idle_timeout",
+  "cancelled",
+  "spawn_failed",
+  "exit_nonzero",
+  "agent_error",
+  "usage_limit",
+  "no_result",
+  "empty_output",
+]);
+export type AgentErrorKind = z.infer<typeof AgentErrorKind>;
+
+/**
+ * A readable form of one parsed JSON line (assistant text, a tool call, a command run, …).
+ * `kind` is open: the UI shows `text` for unknown kinds.
+ */
+export const ParsedLine = z.object({
+  kind: z.string(),
+  text: z.string(),
+});
+export type ParsedLine = z.infer<typeof ParsedLine>;
+
+const ev = <T extends string, D extends z.ZodType>(type: T, data: D) =>
+  z.object({
+    id: z.number().int(),
+    taskId: z.string(),
+    iteration: z.number().int().nullable(),
+    type: z.literal(type),
+    ts: z.string(),
+    data,
+  });
+
+export const LoopEvent = z.discriminatedUnion("type", [
+  ev("task.created", z.object({ title: z.string(), workingDir: z.string(), maxIterations: z.number() })),
+  ev("task.started", z.object({ attempt: z.number().int().optional() })),
+  ev("iteration.started", z.object({ n: z.number().int() })),
+  ev(
+    "agent.started",
+    z.object({ agent: AgentName, pid: z.number().int().nullable(), argv: z.array(z.string()) }),
+  ),
+  ev(
+    "agent.output",
+    z.object({
+      agent: AgentName,
+      stream: z.enum(["stdout", "stderr"]),
+      line: z.string(),
+      /** Present on the 2nd..nth piece of a line longer than the per-event limit. */
+      continuation: z.boolean().optional(),
+      /** False on every piece but the last of a split line. */
+      final: z.boolean().optional(),
+      parsed: ParsedLine.optional(),
+    }),
+  ),
+  ev(
+    "agent.finished",
+    z.object({
+      agent: AgentName,
+      exitCode: z.number().int().nullable(),
+      durationMs: z.number(),
+      ok: z.boolean(),
+      error: z.string().optional(),
+      errorKind: AgentErrorKind.optional(),
+      usage: Usage.optional(),
+    }),
+  ),
+  ev("review.verdict", z.object({ status: Verdict, firstLine: z.string() })),
+  ev(
+    "iteration.finished",
+    z.object({ n: z.number().int(), verdict: Verdict.nullable(), status: z.string() }),
+  ),
+  ev("task.warning", z.object({ message: z.string() })),
+  ev("task.finished", z.object({ status: TaskStatus, reason: z.string() })),
+  ev("task.cancel_requested", z.object({})),
+  ev("task.usage", z.object({ agent: AgentName, usage: Usage, total: Usage })),
+]);
+export type LoopEvent = z.infer<typeof LoopEvent>;
+export type LoopEventType = LoopEvent["type"];
+export type EventOf<T extends LoopEventType> = Extract<LoopEvent, { type: T }>;
+/** An event before storage gave it an id and a timestamp. */
+export type NewEvent = {
+  [K in LoopEventType]: Omit<EventOf<K>, "id" | "ts">;
+}[LoopEventType];
+
+/** Largest piece of an output line stored in one event (longer lines are split). */
+export const MAX_LINE_BYTES = 64 * 1024;
