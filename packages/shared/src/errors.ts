@@ -31,3 +31,15 @@ export function describeZodError(error: z.ZodError): string {
     .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
     .join("; ");
 }
+
+/** An expected failure with a stable code; the server maps it to its HTTP status. */
+export class AppError extends Error {
+  override name = "AppError";
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.statusCode = ERROR_STATUS[code];
+  }
+}

@@ -1,0 +1,133 @@
+import { isAbsolute, resolve } from "node:path";
+import { MAX_ITERATIONS_LIMIT } from "@loop/shared";
+import { z } from "zod";
+
+const int = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .pipe(
+      z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`),
+    );
+
+const words = z
+  .string()
+  .transform((s) => s.split(/\s+/).filter(Boolean))
+  .default([]);
+
+const PERMISSION_MODES = ["acceptEdits", "auto", "bypassPermissions", "default", "dontAsk", "plan"] as const;
+
+/**
+ * Every environment variable loop reads. Each line: variable — default — meaning.
+ * The README's configuration table mirrors this list (a test keeps them in sync).
+ */
+export const ConfigSchema = z.object({
+  // PORT — 4170 — HTTP port; the server binds 127.0.0.1 only
+  PORT: int("PORT", 0, 65535).default(4170),
+  // LOOP_DB_PATH — ./loop.db — SQLite file
+  LOOP_DB_PATH: z.string().min(1).default("./loop.db"),
+  // LOOP_ARTIFACTS_DIR — ./.loops — artifact root
+  LOOP_ARTIFACTS_DIR: z.string().min(1).default("./.loops"),
+  // LOOP_CLAUDE_BIN — claude — Claude CLI path or name on PATH
+  LOOP_CLAUDE_BIN: z.string().min(1).default("claude"),
+  // LOOP_CODEX_BIN — codex — Codex CLI path or name on PATH
+  LOOP_CODEX_BIN: z.string().min(1).default("codex"),
+  // LOOP_MAX_ITERATIONS — 10 — default iteration cap (a task may ask for up to 100)
+  LOOP_MAX_ITERATIONS: int("LOOP_MAX_ITERATIONS", 1, MAX_ITERATIONS_LIMIT).default(10),
+  // LOOP_ITERATION_TIMEOUT_MS — 1800000 — wall-clock limit for one agent run
+  LOOP_ITERATION_TIMEOUT_MS: int("LOOP_ITERATION_TIMEOUT_MS", 1, 2 ** 31 - 1).default(1_800_000),
+  // LOOP_IDLE_TIMEOUT_MS — 600000 — stop an agent that prints nothing for this long (0 = off)
+  LOOP_IDLE_TIMEOUT_MS: int("LOOP_IDLE_TIMEOUT_MS", 0, 2 ** 31 - 1).default(600_000),
+  // LOOP_KILL_GRACE_MS — 3000 — after SIGINT, how long an agent may take to exit before SIGKILL
+  LOOP_KILL_GRACE_MS: int("LOOP_KILL_GRACE_MS", 0, 60_000).default(3000),
+  // LOOP_MAX_QUEUE_DEPTH — 5 — most queued (not yet running) tasks; past it POST returns 429
+  LOOP_MAX_QUEUE_DEPTH: int("LOOP_MAX_QUEUE_DEPTH", 1, 10_000).default(5),
+  // LOOP_TOKEN — random per start — the access token (min 16 characters)
+  LOOP_TOKEN: z.string().min(16, "LOOP_TOKEN must be at least 16 characters").optional(),
+  // LOOP_CLAUDE_PERMISSION_MODE — acceptEdits — claude --permission-mode for headless runs
+  LOOP_CLAUDE_PERMISSION_MODE: z
+    .enum(PERMISSION_MODES, {
+      error: `LOOP_CLAUDE_PERMISSION_MODE must be one of ${PERMISSION_MODES.join(", ")}`,
+    })
+    .default("acceptEdits"),
+  // LOOP_CLAUDE_ARGS — (none) — extra claude arguments, split on spaces (no shell), e.g. "--model opus"
+  LOOP_CLAUDE_ARGS: words,
+  // LOOP_CODEX_ARGS — (none) — extra codex exec arguments, split on spaces (no shell)
+  LOOP_CODEX_ARGS: words,
+  // LOOP_STALL_ITERATIONS — 3 — stop (needs_attention) when Codex repeats the same findings this many times in a row; 0 = off
+  LOOP_STALL_ITERATIONS: int("LOOP_STALL_ITERATIONS", 0, 100).default(3),
+  // LOOP_SSE_HEARTBEAT_MS — 15000 — interval of the ": ping" comment on event streams
+  LOOP_SSE_HEARTBEAT_MS: int("LOOP_SSE_HEARTBEAT_MS", 10, 15_000).default(15_000),
+  // LOOP_SSE_MAX_CONNECTIONS — 64 — concurrent event streams; past it 503
+  LOOP_SSE_MAX_CONNECTIONS: int("LOOP_SSE_MAX_CONNECTIONS", 1, 10_000).default(64),
+});
+
+export type RawConfig = z.infer<typeof ConfigSchema>;
+
+export interface Config {
+  port: number;
+  host: "127.0.0.1";
+  dbPath: string;
+  artifactsDir: string;
+  claudeBin: string;
+  codexBin: string;
+  maxIterations: number;
+  iterationTimeoutMs: number;
+  idleTimeoutMs: number;
+  killGraceMs: number;
+  maxQueueDepth: number;
+  /** Set when LOOP_TOKEN was given; otherwise the server generates one per start. */
+  token: string | undefined;
+  claudePermissionMode: (typeof PERMISSION_MODES)[number];
+  claudeArgs: string[];
+  codexArgs: string[];
+  stallIterations: number;
+  sseHeartbeatMs: number;
+  sseMaxConnections: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses the environment once. Throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  // Empty strings count as unset, as shells often export VAR= by accident.
+  const present = Object.fromEntries(
+    Object.keys(ConfigSchema.shape)
+      .filter((k) => env[k] !== undefined && env[k] !== "")
+      .map((k) => [k, env[k]]),
+  );
+  const r = ConfigSchema.safeParse(present);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => {
+      const name = String(i.path[0] ?? "config");
+      return `  ${name}=${JSON.stringify(env[name] ?? "")}: ${i.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  const c = r.data;
+  const abs = (p: string) => (p === ":memory:" || isAbsolute(p) ? p : resolve(cwd, p));
+  return {
+    port: c.PORT,
+    host: "127.0.0.1",
+    dbPath: abs(c.LOOP_DB_PATH),
+    artifactsDir: abs(c.LOOP_ARTIFACTS_DIR),
+    claudeBin: c.LOOP_CLAUDE_BIN,
+    codexBin: c.LOOP_CODEX_BIN,
+    maxIterations: c.LOOP_MAX_ITERATIONS,
+    iterationTimeoutMs: c.LOOP_ITERATION_TIMEOUT_MS,
+    idleTimeoutMs: c.LOOP_IDLE_TIMEOUT_MS,
+    killGraceMs: c.LOOP_KILL_GRACE_MS,
+    maxQueueDepth: c.LOOP_MAX_QUEUE_DEPTH,
+    token: c.LOOP_TOKEN,
+    claudePermissionMode: c.LOOP_CLAUDE_PERMISSION_MODE,
+    claudeArgs: c.LOOP_CLAUDE_ARGS,
+    codexArgs: c.LOOP_CODEX_ARGS,
+    stallIterations: c.LOOP_STALL_ITERATIONS,
+    sseHeartbeatMs: c.LOOP_SSE_HEARTBEAT_MS,
+    sseMaxConnections: c.LOOP_SSE_MAX_CONNECTIONS,
+  };
+}

@@ -1,0 +1,62 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { ConfigError, ConfigSchema, loadConfig } from "../src/config.ts";
+
+describe("loadConfig", () => {
+  it("applies the contract's defaults", () => {
+    const c = loadConfig({}, "/srv");
+    expect(c).toMatchObject({
+      port: 4170,
+      host: "127.0.0.1",
+      dbPath: "/srv/loop.db",
+      artifactsDir: "/srv/.loops",
+      claudeBin: "claude",
+      codexBin: "codex",
+      maxIterations: 10,
+      iterationTimeoutMs: 1_800_000,
+      maxQueueDepth: 5,
+      token: undefined,
+      claudePermissionMode: "acceptEdits",
+      claudeArgs: [],
+      codexArgs: [],
+      sseHeartbeatMs: 15_000,
+      sseMaxConnections: 64,
+    });
+  });
+
+  it("parses values and splits extra agent args on spaces", () => {
+    const c = loadConfig(
+      { PORT: "8080", LOOP_CLAUDE_ARGS: " --model  opus ", LOOP_MAX_ITERATIONS: "100" },
+      "/",
+    );
+    expect(c.port).toBe(8080);
+    expect(c.claudeArgs).toEqual(["--model", "opus"]);
+    expect(c.maxIterations).toBe(100);
+  });
+
+  it.each([
+    ["PORT", "70000", /PORT.*at most 65535/],
+    ["PORT", "abc", /PORT.*whole number/],
+    ["LOOP_MAX_ITERATIONS", "101", /LOOP_MAX_ITERATIONS.*at most 100/],
+    ["LOOP_MAX_ITERATIONS", "0", /LOOP_MAX_ITERATIONS.*at least 1/],
+    ["LOOP_ITERATION_TIMEOUT_MS", "0", /LOOP_ITERATION_TIMEOUT_MS.*at least 1/],
+    ["LOOP_MAX_QUEUE_DEPTH", "-1", /LOOP_MAX_QUEUE_DEPTH/],
+    ["LOOP_TOKEN", "short", /LOOP_TOKEN.*16/],
+    ["LOOP_CLAUDE_PERMISSION_MODE", "yolo", /LOOP_CLAUDE_PERMISSION_MODE must be one of/],
+  ])("rejects %s=%s with a message naming it", (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it("documents every variable in the README table with its default", () => {
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    const source = readFileSync(new URL("../src/config.ts", import.meta.url), "utf8");
+    for (const name of Object.keys(ConfigSchema.shape)) {
+      const comment = source.match(new RegExp(`// ${name} — (.+?) — `));
+      expect(comment, `config.ts comment for ${name}`).toBeTruthy();
+      const row = readme.split("\n").find((l) => l.startsWith(`| \`${name}\``) || l.startsWith(`| ${name} `));
+      expect(row, `README row for ${name}`).toBeTruthy();
+      expect(row).toContain(comment![1]!.replace(/^\((.*)\)$/, "$1"));
+    }
+  });
+});

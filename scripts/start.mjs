@@ -1,0 +1,24 @@
+// `pnpm start`: build the SPA if it is missing, then run the server (which applies migrations).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  console.error(
+    `loop needs Node >= 22.18 (it runs TypeScript natively); this is Node ${process.versions.node}.`,
+  );
+  process.exit(1);
+}
+if (!existsSync(`${root}apps/web/dist/index.html`)) {
+  console.log("loop: building the dashboard (first start)…");
+  const r = spawnSync("pnpm", ["--filter", "@loop/web", "build"], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+const server = spawn(process.execPath, [`${root}apps/server/src/server.ts`, ...process.argv.slice(2)], {
+  stdio: "inherit",
+});
+// Forward signals so the server can stop its agents cleanly; exit with its code.
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.kill(sig));
+server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
