@@ -76,7 +76,7 @@ export function buildClaudePrompt(task: TaskInput, past: readonly HistoryEntry[]
           "or explain briefly why a finding is wrong. Do not undo earlier correct work.",
           "End with a short summary of what you changed in this iteration.",
         ];
-  return [taskSection(task), history(past), instruction.join("\n")].filter(Boolean).join("\n\n") + "\n";
+  return `${[taskSection(task), history(past), instruction.join("\n")].filter(Boolean).join("\n\n")}\n`;
 }
 
 export function buildCodexPrompt(
