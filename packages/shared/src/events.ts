@@ -39,7 +39,15 @@ const ev = <T extends string, D extends z.ZodType>(type: T, data: D) =>
   });
 
 export const LoopEvent = z.discriminatedUnion("type", [
-  ev("task.created", z.object({ title: z.string(), workingDir: z.string(), maxIterations: z.number() })),
+  ev(
+    "task.created",
+    z.object({
+      title: z.string(),
+      workingDir: z.string(),
+      maxIterations: z.number(),
+      retryOf: z.string().optional(),
+    }),
+  ),
   ev("task.started", z.object({ attempt: z.number().int().optional() })),
   ev("iteration.started", z.object({ n: z.number().int() })),
   ev(
@@ -79,6 +87,11 @@ export const LoopEvent = z.discriminatedUnion("type", [
   ev("task.warning", z.object({ message: z.string() })),
   ev("task.finished", z.object({ status: TaskStatus, reason: z.string() })),
   ev("task.cancel_requested", z.object({})),
+  ev(
+    "task.paused",
+    z.object({ agent: AgentName, reason: z.string(), resumeAt: z.string(), attempt: z.number().int() }),
+  ),
+  ev("task.resumed", z.object({ agent: AgentName })),
   ev("task.usage", z.object({ agent: AgentName, usage: Usage, total: Usage })),
 ]);
 export type LoopEvent = z.infer<typeof LoopEvent>;

@@ -1,0 +1,68 @@
+import type { EventBus, Orchestrator } from "@loop/core";
+import type { Repositories } from "@loop/db";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { Config } from "./config.ts";
+import { registerErrorHandling } from "./errors.ts";
+import { securityPlugin } from "./plugins/security.ts";
+import { staticPlugin } from "./plugins/static.ts";
+import { type HealthProbe, healthRoutes } from "./routes/health/index.ts";
+import { taskRoutes } from "./routes/tasks/index.ts";
+
+export interface AppDeps {
+  config: Config;
+  repos: Repositories;
+  bus: EventBus;
+  orchestrator: Orchestrator;
+  /** The access token every /api request must carry. */
+  token: string;
+  logger?: FastifyServerOptions["logger"];
+  /** Checks the agent CLIs for /api/health (tests pass a fast one). */
+  healthProbe?: HealthProbe;
+  /** Serve the SPA from this directory (default apps/web/dist). */
+  webRoot?: string;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    config: Config;
+    repos: Repositories;
+    bus: EventBus;
+    orchestrator: Orchestrator;
+  }
+}
+
+export const BODY_LIMIT = 256 * 1024;
+
+/** Builds the ready-to-listen app. Never listens itself: server.ts does, tests use inject() or listen(0). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: BODY_LIMIT,
+    // Long-lived SSE responses must not be cut by the default request timeouts.
+    requestTimeout: 0,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+  app.decorate("config", deps.config);
+  app.decorate("repos", deps.repos);
+  app.decorate("bus", deps.bus);
+  app.decorate("orchestrator", deps.orchestrator);
+
+  // JSON only: drop Fastify's default text/plain parser so anything else is a 415.
+  app.removeContentTypeParser("text/plain");
+  registerErrorHandling(app);
+  await app.register(securityPlugin, {
+    token: deps.token,
+    port: () => {
+      const a = app.server.address();
+      return a && typeof a === "object" ? a.port : undefined;
+    },
+  });
+
+  // routes
+  await app.register(taskRoutes, { prefix: "/api" });
+  await app.register(healthRoutes, { prefix: "/api", probe: deps.healthProbe });
+
+  await app.register(staticPlugin, { root: deps.webRoot });
+  return app;
+}

@@ -1,0 +1,37 @@
+import type { AgentHealth } from "@loop/shared";
+import type { FastifyPluginAsync } from "fastify";
+
+export type HealthProbe = (agent: "claude" | "codex", bin: string) => Promise<AgentHealth>;
+
+const VERSION = process.env.npm_package_version ?? "0.1.0";
+
+/** Caches CLI probes briefly: `--version` and the login check spawn processes. */
+const CACHE_MS = 30_000;
+
+export const healthRoutes: FastifyPluginAsync<{ probe?: HealthProbe }> = async (app, opts) => {
+  const { config, orchestrator } = app;
+  const probe: HealthProbe =
+    opts.probe ?? (async (agent, bin) => (await import("@loop/core")).probeAgent(agent, bin));
+  let cached: { at: number; value: Promise<{ claude: AgentHealth; codex: AgentHealth }> } | undefined;
+
+  const agents = () => {
+    if (!cached || Date.now() - cached.at > CACHE_MS) {
+      const value = Promise.all([probe("claude", config.claudeBin), probe("codex", config.codexBin)]).then(
+        ([claude, codex]) => ({ claude, codex }),
+      );
+      cached = { at: Date.now(), value };
+      value.catch(() => {
+        cached = undefined;
+      });
+    }
+    return cached.value;
+  };
+
+  app.get("/health", async () => ({
+    ok: true as const,
+    version: VERSION,
+    agents: await agents(),
+    queue: orchestrator.stats(),
+    defaults: { maxIterations: config.maxIterations },
+  }));
+};

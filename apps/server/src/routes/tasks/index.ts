@@ -1,0 +1,80 @@
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { CreateTaskBody, ListTasksQuery } from "@loop/shared";
+import type { FastifyPluginAsync } from "fastify";
+import { z } from "zod";
+import { AppError, parseOr } from "../../errors.ts";
+
+const IdParams = z.object({ id: z.string().min(1).max(100) });
+const ArtifactParams = IdParams.extend({ name: z.string().min(1).max(200) });
+
+async function checkWorkingDir(dir: string): Promise<string> {
+  const abs = resolve(dir);
+  try {
+    const s = await stat(abs);
+    if (!s.isDirectory()) throw new AppError("invalid_working_dir", `workingDir ${abs} is not a directory`);
+  } catch (e) {
+    if (e instanceof AppError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new AppError(
+      "invalid_working_dir",
+      code === "ENOENT" ? `workingDir ${abs} does not exist` : `workingDir ${abs} cannot be read (${code})`,
+    );
+  }
+  return abs;
+}
+
+export const taskRoutes: FastifyPluginAsync = async (app) => {
+  const { repos, orchestrator } = app;
+
+  const getTask = (id: string) => {
+    const task = repos.tasks.get(id);
+    if (!task) throw new AppError("task_not_found", `No task with id ${id}`);
+    return task;
+  };
+
+  app.post("/tasks", async (req, reply) => {
+    const body = parseOr("invalid_body", CreateTaskBody, req.body);
+    const workingDir = await checkWorkingDir(body.workingDir);
+    const task = await orchestrator.submit({ ...body, workingDir });
+    return reply.status(201).send({ task });
+  });
+
+  app.get("/tasks", async (req) => {
+    const q = parseOr("invalid_query", ListTasksQuery, req.query);
+    return repos.tasks.list(q);
+  });
+
+  app.get("/tasks/:id", async (req) => {
+    const { id } = parseOr("invalid_query", IdParams, req.params);
+    const task = getTask(id);
+    return { task, iterations: repos.iterations.list(id) };
+  });
+
+  app.get("/tasks/:id/artifacts", async (req) => {
+    const { id } = parseOr("invalid_query", IdParams, req.params);
+    getTask(id);
+    return { artifacts: await orchestrator.artifacts.list(id) };
+  });
+
+  app.get("/tasks/:id/artifacts/:name", async (req, reply) => {
+    const { id, name } = parseOr("invalid_query", ArtifactParams, req.params);
+    getTask(id);
+    const content = await orchestrator.artifacts.read(id, name);
+    if (content === undefined) throw new AppError("artifact_not_found", `Task ${id} has no artifact ${name}`);
+    return reply.type("text/markdown; charset=utf-8").header("cache-control", "no-cache").send(content);
+  });
+
+  app.post("/tasks/:id/cancel", async (req) => {
+    const { id } = parseOr("invalid_query", IdParams, req.params);
+    getTask(id);
+    return { task: await orchestrator.cancel(id) };
+  });
+
+  app.post("/tasks/:id/retry", async (req, reply) => {
+    const { id } = parseOr("invalid_query", IdParams, req.params);
+    getTask(id);
+    const { task, resumed } = await orchestrator.retry(id);
+    return reply.status(resumed ? 200 : 201).send({ task, resumed });
+  });
+};

@@ -1,0 +1,127 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EventBus, Orchestrator, type OrchestratorSettings } from "@loop/core";
+import { openRepositories, type Repositories } from "@loop/db";
+import type { AgentHealth, LoopEvent } from "@loop/shared";
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
+import { buildApp } from "../src/app.ts";
+import { type Config, loadConfig } from "../src/config.ts";
+
+const FIXTURES = fileURLToPath(new URL("../../../packages/core/test/fixtures/", import.meta.url));
+export const FAKE_CLAUDE = join(FIXTURES, "fake-claude.mjs");
+export const FAKE_CODEX = join(FIXTURES, "fake-codex.mjs");
+export const TEST_TOKEN = "test-token-0123456789abcdef";
+
+export interface TestApp {
+  app: FastifyInstance;
+  repos: Repositories;
+  bus: EventBus;
+  orchestrator: Orchestrator;
+  config: Config;
+  dir: string;
+  /** inject() with the token and an allowed Host header. */
+  api(opts: InjectOptions): Promise<LightMyRequestResponse>;
+  /** A fresh working directory holding a fake-CLI scenario (see packages/core/test/fixtures/README.md). */
+  workdir(scenario?: object): string;
+  events(taskId: string): LoopEvent[];
+  close(): Promise<void>;
+}
+
+const fastProbe = async (_agent: "claude" | "codex", bin: string): Promise<AgentHealth> => ({
+  bin,
+  found: true,
+  version: "test",
+  loggedIn: true,
+});
+
+export async function createTestApp(
+  env: Record<string, string> = {},
+  opts: { settings?: Partial<OrchestratorSettings>; realProbe?: boolean; dbPath?: string } = {},
+): Promise<TestApp> {
+  const dir = mkdtempSync(join(tmpdir(), "loop-test-"));
+  const config = loadConfig(
+    {
+      LOOP_DB_PATH: opts.dbPath ?? join(dir, "loop.db"),
+      LOOP_ARTIFACTS_DIR: join(dir, "loops"),
+      LOOP_CLAUDE_BIN: FAKE_CLAUDE,
+      LOOP_CODEX_BIN: FAKE_CODEX,
+      LOOP_TOKEN: TEST_TOKEN,
+      LOOP_KILL_GRACE_MS: "300",
+      ...env,
+    },
+    dir,
+  );
+  const repos = openRepositories(config.dbPath);
+  const bus = new EventBus(repos);
+  const orchestrator = new Orchestrator({
+    repos,
+    bus,
+    settings: {
+      claudeBin: config.claudeBin,
+      codexBin: config.codexBin,
+      claudeArgs: config.claudeArgs,
+      codexArgs: config.codexArgs,
+      claudePermissionMode: config.claudePermissionMode,
+      iterationTimeoutMs: config.iterationTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      killGraceMs: config.killGraceMs,
+      maxQueueDepth: config.maxQueueDepth,
+      defaultMaxIterations: config.maxIterations,
+      artifactsDir: config.artifactsDir,
+      stallIterations: config.stallIterations,
+      ...opts.settings,
+    },
+  });
+  const app = await buildApp({
+    config,
+    repos,
+    bus,
+    orchestrator,
+    token: TEST_TOKEN,
+    ...(!opts.realProbe && { healthProbe: fastProbe }),
+  });
+  let n = 0;
+  return {
+    app,
+    repos,
+    bus,
+    orchestrator,
+    config,
+    dir,
+    api: (o) =>
+      app.inject({
+        ...o,
+        headers: { host: "127.0.0.1", authorization: `Bearer ${TEST_TOKEN}`, ...o.headers },
+      }),
+    workdir(scenario) {
+      const wd = join(dir, `work-${++n}`);
+      mkdirSync(wd, { recursive: true });
+      if (scenario) writeFileSync(join(wd, ".fake-scenario.json"), JSON.stringify(scenario));
+      return wd;
+    },
+    events: (taskId) => repos.events.listAfter({ afterId: 0, taskId, limit: 1_000_000 }),
+    async close() {
+      await orchestrator.shutdown();
+      await app.close();
+      repos.handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls until fn returns a truthy value (real processes finish when they finish). */
+export async function waitFor<T>(
+  fn: () => T | undefined | null | false,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,392 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { LoopEvent, Task } from "@loop/shared";
+import { afterEach, describe, expect, it } from "vitest";
+import { createTestApp, type TestApp, waitFor } from "./helpers.ts";
+import { claude, codex, scenario } from "./scenarios.ts";
+
+let t: TestApp;
+afterEach(() => t?.close());
+
+async function file(body: Record<string, unknown>): Promise<Task> {
+  const r = await t.api({
+    method: "POST",
+    url: "/api/tasks",
+    payload: { title: "Add a flag", prompt: "Add a --json flag", ...body },
+    headers: { "content-type": "application/json" },
+  });
+  expect(r.statusCode, r.body).toBe(201);
+  return r.json().task;
+}
+
+async function finished(id: string, timeoutMs = 20_000): Promise<Task> {
+  return waitFor(
+    () => {
+      const task = t.repos.tasks.get(id);
+      return task && ["done", "needs_attention", "failed", "cancelled"].includes(task.status)
+        ? task
+        : undefined;
+    },
+    timeoutMs,
+    `task ${id} to finish`,
+  );
+}
+
+const types = (events: LoopEvent[]) => events.map((e) => e.type);
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("a task runs Claude ↔ Codex iterations", () => {
+  it("ends done when Codex says STATUS: DONE in iteration 3, with artifacts and ordered events", async () => {
+    t = await createTestApp();
+    const wd = t.workdir(
+      scenario({
+        claude: [claude.ok("Did part 1"), claude.ok("Did part 2"), claude.ok("Did part 3")],
+        codex: [
+          codex.review("STATUS: ISSUES_FOUND\n- part 2 missing"),
+          codex.review("**STATUS: ISSUES_FOUND**\n- part 3"),
+          codex.review("STATUS: DONE\nAll good"),
+        ],
+      }),
+    );
+    const task = await file({ workingDir: wd, maxIterations: 5 });
+    expect(task).toMatchObject({ status: "queued", maxIterations: 5, currentIteration: 0, startedAt: null });
+    const done = await finished(task.id);
+    expect(done).toMatchObject({
+      status: "done",
+      statusReason: "Codex reported STATUS: DONE in iteration 3",
+      currentIteration: 3,
+    });
+    expect(done.startedAt).not.toBeNull();
+    expect(done.finishedAt).not.toBeNull();
+
+    const detail = (await t.api({ url: `/api/tasks/${task.id}` })).json();
+    expect(
+      detail.iterations.map((i: { n: number; verdict: string; status: string }) => [
+        i.n,
+        i.verdict,
+        i.status,
+      ]),
+    ).toEqual([
+      [1, "ISSUES_FOUND", "done"],
+      [2, "ISSUES_FOUND", "done"],
+      [3, "DONE", "done"],
+    ]);
+
+    const names = (await t.api({ url: `/api/tasks/${task.id}/artifacts` }))
+      .json()
+      .artifacts.map((a: { name: string }) => a.name);
+    expect(names).toEqual([
+      "001-claude-output.md",
+      "001-claude-prompt.md",
+      "001-codex-output.md",
+      "001-codex-prompt.md",
+      "002-claude-output.md",
+      "002-claude-prompt.md",
+      "002-codex-output.md",
+      "002-codex-prompt.md",
+      "003-claude-output.md",
+      "003-claude-prompt.md",
+      "003-codex-output.md",
+      "003-codex-prompt.md",
+      "result.md",
+      "task.md",
+    ]);
+    const art = async (name: string) => {
+      const r = await t.api({ url: `/api/tasks/${task.id}/artifacts/${name}` });
+      expect(r.statusCode).toBe(200);
+      expect(r.headers["content-type"]).toBe("text/markdown; charset=utf-8");
+      return r.body;
+    };
+    expect(await art("002-claude-output.md")).toContain("Did part 2");
+    expect(await art("002-claude-prompt.md")).toContain("- part 2 missing");
+    expect(await art("003-codex-prompt.md")).toContain("Did part 3");
+    expect(await art("003-codex-output.md")).toContain("STATUS: DONE");
+    expect(await art("task.md")).toContain("Add a --json flag");
+    expect(await art("result.md")).toMatch(/Status: \*\*done\*\*/);
+    expect((await t.api({ url: `/api/tasks/${task.id}/artifacts/nope.md` })).json().error.code).toBe(
+      "artifact_not_found",
+    );
+
+    const events = t.events(task.id);
+    const ids = events.map((e) => e.id);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    const skeleton = types(events).filter((x) => x !== "agent.output" && x !== "task.usage");
+    const iteration = [
+      "iteration.started",
+      "agent.started",
+      "agent.finished",
+      "agent.started",
+      "agent.finished",
+      "review.verdict",
+      "iteration.finished",
+    ];
+    expect(skeleton).toEqual([
+      "task.created",
+      "task.started",
+      ...iteration,
+      ...iteration,
+      ...iteration,
+      "task.finished",
+    ]);
+    const started = events.filter((e) => e.type === "agent.started");
+    expect(started.map((e) => e.data.agent)).toEqual([
+      "claude",
+      "codex",
+      "claude",
+      "codex",
+      "claude",
+      "codex",
+    ]);
+    for (const e of started) expect(e.data.pid).toBeGreaterThan(0);
+    const lines = events.filter((e) => e.type === "agent.output");
+    expect(lines.length).toBeGreaterThan(6);
+    expect(lines.every((e) => e.iteration !== null)).toBe(true);
+    const last = events.at(-1)!;
+    expect(last).toMatchObject({
+      type: "task.finished",
+      data: { status: "done", reason: "Codex reported STATUS: DONE in iteration 3" },
+    });
+    expect(done.usage.inputTokens).toBeGreaterThan(0);
+  });
+
+  it("stops at the cap with needs_attention", async () => {
+    t = await createTestApp();
+    const wd = t.workdir(
+      scenario({ claude: [claude.ok("x")], codex: [codex.review("STATUS: ISSUES_FOUND\n- again")] }),
+    );
+    const task = await finished((await file({ workingDir: wd, maxIterations: 2 })).id);
+    expect(task).toMatchObject({
+      status: "needs_attention",
+      statusReason: "Reached the iteration cap (2) with issues remaining",
+    });
+  });
+
+  it("uses LOOP_MAX_ITERATIONS when the task gives no cap", async () => {
+    t = await createTestApp({ LOOP_MAX_ITERATIONS: "1" });
+    const wd = t.workdir(
+      scenario({ claude: [claude.ok("x")], codex: [codex.review("STATUS: ISSUES_FOUND\n- a")] }),
+    );
+    const task = await finished((await file({ workingDir: wd })).id);
+    expect(task).toMatchObject({
+      maxIterations: 1,
+      status: "needs_attention",
+      statusReason: "Reached the iteration cap (1) with issues remaining",
+    });
+  });
+
+  it("counts a review without a status line as ISSUES_FOUND and warns", async () => {
+    t = await createTestApp();
+    const wd = t.workdir(
+      scenario({
+        claude: [claude.ok("x")],
+        codex: [codex.review("Looks fine to me."), codex.review("STATUS: DONE")],
+      }),
+    );
+    const task = await finished((await file({ workingDir: wd, maxIterations: 3 })).id);
+    expect(task.statusReason).toBe("Codex reported STATUS: DONE in iteration 2");
+    const warning = t.events(task.id).find((e) => e.type === "task.warning");
+    expect(warning?.data).toMatchObject({ message: expect.stringMatching(/no STATUS line.*ISSUES_FOUND/) });
+    expect(t.events(task.id).find((e) => e.type === "review.verdict")?.data).toMatchObject({
+      status: "ISSUES_FOUND",
+    });
+  });
+
+  it("stops a loop that makes no progress (the same findings three times)", async () => {
+    t = await createTestApp();
+    const wd = t.workdir(
+      scenario({ claude: [claude.ok("x")], codex: [codex.review("STATUS: ISSUES_FOUND\n- the same thing")] }),
+    );
+    const task = await finished((await file({ workingDir: wd, maxIterations: 10 })).id);
+    expect(task.status).toBe("needs_attention");
+    expect(task.statusReason).toMatch(/^No progress: Codex returned the same findings in iterations 1–3/);
+    expect(task.currentIteration).toBe(3);
+  });
+});
+
+describe("failures end the task as failed with a reason a person can act on", () => {
+  const cases: Array<[string, () => object, RegExp]> = [
+    [
+      "claude not logged in",
+      () => ({ claude: [claude.notLoggedIn()] }),
+      /^claude exited with code 1: Not logged in · Please run \/login/,
+    ],
+    ["claude API error", () => ({ claude: [claude.apiError()] }), /^claude exited with code 1: API Error/],
+    [
+      "claude non-zero exit",
+      () => ({ claude: [claude.exit(3, "boom on stderr")] }),
+      /claude exited with code 3.*boom on stderr/,
+    ],
+    [
+      "claude exit 0 without a result line",
+      () => ({ claude: [claude.noResult()] }),
+      /claude exited with code 0 without a result line/,
+    ],
+    [
+      "codex failed turn",
+      () => ({ claude: [claude.ok("x")], codex: [codex.failedTurn("unexpected status 401 Unauthorized")] }),
+      /codex.*401 Unauthorized/,
+    ],
+    [
+      "codex empty review",
+      () => ({ claude: [claude.ok("x")], codex: [codex.empty()] }),
+      /codex returned an empty review/,
+    ],
+  ];
+  it.each(cases)("%s", async (_name, make, reason) => {
+    t = await createTestApp();
+    const wd = t.workdir(scenario(make()));
+    const task = await finished((await file({ workingDir: wd })).id);
+    expect(task.status).toBe("failed");
+    expect(task.statusReason).toMatch(reason);
+    const fin = t
+      .events(task.id)
+      .filter((e) => e.type === "agent.finished")
+      .at(-1)!;
+    expect(fin.data).toMatchObject({ ok: false, error: expect.any(String) });
+    expect(t.events(task.id).at(-1)).toMatchObject({ type: "task.finished", data: { status: "failed" } });
+  });
+
+  it("a missing binary says which variable to set", async () => {
+    t = await createTestApp({ LOOP_CLAUDE_BIN: "/nonexistent/claude" });
+    const wd = t.workdir();
+    const task = await finished((await file({ workingDir: wd })).id);
+    expect(task.status).toBe("failed");
+    expect(task.statusReason).toMatch(/nonexistent\/claude/);
+  });
+
+  it("a hung agent is stopped at the timeout with its whole process tree", async () => {
+    t = await createTestApp({ LOOP_ITERATION_TIMEOUT_MS: "1500" });
+    const wd = t.workdir(scenario({ claude: [claude.grandchildThenHang("grandchild.pid", true)] }));
+    const task = await finished((await file({ workingDir: wd })).id);
+    expect(task.status).toBe("failed");
+    expect(task.statusReason).toMatch(/timed out/);
+    const claudePid = t.events(task.id).find((e) => e.type === "agent.started")!.data as { pid: number };
+    const grandchild = Number(readFileSync(join(wd, "grandchild.pid"), "utf8"));
+    expect(grandchild).toBeGreaterThan(0);
+    await waitFor(() => !alive(claudePid.pid) && !alive(grandchild), 5000, "processes to be gone");
+    const ps = execFileSync("ps", ["-A", "-o", "pid=,args="], { encoding: "utf8" });
+    expect(ps).not.toContain(wd);
+  });
+});
+
+describe("queue", () => {
+  it("runs tasks one at a time in FIFO order and refuses the 6th queued task with 429", async () => {
+    t = await createTestApp();
+    const slow = t.workdir(
+      scenario({ claude: [claude.slow(30, 50)], codex: [codex.review("STATUS: DONE")] }),
+    );
+    const quick = t.workdir(scenario({ claude: [claude.ok("x")], codex: [codex.review("STATUS: DONE")] }));
+    const first = await file({ workingDir: slow });
+    await waitFor(() => t.repos.tasks.get(first.id)?.status === "running", 10_000, "first to run");
+    const queued = [];
+    for (let i = 0; i < 5; i++) queued.push(await file({ workingDir: quick, title: `q${i}` }));
+    const health = (await t.api({ url: "/api/health" })).json();
+    expect(health.queue).toEqual({ running: 1, queued: 5, maxDepth: 5 });
+    const sixth = await t.api({
+      method: "POST",
+      url: "/api/tasks",
+      payload: { title: "t", prompt: "p", workingDir: quick },
+      headers: { "content-type": "application/json" },
+    });
+    expect(sixth.statusCode).toBe(429);
+    expect(sixth.json().error.code).toBe("queue_full");
+    for (const q of queued) await finished(q.id);
+    const all = [first, ...queued].map((q) => t.repos.tasks.get(q.id)!);
+    const starts = all.map((x) => x.startedAt!);
+    expect([...starts].sort()).toEqual(starts);
+    for (let i = 1; i < all.length; i++) expect(all[i]!.startedAt! >= all[i - 1]!.finishedAt!).toBe(true);
+  });
+});
+
+describe("cancel and retry", () => {
+  it("cancel stops a running agent and its tree; cancel again is 409; retry files a new task", async () => {
+    t = await createTestApp();
+    const wd = t.workdir(scenario({ claude: [claude.grandchildThenHang("gc.pid")] }));
+    const task = await file({ workingDir: wd });
+    await waitFor(() => existsSync(join(wd, "gc.pid")), 10_000, "grandchild");
+    const r = await t.api({ method: "POST", url: `/api/tasks/${task.id}/cancel` });
+    expect(r.statusCode).toBe(200);
+    expect(r.json().task).toMatchObject({
+      status: "cancelled",
+      statusReason: "Cancelled by the user during iteration 1 (claude was stopped)",
+    });
+    const gc = Number(readFileSync(join(wd, "gc.pid"), "utf8"));
+    await waitFor(() => !alive(gc), 5000, "grandchild gone");
+    const again = await t.api({ method: "POST", url: `/api/tasks/${task.id}/cancel` });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe("not_cancellable");
+    expect(types(t.events(task.id))).toContain("task.cancel_requested");
+
+    const retry = await t.api({ method: "POST", url: `/api/tasks/${task.id}/retry` });
+    expect(retry.statusCode).toBe(201);
+    expect(retry.json().task).toMatchObject({
+      status: "queued",
+      retryOf: task.id,
+      title: task.title,
+      prompt: task.prompt,
+      workingDir: wd,
+    });
+    await t.api({ method: "POST", url: `/api/tasks/${retry.json().task.id}/cancel` });
+  });
+
+  it("a queued task is cancelled at once; retry of an unfinished task is 409", async () => {
+    t = await createTestApp();
+    const hang = t.workdir(scenario({ claude: [claude.hang()] }));
+    const first = await file({ workingDir: hang });
+    const second = await file({ workingDir: hang });
+    const r = await t.api({ method: "POST", url: `/api/tasks/${second.id}/cancel` });
+    expect(r.json().task).toMatchObject({ status: "cancelled", statusReason: "Cancelled before it started" });
+    const retry = await t.api({ method: "POST", url: `/api/tasks/${first.id}/retry` });
+    expect(retry.statusCode).toBe(409);
+    expect(retry.json().error.code).toBe("not_retryable");
+    await t.api({ method: "POST", url: `/api/tasks/${first.id}/cancel` });
+  });
+});
+
+describe("usage limits", () => {
+  it("pauses until the announced reset and resumes the same step", async () => {
+    t = await createTestApp({}, { settings: { usageLimitBackoffMs: 200, usageLimitMarginMs: 0 } });
+    const wd = t.workdir(
+      scenario({
+        claude: [claude.usageLimit(), claude.ok("after the reset")],
+        codex: [codex.review("STATUS: DONE")],
+      }),
+    );
+    const task = await file({ workingDir: wd });
+    await waitFor(() => t.repos.tasks.get(task.id)?.status === "paused", 10_000, "pause");
+    expect(t.repos.tasks.get(task.id)?.statusReason).toMatch(/claude hit its usage limit/);
+    const done = await finished(task.id, 20_000);
+    expect(done).toMatchObject({
+      status: "done",
+      statusReason: "Codex reported STATUS: DONE in iteration 1",
+    });
+    expect(types(t.events(task.id))).toEqual(expect.arrayContaining(["task.paused", "task.resumed"]));
+  });
+});
+
+describe("restart", () => {
+  it("marks a task a dead server left running as failed, saying why", async () => {
+    t = await createTestApp();
+    const wd = t.workdir();
+    const task = t.repos.tasks.create({ title: "t", prompt: "p", workingDir: wd, maxIterations: 3 });
+    t.repos.tasks.update(task.id, {
+      status: "running",
+      currentIteration: 2,
+      startedAt: new Date().toISOString(),
+    });
+    t.repos.iterations.start(task.id, 2);
+    await t.orchestrator.start();
+    const after = t.repos.tasks.get(task.id)!;
+    expect(after.status).toBe("failed");
+    expect(after.statusReason).toMatch(/server stopped during iteration 2/);
+    expect(t.repos.iterations.get(task.id, 2)?.status).toBe("failed");
+  });
+});

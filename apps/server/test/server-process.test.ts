@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { isAlive } from "@loop/core";
+import { afterEach, describe, expect, it } from "vitest";
+import { FAKE_CLAUDE, FAKE_CODEX, TEST_TOKEN, waitFor } from "./helpers.ts";
+import { claude, scenario } from "./scenarios.ts";
+
+const SERVER = fileURLToPath(new URL("../src/server.ts", import.meta.url));
+let child: ChildProcess | undefined;
+let dir: string;
+afterEach(() => {
+  child?.kill("SIGKILL");
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function start(env: Record<string, string>) {
+  const out = { stdout: "", stderr: "" };
+  child = spawn(process.execPath, [SERVER], {
+    env: { ...process.env, LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d) => {
+    out.stdout += d;
+  });
+  child.stderr!.on("data", (d) => {
+    out.stderr += d;
+  });
+  const exited = new Promise<number | null>((r) => child!.on("exit", (code) => r(code)));
+  return { out, exited };
+}
+
+describe("server.ts as a process", () => {
+  it("refuses to start on a bad variable, naming it", async () => {
+    const { out, exited } = start({ PORT: "99999" });
+    expect(await exited).toBe(2);
+    expect(out.stderr).toMatch(/PORT="99999": PORT must be at most 65535/);
+  });
+
+  it("prints the URL with the token, serves, and on SIGTERM stops the running agent and exits 0", async () => {
+    dir = mkdtempSync(join(tmpdir(), "loop-proc-"));
+    const wd = join(dir, "work");
+    mkdirSync(wd);
+    writeFileSync(
+      join(wd, ".fake-scenario.json"),
+      JSON.stringify(scenario({ claude: [claude.grandchildThenHang("gc.pid")] })),
+    );
+    const { out, exited } = start({
+      PORT: "0",
+      LOOP_TOKEN: TEST_TOKEN,
+      LOOP_DB_PATH: join(dir, "loop.db"),
+      LOOP_ARTIFACTS_DIR: join(dir, "loops"),
+      LOOP_CLAUDE_BIN: FAKE_CLAUDE,
+      LOOP_CODEX_BIN: FAKE_CODEX,
+      LOOP_KILL_GRACE_MS: "300",
+    });
+    const url = await waitFor(
+      () => out.stdout.match(/loop is running: (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/),
+      15_000,
+      "URL line",
+    );
+    expect(url[2]).toBe(TEST_TOKEN);
+    const base = url[1]!;
+    const headers = { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" };
+    const created = await fetch(`${base}/api/tasks`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify({ title: "t", prompt: "p", workingDir: wd }),
+    });
+    expect(created.status).toBe(201);
+    const { task } = (await created.json()) as { task: { id: string } };
+    let gcPid = 0;
+    await waitFor(
+      () => {
+        try {
+          gcPid = Number(readFileSync(join(wd, "gc.pid"), "utf8"));
+        } catch {
+          // not written yet
+        }
+        return gcPid > 0;
+      },
+      10_000,
+      "agent grandchild",
+    );
+    child!.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    await waitFor(() => !isAlive(gcPid), 5000, "agent grandchild to be gone");
+
+    // The interrupted task was recorded as failed, with a reason, before the DB closed.
+    const { openRepositories } = await import("@loop/db");
+    const repos = openRepositories(join(dir, "loop.db"));
+    expect(repos.tasks.get(task.id)).toMatchObject({
+      status: "failed",
+      statusReason: expect.stringMatching(/shut down during iteration 1/),
+    });
+    repos.handle.close();
+  });
+});

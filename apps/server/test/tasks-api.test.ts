@@ -1,0 +1,99 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createTestApp, type TestApp } from "./helpers.ts";
+
+let t: TestApp;
+afterEach(() => t?.close());
+
+const post = (body: unknown) =>
+  t.api({
+    method: "POST",
+    url: "/api/tasks",
+    payload: body as object,
+    headers: { "content-type": "application/json" },
+  });
+
+describe("POST /api/tasks validation", () => {
+  it.each([
+    [{}, "title"],
+    [{ title: "", prompt: "p", workingDir: "/tmp" }, "title: title must not be empty"],
+    [
+      { title: "x".repeat(201), prompt: "p", workingDir: "/tmp" },
+      "title: title must be at most 200 characters",
+    ],
+    [{ title: "t", prompt: "", workingDir: "/tmp" }, "prompt: prompt must not be empty"],
+    [
+      { title: "t", prompt: "x".repeat(100_001), workingDir: "/tmp" },
+      "prompt: prompt must be at most 100000 characters",
+    ],
+    [{ title: "t", prompt: "p", workingDir: "tmp" }, "workingDir: workingDir must be an absolute path"],
+    [{ title: "t", prompt: "p" }, "workingDir"],
+    [
+      { title: "t", prompt: "p", workingDir: "/tmp", maxIterations: 0 },
+      "maxIterations: maxIterations must be at least 1",
+    ],
+    [
+      { title: "t", prompt: "p", workingDir: "/tmp", maxIterations: 101 },
+      "maxIterations: maxIterations must be at most 100",
+    ],
+    [
+      { title: "t", prompt: "p", workingDir: "/tmp", maxIterations: 1.5 },
+      "maxIterations: maxIterations must be an integer",
+    ],
+    [
+      { title: "t", prompt: "p", workingDir: "/tmp", maxIterations: "3" },
+      "maxIterations: maxIterations must be a number",
+    ],
+    [{ title: "t", prompt: "p", workingDir: "/tmp", color: "red" }, "unknown field(s): color"],
+    [[1, 2], "body must be a JSON object"],
+  ])("400 invalid_body for %j naming the field", async (body, message) => {
+    t = await createTestApp();
+    const r = await post(body);
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.code).toBe("invalid_body");
+    expect(r.json().error.message).toContain(message);
+    expect(t.repos.tasks.list({ limit: 10 }).tasks).toHaveLength(0);
+  });
+
+  it("400 invalid_working_dir for a missing directory and for a file", async () => {
+    t = await createTestApp();
+    const missing = await post({ title: "t", prompt: "p", workingDir: join(t.dir, "nope") });
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().error).toMatchObject({ code: "invalid_working_dir" });
+    expect(missing.json().error.message).toMatch(/does not exist/);
+    const file = join(t.dir, "file.txt");
+    writeFileSync(file, "x");
+    const notDir = await post({ title: "t", prompt: "p", workingDir: file });
+    expect(notDir.json().error.message).toMatch(/not a directory/);
+  });
+});
+
+describe("reads", () => {
+  it("GET /api/tasks rejects a bad query; unknown ids are 404 task_not_found", async () => {
+    t = await createTestApp();
+    expect((await t.api({ url: "/api/tasks?limit=0" })).statusCode).toBe(400);
+    expect((await t.api({ url: "/api/tasks?status=bogus" })).json().error.code).toBe("invalid_query");
+    expect((await t.api({ url: "/api/tasks?wat=1" })).statusCode).toBe(400);
+    for (const url of ["/api/tasks/nope", "/api/tasks/nope/artifacts", "/api/tasks/nope/artifacts/task.md"]) {
+      const r = await t.api({ url });
+      expect(r.statusCode).toBe(404);
+      expect(r.json().error.code).toBe("task_not_found");
+    }
+    for (const url of ["/api/tasks/nope/cancel", "/api/tasks/nope/retry"]) {
+      expect((await t.api({ method: "POST", url })).json().error.code).toBe("task_not_found");
+    }
+  });
+
+  it("GET /api/health reports agents, queue and the default cap", async () => {
+    t = await createTestApp({ LOOP_MAX_ITERATIONS: "7" });
+    const r = await t.api({ url: "/api/health" });
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({
+      ok: true,
+      agents: { claude: { found: true }, codex: { found: true } },
+      queue: { running: 0, queued: 0, maxDepth: 5 },
+      defaults: { maxIterations: 7 },
+    });
+  });
+});

@@ -1,0 +1,209 @@
+import { emptyUsage, type ParsedLine, type Usage } from "@loop/shared";
+import { runProcess } from "../runner/index.ts";
+import { clip, num, runFailureMessage, tail, tryJson } from "./common.ts";
+import type { AgentOutcome, AgentRunOptions } from "./types.ts";
+import { detectUsageLimit } from "./usage-limit.ts";
+
+/** Flags only (the prompt goes on stdin): `--allowedTools`-style flags would swallow a trailing prompt. */
+export function claudeArgs(o: {
+  permissionMode: string;
+  extraArgs: readonly string[];
+  resumeSessionId?: string;
+}): string[] {
+  return [
+    "--print",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--permission-mode",
+    o.permissionMode,
+    ...(o.resumeSessionId ? ["--resume", o.resumeSessionId] : []),
+    ...o.extraArgs,
+  ];
+}
+
+interface ResultLine {
+  isError: boolean;
+  text: string;
+  subtype: string;
+  apiErrorStatus: number | null;
+  sessionId: string | null;
+  usage: Usage;
+}
+
+/** Tolerant reader of `--output-format stream-json`: unknown types and fields are ignored. */
+export class ClaudeStream {
+  result: ResultLine | undefined;
+  sessionId: string | null = null;
+  lastText = "";
+
+  push(line: string): ParsedLine | undefined {
+    const j = tryJson(line);
+    if (!j) return undefined;
+    if (typeof j.session_id === "string") this.sessionId = j.session_id;
+    switch (j.type) {
+      case "system":
+        if (j.subtype === "init")
+          return { kind: "system", text: `session started · model ${String(j.model ?? "?")}` };
+        if (j.subtype === "api_retry") {
+          return {
+            kind: "retry",
+            text: `API retry ${num(j.attempt)}/${num(j.max_retries)} (${String(j.error ?? j.error_status ?? "error")})`,
+          };
+        }
+        return { kind: "system", text: String(j.subtype ?? "system") };
+      case "assistant": {
+        const msg = (j.message ?? {}) as { content?: unknown[]; model?: string };
+        if (typeof j.error === "string") return { kind: "error", text: `API error: ${j.error}` };
+        const parts = (Array.isArray(msg.content) ? msg.content : []).map((b) =>
+          describeBlock(b as Record<string, unknown>),
+        );
+        const texts = parts.filter((p): p is ParsedLine => p !== undefined);
+        const text = texts.find((p) => p.kind === "text");
+        if (text) this.lastText = text.text;
+        return texts.length === 1
+          ? texts[0]
+          : texts.length
+            ? { kind: texts[0]!.kind, text: texts.map((t) => t.text).join("\n") }
+            : undefined;
+      }
+      case "user": {
+        const msg = (j.message ?? {}) as { content?: unknown[] };
+        const block = (Array.isArray(msg.content) ? msg.content : []).find(
+          (b) => (b as Record<string, unknown>)?.type === "tool_result",
+        ) as Record<string, unknown> | undefined;
+        if (!block) return undefined;
+        return { kind: "tool_result", text: clip(contentText(block.content), 500) };
+      }
+      case "result": {
+        const u = (j.usage ?? {}) as Record<string, unknown>;
+        const usage: Usage = {
+          ...emptyUsage(),
+          inputTokens: num(u.input_tokens),
+          outputTokens: num(u.output_tokens),
+          cacheReadTokens: num(u.cache_read_input_tokens),
+          cacheWriteTokens: num(u.cache_creation_input_tokens),
+          costUsd: typeof j.total_cost_usd === "number" ? j.total_cost_usd : null,
+        };
+        this.result = {
+          isError: j.is_error === true,
+          text: typeof j.result === "string" ? j.result : "",
+          subtype: String(j.subtype ?? ""),
+          apiErrorStatus: typeof j.api_error_status === "number" ? j.api_error_status : null,
+          sessionId: typeof j.session_id === "string" ? j.session_id : this.sessionId,
+          usage,
+        };
+        const cost = usage.costUsd === null ? "" : ` · $${usage.costUsd.toFixed(4)}`;
+        return {
+          kind: this.result.isError ? "error" : "result",
+          text: `${this.result.isError ? "error" : "result"}${cost}: ${clip(this.result.text || this.result.subtype, 1000)}`,
+        };
+      }
+      case "rate_limit_event":
+        return { kind: "rate_limit", text: clip(JSON.stringify(j), 500) };
+      default:
+        return undefined;
+    }
+  }
+}
+
+function contentText(c: unknown): string {
+  if (typeof c === "string") return c;
+  if (Array.isArray(c))
+    return c.map((x) => (typeof x === "object" && x && "text" in x ? String(x.text) : "")).join("\n");
+  return "";
+}
+
+function describeBlock(b: Record<string, unknown> | undefined): ParsedLine | undefined {
+  if (!b) return undefined;
+  switch (b.type) {
+    case "text":
+      return { kind: "text", text: String(b.text ?? "") };
+    case "thinking":
+      return { kind: "thinking", text: clip(String(b.thinking ?? ""), 2000) };
+    case "tool_use": {
+      const input = (b.input ?? {}) as Record<string, unknown>;
+      const summary =
+        input.command ??
+        input.file_path ??
+        input.path ??
+        input.pattern ??
+        input.url ??
+        input.description ??
+        JSON.stringify(input);
+      return { kind: "tool_use", text: `${String(b.name ?? "tool")}: ${clip(String(summary), 300)}` };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Runs `claude --print` on the prompt. Success only when a `result` line with is_error:false
+ * arrived: exit codes lie (0 after SIGINT with no result at all).
+ */
+export async function runClaude(
+  o: AgentRunOptions & { permissionMode: string; resumeSessionId?: string },
+): Promise<AgentOutcome> {
+  const args = claudeArgs(o);
+  const stream = new ClaudeStream();
+  let lastStdout = "";
+  const run = await runProcess({
+    bin: o.bin,
+    args,
+    input: o.prompt,
+    cwd: o.cwd,
+    env: o.env,
+    timeoutMs: o.timeoutMs,
+    idleTimeoutMs: o.idleTimeoutMs,
+    graceMs: o.graceMs,
+    signal: o.signal,
+    onSpawn: (pid) => o.onStart?.({ pid, argv: [o.bin, ...args] }),
+    onLine: (s, line) => {
+      const parsed = s === "stdout" ? stream.push(line) : undefined;
+      if (s === "stdout" && line.trim()) lastStdout = line;
+      o.onLine(s, line, parsed);
+    },
+  });
+  const base = { exitCode: run.exitCode, durationMs: run.durationMs, pid: run.pid };
+  const r = stream.result;
+  const failed = runFailureMessage("claude", o.bin, run, o);
+  if (failed) return { ok: false, ...failed, usage: r?.usage ?? null, ...base };
+
+  const code = run.exitCode ?? (run.signal ? `signal ${run.signal}` : "unknown");
+  if (r && !r.isError) {
+    return { ok: true, output: r.text, usage: r.usage, sessionId: r.sessionId, ...base };
+  }
+  if (r?.isError) {
+    const text = r.text || `${r.subtype}${r.apiErrorStatus ? ` (HTTP ${r.apiErrorStatus})` : ""}`;
+    const limit = detectUsageLimit(text);
+    return {
+      ok: false,
+      errorKind: limit ? "usage_limit" : "agent_error",
+      error: `claude exited with code ${code}: ${text}`,
+      usage: r.usage,
+      ...(limit && { resetsAt: limit.resetsAt?.toISOString() ?? null }),
+      ...base,
+    };
+  }
+  // No result line: a crash, a kill, a usage error (e.g. a bad flag), or SIGINT while waiting.
+  const detail = tail(run.stderrTail) || tail(stream.lastText || lastStdout);
+  const limit = detectUsageLimit(`${run.stderrTail}\n${lastStdout}`);
+  if (limit) {
+    return {
+      ok: false,
+      errorKind: "usage_limit",
+      error: `claude exited with code ${code}: ${limit.message}`,
+      usage: null,
+      resetsAt: limit.resetsAt?.toISOString() ?? null,
+      ...base,
+    };
+  }
+  return {
+    ok: false,
+    errorKind: run.exitCode === 0 ? "no_result" : "exit_nonzero",
+    error: `claude exited with code ${code} without a result line${detail ? `: ${detail}` : ""}`,
+    usage: null,
+    ...base,
+  };
+}

@@ -1,0 +1,63 @@
+import type { AgentErrorKind, AgentName } from "@loop/shared";
+import type { RunResult } from "../runner/index.ts";
+
+const minutes = (ms: number) =>
+  ms >= 60_000
+    ? `${+(ms / 60_000).toFixed(1)} min`
+    : ms >= 1000
+      ? `${+(ms / 1000).toFixed(1)} s`
+      : `${ms} ms`;
+
+/** A person-readable reason for a run the runner had to end (timeout, idle, cancel, spawn). */
+export function runFailureMessage(
+  agent: AgentName,
+  bin: string,
+  run: RunResult,
+  limits: { timeoutMs: number; idleTimeoutMs?: number | undefined },
+): { errorKind: AgentErrorKind; error: string } | null {
+  const f = run.failure;
+  if (!f) return null;
+  switch (f.kind) {
+    case "timeout":
+      return {
+        errorKind: "timeout",
+        error: `${agent} timed out after ${minutes(limits.timeoutMs)} (LOOP_ITERATION_TIMEOUT_MS); its process tree was stopped`,
+      };
+    case "idle_timeout":
+      return {
+        errorKind: "idle_timeout",
+        error: `${agent} printed nothing for ${minutes(limits.idleTimeoutMs ?? 0)} (LOOP_IDLE_TIMEOUT_MS); its process tree was stopped`,
+      };
+    case "cancelled":
+      return { errorKind: "cancelled", error: `${agent} was stopped (cancelled)` };
+    case "spawn_failed":
+      return {
+        errorKind: "spawn_failed",
+        error: `${f.message}; is ${agent} installed? Set LOOP_${agent.toUpperCase()}_BIN to its path (now "${bin}")`,
+      };
+    default: {
+      const unreachable: never = f.kind;
+      throw new Error(`unknown failure ${unreachable}`);
+    }
+  }
+}
+
+/** The last non-empty lines of some output, for error messages. */
+export function tail(text: string, maxChars = 600): string {
+  const t = text.trim();
+  return t.length <= maxChars ? t : `…${t.slice(-maxChars)}`;
+}
+
+export const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+
+export function tryJson(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith("{")) return undefined;
+  try {
+    const v = JSON.parse(line);
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const clip = (s: string, max = 2000) => (s.length <= max ? s : `${s.slice(0, max)}…`);

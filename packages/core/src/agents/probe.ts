@@ -1,0 +1,63 @@
+import type { AgentHealth } from "@loop/shared";
+import { execa } from "execa";
+
+/**
+ * Health of one CLI: `--version`, then its login check (`claude auth status` / `codex login
+ * status`). Not being logged in is reported, not treated as broken: API-key or custom-provider
+ * setups run without a stored login.
+ */
+export async function probeAgent(
+  agent: "claude" | "codex",
+  bin: string,
+  opts: { timeoutMs?: number; cwd?: string } = {},
+): Promise<AgentHealth> {
+  const timeout = opts.timeoutMs ?? 5000;
+  const run = (args: string[]) =>
+    execa(bin, args, { timeout, reject: false, stdin: "ignore", cwd: opts.cwd, forceKillAfterDelay: 500 });
+  const version = await run(["--version"]);
+  if (version.failed && version.exitCode === undefined) {
+    const notFound = (version as { code?: string }).code === "ENOENT";
+    return {
+      bin,
+      found: false,
+      version: null,
+      loggedIn: null,
+      error: notFound
+        ? `${bin} not found; install ${agent} or set LOOP_${agent.toUpperCase()}_BIN`
+        : `${bin} --version failed: ${version.timedOut ? `no answer in ${timeout} ms` : version.shortMessage}`,
+    };
+  }
+  if (version.exitCode !== 0) {
+    return {
+      bin,
+      found: true,
+      version: null,
+      loggedIn: null,
+      error: `${bin} --version exited with code ${version.exitCode}: ${String(
+        version.stderr || version.stdout,
+      )
+        .trim()
+        .slice(0, 300)}`,
+    };
+  }
+  const v = String(version.stdout).trim().split("\n")[0] ?? "";
+  const login = await run(agent === "claude" ? ["auth", "status"] : ["login", "status"]);
+  let loggedIn: boolean | null = login.exitCode === 0;
+  if (agent === "claude") {
+    try {
+      loggedIn = JSON.parse(String(login.stdout)).loggedIn === true;
+    } catch {
+      loggedIn = login.timedOut ? null : login.exitCode === 0;
+    }
+  }
+  const check = agent === "claude" ? "claude auth status" : "codex login status";
+  return {
+    bin,
+    found: true,
+    version: v,
+    loggedIn,
+    ...(loggedIn === false && {
+      error: `not logged in (${check}); fine if you use an API key or a custom provider`,
+    }),
+  };
+}

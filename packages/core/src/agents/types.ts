@@ -1,0 +1,36 @@
+import type { AgentErrorKind, ParsedLine, Usage } from "@loop/shared";
+
+export interface AgentRunOptions {
+  bin: string;
+  extraArgs: readonly string[];
+  prompt: string;
+  cwd: string;
+  timeoutMs: number;
+  idleTimeoutMs?: number | undefined;
+  graceMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+  env?: NodeJS.ProcessEnv | undefined;
+  onStart?(info: { pid: number | undefined; argv: string[] }): void;
+  onLine(stream: "stdout" | "stderr", line: string, parsed?: ParsedLine): void;
+}
+
+export type AgentOutcome =
+  | {
+      ok: true;
+      output: string;
+      usage: Usage;
+      sessionId: string | null;
+      exitCode: number | null;
+      durationMs: number;
+      pid: number | undefined;
+    }
+  | {
+      ok: false;
+      errorKind: AgentErrorKind;
+      error: string;
+      usage: Usage | null;
+      exitCode: number | null;
+      durationMs: number;
+      pid: number | undefined;
+      resetsAt?: string | null;
+    };

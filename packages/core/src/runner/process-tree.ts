@@ -1,0 +1,71 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const execFileP = promisify(execFile);
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+}
+
+/**
+ * Every process on the machine with its parent and process group. `ps -A -o pid=,ppid=,pgid=` is
+ * POSIX and behaves the same on macOS and Linux (tested on Linux), so no /proc parsing is needed.
+ */
+export async function listProcesses(): Promise<ProcInfo[]> {
+  const { stdout } = await execFileP("ps", ["-A", "-o", "pid=,ppid=,pgid="], { maxBuffer: 16 * 1024 * 1024 });
+  const out: ProcInfo[] = [];
+  for (const line of stdout.split("\n")) {
+    const [pid, ppid, pgid] = line.trim().split(/\s+/).map(Number);
+    if (pid && ppid !== undefined && pgid !== undefined && !Number.isNaN(ppid)) out.push({ pid, ppid, pgid });
+  }
+  return out;
+}
+
+/** The processes below `root` (not including it), found by walking parent links. */
+export function descendantsOf(root: number, procs: readonly ProcInfo[]): ProcInfo[] {
+  const children = new Map<number, ProcInfo[]>();
+  for (const p of procs) {
+    const list = children.get(p.ppid);
+    if (list) list.push(p);
+    else children.set(p.ppid, [p]);
+  }
+  const out: ProcInfo[] = [];
+  const stack = [root];
+  const seen = new Set<number>([root]);
+  while (stack.length) {
+    for (const c of children.get(stack.pop()!) ?? []) {
+      if (seen.has(c.pid)) continue;
+      seen.add(c.pid);
+      out.push(c);
+      stack.push(c.pid);
+    }
+  }
+  return out;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Sends a signal to a pid (or a process group when negative), ignoring "already gone". */
+export function signal(target: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(target, sig);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== "ESRCH" && code !== "EPERM") throw e;
+  }
+}
+
+/** Process groups that may be signalled: never init's, never our own (read from the same listing). */
+export function isSafeGroup(pgid: number, procs: readonly ProcInfo[]): boolean {
+  const own = procs.find((p) => p.pid === process.pid)?.pgid ?? process.pid;
+  return pgid > 1 && pgid !== own;
+}
