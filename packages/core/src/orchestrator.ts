@@ -56,7 +56,7 @@ export interface SubmitInput {
 type Phase =
   | { kind: "claude"; n: number }
   | { kind: "codex"; n: number; claudeOutput: string }
-  | { kind: "paused"; agent: AgentName; until: Date; reason: string; then: Phase }
+  | { kind: "paused"; agent: AgentName; until: Date; reason: string; resume: Phase }
   | { kind: "finished"; status: FinalStatus; reason: string };
 
 type FinalStatus = Extract<TaskStatus, "done" | "needs_attention" | "failed" | "cancelled">;
@@ -333,7 +333,7 @@ export class Orchestrator {
     }
     ctx.task = this.repos.tasks.update(task.id, { status: "running", statusReason: null });
     this.bus.emit({ taskId: task.id, iteration, type: "task.resumed", data: { agent: phase.agent } });
-    return phase.then;
+    return phase.resume;
   }
 
   private async claudeStep(ctx: RunContext, n: number): Promise<Phase> {
@@ -523,7 +523,7 @@ export class Orchestrator {
         agent,
         until,
         reason: `${agent} hit its usage limit (${outcome.error}); loop resumes iteration ${n} at ${until.toISOString()}`,
-        then: retry,
+        resume: retry,
       };
     }
     const cancelled = outcome.errorKind === "cancelled" || ctx.stopCause !== null;
