@@ -1,0 +1,49 @@
+import type { AgentHealth, HealthResponse } from "@loop/shared";
+import { api } from "../../lib/api.ts";
+import { createStore } from "../../lib/store.ts";
+
+export const health = createStore<HealthResponse | null>(null);
+
+export async function refreshHealth(): Promise<void> {
+  try {
+    health.set(await api.health());
+  } catch {
+    // 401 is shown by the sign-in screen and a dead server by the connection banner.
+  }
+}
+
+export interface AgentProblem {
+  agent: "claude" | "codex";
+  severity: "error" | "warning";
+  message: string;
+}
+
+const ENV = { claude: "LOOP_CLAUDE_BIN", codex: "LOOP_CODEX_BIN" } as const;
+
+/** What is wrong with the configured CLIs, in words a user can act on. */
+export function agentProblems(agents: HealthResponse["agents"]): AgentProblem[] {
+  const out: AgentProblem[] = [];
+  for (const agent of ["claude", "codex"] as const) {
+    const h: AgentHealth = agents[agent];
+    if (!h.found) {
+      out.push({
+        agent,
+        severity: "error",
+        message: `${agent} was not found at "${h.bin}"${h.error ? ` (${h.error})` : ""}. Install it or set ${ENV[agent]} to its path, then restart loop.`,
+      });
+    } else if (h.error || h.version === null) {
+      out.push({
+        agent,
+        severity: "error",
+        message: `${agent} at "${h.bin}" does not answer --version${h.error ? `: ${h.error}` : ""}.`,
+      });
+    } else if (h.loggedIn === false) {
+      out.push({
+        agent,
+        severity: "warning",
+        message: `${agent} (${h.version}) at "${h.bin}" is not logged in: run \`${agent === "claude" ? "claude" : "codex login"}\` in a terminal once.`,
+      });
+    }
+  }
+  return out;
+}

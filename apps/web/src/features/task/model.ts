@@ -1,0 +1,259 @@
+import type {
+  AgentName,
+  EventOf,
+  LoopEvent,
+  ParsedLine,
+  Task,
+  TaskStatus,
+  Usage,
+  Verdict,
+} from "@loop/shared";
+
+export type LineKind = "stdout" | "stderr" | "meta";
+
+export interface LogLine {
+  /** Id of the event that started this line: a stable key across reloads. */
+  id: number;
+  kind: LineKind;
+  /** The raw line as the agent printed it (pieces of a split line rejoined). */
+  text: string;
+  parsed?: ParsedLine;
+}
+
+export type AgentStarted = EventOf<"agent.started">["data"] & { ts: string };
+export type AgentFinished = EventOf<"agent.finished">["data"] & { ts: string };
+
+/** One agent's log within one iteration (all its runs, e.g. before and after a usage-limit pause). */
+export interface AgentLog {
+  agent: AgentName;
+  lines: LogLine[];
+  /** Lines the agent printed (meta lines such as the command line are not counted). */
+  outputLines: number;
+  /** Bumped on every change so views re-render while `lines` is appended in place. */
+  version: number;
+  started: AgentStarted | null;
+  finished: AgentFinished | null;
+  /** A line longer than the per-event limit whose last piece has not arrived yet, per stream. */
+  open: { stdout?: LogLine; stderr?: LogLine };
+}
+
+export interface IterationView {
+  n: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  claude: AgentLog;
+  codex: AgentLog;
+  verdict: { status: Verdict; firstLine: string } | null;
+  outcome: { verdict: Verdict | null; status: string } | null;
+}
+
+export interface TaskView {
+  /** Highest event id applied: replays and reconnects never apply an event twice. */
+  lastEventId: number;
+  iterations: IterationView[];
+  warnings: { id: number; ts: string; iteration: number | null; message: string }[];
+  paused: { agent: AgentName; reason: string; resumeAt: string } | null;
+  cancelRequested: boolean;
+  finished: { status: TaskStatus; reason: string; ts: string } | null;
+  usage: Usage | null;
+  version: number;
+}
+
+const newLog = (agent: AgentName): AgentLog => ({
+  agent,
+  lines: [],
+  outputLines: 0,
+  version: 0,
+  started: null,
+  finished: null,
+  open: {},
+});
+
+export function createTaskView(): TaskView {
+  return {
+    lastEventId: 0,
+    iterations: [],
+    warnings: [],
+    paused: null,
+    cancelRequested: false,
+    finished: null,
+    usage: null,
+    version: 0,
+  };
+}
+
+export function iterationOf(view: TaskView, n: number): IterationView {
+  // Iterations arrive in order, so the last one is almost always the one asked for.
+  for (let i = view.iterations.length - 1; i >= 0; i--) {
+    const it = view.iterations[i]!;
+    if (it.n === n) return it;
+    if (it.n < n) break;
+  }
+  const it: IterationView = {
+    n,
+    startedAt: null,
+    finishedAt: null,
+    claude: newLog("claude"),
+    codex: newLog("codex"),
+    verdict: null,
+    outcome: null,
+  };
+  view.iterations.push(it);
+  view.iterations.sort((a, b) => a.n - b.n);
+  return it;
+}
+
+const pushMeta = (log: AgentLog, id: number, text: string) => {
+  log.lines.push({ id, kind: "meta", text });
+  log.version++;
+};
+
+/** `claude --print … (pid 123)`; argv[0] is usually a full path, show its base name. */
+export function commandLine(argv: readonly string[], pid: number | null): string {
+  const [bin = "", ...args] = argv;
+  const name = bin.split("/").pop() ?? bin;
+  const quoted = args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`));
+  return `$ ${[name, ...quoted].join(" ")}${pid === null ? "" : `   (pid ${pid})`}`;
+}
+
+function appendOutput(log: AgentLog, e: EventOf<"agent.output">): void {
+  const d = e.data;
+  const open = log.open[d.stream];
+  if (d.continuation && open) {
+    open.text += d.line;
+  } else {
+    const line: LogLine = { id: e.id, kind: d.stream, text: d.line };
+    log.lines.push(line);
+    log.outputLines++;
+    if (d.final === false) log.open[d.stream] = line;
+  }
+  const target = log.open[d.stream] ?? log.lines[log.lines.length - 1]!;
+  if (d.parsed) target.parsed = d.parsed;
+  if (d.final !== false) delete log.open[d.stream];
+  log.version++;
+}
+
+/**
+ * Applies a batch of a task's events in id order to the view, in place. Events already applied
+ * (id <= lastEventId) are skipped, so a replay after a reload or reconnect never doubles a line.
+ * Returns true when something changed.
+ */
+export function applyEvents(view: TaskView, events: readonly LoopEvent[]): boolean {
+  let changed = false;
+  for (const e of events) {
+    if (e.id <= view.lastEventId) continue;
+    view.lastEventId = e.id;
+    changed = true;
+    applyOne(view, e);
+  }
+  if (changed) view.version++;
+  return changed;
+}
+
+function applyOne(view: TaskView, e: LoopEvent): void {
+  switch (e.type) {
+    case "task.created":
+    case "task.started":
+      return;
+    case "iteration.started": {
+      const it = iterationOf(view, e.data.n);
+      it.startedAt = e.ts;
+      return;
+    }
+    case "agent.started": {
+      const log = iterationOf(view, e.iteration ?? 0)[e.data.agent];
+      if (log.started) pushMeta(log, e.id, "— run again —");
+      log.started = { ...e.data, ts: e.ts };
+      log.finished = null;
+      pushMeta(log, e.id, commandLine(e.data.argv, e.data.pid));
+      return;
+    }
+    case "agent.output":
+      appendOutput(iterationOf(view, e.iteration ?? 0)[e.data.agent], e);
+      return;
+    case "agent.finished": {
+      const log = iterationOf(view, e.iteration ?? 0)[e.data.agent];
+      log.finished = { ...e.data, ts: e.ts };
+      log.open = {};
+      pushMeta(log, e.id, finishedLine(e.data));
+      return;
+    }
+    case "review.verdict":
+      iterationOf(view, e.iteration ?? 0).verdict = e.data;
+      return;
+    case "iteration.finished": {
+      const it = iterationOf(view, e.data.n);
+      it.finishedAt = e.ts;
+      it.outcome = { verdict: e.data.verdict, status: e.data.status };
+      return;
+    }
+    case "task.warning":
+      view.warnings.push({ id: e.id, ts: e.ts, iteration: e.iteration, message: e.data.message });
+      return;
+    case "task.finished":
+      view.finished = { ...e.data, ts: e.ts };
+      view.paused = null;
+      return;
+    case "task.cancel_requested":
+      view.cancelRequested = true;
+      return;
+    case "task.paused": {
+      view.paused = { agent: e.data.agent, reason: e.data.reason, resumeAt: e.data.resumeAt };
+      if (e.iteration !== null)
+        pushMeta(iterationOf(view, e.iteration)[e.data.agent], e.id, `Paused: ${e.data.reason}`);
+      return;
+    }
+    case "task.resumed":
+      view.paused = null;
+      return;
+    case "task.usage":
+      view.usage = e.data.total;
+      return;
+    default: {
+      // A newer server may send types this build does not know: ignore them.
+      const _exhaustive: never = e;
+      return;
+    }
+  }
+}
+
+export function finishedLine(d: EventOf<"agent.finished">["data"]): string {
+  const secs = `${(d.durationMs / 1000).toFixed(1)} s`;
+  const code = d.exitCode === null ? "no exit code" : `exit code ${d.exitCode}`;
+  if (d.ok) return `✓ ${d.agent} finished in ${secs} (${code})`;
+  return `✗ ${d.agent} failed after ${secs} (${code})${d.error ? `: ${d.error}` : ""}`;
+}
+
+/**
+ * The task as of an event: lets the list and the task page stay live between REST fetches.
+ * Returns the same object when the event does not change the task.
+ */
+export function patchTask(task: Task, e: LoopEvent): Task {
+  if (e.taskId !== task.id) return task;
+  switch (e.type) {
+    case "task.started":
+      return {
+        ...task,
+        status: "running",
+        startedAt: task.startedAt ?? e.ts,
+        finishedAt: null,
+        statusReason: null,
+      };
+    case "iteration.started":
+      return {
+        ...task,
+        currentIteration: e.data.n,
+        status: task.status === "queued" ? "running" : task.status,
+      };
+    case "task.paused":
+      return { ...task, status: "paused", statusReason: e.data.reason };
+    case "task.resumed":
+      return { ...task, status: "running", statusReason: null };
+    case "task.finished":
+      return { ...task, status: e.data.status, statusReason: e.data.reason, finishedAt: e.ts };
+    case "task.usage":
+      return { ...task, usage: e.data.total };
+    default:
+      return task;
+  }
+}

@@ -1,0 +1,112 @@
+import type {
+  ArtifactListResponse,
+  CreateTaskBody,
+  HealthResponse,
+  TaskDetailResponse,
+  TaskListResponse,
+  TaskResponse,
+  TaskStatus,
+} from "@loop/shared";
+import { createStore } from "./store.ts";
+
+/** An error answer from the API: `{ error: { code, message } }` plus the HTTP status. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** True once any /api request answered 401: the app then shows how to get in. */
+export const unauthorized = createStore(false);
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, credentials: "same-origin", headers: { accept: "application/json" } };
+  // The server answers 415 to a content-type without a JSON body, so only send it with one.
+  if (body !== undefined) {
+    init.headers = { ...init.headers, "content-type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, "network_error", "Cannot reach the loop server. Is it still running?");
+  }
+  if (res.status === 401) unauthorized.set(true);
+  if (!res.ok) throw await toApiError(res);
+  const type = res.headers.get("content-type") ?? "";
+  return (type.includes("json") ? await res.json() : await res.text()) as T;
+}
+
+async function toApiError(res: Response): Promise<ApiError> {
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string } };
+    if (body.error?.code)
+      return new ApiError(res.status, body.error.code, body.error.message ?? res.statusText);
+  } catch {
+    // Not our JSON error shape (a proxy page, a crash): fall through to the status line.
+  }
+  return new ApiError(res.status, "http_error", `${res.status} ${res.statusText}`.trim());
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  health: () => request<HealthResponse>("GET", "/api/health"),
+  listTasks: (q: { limit?: number; cursor?: string | null; status?: TaskStatus } = {}) => {
+    const p = new URLSearchParams();
+    if (q.limit) p.set("limit", String(q.limit));
+    if (q.cursor) p.set("cursor", q.cursor);
+    if (q.status) p.set("status", q.status);
+    const qs = p.toString();
+    return request<TaskListResponse>("GET", `/api/tasks${qs ? `?${qs}` : ""}`);
+  },
+  getTask: (id: string) => request<TaskDetailResponse>("GET", `/api/tasks/${enc(id)}`),
+  createTask: (body: CreateTaskBody) => request<TaskResponse>("POST", "/api/tasks", body),
+  cancelTask: (id: string) => request<TaskResponse>("POST", `/api/tasks/${enc(id)}/cancel`),
+  retryTask: (id: string) =>
+    request<TaskResponse & { resumed?: boolean }>("POST", `/api/tasks/${enc(id)}/retry`),
+  listArtifacts: (id: string) => request<ArtifactListResponse>("GET", `/api/tasks/${enc(id)}/artifacts`),
+  readArtifact: (id: string, name: string) =>
+    request<string>("GET", `/api/tasks/${enc(id)}/artifacts/${enc(name)}`),
+};
+
+export type FormField = "title" | "prompt" | "workingDir" | "maxIterations";
+const FORM_FIELDS: readonly FormField[] = ["title", "prompt", "workingDir", "maxIterations"];
+
+export interface FormErrors {
+  fields: Partial<Record<FormField, string>>;
+  /** What cannot be pinned to one field (queue full, unknown fields, network). */
+  general?: string;
+}
+
+/**
+ * Maps a failed POST /api/tasks to messages next to the fields: `invalid_body` names fields as
+ * "title: …; maxIterations: …", `invalid_working_dir` is about workingDir.
+ */
+export function formErrorsFrom(err: unknown): FormErrors {
+  if (!(err instanceof ApiError)) return { fields: {}, general: String((err as Error)?.message ?? err) };
+  if (err.code === "invalid_working_dir") return { fields: { workingDir: err.message } };
+  if (err.code === "queue_full") {
+    return {
+      fields: {},
+      general: `The queue is full: ${err.message} Wait for a queued task to start (or cancel one), then press Start again.`,
+    };
+  }
+  if (err.code !== "invalid_body") return { fields: {}, general: err.message };
+  const fields: FormErrors["fields"] = {};
+  const rest: string[] = [];
+  for (const part of err.message.split("; ")) {
+    const m = /^([A-Za-z]+): (.*)$/s.exec(part);
+    const field = m?.[1] as FormField | undefined;
+    if (m && field && FORM_FIELDS.includes(field)) {
+      fields[field] = fields[field] ? `${fields[field]}; ${m[2]}` : m[2];
+    } else rest.push(part);
+  }
+  return rest.length ? { fields, general: rest.join("; ") } : { fields };
+}

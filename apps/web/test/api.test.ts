@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { matchRoute } from "../src/app/router.tsx";
+import { agentProblems } from "../src/features/health/health.ts";
+import { ApiError, formErrorsFrom } from "../src/lib/api.ts";
+
+describe("formErrorsFrom", () => {
+  it("puts each invalid_body part next to its field", () => {
+    const e = new ApiError(
+      400,
+      "invalid_body",
+      "title: title must not be empty; maxIterations: maxIterations must be at most 100",
+    );
+    expect(formErrorsFrom(e)).toEqual({
+      fields: { title: "title must not be empty", maxIterations: "maxIterations must be at most 100" },
+    });
+  });
+
+  it("keeps what names no field as a general message", () => {
+    const e = new ApiError(400, "invalid_body", "unknown field(s): foo; prompt: prompt must not be empty");
+    expect(formErrorsFrom(e)).toEqual({
+      fields: { prompt: "prompt must not be empty" },
+      general: "unknown field(s): foo",
+    });
+  });
+
+  it("maps invalid_working_dir to the working directory field", () => {
+    const e = new ApiError(400, "invalid_working_dir", "workingDir /nope does not exist");
+    expect(formErrorsFrom(e)).toEqual({ fields: { workingDir: "workingDir /nope does not exist" } });
+  });
+
+  it("says plainly what to do when the queue is full", () => {
+    const e = new ApiError(429, "queue_full", "5 tasks are already waiting (LOOP_MAX_QUEUE_DEPTH=5).");
+    const r = formErrorsFrom(e);
+    expect(r.fields).toEqual({});
+    expect(r.general).toMatch(/^The queue is full: 5 tasks are already waiting/);
+    expect(r.general).toMatch(/press Start again/);
+  });
+});
+
+describe("agentProblems", () => {
+  const ok = { bin: "claude", found: true, version: "2.1.197", loggedIn: true };
+  it("is empty when both CLIs answer", () => {
+    expect(agentProblems({ claude: ok, codex: { ...ok, bin: "codex" } })).toEqual([]);
+  });
+  it("names the missing CLI, its configured path and the variable to set", () => {
+    const p = agentProblems({
+      claude: ok,
+      codex: { bin: "/opt/codex", found: false, version: null, loggedIn: null, error: "ENOENT" },
+    });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatchObject({ agent: "codex", severity: "error" });
+    expect(p[0]!.message).toContain("/opt/codex");
+    expect(p[0]!.message).toContain("LOOP_CODEX_BIN");
+  });
+  it("warns when a CLI is not logged in and errors when --version fails", () => {
+    const p = agentProblems({
+      claude: { ...ok, loggedIn: false },
+      codex: { bin: "codex", found: true, version: null, loggedIn: null, error: "exit code 1" },
+    });
+    expect(p.map((x) => [x.agent, x.severity])).toEqual([
+      ["claude", "warning"],
+      ["codex", "error"],
+    ]);
+  });
+});
+
+describe("matchRoute", () => {
+  it("knows the home page and task deep links", () => {
+    expect(matchRoute("/")).toEqual({ name: "home" });
+    expect(matchRoute("/tasks/01ABC")).toEqual({ name: "task", id: "01ABC" });
+    expect(matchRoute("/tasks/01ABC/")).toEqual({ name: "task", id: "01ABC" });
+    expect(matchRoute("/nope")).toEqual({ name: "not_found", path: "/nope" });
+  });
+});

@@ -1,0 +1,188 @@
+import type { Task } from "@loop/shared";
+import { describe, expect, it } from "vitest";
+import { applyEvents, commandLine, createTaskView, patchTask } from "../src/features/task/model.ts";
+import { eventStream } from "./events.ts";
+
+describe("applyEvents", () => {
+  it("builds one section per iteration with each agent's lines, verdict and outcome", () => {
+    const s = eventStream();
+    const view = createTaskView();
+    applyEvents(view, [
+      s.ev("task.created", { title: "t", workingDir: "/w", maxIterations: 3 }),
+      s.ev("task.started", {}),
+      s.ev("iteration.started", { n: 1 }, 1),
+      s.ev("agent.started", { agent: "claude", pid: 42, argv: ["/usr/bin/claude", "--print"] }, 1),
+      s.out(1, "one"),
+      s.out(1, "two"),
+      s.ev("agent.finished", { agent: "claude", exitCode: 0, durationMs: 1500, ok: true }, 1),
+      s.ev("agent.started", { agent: "codex", pid: 43, argv: ["codex", "exec", "-"] }, 1),
+      s.out(1, "STATUS: ISSUES_FOUND", {}, "codex"),
+      s.ev("review.verdict", { status: "ISSUES_FOUND", firstLine: "STATUS: ISSUES_FOUND" }, 1),
+      s.ev("agent.finished", { agent: "codex", exitCode: 0, durationMs: 500, ok: true }, 1),
+      s.ev("iteration.finished", { n: 1, verdict: "ISSUES_FOUND", status: "done" }, 1),
+      s.ev("iteration.started", { n: 2 }, 2),
+    ]);
+    expect(view.iterations.map((it) => it.n)).toEqual([1, 2]);
+    const [it1] = view.iterations;
+    expect(it1!.claude.lines.map((l) => [l.kind, l.text])).toEqual([
+      ["meta", "$ claude --print   (pid 42)"],
+      ["stdout", "one"],
+      ["stdout", "two"],
+      ["meta", "✓ claude finished in 1.5 s (exit code 0)"],
+    ]);
+    expect(it1!.claude.outputLines).toBe(2);
+    expect(it1!.codex.outputLines).toBe(1);
+    expect(it1!.verdict).toEqual({ status: "ISSUES_FOUND", firstLine: "STATUS: ISSUES_FOUND" });
+    expect(it1!.outcome).toEqual({ verdict: "ISSUES_FOUND", status: "done" });
+    expect(view.lastEventId).toBe(13);
+  });
+
+  it("never applies an event twice (replay after reload or reconnect overlaps)", () => {
+    const s = eventStream();
+    const events = [s.out(1, "a"), s.out(1, "b"), s.out(1, "c")];
+    const view = createTaskView();
+    expect(applyEvents(view, events.slice(0, 2))).toBe(true);
+    expect(applyEvents(view, events)).toBe(true);
+    expect(applyEvents(view, events)).toBe(false);
+    expect(view.iterations[0]!.claude.lines.map((l) => l.text)).toEqual(["a", "b", "c"]);
+  });
+
+  it("rejoins a line split into pieces, keeping the parsed form of the last piece", () => {
+    const s = eventStream();
+    const view = createTaskView();
+    applyEvents(view, [
+      s.out(1, "x".repeat(5), { final: false }),
+      s.ev("agent.output", { agent: "claude", stream: "stderr", line: "warn" }, 1),
+      s.out(1, "y".repeat(5), { continuation: true, final: false }),
+    ]);
+    const log = view.iterations[0]!.claude;
+    expect(log.lines.map((l) => l.text)).toEqual(["xxxxxyyyyy", "warn"]);
+    applyEvents(view, [
+      s.out(1, "zz", { continuation: true, final: true, parsed: { kind: "text", text: "readable" } }),
+      s.out(1, "next"),
+    ]);
+    expect(log.lines.map((l) => l.text)).toEqual(["xxxxxyyyyyzz", "warn", "next"]);
+    expect(log.lines[0]!.parsed).toEqual({ kind: "text", text: "readable" });
+    expect(log.outputLines).toBe(3);
+    expect(log.open).toEqual({});
+  });
+
+  it("records warnings, pauses, usage, cancel requests and the end", () => {
+    const s = eventStream();
+    const view = createTaskView();
+    const usage = {
+      inputTokens: 10,
+      outputTokens: 5,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+      costUsd: 0.01,
+    };
+    applyEvents(view, [
+      s.ev("task.warning", { message: "careful" }, 1),
+      s.ev(
+        "task.paused",
+        { agent: "claude", reason: "usage limit", resumeAt: "2026-01-01T01:00:00Z", attempt: 1 },
+        1,
+      ),
+      s.ev("task.usage", { agent: "claude", usage, total: usage }, 1),
+    ]);
+    expect(view.warnings.map((w) => w.message)).toEqual(["careful"]);
+    expect(view.paused?.reason).toBe("usage limit");
+    expect(view.iterations[0]!.claude.lines.at(-1)?.text).toBe("Paused: usage limit");
+    expect(view.usage?.costUsd).toBe(0.01);
+    applyEvents(view, [
+      s.ev("task.resumed", { agent: "claude" }),
+      s.ev("task.cancel_requested", {}),
+      s.ev("task.finished", { status: "cancelled", reason: "Cancelled by the user" }),
+    ]);
+    expect(view.paused).toBeNull();
+    expect(view.cancelRequested).toBe(true);
+    expect(view.finished?.status).toBe("cancelled");
+  });
+
+  it("marks a second run of the same agent in an iteration", () => {
+    const s = eventStream();
+    const view = createTaskView();
+    applyEvents(view, [
+      s.ev("agent.started", { agent: "claude", pid: 1, argv: ["claude"] }, 1),
+      s.ev("agent.finished", { agent: "claude", exitCode: 1, durationMs: 100, ok: false, error: "limit" }, 1),
+      s.ev("agent.started", { agent: "claude", pid: 2, argv: ["claude"] }, 1),
+    ]);
+    const log = view.iterations[0]!.claude;
+    expect(log.lines.map((l) => l.text)).toEqual([
+      "$ claude   (pid 1)",
+      "✗ claude failed after 0.1 s (exit code 1): limit",
+      "— run again —",
+      "$ claude   (pid 2)",
+    ]);
+    expect(log.finished).toBeNull();
+  });
+
+  it("holds a 100 000-line log applied in one batch", () => {
+    const s = eventStream();
+    const events = Array.from({ length: 100_000 }, (_, i) => s.out(1, `line ${i + 1}`));
+    const view = createTaskView();
+    applyEvents(view, events);
+    const log = view.iterations[0]!.claude;
+    expect(log.lines.length).toBe(100_000);
+    expect(log.lines[99_999]!.text).toBe("line 100000");
+  });
+});
+
+describe("commandLine", () => {
+  it("shows the binary's base name and quotes arguments that need it", () => {
+    expect(commandLine(["/opt/bin/codex", "exec", "--sandbox", "read-only", "-"], 7)).toBe(
+      "$ codex exec --sandbox read-only -   (pid 7)",
+    );
+    expect(commandLine(["claude", "--append-system-prompt", "it's here"], null)).toBe(
+      "$ claude --append-system-prompt 'it'\\''s here'",
+    );
+  });
+});
+
+describe("patchTask", () => {
+  const task: Task = {
+    id: "t1",
+    title: "t",
+    prompt: "p",
+    workingDir: "/w",
+    maxIterations: 3,
+    status: "queued",
+    statusReason: null,
+    currentIteration: 0,
+    createdAt: "2026-01-01T00:00:00.000Z",
+    startedAt: null,
+    finishedAt: null,
+    usage: {
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+      costUsd: null,
+    },
+    retryOf: null,
+  };
+
+  it("follows a task through its life", () => {
+    const s = eventStream();
+    let t = patchTask(task, s.ev("task.started", {}));
+    expect(t.status).toBe("running");
+    expect(t.startedAt).not.toBeNull();
+    t = patchTask(t, s.ev("iteration.started", { n: 2 }, 2));
+    expect(t.currentIteration).toBe(2);
+    t = patchTask(
+      t,
+      s.ev("task.finished", { status: "done", reason: "Codex reported STATUS: DONE in iteration 2" }),
+    );
+    expect(t).toMatchObject({ status: "done", statusReason: "Codex reported STATUS: DONE in iteration 2" });
+    expect(t.finishedAt).not.toBeNull();
+  });
+
+  it("ignores other tasks' events and output lines", () => {
+    const other = eventStream("t2");
+    expect(patchTask(task, other.ev("task.started", {}))).toBe(task);
+    expect(patchTask(task, eventStream().out(1, "x"))).toBe(task);
+  });
+});
