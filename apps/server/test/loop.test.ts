@@ -356,17 +356,28 @@ describe("usage limits", () => {
     t = await createTestApp({}, { settings: { usageLimitBackoffMs: 200, usageLimitMarginMs: 0 } });
     const wd = t.workdir(
       scenario({
-        claude: [claude.usageLimit(), claude.ok("after the reset")],
+        claude: [claude.usageLimit(2), claude.ok("after the reset")],
         codex: [codex.review("STATUS: DONE")],
       }),
     );
     const task = await file({ workingDir: wd });
-    await waitFor(() => t.repos.tasks.get(task.id)?.status === "paused", 10_000, "pause");
-    expect(t.repos.tasks.get(task.id)?.statusReason).toMatch(/claude hit its usage limit/);
+    const seen: string[] = [];
+    const off = t.bus.subscribe((e) => {
+      if (e.taskId === task.id && (e.type === "task.paused" || e.type === "task.resumed")) {
+        seen.push(`${e.type}:${t.repos.tasks.get(task.id)?.status}`);
+      }
+    });
     const done = await finished(task.id, 20_000);
+    off();
     expect(done).toMatchObject({
       status: "done",
       statusReason: "Codex reported STATUS: DONE in iteration 1",
+    });
+    expect(seen).toEqual(["task.paused:paused", "task.resumed:running"]);
+    const paused = t.events(task.id).find((e) => e.type === "task.paused");
+    expect(paused?.data).toMatchObject({
+      agent: "claude",
+      reason: expect.stringMatching(/claude hit its usage limit/),
     });
     expect(types(t.events(task.id))).toEqual(expect.arrayContaining(["task.paused", "task.resumed"]));
   });

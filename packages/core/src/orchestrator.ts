@@ -553,22 +553,21 @@ export class Orchestrator {
   }
 
   private async finish(task: Task, status: FinalStatus, reason: string): Promise<Task> {
-    const done = this.repos.tasks.update(task.id, {
-      status,
-      statusReason: reason,
-      finishedAt: new Date().toISOString(),
-    });
-    this.bus.emit({ taskId: task.id, iteration: null, type: "task.finished", data: { status, reason } });
-    this.log.info({ taskId: task.id, status, reason }, "task finished");
+    const finishedAt = new Date().toISOString();
+    // result.md first: whoever reacts to task.finished can already read it.
+    const final = { ...(this.repos.tasks.get(task.id) ?? task), status, statusReason: reason, finishedAt };
     try {
       await this.artifacts.write(
         task.id,
         "result.md",
-        resultMarkdown(done, this.repos.iterations.list(task.id)),
+        resultMarkdown(final, this.repos.iterations.list(task.id)),
       );
     } catch (err) {
       this.log.error({ err, taskId: task.id }, "could not write result.md");
     }
+    const done = this.repos.tasks.update(task.id, { status, statusReason: reason, finishedAt });
+    this.bus.emit({ taskId: task.id, iteration: null, type: "task.finished", data: { status, reason } });
+    this.log.info({ taskId: task.id, status, reason }, "task finished");
     return done;
   }
 }
