@@ -5,6 +5,8 @@ import type { Config } from "./config.ts";
 import { registerErrorHandling } from "./errors.ts";
 import { securityPlugin } from "./plugins/security.ts";
 import { staticPlugin } from "./plugins/static.ts";
+import { type EventRoutesOptions, endAllStreams, eventRoutes } from "./routes/events/index.ts";
+import type { EventStream } from "./routes/events/stream.ts";
 import { type HealthProbe, healthRoutes } from "./routes/health/index.ts";
 import { taskRoutes } from "./routes/tasks/index.ts";
 
@@ -18,6 +20,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions["logger"];
   /** Checks the agent CLIs for /api/health (tests pass a fast one). */
   healthProbe?: HealthProbe;
+  /** SSE tunables (tests shorten the drain timeout and the page size). */
+  sse?: EventRoutesOptions;
   /** Serve the SPA from this directory (default apps/web/dist). */
   webRoot?: string;
 }
@@ -47,6 +51,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate("repos", deps.repos);
   app.decorate("bus", deps.bus);
   app.decorate("orchestrator", deps.orchestrator);
+  app.decorate("eventStreams", new Set<EventStream>());
+  // Before the listener closes: otherwise close() would wait for (or cut) the open streams.
+  app.addHook("preClose", async () => endAllStreams(app.eventStreams));
 
   // JSON only: drop Fastify's default text/plain parser so anything else is a 415.
   app.removeContentTypeParser("text/plain");
@@ -61,6 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // routes
   await app.register(taskRoutes, { prefix: "/api" });
+  await app.register(eventRoutes, { prefix: "/api", ...deps.sse });
   await app.register(healthRoutes, { prefix: "/api", probe: deps.healthProbe });
 
   await app.register(staticPlugin, { root: deps.webRoot });

@@ -8,6 +8,7 @@ import type { AgentHealth, LoopEvent } from "@loop/shared";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { buildApp } from "../src/app.ts";
 import { type Config, loadConfig } from "../src/config.ts";
+import type { EventRoutesOptions } from "../src/routes/events/index.ts";
 
 const FIXTURES = fileURLToPath(new URL("../../../packages/core/test/fixtures/", import.meta.url));
 export const FAKE_CLAUDE = join(FIXTURES, "fake-claude.mjs");
@@ -38,7 +39,12 @@ const fastProbe = async (_agent: "claude" | "codex", bin: string): Promise<Agent
 
 export async function createTestApp(
   env: Record<string, string> = {},
-  opts: { settings?: Partial<OrchestratorSettings>; realProbe?: boolean; dbPath?: string } = {},
+  opts: {
+    settings?: Partial<OrchestratorSettings>;
+    realProbe?: boolean;
+    dbPath?: string;
+    sse?: EventRoutesOptions;
+  } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), "loop-test-"));
   const config = loadConfig(
@@ -80,6 +86,7 @@ export async function createTestApp(
     bus,
     orchestrator,
     token: TEST_TOKEN,
+    ...(opts.sse && { sse: opts.sse }),
     ...(!opts.realProbe && { healthProbe: fastProbe }),
   });
   let n = 0;

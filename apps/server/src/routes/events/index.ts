@@ -1,0 +1,86 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { AppError, parseOr } from "../../errors.ts";
+import { EventStream } from "./stream.ts";
+
+export interface EventRoutesOptions {
+  /** Tunables for tests; production uses the defaults and the config. */
+  drainTimeoutMs?: number;
+  pageSize?: number;
+  maxQueued?: number;
+  retryMs?: number;
+}
+
+const LastId = z.coerce
+  .number({ error: "must be an event id (a non-negative integer)" })
+  .int("must be an event id (a non-negative integer)")
+  .min(0, "must be an event id (a non-negative integer)");
+const Query = z.object({ lastEventId: LastId.optional() });
+const IdParams = z.object({ id: z.string().min(1).max(100) });
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Open SSE responses (for the connection limit, shutdown and tests); owned by buildApp. */
+    eventStreams: Set<EventStream>;
+  }
+}
+
+/** Ends every open stream: clients see a clean end and reconnect (to the next server) with their last id. */
+export function endAllStreams(streams: Set<EventStream>): void {
+  for (const s of streams) s.end();
+}
+
+/**
+ * GET /api/events and GET /api/tasks/:id/events. A stream stays open after its task finishes:
+ * a retry or resume of the task writes new events later, and EventSource would reconnect anyway.
+ */
+export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, opts) => {
+  const streams = app.eventStreams;
+
+  /** The header wins: EventSource sends it on reconnect while its URL still has the first query. */
+  const afterId = (req: FastifyRequest): number => {
+    const header = req.headers["last-event-id"];
+    if (typeof header === "string" && header.trim() !== "") {
+      const r = LastId.safeParse(header.trim());
+      if (!r.success) throw new AppError("invalid_query", `Last-Event-ID: ${r.error.issues[0]?.message}`);
+      return r.data;
+    }
+    return parseOr("invalid_query", Query, req.query).lastEventId ?? 0;
+  };
+
+  const open = (req: FastifyRequest, reply: FastifyReply, taskId?: string) => {
+    const after = afterId(req);
+    if (taskId !== undefined && !app.repos.tasks.get(taskId)) {
+      throw new AppError("task_not_found", `No task with id ${taskId}`);
+    }
+    const max = app.config.sseMaxConnections;
+    if (streams.size >= max) {
+      throw new AppError(
+        "too_many_streams",
+        `${streams.size} event streams are already open (LOOP_SSE_MAX_CONNECTIONS=${max}); close some tabs or raise the limit`,
+      );
+    }
+    reply.hijack();
+    const stream = new EventStream({
+      res: reply.raw,
+      events: app.repos.events,
+      bus: app.bus,
+      afterId: after,
+      heartbeatMs: app.config.sseHeartbeatMs,
+      drainTimeoutMs: opts.drainTimeoutMs ?? 30_000,
+      pageSize: opts.pageSize ?? 500,
+      maxQueued: opts.maxQueued ?? 2_000,
+      retryMs: opts.retryMs ?? 2_000,
+      onClose: (s) => streams.delete(s),
+      ...(taskId !== undefined && { taskId }),
+    });
+    streams.add(stream);
+  };
+
+  app.get("/events", async (req, reply) => open(req, reply));
+
+  app.get("/tasks/:id/events", async (req, reply) => {
+    const { id } = parseOr("invalid_query", IdParams, req.params);
+    open(req, reply, id);
+  });
+};
