@@ -8,6 +8,17 @@ export default defineConfig({
       { extends: true, test: { name: "core", root: "packages/core", include: ["test/**/*.test.ts"] } },
       { extends: true, test: { name: "server", root: "apps/server", include: ["test/**/*.test.ts"] } },
       { extends: true, test: { name: "web", root: "apps/web", include: ["test/**/*.test.{ts,tsx}"] } },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          root: "apps/web",
+          include: ["e2e/**/*.e2e.test.ts"],
+          // Builds apps/web/dist once; the tests run the real server against it in Debian's Chromium.
+          globalSetup: ["./e2e/global-setup.ts"],
+          testTimeout: 90_000,
+        },
+      },
     ],
     // Real processes and real SQLite: generous per-test time, no retries that hide flakes.
     testTimeout: 30_000,

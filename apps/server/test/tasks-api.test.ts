@@ -70,6 +70,17 @@ describe("POST /api/tasks validation", () => {
 });
 
 describe("reads", () => {
+  it("GET /api/tasks carries the newest event id, so a client can follow /api/events from there", async () => {
+    t = await createTestApp();
+    const empty = (await t.api({ url: "/api/tasks" })).json();
+    expect(empty).toEqual({ tasks: [], nextCursor: null, lastEventId: 0 });
+    const task = t.repos.tasks.create({ title: "a", prompt: "p", workingDir: t.dir, maxIterations: 1 });
+    const e = t.bus.emit({ taskId: task.id, iteration: null, type: "task.warning", data: { message: "m" } });
+    const list = (await t.api({ url: "/api/tasks" })).json();
+    expect(list.lastEventId).toBe(e.id);
+    expect(list.tasks.map((x: { id: string }) => x.id)).toEqual([task.id]);
+  });
+
   it("GET /api/tasks rejects a bad query; unknown ids are 404 task_not_found", async () => {
     t = await createTestApp();
     expect((await t.api({ url: "/api/tasks?limit=0" })).statusCode).toBe(400);

@@ -1,1 +1,17 @@
-export {};
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./app/App.tsx";
+import "./styles.css";
+
+// The token only travels in the URL once (the server turned it into a cookie): keep it out of history.
+const url = new URL(window.location.href);
+if (url.searchParams.has("token")) {
+  url.searchParams.delete("token");
+  history.replaceState(null, "", url.pathname + url.search + url.hash);
+}
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

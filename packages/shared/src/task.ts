@@ -110,7 +110,12 @@ export type ListTasksQuery = z.infer<typeof ListTasksQuery>;
 
 export const TaskResponse = z.object({ task: Task });
 export type TaskResponse = z.infer<typeof TaskResponse>;
-export const TaskListResponse = z.object({ tasks: z.array(Task), nextCursor: z.string().nullable() });
+export const TaskListResponse = z.object({
+  tasks: z.array(Task),
+  nextCursor: z.string().nullable(),
+  /** The newest event id when the list was read: follow GET /api/events from here to keep it current. */
+  lastEventId: z.number().int(),
+});
 export type TaskListResponse = z.infer<typeof TaskListResponse>;
 export const TaskDetailResponse = z.object({ task: Task, iterations: z.array(Iteration) });
 export type TaskDetailResponse = z.infer<typeof TaskDetailResponse>;

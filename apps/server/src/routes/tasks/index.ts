@@ -42,7 +42,9 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
 
   app.get("/tasks", async (req) => {
     const q = parseOr("invalid_query", ListTasksQuery, req.query);
-    return repos.tasks.list(q);
+    // Read before the list: a change made in between is then in the events after this id.
+    const lastEventId = repos.events.maxId();
+    return { ...repos.tasks.list(q), lastEventId };
   });
 
   app.get("/tasks/:id", async (req) => {

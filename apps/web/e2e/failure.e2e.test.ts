@@ -1,0 +1,56 @@
+import type { Task } from "@loop/shared";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LoopServer, launchBrowser, screenshotPath, signedInPage, startServer } from "./harness.ts";
+
+let server: LoopServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function fileTask(title: string, scenario: object): Promise<Task> {
+  const r = await server.api<{ task: Task }>("/api/tasks", {
+    method: "POST",
+    body: { title, prompt: "Make it work", workingDir: server.workdir(scenario), maxIterations: 3 },
+  });
+  expect(r.status).toBe(201);
+  return r.body.task;
+}
+
+describe("a failed task", () => {
+  it("shows its status and reason in the list and on its page, and Retry files it again", async () => {
+    const task = await fileTask("Needs a login", {
+      claude: [{ kind: "is_error", text: "Not logged in · Please run /login" }],
+    });
+    await server.waitForStatus(task.id, ["failed"]);
+
+    const page = await signedInPage(browser, server);
+    const row = page.getByRole("listitem").filter({ has: page.getByRole("link", { name: "Needs a login" }) });
+    await row.getByText("failed", { exact: true }).waitFor();
+    expect(await row.innerText()).toContain("Not logged in · Please run /login");
+
+    await page.getByRole("link", { name: "Needs a login" }).click();
+    await page.getByRole("heading", { level: 1, name: "Needs a login" }).waitFor();
+    expect(page.url()).toBe(`${server.origin}/tasks/${task.id}`);
+    const header = page.getByRole("banner").filter({ has: page.getByRole("heading", { level: 1 }) });
+    expect(await header.innerText()).toMatch(/failed[\s\S]*Not logged in · Please run \/login/);
+    // Claude's failed run is open by default, with its error next to it.
+    await page.getByRole("log", { name: "Claude output, iteration 1" }).waitFor();
+    await page.screenshot({ path: screenshotPath("failed-task.png"), fullPage: true });
+
+    await page.getByRole("button", { name: "Retry" }).click();
+    await page.waitForURL((u) => u.pathname.startsWith("/tasks/") && !u.pathname.endsWith(task.id));
+    await page.getByRole("heading", { level: 1, name: "Needs a login" }).waitFor();
+    const retried = page.url().split("/tasks/")[1]!;
+    const r = await server.api<{ task: Task }>(`/api/tasks/${retried}`);
+    expect(r.body.task.retryOf).toBe(task.id);
+    await page.getByRole("link", { name: task.id }).waitFor();
+    await page.context().close();
+  });
+});

@@ -1,0 +1,114 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LoopServer, launchBrowser, signedInPage, startServer } from "./harness.ts";
+
+let server: LoopServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startServer({ LOOP_MAX_QUEUE_DEPTH: "1" }), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** The error text the page shows for a field: the element its aria-describedby points at. */
+async function fieldError(page: Page, label: string): Promise<string> {
+  const input = page.getByLabel(label, { exact: true });
+  await expect.poll(() => input.getAttribute("aria-invalid")).toBe("true");
+  const ids = (await input.getAttribute("aria-describedby"))?.split(" ") ?? [];
+  const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).innerText()));
+  return texts.join(" | ");
+}
+
+describe("the new task form", () => {
+  it("shows the server's validation errors next to the fields they are about", async () => {
+    const page = await signedInPage(browser, server);
+    await page.getByLabel("Title", { exact: true }).fill("   ");
+    await page.getByLabel("Prompt", { exact: true }).fill("Do it");
+    await page.getByLabel("Working directory", { exact: true }).fill("relative/dir");
+    await page.getByLabel("Max iterations", { exact: true }).fill("500");
+    await page.getByRole("button", { name: "Start" }).click();
+
+    expect(await fieldError(page, "Title")).toMatch(/title must not be blank/);
+    expect(await fieldError(page, "Working directory")).toMatch(/workingDir must be an absolute path/);
+    expect(await fieldError(page, "Max iterations")).toMatch(/maxIterations must be at most 100/);
+    expect(await page.getByLabel("Prompt", { exact: true }).getAttribute("aria-invalid")).toBeNull();
+    expect(page.url()).toBe(`${server.origin}/`);
+
+    // A directory that does not exist: invalid_working_dir, shown at the working directory.
+    await page.getByLabel("Title", { exact: true }).fill("A title");
+    await page.getByLabel("Max iterations", { exact: true }).fill("");
+    await page.getByLabel("Working directory", { exact: true }).fill("/no/such/dir");
+    // Keyboard submit: Ctrl+Enter from inside the form.
+    await page.getByLabel("Prompt", { exact: true }).press("Control+Enter");
+    await expect.poll(() => fieldError(page, "Working directory")).toMatch(/\/no\/such\/dir does not exist/);
+    expect(await page.getByLabel("Title", { exact: true }).getAttribute("aria-invalid")).toBeNull();
+    await page.context().close();
+  });
+
+  it("shows the default iteration cap and says plainly when the queue is full", async () => {
+    const page = await signedInPage(browser, server);
+    await expect
+      .poll(() => page.getByLabel("Max iterations", { exact: true }).getAttribute("placeholder"))
+      .toBe("10 (default)");
+    // One task hangs in claude (running), one waits (the queue's depth is 1): the next gets 429.
+    const hang = server.workdir({ claude: [{ kind: "hang" }] });
+    for (const title of ["hangs", "waits"]) {
+      const r = await server.api("/api/tasks", {
+        method: "POST",
+        body: { title, prompt: "p", workingDir: hang },
+      });
+      expect(r.status).toBe(201);
+    }
+    await page.getByLabel("Title", { exact: true }).fill("One too many");
+    await page.getByLabel("Prompt", { exact: true }).fill("p");
+    await page.getByLabel("Working directory", { exact: true }).fill(hang);
+    await page.getByRole("button", { name: "Start" }).click();
+    const alert = page.getByRole("alert").filter({ hasText: "queue is full" });
+    await alert.waitFor();
+    expect(await alert.innerText()).toMatch(
+      /Wait for a queued task to start \(or cancel one\), then press Start again/,
+    );
+
+    // Cancelling from the task list's task page frees the queue.
+    const list = await server.api<{ tasks: { id: string }[] }>("/api/tasks");
+    for (const t of list.body.tasks) await server.api(`/api/tasks/${t.id}/cancel`, { method: "POST" });
+    await page.context().close();
+  });
+});
+
+describe("getting in", () => {
+  it("without the token shows how to get in, and a pasted token signs in", async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${server.origin}/`);
+    await page.getByRole("heading", { name: "Open loop with its token" }).waitFor();
+    expect(await page.getByRole("main").innerText()).toContain("pnpm start");
+    await page.getByLabel("Token", { exact: true }).fill(server.url);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByRole("heading", { name: "New task" }).waitFor();
+    // The token does not stay in the address bar.
+    expect(page.url()).toBe(`${server.origin}/`);
+    await context.close();
+  });
+});
+
+describe("the health banner", () => {
+  it("names a missing CLI and its configured path before anyone files a task", async () => {
+    const broken = await startServer({ LOOP_CODEX_BIN: "/opt/nowhere/codex" });
+    try {
+      const page = await signedInPage(browser, broken);
+      const banner = page.getByRole("alert", { name: "Agent CLI problems" });
+      await banner.waitFor();
+      const text = await banner.innerText();
+      expect(text).toContain('codex was not found at "/opt/nowhere/codex"');
+      expect(text).toContain("LOOP_CODEX_BIN");
+      expect(text).not.toContain("claude");
+      await page.context().close();
+    } finally {
+      await broken.stop();
+    }
+  });
+});

@@ -1,0 +1,196 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { LoopEvent, Task } from "@loop/shared";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const FIXTURES = join(ROOT, "packages/core/test/fixtures");
+export const FAKE_CLAUDE = join(FIXTURES, "fake-claude.mjs");
+export const FAKE_CODEX = join(FIXTURES, "fake-codex.mjs");
+export const RESULTS = join(ROOT, "test-results");
+
+export const CHROMIUM = process.env.LOOP_CHROMIUM ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+export interface LoopServer {
+  /** http://127.0.0.1:<port> */
+  origin: string;
+  /** The URL the server printed, with the token: opening it signs the browser in. */
+  url: string;
+  token: string;
+  dir: string;
+  /** A fresh working directory holding a fake-CLI scenario. */
+  workdir(scenario?: object): string;
+  /** A JSON API call with the bearer token. */
+  api<T = unknown>(
+    path: string,
+    init?: { method?: string; body?: unknown },
+  ): Promise<{ status: number; body: T }>;
+  /** Polls GET /api/tasks/:id until the task is in one of `statuses`. */
+  waitForStatus(taskId: string, statuses: readonly string[], timeoutMs?: number): Promise<Task>;
+  /** Reads a task's event stream until its task.finished event (or the timeout). */
+  eventsUntilFinished(taskId: string, timeoutMs?: number): Promise<LoopEvent[]>;
+  stop(): Promise<void>;
+}
+
+/** Runs the real server (apps/server/src/server.ts) as `pnpm start` would, on a free port, with the fake CLIs. */
+export async function startServer(env: Record<string, string> = {}): Promise<LoopServer> {
+  const dir = mkdtempSync(join(tmpdir(), "loop-e2e-"));
+  const token = `e2e-token-${Math.random().toString(36).slice(2)}-0123456789`;
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, "apps/server/src/server.ts")], {
+    cwd: dir,
+    env: {
+      ...process.env,
+      PORT: "0",
+      LOOP_TOKEN: token,
+      LOOP_DB_PATH: join(dir, "loop.db"),
+      LOOP_ARTIFACTS_DIR: join(dir, "loops"),
+      LOOP_CLAUDE_BIN: FAKE_CLAUDE,
+      LOOP_CODEX_BIN: FAKE_CODEX,
+      LOOP_KILL_GRACE_MS: "500",
+      LOG_LEVEL: "warn",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (d) => {
+    stderr += String(d);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${stderr}`)), 20_000);
+    child.stdout?.on("data", (d) => {
+      out += String(d);
+      const m = /loop is running: (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}\n${stderr}`));
+    });
+  });
+  const origin = new URL(url).origin;
+  let n = 0;
+
+  const api: LoopServer["api"] = async (path, init = {}) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (init.body !== undefined) headers["content-type"] = "application/json";
+    const res = await fetch(origin + path, {
+      method: init.method ?? "GET",
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: (text && res.headers.get("content-type")?.includes("json") ? JSON.parse(text) : text) as never,
+    };
+  };
+
+  return {
+    origin,
+    url,
+    token,
+    dir,
+    api,
+    workdir(scenario) {
+      const wd = join(dir, `work-${++n}`);
+      mkdirSync(wd, { recursive: true });
+      if (scenario) writeFileSync(join(wd, ".fake-scenario.json"), JSON.stringify(scenario));
+      return wd;
+    },
+    async waitForStatus(taskId, statuses, timeoutMs = 30_000) {
+      const start = Date.now();
+      for (;;) {
+        const r = await api<{ task: Task }>(`/api/tasks/${taskId}`);
+        if (statuses.includes(r.body.task.status)) return r.body.task;
+        if (Date.now() - start > timeoutMs) throw new Error(`task ${taskId} is still ${r.body.task.status}`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    },
+    async eventsUntilFinished(taskId, timeoutMs = 60_000) {
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(), timeoutMs);
+      const res = await fetch(`${origin}/api/tasks/${taskId}/events`, {
+        headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
+        signal: ac.signal,
+      });
+      const events: LoopEvent[] = [];
+      const decoder = new TextDecoder();
+      let buf = "";
+      try {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          buf += decoder.decode(chunk, { stream: true });
+          let end = buf.indexOf("\n\n");
+          while (end >= 0) {
+            const block = buf.slice(0, end);
+            buf = buf.slice(end + 2);
+            const data = block
+              .split("\n")
+              .filter((l) => l.startsWith("data:"))
+              .map((l) => l.slice(5).trimStart())
+              .join("\n");
+            if (data) {
+              const e = JSON.parse(data) as LoopEvent;
+              events.push(e);
+              if (e.type === "task.finished") {
+                ac.abort();
+                return events;
+              }
+            }
+            end = buf.indexOf("\n\n");
+          }
+        }
+      } catch (err) {
+        if (!ac.signal.aborted || events.at(-1)?.type !== "task.finished") throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+      return events;
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** A page at 1280×800, signed in by opening the URL the server printed. */
+export async function signedInPage(
+  browser: Browser,
+  server: LoopServer,
+  size = { width: 1280, height: 800 },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: size });
+  const page = await context.newPage();
+  await page.goto(server.url);
+  return page;
+}
+
+export function screenshotPath(name: string): string {
+  mkdirSync(RESULTS, { recursive: true });
+  return join(RESULTS, name);
+}

@@ -1,0 +1,99 @@
+import type { LoopEvent } from "@loop/shared";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LoopServer, launchBrowser, screenshotPath, signedInPage, startServer } from "./harness.ts";
+
+let server: LoopServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const LINES = 80;
+
+/** The stored output lines of one agent in one iteration, as the server has them. */
+const storedLines = (events: LoopEvent[], n: number, agent: "claude" | "codex") =>
+  events.filter((e) => e.type === "agent.output" && e.iteration === n && e.data.agent === agent).length;
+
+/** How many lines of the log match `query`, as its search box reports. */
+async function countMatches(page: Page, logName: string, query: string): Promise<string> {
+  const search = page.getByRole("searchbox", { name: `Search ${logName}` });
+  await search.fill(query);
+  const status = page.locator(".log").filter({ has: search }).locator(".log-matches");
+  await status.waitFor();
+  return (await status.textContent()) ?? "";
+}
+
+describe("a task filed in the browser", () => {
+  it("runs live to done, keeps every line across a reload mid-run, and opens its artifacts", async () => {
+    const wd = server.workdir({
+      claude: [{ kind: "slow", lines: LINES, intervalMs: 40 }],
+      codex: [
+        { kind: "review", text: "STATUS: ISSUES_FOUND\n- Add a test for the empty input." },
+        { kind: "review", text: "STATUS: DONE\nLooks good." },
+      ],
+    });
+    const page = await signedInPage(browser, server);
+    await page.getByRole("heading", { name: "New task" }).waitFor();
+    await page.getByLabel("Title").fill("Live run");
+    await page.getByLabel("Prompt").fill("Print slowly, then fix what the review finds.");
+    await page.getByLabel("Working directory").fill(wd);
+    await page.getByRole("button", { name: "Start" }).click();
+
+    // Start opens the new task's page.
+    await page.waitForURL((u) => u.pathname.startsWith("/tasks/"));
+    await page.getByRole("heading", { level: 1, name: "Live run" }).waitFor();
+    const taskId = page.url().split("/tasks/")[1]!;
+    const finished = server.eventsUntilFinished(taskId);
+
+    // Lines arrive live, while claude is still printing.
+    const log1 = page.getByRole("log", { name: "Claude output, iteration 1" });
+    await log1.getByText("slow line 10").waitFor();
+    expect((await server.api<{ task: { status: string } }>(`/api/tasks/${taskId}`)).body.task.status).toBe(
+      "running",
+    );
+
+    // Reload mid-run: the page replays what it missed and goes on live.
+    await page.reload();
+    await page.getByRole("heading", { level: 1, name: "Live run" }).waitFor();
+    const events = await finished;
+    const header = page.getByRole("banner").filter({ has: page.getByRole("heading", { level: 1 }) });
+    await header.getByText("done", { exact: true }).waitFor();
+    expect(await header.textContent()).toContain("Codex reported STATUS: DONE in iteration 2");
+
+    // Iteration 2 is the latest and open; iteration 1's claude log is one click away.
+    const it1 = page.locator("section[data-iteration='1']");
+    const claude1 = it1.getByRole("button", { name: /Claude/ });
+    if ((await claude1.getAttribute("aria-expanded")) !== "true") await claude1.click();
+    for (const n of [1, 2]) {
+      const name = `Claude output, iteration ${n}`;
+      const log = page.getByRole("log", { name });
+      await log.waitFor();
+      const count = page.locator(`section[data-iteration='${n}'] .agent-claude .line-count`);
+      expect(await count.textContent()).toBe(`${storedLines(events, n, "claude")} lines`);
+      // Each printed line exactly once: a lost line or a doubled replay would change the count.
+      expect(await countMatches(page, name, "slow line")).toBe(`– of ${LINES}`);
+      expect(await countMatches(page, name, `slow line ${LINES}`)).toBe("– of 1");
+    }
+    // The verdicts are shown per iteration.
+    expect(await it1.textContent()).toContain("ISSUES_FOUND");
+    await page.screenshot({ path: screenshotPath("task-page-done.png"), fullPage: true });
+
+    // Artifacts: the list, a rendered file, and its raw view.
+    const files = page.getByRole("list", { name: "Artifact files" });
+    for (const name of ["task.md", "001-claude-prompt.md", "002-codex-output.md", "result.md"]) {
+      await files.getByRole("button", { name }).waitFor();
+    }
+    await files.getByRole("button", { name: "002-codex-output.md" }).click();
+    const viewer = page.getByRole("region", { name: "Artifact 002-codex-output.md" });
+    await viewer.getByText("Looks good.").waitFor();
+    await viewer.getByRole("button", { name: "Raw" }).click();
+    expect(await viewer.textContent()).toContain("STATUS: DONE");
+    await page.context().close();
+  });
+});

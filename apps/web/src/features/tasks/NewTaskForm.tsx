@@ -1,0 +1,169 @@
+import type { CreateTaskBody, Task } from "@loop/shared";
+import { type FormEvent, type KeyboardEvent, type ReactNode, useId, useState } from "react";
+import { api, type FormErrors, type FormField, formErrorsFrom } from "../../lib/api.ts";
+import { useStore } from "../../lib/store.ts";
+import { health } from "../health/health.ts";
+
+const LAST_DIR_KEY = "loop.lastWorkingDir";
+
+const readLastDir = () => {
+  try {
+    return localStorage.getItem(LAST_DIR_KEY) ?? "";
+  } catch {
+    return "";
+  }
+};
+
+export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) {
+  const h = useStore(health);
+  const [title, setTitle] = useState("");
+  const [prompt, setPrompt] = useState("");
+  const [workingDir, setWorkingDir] = useState(readLastDir);
+  const [maxIterations, setMaxIterations] = useState("");
+  const [errors, setErrors] = useState<FormErrors>({ fields: {} });
+  const [busy, setBusy] = useState(false);
+  const id = useId();
+
+  const submit = async (e?: FormEvent) => {
+    e?.preventDefault();
+    if (busy) return;
+    const body: CreateTaskBody = { title, prompt, workingDir: workingDir.trim() };
+    // Empty means "use the server's default"; anything else goes as typed so the server can say what is wrong.
+    if (maxIterations.trim() !== "") body.maxIterations = Number(maxIterations);
+    setBusy(true);
+    try {
+      const { task } = await api.createTask(body);
+      try {
+        localStorage.setItem(LAST_DIR_KEY, body.workingDir);
+      } catch {
+        // Private mode: remembering the directory is a convenience only.
+      }
+      setErrors({ fields: {} });
+      setTitle("");
+      setPrompt("");
+      onCreated(task);
+    } catch (err) {
+      setErrors(formErrorsFrom(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      void submit();
+    }
+  };
+
+  const field = (name: FormField, label: string, control: (p: ControlProps) => ReactNode, hint?: string) => {
+    const err = errors.fields[name];
+    const controlId = `${id}-${name}`;
+    const errId = `${controlId}-error`;
+    const hintId = `${controlId}-hint`;
+    const describedBy = [err ? errId : null, hint ? hintId : null].filter(Boolean).join(" ") || undefined;
+    return (
+      <div className={`field${err ? " field-invalid" : ""}`}>
+        <label htmlFor={controlId}>{label}</label>
+        {control({ id: controlId, "aria-invalid": err ? true : undefined, "aria-describedby": describedBy })}
+        {hint && (
+          <div className="hint" id={hintId}>
+            {hint}
+          </div>
+        )}
+        {err && (
+          <div className="field-error" id={errId}>
+            {err}
+          </div>
+        )}
+      </div>
+    );
+  };
+
+  const defaultMax = h?.defaults?.maxIterations;
+  return (
+    <form
+      className="card new-task"
+      aria-labelledby={`${id}-heading`}
+      onSubmit={submit}
+      onKeyDown={onKeyDown}
+      noValidate
+    >
+      <h2 id={`${id}-heading`}>New task</h2>
+      {errors.general && (
+        <div className="form-error" role="alert">
+          {errors.general}
+        </div>
+      )}
+      {field("title", "Title", (p) => (
+        <input
+          {...p}
+          name="title"
+          value={title}
+          maxLength={200}
+          onChange={(e) => setTitle(e.target.value)}
+          autoComplete="off"
+        />
+      ))}
+      {field(
+        "prompt",
+        "Prompt",
+        (p) => (
+          <textarea
+            {...p}
+            name="prompt"
+            value={prompt}
+            rows={7}
+            onChange={(e) => setPrompt(e.target.value)}
+          />
+        ),
+        "What Claude should do. Codex reviews each iteration until it answers STATUS: DONE.",
+      )}
+      {field(
+        "workingDir",
+        "Working directory",
+        (p) => (
+          <input
+            {...p}
+            name="workingDir"
+            value={workingDir}
+            onChange={(e) => setWorkingDir(e.target.value)}
+            placeholder="/home/you/project"
+            spellCheck={false}
+            autoComplete="off"
+            className="mono"
+          />
+        ),
+        "Absolute path of the repository the agents work in.",
+      )}
+      {field("maxIterations", "Max iterations", (p) => (
+        <input
+          {...p}
+          name="maxIterations"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={100}
+          step={1}
+          value={maxIterations}
+          onChange={(e) => setMaxIterations(e.target.value)}
+          placeholder={defaultMax ? `${defaultMax} (default)` : "server default"}
+        />
+      ))}
+      <div className="form-actions">
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? "Starting…" : "Start"}
+        </button>
+        <span className="hint">
+          <kbd>Ctrl</kbd>/<kbd>⌘</kbd>+<kbd>Enter</kbd>
+        </span>
+      </div>
+    </form>
+  );
+}
+
+interface ControlProps {
+  id: string;
+  "aria-invalid": true | undefined;
+  "aria-describedby": string | undefined;
+}
