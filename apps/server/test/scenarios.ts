@@ -33,6 +33,7 @@ export const codex = {
   failedTurn: (message: string): Step => ({ kind: "failed_turn", message, retries: 1 }),
   usageLimit: (message?: string): Step => ({ kind: "usage_limit", ...(message && { message }) }),
   hang: (): Step => ({ kind: "hang" }),
+  offline: (intervalMs = 50): Step => ({ kind: "offline", intervalMs }),
 };
 
 export const scenario = (s: { claude?: Step[]; codex?: Step[] }) => s;

@@ -1,6 +1,6 @@
 import { emptyUsage, type ParsedLine, type Usage } from "@loop/shared";
 import { runProcess } from "../runner/index.ts";
-import { clip, num, runFailureMessage, tail, tryJson } from "./common.ts";
+import { clip, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
 
@@ -163,6 +163,7 @@ export async function runClaude(
       const parsed = s === "stdout" ? stream.push(line) : undefined;
       if (s === "stdout" && line.trim()) lastStdout = line;
       o.onLine(s, line, parsed);
+      return !isRetryNotice(s, line, parsed);
     },
   });
   const base = { exitCode: run.exitCode, durationMs: run.durationMs, pid: run.pid };

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { emptyUsage, type ParsedLine, type Usage } from "@loop/shared";
 import { runProcess } from "../runner/index.ts";
-import { clip, num, runFailureMessage, tail, tryJson } from "./common.ts";
+import { clip, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
 
@@ -102,7 +102,11 @@ export async function runCodex(o: AgentRunOptions & { outputFile: string }): Pro
     graceMs: o.graceMs,
     signal: o.signal,
     onSpawn: (pid) => o.onStart?.({ pid, argv: [o.bin, ...args] }),
-    onLine: (s, line) => o.onLine(s, line, s === "stdout" ? stream.push(line) : undefined),
+    onLine: (s, line) => {
+      const parsed = s === "stdout" ? stream.push(line) : undefined;
+      o.onLine(s, line, parsed);
+      return !isRetryNotice(s, line, parsed);
+    },
   });
   const base = { exitCode: run.exitCode, durationMs: run.durationMs, pid: run.pid };
   const failed = runFailureMessage("codex", o.bin, run, o);

@@ -1,4 +1,4 @@
-import type { AgentErrorKind, AgentName } from "@loop/shared";
+import type { AgentErrorKind, AgentName, ParsedLine } from "@loop/shared";
 import type { RunResult } from "../runner/index.ts";
 
 const minutes = (ms: number) =>
@@ -26,7 +26,7 @@ export function runFailureMessage(
     case "idle_timeout":
       return {
         errorKind: "idle_timeout",
-        error: `${agent} printed nothing for ${minutes(limits.idleTimeoutMs ?? 0)} (LOOP_IDLE_TIMEOUT_MS); its process tree was stopped`,
+        error: `${agent} made no progress for ${minutes(limits.idleTimeoutMs ?? 0)} (no output, or only retry/reconnect notices; LOOP_IDLE_TIMEOUT_MS); its process tree was stopped`,
       };
     case "cancelled":
       return { errorKind: "cancelled", error: `${agent} was stopped (cancelled)` };
@@ -61,3 +61,14 @@ export function tryJson(line: string): Record<string, unknown> | undefined {
 }
 
 export const clip = (s: string, max = 2000) => (s.length <= max ? s : `${s.slice(0, max)}…`);
+
+/**
+ * A line that only says the CLI is retrying or waiting (codex prints "Reconnecting..." forever
+ * without a network; claude prints api_retry notices): output, but not progress, so it does not
+ * keep an idle run alive.
+ */
+export function isRetryNotice(stream: "stdout" | "stderr", line: string, parsed?: ParsedLine): boolean {
+  if (parsed?.kind === "retry") return true;
+  if (parsed?.kind === "error" && /^Reconnecting\b/i.test(parsed.text)) return true;
+  return stream === "stderr" && /\b(reconnecting|failed to connect|retrying)\b/i.test(line);
+}

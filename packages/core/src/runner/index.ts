@@ -14,15 +14,18 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv | undefined;
   /** Wall-clock limit. */
   timeoutMs: number;
-  /** Stop when neither stdout nor stderr printed anything for this long (0/undefined = off). */
+  /**
+   * Stop when the process made no progress for this long (0/undefined = off): no output, or only
+   * lines for which onLine returned false (retry notices of a CLI waiting for the network forever).
+   */
   idleTimeoutMs?: number | undefined;
   /** SIGINT → wait graceMs → SIGKILL (default 3000). */
   graceMs?: number | undefined;
   /** Abort = cancel, with the same stop sequence. */
   signal?: AbortSignal | undefined;
   onSpawn?(pid: number | undefined): void;
-  /** Each line as it arrives, without its newline. */
-  onLine(stream: "stdout" | "stderr", line: string): void;
+  /** Each line as it arrives, without its newline. Return false for a line that is not progress. */
+  onLine(stream: "stdout" | "stderr", line: string): boolean | undefined;
 }
 
 export type RunFailureKind = "timeout" | "idle_timeout" | "cancelled" | "spawn_failed";
@@ -159,14 +162,16 @@ export async function runProcess(opts: RunOptions): Promise<RunResult> {
       if (!src) return Promise.resolve();
       const splitter = new LineSplitter((line) => {
         try {
-          opts.onLine(stream, line);
+          if (opts.onLine(stream, line) !== false) resetIdle();
         } catch {
           // A failing consumer must not break the read loop.
+          resetIdle();
         }
       });
       return new Promise<void>((resolve) => {
         src.on("data", (chunk: Buffer) => {
-          resetIdle();
+          // Part of a long line still arriving counts as progress; whole lines are judged by onLine.
+          if (!chunk.includes(10)) resetIdle();
           if (stream === "stderr") stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL);
           splitter.push(chunk);
         });
