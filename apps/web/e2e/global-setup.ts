@@ -12,5 +12,12 @@ export default async function setup() {
       `e2e: no Chromium at ${CHROMIUM}. Install Debian's package (apt-get install chromium) or set LOOP_CHROMIUM.`,
     );
   }
-  await build({ root: WEB, configFile: `${WEB}vite.config.ts`, logLevel: "warn" });
+  // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+  const env = process.env.NODE_ENV;
+  process.env.NODE_ENV = "production";
+  try {
+    await build({ root: WEB, configFile: `${WEB}vite.config.ts`, logLevel: "warn", mode: "production" });
+  } finally {
+    process.env.NODE_ENV = env;
+  }
 }

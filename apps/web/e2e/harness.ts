@@ -41,6 +41,8 @@ export interface LoopServer {
   waitForStatus(taskId: string, statuses: readonly string[], timeoutMs?: number): Promise<Task>;
   /** Reads a task's event stream until its task.finished event (or the timeout). */
   eventsUntilFinished(taskId: string, timeoutMs?: number): Promise<LoopEvent[]>;
+  /** Stops the server (SIGTERM, as a person would) and starts it again on the same port and database. */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -48,42 +50,53 @@ export interface LoopServer {
 export async function startServer(env: Record<string, string> = {}): Promise<LoopServer> {
   const dir = mkdtempSync(join(tmpdir(), "loop-e2e-"));
   const token = `e2e-token-${Math.random().toString(36).slice(2)}-0123456789`;
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, "apps/server/src/server.ts")], {
-    cwd: dir,
-    env: {
-      ...process.env,
-      PORT: "0",
-      LOOP_TOKEN: token,
-      LOOP_DB_PATH: join(dir, "loop.db"),
-      LOOP_ARTIFACTS_DIR: join(dir, "loops"),
-      LOOP_CLAUDE_BIN: FAKE_CLAUDE,
-      LOOP_CODEX_BIN: FAKE_CODEX,
-      LOOP_KILL_GRACE_MS: "500",
-      LOG_LEVEL: "warn",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.on("data", (d) => {
-    stderr += String(d);
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${stderr}`)), 20_000);
-    child.stdout?.on("data", (d) => {
-      out += String(d);
-      const m = /loop is running: (http:\/\/\S+)/.exec(out);
-      if (m) {
+  const spawnServer = async (port: string): Promise<{ child: ChildProcess; url: string }> => {
+    const child: ChildProcess = spawn(process.execPath, [join(ROOT, "apps/server/src/server.ts")], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        PORT: port,
+        LOOP_TOKEN: token,
+        LOOP_DB_PATH: join(dir, "loop.db"),
+        LOOP_ARTIFACTS_DIR: join(dir, "loops"),
+        LOOP_CLAUDE_BIN: FAKE_CLAUDE,
+        LOOP_CODEX_BIN: FAKE_CODEX,
+        LOOP_KILL_GRACE_MS: "500",
+        LOG_LEVEL: "warn",
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (d) => {
+      stderr += String(d);
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${stderr}`)), 20_000);
+      child.stdout?.on("data", (d) => {
+        out += String(d);
+        const m = /loop is running: (http:\/\/\S+)/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      child.once("exit", (code) => {
         clearTimeout(timer);
-        resolve(m[1]!);
-      }
+        reject(new Error(`server exited with ${code}:\n${out}\n${stderr}`));
+      });
     });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out}\n${stderr}`));
-    });
-  });
+    return { child, url };
+  };
+  let { child, url } = await spawnServer("0");
+  const stopChild = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    }
+  };
   const origin = new URL(url).origin;
   let n = 0;
 
@@ -163,12 +176,13 @@ export async function startServer(env: Record<string, string> = {}): Promise<Loo
       }
       return events;
     },
+    async restart(whileDown) {
+      await stopChild();
+      await whileDown?.();
+      ({ child, url } = await spawnServer(new URL(origin).port));
+    },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
+      await stopChild();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,3 +1,4 @@
+import type { LoopEvent } from "@loop/shared";
 import { lazy, Suspense, useEffect } from "react";
 import { SignIn } from "../features/auth/SignIn.tsx";
 import { HealthBanner } from "../features/health/HealthBanner.tsx";
@@ -11,6 +12,8 @@ import { pageTitle } from "../lib/format.ts";
 import { useStore } from "../lib/store.ts";
 import { Link, matchRoute, usePathname } from "./router.tsx";
 
+const QUEUE_EVENTS = new Set<LoopEvent["type"]>(["task.created", "task.started", "task.finished"]);
+
 const TaskPage = lazy(() => import("../features/task/TaskPage.tsx").then((m) => ({ default: m.TaskPage })));
 
 export function App() {
@@ -23,12 +26,21 @@ export function App() {
     void refreshHealth();
     const stopStream = startGlobalEvents();
     const unsub = subscribeGlobalEvents(onGlobalEvents);
+    // Keep the queue counts in the top bar current (the agent probe is cached server-side).
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const unsubQueue = subscribeGlobalEvents((events) => {
+      if (!events.some((e) => QUEUE_EVENTS.has(e.type))) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void refreshHealth(), 300);
+    });
     // Installing a CLI or logging in fixes the banner without a reload.
     const onFocus = () => void refreshHealth();
     window.addEventListener("focus", onFocus);
     return () => {
       stopStream();
       unsub();
+      unsubQueue();
+      clearTimeout(timer);
       window.removeEventListener("focus", onFocus);
     };
   }, []);
@@ -97,6 +109,10 @@ function TopBar() {
 
 function ConnectionBanner() {
   const state = useStore(globalStreamState);
+  // The queue counts in the top bar are a snapshot: refresh them once the server is back.
+  useEffect(() => {
+    if (state === "open") void refreshHealth();
+  }, [state]);
   if (state !== "reconnecting") return null;
   return (
     <div className="banner banner-warning" role="status">

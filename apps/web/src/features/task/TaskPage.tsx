@@ -43,15 +43,19 @@ export function TaskPage({ id }: { id: string }) {
   const [artifactsTick, setArtifactsTick] = useState(0);
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
+  const loaded = useRef(false);
   const fetchDetail = useCallback(async () => {
     try {
       const d = await api.getTask(id);
       setTask(d.task);
       setIterations(d.iterations);
       setLoad({ state: "ready" });
+      loaded.current = true;
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) setLoad({ state: "missing" });
-      else setLoad({ state: "error", message: (err as Error).message });
+      // Once shown, a task stays on screen through a server restart: the stream reconnects and
+      // a refetch follows (below); only a first load that fails is an error page.
+      else if (!loaded.current) setLoad({ state: "error", message: (err as Error).message });
     }
   }, [id]);
 
@@ -82,6 +86,15 @@ export function TaskPage({ id }: { id: string }) {
     [fetchDetail],
   );
   const stream = useTaskEvents(id, onBatch);
+  // Back after a disconnect: the stored rows (durations, usage) may have changed meanwhile.
+  const wasOpen = useRef(false);
+  useEffect(() => {
+    if (stream === "open" && wasOpen.current) {
+      void fetchDetail();
+      setArtifactsTick((n) => n + 1);
+    }
+    if (stream === "open") wasOpen.current = true;
+  }, [stream, fetchDetail]);
 
   const now = useNow(task ? isActiveStatus(task.status) : false);
 

@@ -1,0 +1,131 @@
+import type { LoopEvent, Task } from "@loop/shared";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LoopServer, launchBrowser, screenshotPath, signedInPage, startServer } from "./harness.ts";
+
+let server: LoopServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function fileTask(title: string, scenario: object, maxIterations = 1): Promise<Task> {
+  const r = await server.api<{ task: Task }>("/api/tasks", {
+    method: "POST",
+    body: { title, prompt: "Make it work", workingDir: server.workdir(scenario), maxIterations },
+  });
+  expect(r.status).toBe(201);
+  return r.body.task;
+}
+
+const claudeLines = (events: LoopEvent[]) =>
+  events.filter((e) => e.type === "agent.output" && e.data.agent === "claude").length;
+
+describe("a 100 000-line log", () => {
+  it("keeps only a few hundred rows in the DOM, follows the tail, and searches all of it", async () => {
+    const task = await fileTask("Flood", {
+      claude: [{ kind: "flood", lines: 100_000 }],
+      codex: [{ kind: "review", text: "STATUS: DONE" }],
+    });
+    await server.waitForStatus(task.id, ["done"], 120_000);
+    const page = await signedInPage(browser, server);
+    await page.goto(`${server.origin}/tasks/${task.id}`);
+    const log = page.getByRole("log", { name: "Claude output, iteration 1" });
+    await log.waitFor();
+    await log.getByText("line 100000").waitFor({ timeout: 60_000 });
+    const rows = await page.locator(".log-line").count();
+    console.log(`e2e figure: DOM rows with a 100 000-line log open: ${rows}`);
+    expect(rows).toBeGreaterThan(10);
+    expect(rows).toBeLessThan(300);
+    const count = page.locator("section[data-iteration='1'] .agent-claude .line-count");
+    expect(await count.textContent()).toBe("100,002 lines");
+
+    const search = page.getByRole("searchbox", { name: "Search Claude output, iteration 1" });
+    await search.fill("line 4242");
+    await search.press("Enter");
+    // "line 4242" is in lines 4242 and 42420–42429: 11 matches, the first one scrolled into view.
+    await page.getByText("1 of 11").waitFor();
+    await log.getByText("line 4242", { exact: false }).first().waitFor();
+    expect(await page.locator(".log-line").count()).toBeLessThan(300);
+    await page.screenshot({ path: screenshotPath("log-100k.png") });
+    await page.context().close();
+  }, 180_000);
+});
+
+describe("reconnecting", () => {
+  it("shows 'Reconnecting…' while the server is away and then has every line once", async () => {
+    const task = await fileTask("Survives a restart", {
+      claude: [{ kind: "slow", lines: 400, intervalMs: 15 }],
+      codex: [{ kind: "review", text: "STATUS: DONE" }],
+    });
+    const page = await signedInPage(browser, server);
+    await page.goto(`${server.origin}/tasks/${task.id}`);
+    await page.getByRole("log", { name: "Claude output, iteration 1" }).waitFor();
+    // Mid-run: some lines are on the page, more are coming.
+    await page.waitForFunction(
+      (sel) => Number.parseInt(document.querySelector(sel)?.textContent?.replace(/,/g, "") ?? "0", 10) >= 20,
+      "section[data-iteration='1'] .agent-claude .line-count",
+    );
+
+    await server.restart(async () => {
+      await page.getByRole("status").filter({ hasText: "Reconnecting…" }).waitFor();
+    });
+    // The server stopped mid-run: the task ends failed and the page catches up with it.
+    const header = page.getByRole("banner").filter({ has: page.getByRole("heading", { level: 1 }) });
+    await header.getByText("failed", { exact: true }).waitFor({ timeout: 60_000 });
+    await page.getByRole("status").filter({ hasText: "Reconnecting…" }).waitFor({ state: "detached" });
+
+    const stored = await server.eventsUntilFinished(task.id);
+    const count = page.locator("section[data-iteration='1'] .agent-claude .line-count");
+    await page.waitForFunction(
+      ([sel, want]) => document.querySelector(sel as string)?.textContent === want,
+      ["section[data-iteration='1'] .agent-claude .line-count", `${claudeLines(stored)} lines`],
+    );
+    expect(await count.textContent()).toBe(`${claudeLines(stored)} lines`);
+    const slow = stored.filter(
+      (e) => e.type === "agent.output" && e.data.agent === "claude" && e.data.line.includes("slow line"),
+    ).length;
+    const search = page.getByRole("searchbox", { name: "Search Claude output, iteration 1" });
+    await search.fill("slow line");
+    await page.getByText(`– of ${slow}`).waitFor();
+    await page.context().close();
+  }, 120_000);
+});
+
+describe("layout and theme", () => {
+  it("fits a narrow window without horizontal scrolling, and follows the system's dark theme", async () => {
+    const task = await fileTask("Narrow", {
+      claude: [{ kind: "ok", text: "done" }],
+      codex: [{ kind: "review", text: "STATUS: DONE" }],
+    });
+    await server.waitForStatus(task.id, ["done"]);
+    const page = await signedInPage(browser, server, { width: 390, height: 844 });
+    for (const path of ["/", `/tasks/${task.id}`]) {
+      await page.goto(server.origin + path);
+      await page
+        .getByRole("heading", { level: path === "/" ? 2 : 1 })
+        .first()
+        .waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `horizontal overflow on ${path}`).toBeLessThanOrEqual(0);
+    }
+    await page.screenshot({ path: screenshotPath("task-page-narrow.png"), fullPage: true });
+
+    const luminance = () =>
+      page.evaluate(() => {
+        const m = getComputedStyle(document.body).backgroundColor.match(/\d+/g)!.map(Number);
+        return (0.2126 * m[0]! + 0.7152 * m[1]! + 0.0722 * m[2]!) / 255;
+      });
+    await page.emulateMedia({ colorScheme: "light" });
+    expect(await luminance()).toBeGreaterThan(0.8);
+    await page.emulateMedia({ colorScheme: "dark" });
+    expect(await luminance()).toBeLessThan(0.2);
+    await page.screenshot({ path: screenshotPath("task-page-dark.png"), fullPage: true });
+    await page.context().close();
+  });
+});
