@@ -1,0 +1,211 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { ClaudeStream, CodexStream, probeAgent, runClaude, runCodex } from "../src/agents/index.ts";
+
+const fixture = (p: string) => fileURLToPath(new URL(`./fixtures/${p}`, import.meta.url));
+const FAKE_CLAUDE = fixture("fake-claude.mjs");
+const FAKE_CODEX = fixture("fake-codex.mjs");
+const realLines = (name: string) =>
+  readFileSync(fixture(`real/${name}`), "utf8")
+    .split("\n")
+    .filter(Boolean);
+
+function workdir(scenario: object): string {
+  const dir = mkdtempSync(join(tmpdir(), "loop-agents-"));
+  writeFileSync(join(dir, ".fake-scenario.json"), JSON.stringify(scenario));
+  return dir;
+}
+
+const base = (cwd: string) => ({
+  extraArgs: [],
+  prompt: "Do the task",
+  cwd,
+  timeoutMs: 20_000,
+  graceMs: 300,
+  onLine: () => {},
+});
+
+describe("ClaudeStream on the real CLI's output", () => {
+  it("reads claude 2.1.331's not-logged-in run as an error result with the CLI's own text", () => {
+    const s = new ClaudeStream();
+    const parsed = realLines("claude-2.1.331-not-logged-in.jsonl").map((l) => s.push(l));
+    expect(parsed.map((p) => p?.kind)).toEqual(["system", "error", "error"]);
+    expect(parsed[0]?.text).toContain("session started");
+    expect(s.result).toMatchObject({ isError: true, text: "Not logged in · Please run /login" });
+  });
+
+  it("ignores lines that are not JSON", () => {
+    const s = new ClaudeStream();
+    expect(s.push("plain text")).toBeUndefined();
+    expect(s.result).toBeUndefined();
+  });
+});
+
+describe("CodexStream on the real CLI's output", () => {
+  it("reads codex 0.169.0 without a network as reconnect errors, with no failure yet", () => {
+    const s = new CodexStream();
+    const parsed = realLines("codex-0.169.0-offline.jsonl").map((l) => s.push(l));
+    expect(s.threadId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(parsed.filter((p) => p?.kind === "error").length).toBeGreaterThan(3);
+    expect(s.failure).toBeNull();
+    expect(s.completed).toBe(false);
+    expect(s.lastMessage).toBe("");
+  });
+});
+
+describe("runClaude against the fake CLI", () => {
+  it("succeeds with the result line's text and its usage", async () => {
+    const cwd = workdir({ claude: [{ kind: "ok", text: "All done." }] });
+    const lines: string[] = [];
+    const r = await runClaude({
+      ...base(cwd),
+      bin: FAKE_CLAUDE,
+      permissionMode: "acceptEdits",
+      onLine: (_s, l) => lines.push(l),
+    });
+    expect(r).toMatchObject({ ok: true, output: "All done.", exitCode: 0 });
+    if (r.ok) expect(r.usage.costUsd).toBeGreaterThan(0);
+    expect(lines.length).toBeGreaterThan(3);
+    const call = JSON.parse(readFileSync(join(cwd, ".fake-state/claude-1.json"), "utf8"));
+    expect(call.prompt).toBe("Do the task");
+    expect(call.argv).toEqual([
+      "--print",
+      "--output-format",
+      "stream-json",
+      "--verbose",
+      "--permission-mode",
+      "acceptEdits",
+    ]);
+  });
+
+  it.each([
+    [
+      { kind: "is_error", text: "Not logged in · Please run /login" },
+      "agent_error",
+      "Not logged in · Please run /login",
+    ],
+    [{ kind: "no_result", code: 0 }, "no_result", "without a result line"],
+    [
+      { kind: "exit", code: 2, stderr: "error: unknown option '--bogus'" },
+      "exit_nonzero",
+      "unknown option '--bogus'",
+    ],
+    [
+      { kind: "is_error", text: "Claude AI usage limit reached|1795600000", apiErrorStatus: 429 },
+      "usage_limit",
+      "usage limit reached",
+    ],
+  ])("%j fails as %s with a reason that says %j", async (step, kind, text) => {
+    const r = await runClaude({
+      ...base(workdir({ claude: [step] })),
+      bin: FAKE_CLAUDE,
+      permissionMode: "acceptEdits",
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errorKind).toBe(kind);
+    expect(r.error).toContain(text);
+  });
+
+  it("a missing binary fails as spawn_failed, naming the path", async () => {
+    const r = await runClaude({ ...base(tmpdir()), bin: "/nowhere/claude", permissionMode: "acceptEdits" });
+    expect(r).toMatchObject({ ok: false, errorKind: "spawn_failed" });
+    if (!r.ok) expect(r.error).toContain("/nowhere/claude");
+  });
+});
+
+describe("runCodex against the fake CLI", () => {
+  const out = (cwd: string) => join(cwd, "codex-output.md");
+
+  it("returns the -o file's text", async () => {
+    const cwd = workdir({ codex: [{ kind: "review", text: "STATUS: DONE\nGood." }] });
+    const r = await runCodex({ ...base(cwd), bin: FAKE_CODEX, outputFile: out(cwd) });
+    expect(r).toMatchObject({ ok: true, output: "STATUS: DONE\nGood." });
+    const call = JSON.parse(readFileSync(join(cwd, ".fake-state/codex-1.json"), "utf8"));
+    expect(call.argv).toEqual([
+      "exec",
+      "--sandbox",
+      "read-only",
+      "--skip-git-repo-check",
+      "--json",
+      "-o",
+      out(cwd),
+      "-C",
+      cwd,
+      "-",
+    ]);
+  });
+
+  it("falls back to the last agent_message when the -o file is missing", async () => {
+    const cwd = workdir({ codex: [{ kind: "review", text: "STATUS: ISSUES_FOUND\n- x", noFile: true }] });
+    const r = await runCodex({ ...base(cwd), bin: FAKE_CODEX, outputFile: out(cwd) });
+    expect(r).toMatchObject({ ok: true, output: "STATUS: ISSUES_FOUND\n- x" });
+  });
+
+  it.each([
+    [{ kind: "empty" }, "empty_output", "empty"],
+    [
+      { kind: "failed_turn", message: "unexpected status 401 Unauthorized", retries: 2 },
+      "agent_error",
+      "401 Unauthorized",
+    ],
+    [{ kind: "usage_limit" }, "usage_limit", "usage limit"],
+    [
+      { kind: "exit", code: 1, stderr: "Error: config.toml: invalid" },
+      "exit_nonzero",
+      "config.toml: invalid",
+    ],
+  ])("%j fails as %s with a reason that says %j", async (step, kind, text) => {
+    const cwd = workdir({ codex: [step] });
+    const r = await runCodex({ ...base(cwd), bin: FAKE_CODEX, outputFile: out(cwd) });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errorKind).toBe(kind);
+    expect(r.error).toContain(text);
+    if (kind === "usage_limit") expect(r.resetsAt).toMatch(/^\d{4}-/);
+  });
+
+  it("offline (reconnect notices forever) ends at the idle timeout", async () => {
+    const cwd = workdir({ codex: [{ kind: "offline", intervalMs: 30 }] });
+    const r = await runCodex({ ...base(cwd), bin: FAKE_CODEX, outputFile: out(cwd), idleTimeoutMs: 500 });
+    expect(r).toMatchObject({ ok: false, errorKind: "idle_timeout" });
+    if (!r.ok) expect(r.error).toContain("made no progress");
+  });
+});
+
+describe("probeAgent", () => {
+  it("reports version and login state of each fake CLI", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loop-probe-"));
+    mkdirSync(dir, { recursive: true });
+    await expect(probeAgent("claude", FAKE_CLAUDE)).resolves.toMatchObject({
+      found: true,
+      version: "2.1.197 (Claude Code)",
+      loggedIn: true,
+    });
+    await expect(probeAgent("codex", FAKE_CODEX)).resolves.toMatchObject({
+      found: true,
+      version: "codex-cli 0.169.0",
+      loggedIn: true,
+    });
+  });
+
+  it("a CLI that is not logged in is a warning with a hint, not 'not found'", async () => {
+    process.env.FAKE_LOGGED_IN = "0";
+    try {
+      const h = await probeAgent("codex", FAKE_CODEX);
+      expect(h).toMatchObject({ found: true, loggedIn: false });
+      expect(h.error).toContain("codex login status");
+    } finally {
+      delete process.env.FAKE_LOGGED_IN;
+    }
+  });
+
+  it("a missing binary is not found, with what to do", async () => {
+    const h = await probeAgent("codex", "/nowhere/codex");
+    expect(h).toMatchObject({ found: false, version: null, loggedIn: null });
+    expect(h.error).toContain("LOOP_CODEX_BIN");
+  });
+});

@@ -1,0 +1,167 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { isAlive, type RunOptions, runProcess } from "../src/runner/index.ts";
+
+const TREE = fileURLToPath(new URL("./fixtures/runner/tree.mjs", import.meta.url));
+const node = process.execPath;
+
+function run(script: string, opts: Partial<RunOptions> = {}) {
+  const lines: Array<[string, string]> = [];
+  const result = runProcess({
+    bin: node,
+    args: ["-e", script],
+    input: "",
+    cwd: tmpdir(),
+    timeoutMs: 10_000,
+    graceMs: 200,
+    onLine: (s, l) => {
+      lines.push([s, l]);
+      return undefined;
+    },
+    ...opts,
+  });
+  return { lines, result };
+}
+
+async function gone(pid: number, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (!isAlive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
+}
+
+describe("runProcess", () => {
+  it("streams stdout and stderr line by line, passes stdin, and reports the exit code", async () => {
+    const { lines, result } = run(
+      `let s = ""; process.stdin.on("data", (d) => (s += d)); process.stdin.on("end", () => {
+         console.log("got " + s.trim()); console.error("warn\\r"); process.stdout.write("a\\nb\\r\\nno newline"); process.exitCode = 3; });`,
+      { input: "hello\n" },
+    );
+    const r = await result;
+    expect(r.exitCode).toBe(3);
+    expect(r.failure).toBeNull();
+    expect(lines.filter(([s]) => s === "stdout").map(([, l]) => l)).toEqual([
+      "got hello",
+      "a",
+      "b",
+      "no newline",
+    ]);
+    expect(lines.filter(([s]) => s === "stderr").map(([, l]) => l)).toEqual(["warn"]);
+    expect(r.stderrTail).toContain("warn");
+  });
+
+  it("delivers a 100 000-line flood completely and in order", async () => {
+    const { lines, result } = run(
+      `let i = 0; const w = () => { while (i < 100000) { if (!process.stdout.write("line " + ++i + "\\n")) return process.stdout.once("drain", w); } }; w();`,
+    );
+    const r = await result;
+    expect(r.exitCode).toBe(0);
+    expect(lines).toHaveLength(100_000);
+    expect(lines.every(([, l], i) => l === `line ${i + 1}`)).toBe(true);
+  });
+
+  it("keeps multi-byte characters split across chunks intact", async () => {
+    const { lines, result } = run(
+      `const b = Buffer.from("é€😀\\n"); process.stdout.write(b.subarray(0, 3)); setTimeout(() => process.stdout.write(b.subarray(3)), 50);`,
+    );
+    await result;
+    expect(lines).toEqual([["stdout", "é€😀"]]);
+  });
+
+  it("a missing binary is a spawn failure that says so", async () => {
+    const r = await runProcess({
+      bin: "/nonexistent/agent-cli",
+      args: [],
+      input: "",
+      cwd: tmpdir(),
+      timeoutMs: 5000,
+      onLine: () => undefined,
+    });
+    expect(r.failure?.kind).toBe("spawn_failed");
+    expect(r.failure?.message).toContain("/nonexistent/agent-cli");
+    expect(r.failure?.message).toContain("not found");
+    expect(r.pid).toBeUndefined();
+  });
+
+  it("at the timeout stops the whole tree, including a grandchild in its own session that ignores SIGINT", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loop-runner-"));
+    const pidFile = join(dir, "grandchild.pid");
+    let pid: number | undefined;
+    const r = await runProcess({
+      bin: node,
+      args: [TREE, pidFile],
+      input: "",
+      cwd: dir,
+      timeoutMs: 2500,
+      graceMs: 200,
+      onSpawn: (p) => {
+        pid = p;
+      },
+      onLine: () => undefined,
+    });
+    expect(r.failure).toEqual({ kind: "timeout", message: "timed out after 2500 ms" });
+    const grandchild = Number(readFileSync(pidFile, "utf8"));
+    expect(await gone(pid!)).toBe(true);
+    expect(await gone(grandchild)).toBe(true);
+  });
+
+  it("the idle timeout fires on silence, and lines marked as no progress do not reset it", async () => {
+    const silent = await run("console.log('hi'); setInterval(() => {}, 1000);", { idleTimeoutMs: 300 })
+      .result;
+    expect(silent.failure?.kind).toBe("idle_timeout");
+
+    const retries: string[] = [];
+    const chatty = await runProcess({
+      bin: node,
+      args: ["-e", "setInterval(() => console.log('Reconnecting...'), 30);"],
+      input: "",
+      cwd: tmpdir(),
+      timeoutMs: 10_000,
+      idleTimeoutMs: 400,
+      graceMs: 200,
+      onLine: (_s, l) => {
+        retries.push(l);
+        return false;
+      },
+    });
+    expect(chatty.failure?.kind).toBe("idle_timeout");
+    expect(retries.length).toBeGreaterThan(3);
+
+    const busy = await run(
+      "let n = 0; const t = setInterval(() => { console.log(n); if (++n === 10) clearInterval(t); }, 60);",
+      {
+        idleTimeoutMs: 300,
+      },
+    ).result;
+    expect(busy.failure).toBeNull();
+  });
+
+  it("an abort signal cancels the run and stops the process", async () => {
+    const ac = new AbortController();
+    let pid: number | undefined;
+    const p = runProcess({
+      bin: node,
+      args: ["-e", "console.log('up'); setInterval(() => {}, 1000);"],
+      input: "",
+      cwd: tmpdir(),
+      timeoutMs: 10_000,
+      graceMs: 200,
+      signal: ac.signal,
+      onSpawn: (x) => {
+        pid = x;
+      },
+      onLine: () => {
+        ac.abort();
+        return undefined;
+      },
+    });
+    const r = await p;
+    expect(r.failure?.kind).toBe("cancelled");
+    expect(await gone(pid!)).toBe(true);
+  });
+});
