@@ -37,6 +37,9 @@ declare module "fastify" {
 
 export const BODY_LIMIT = 256 * 1024;
 
+/** A URL fit for logs: the `token` query parameter replaced. */
+export const redactToken = (url: string): string => url.replace(/([?&]token=)[^&#]*/gi, "$1[redacted]");
+
 /** Builds the ready-to-listen app. Never listens itself: server.ts does, tests use inject() or listen(0). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({

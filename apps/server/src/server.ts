@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { EventBus, Orchestrator } from "@loop/core";
 import { openRepositories } from "@loop/db";
-import { buildApp } from "./app.ts";
+import { buildApp, redactToken } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 
 /** The only place that listens and handles signals. */
@@ -24,7 +24,17 @@ async function main(): Promise<void> {
   const repos = openRepositories(config.dbPath);
   const bus = new EventBus(repos);
   const token = config.token ?? randomBytes(24).toString("base64url");
-  const logger = { level: process.env.LOG_LEVEL ?? "info" };
+  const logger = {
+    level: process.env.LOG_LEVEL ?? "info",
+    // Request logs must not carry the access token (the first visit is /?token=…).
+    serializers: {
+      req: (req: { method: string; url: string; host?: string }) => ({
+        method: req.method,
+        url: redactToken(req.url),
+        host: req.host,
+      }),
+    },
+  };
   let app: Awaited<ReturnType<typeof buildApp>>;
   const orchestrator = new Orchestrator({
     repos,

@@ -39,6 +39,25 @@ describe("server.ts as a process", () => {
     expect(out.stderr).toMatch(/PORT="99999": PORT must be at most 65535/);
   });
 
+  it("logs requests without the access token", async () => {
+    dir = mkdtempSync(join(tmpdir(), "loop-proc-"));
+    const { out, exited } = start({
+      PORT: "0",
+      LOG_LEVEL: "info",
+      LOOP_TOKEN: TEST_TOKEN,
+      LOOP_DB_PATH: join(dir, "loop.db"),
+      LOOP_ARTIFACTS_DIR: join(dir, "loops"),
+    });
+    const url = await waitFor(() => out.stdout.match(/loop is running: (\S+)/), 15_000, "URL line");
+    const res = await fetch(url[1]!);
+    expect(res.status).toBe(200);
+    await waitFor(() => out.stdout.includes("token=[redacted]"), 5000, "the request's log line");
+    // Only the one line meant for the person shows the token.
+    expect(out.stdout.split(TEST_TOKEN).length - 1).toBe(1);
+    child!.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+
   it("prints the URL with the token, serves, and on SIGTERM stops the running agent and exits 0", async () => {
     dir = mkdtempSync(join(tmpdir(), "loop-proc-"));
     const wd = join(dir, "work");
