@@ -38,7 +38,7 @@ export const ConfigSchema = z.object({
   LOOP_MAX_ITERATIONS: int("LOOP_MAX_ITERATIONS", 1, MAX_ITERATIONS_LIMIT).default(10),
   // LOOP_ITERATION_TIMEOUT_MS — 1800000 — wall-clock limit for one agent run
   LOOP_ITERATION_TIMEOUT_MS: int("LOOP_ITERATION_TIMEOUT_MS", 1, 2 ** 31 - 1).default(1_800_000),
-  // LOOP_IDLE_TIMEOUT_MS — 600000 — stop an agent that prints nothing for this long (0 = off)
+  // LOOP_IDLE_TIMEOUT_MS — 600000 — stop an agent that makes no progress (no output, or only retry notices) for this long (0 = off)
   LOOP_IDLE_TIMEOUT_MS: int("LOOP_IDLE_TIMEOUT_MS", 0, 2 ** 31 - 1).default(600_000),
   // LOOP_KILL_GRACE_MS — 3000 — after SIGINT, how long an agent may take to exit before SIGKILL
   LOOP_KILL_GRACE_MS: int("LOOP_KILL_GRACE_MS", 0, 60_000).default(3000),
@@ -58,6 +58,8 @@ export const ConfigSchema = z.object({
   LOOP_CODEX_ARGS: words,
   // LOOP_STALL_ITERATIONS — 3 — stop (needs_attention) when Codex repeats the same findings this many times in a row; 0 = off
   LOOP_STALL_ITERATIONS: int("LOOP_STALL_ITERATIONS", 0, 100).default(3),
+  // LOOP_MAX_OUTPUT_MB — 32 — most output stored per agent run; past it lines are counted, not stored (the run goes on)
+  LOOP_MAX_OUTPUT_MB: int("LOOP_MAX_OUTPUT_MB", 1, 100_000).default(32),
   // LOOP_SSE_HEARTBEAT_MS — 15000 — interval of the ": ping" comment on event streams
   LOOP_SSE_HEARTBEAT_MS: int("LOOP_SSE_HEARTBEAT_MS", 10, 15_000).default(15_000),
   // LOOP_SSE_MAX_CONNECTIONS — 64 — concurrent event streams; past it 503
@@ -84,6 +86,7 @@ export interface Config {
   claudeArgs: string[];
   codexArgs: string[];
   stallIterations: number;
+  maxOutputBytes: number;
   sseHeartbeatMs: number;
   sseMaxConnections: number;
 }
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     claudeArgs: c.LOOP_CLAUDE_ARGS,
     codexArgs: c.LOOP_CODEX_ARGS,
     stallIterations: c.LOOP_STALL_ITERATIONS,
+    maxOutputBytes: c.LOOP_MAX_OUTPUT_MB * 1024 * 1024,
     sseHeartbeatMs: c.LOOP_SSE_HEARTBEAT_MS,
     sseMaxConnections: c.LOOP_SSE_MAX_CONNECTIONS,
   };

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       defaultMaxIterations: config.maxIterations,
       artifactsDir: config.artifactsDir,
       stallIterations: config.stallIterations,
+      maxOutputBytes: config.maxOutputBytes,
     },
     logger: {
       info: (o, m) => app?.log.info(o, m),

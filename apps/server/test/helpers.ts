@@ -77,6 +77,7 @@ export async function createTestApp(
       defaultMaxIterations: config.maxIterations,
       artifactsDir: config.artifactsDir,
       stallIterations: config.stallIterations,
+      maxOutputBytes: config.maxOutputBytes,
       ...opts.settings,
     },
   });

@@ -303,6 +303,33 @@ describe("idle runs", () => {
   });
 });
 
+describe("output budget", () => {
+  it("stops storing a runaway agent's lines past LOOP_MAX_OUTPUT_MB, says so, and the run goes on", async () => {
+    t = await createTestApp({ LOOP_MAX_OUTPUT_MB: "1" });
+    const wd = t.workdir(scenario({ claude: [claude.flood(30_000)], codex: [codex.review("STATUS: DONE")] }));
+    const task = await finished((await file({ workingDir: wd })).id);
+    expect(task.status).toBe("done");
+    const events = t.events(task.id);
+    const stored = events.filter((e) => e.type === "agent.output" && e.data.agent === "claude");
+    const bytes = stored.reduce((n, e) => n + (e.type === "agent.output" ? e.data.line.length + 1 : 0), 0);
+    expect(bytes).toBeLessThanOrEqual(1024 * 1024);
+    expect(stored.length).toBeGreaterThan(1000);
+    expect(stored.length).toBeLessThan(30_000);
+    const warnings = events.flatMap((e) => (e.type === "task.warning" ? [e.data.message] : []));
+    expect(warnings[0]).toBe(
+      "claude printed more than 1 MB in iteration 1 (LOOP_MAX_OUTPUT_MB): further lines are not stored; the run goes on",
+    );
+    expect(warnings[1]).toMatch(/^claude output not stored in iteration 1: \d+ lines, [\d.]+ MB$/);
+    const dropped = Number(/: (\d+) lines/.exec(warnings[1]!)![1]);
+    // Every line the agent printed is either stored or counted: init + 30 000 + result.
+    expect(stored.length + dropped).toBe(30_002);
+    // The result line was past the budget, yet the output was read from it.
+    expect(readFileSync(join(t.config.artifactsDir, task.id, "001-claude-output.md"), "utf8")).toContain(
+      "Printed 30000 lines.",
+    );
+  });
+});
+
 describe("queue", () => {
   it("runs tasks one at a time in FIFO order and refuses the 6th queued task with 429", async () => {
     t = await createTestApp();

@@ -29,6 +29,8 @@ export interface OrchestratorSettings {
   artifactsDir: string;
   /** Stop with needs_attention when Codex repeats the same findings this many times in a row (0 = off). */
   stallIterations: number;
+  /** Output stored per agent run; past it lines are counted, not stored (default 32 MiB). */
+  maxOutputBytes?: number;
   /** Wait used when a usage-limit message names no reset time (doubles per attempt, capped at 2 h). */
   usageLimitBackoffMs?: number;
   /** Added to an announced reset time, so the first try after it is not refused again (default 30 s). */
@@ -85,6 +87,8 @@ export class Orchestrator {
   private active = false;
   private accepting = true;
   private idleWaiters: Array<() => void> = [];
+  /** Output budget of each running agent, by `${taskId}:${n}:${agent}`. */
+  private readonly budgets = new Map<string, OutputBudget>();
 
   constructor(deps: { repos: Repositories; bus: EventBus; settings: OrchestratorSettings; logger?: Logger }) {
     this.repos = deps.repos;
@@ -447,6 +451,8 @@ export class Orchestrator {
 
   private agentOptions(ctx: RunContext, n: number, agent: AgentName) {
     const taskId = ctx.task.id;
+    const budget = new OutputBudget(this.settings.maxOutputBytes ?? 32 * 1024 * 1024);
+    this.budgets.set(`${taskId}:${n}:${agent}`, budget);
     return {
       cwd: ctx.task.workingDir,
       timeoutMs: this.settings.iterationTimeoutMs,
@@ -463,13 +469,35 @@ export class Orchestrator {
         });
       },
       onLine: (stream: "stdout" | "stderr", line: string, parsed?: { kind: string; text: string }) => {
-        this.bus.emitOutput(taskId, n, agent, stream, line, parsed);
+        if (budget.take(line)) this.bus.emitOutput(taskId, n, agent, stream, line, parsed);
+        else if (budget.droppedLines === 1) {
+          this.bus.emit({
+            taskId,
+            iteration: n,
+            type: "task.warning",
+            data: {
+              message: `${agent} printed more than ${mib(budget.limit)} in iteration ${n} (LOOP_MAX_OUTPUT_MB): further lines are not stored; the run goes on`,
+            },
+          });
+        }
       },
     };
   }
 
   private afterAgent(ctx: RunContext, n: number, agent: AgentName, outcome: AgentOutcome): void {
     const taskId = ctx.task.id;
+    const budget = this.budgets.get(`${taskId}:${n}:${agent}`);
+    this.budgets.delete(`${taskId}:${n}:${agent}`);
+    if (budget && budget.droppedLines > 0) {
+      this.bus.emit({
+        taskId,
+        iteration: n,
+        type: "task.warning",
+        data: {
+          message: `${agent} output not stored in iteration ${n}: ${budget.droppedLines} lines, ${mib(budget.droppedBytes)}`,
+        },
+      });
+    }
     this.bus.emit({
       taskId,
       iteration: n,
@@ -571,6 +599,30 @@ export class Orchestrator {
     return done;
   }
 }
+
+/** Caps the output one agent run may store: a runaway agent must not fill the disk with events. */
+class OutputBudget {
+  readonly limit: number;
+  private used = 0;
+  droppedLines = 0;
+  droppedBytes = 0;
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+  take(line: string): boolean {
+    // UTF-16 length is a cheap upper-bound proxy for most output; exactness does not matter here.
+    const size = line.length + 1;
+    if (this.droppedLines === 0 && this.used + size <= this.limit) {
+      this.used += size;
+      return true;
+    }
+    this.droppedLines++;
+    this.droppedBytes += size;
+    return false;
+  }
+}
+
+const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(bytes < 1024 * 1024 ? 2 : 0)} MB`;
 
 /** Resolves true after ms, or false as soon as the signal aborts. */
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
