@@ -281,9 +281,9 @@ describe("idle runs", () => {
   it("stops a codex that only prints reconnect notices (no network) at the idle timeout, not the wall clock", async () => {
     t = await createTestApp({ LOOP_IDLE_TIMEOUT_MS: "800", LOOP_ITERATION_TIMEOUT_MS: "60000" });
     const wd = t.workdir(scenario({ claude: [claude.ok("done")], codex: [codex.offline(50)] }));
-    const started = Date.now();
     const task = await finished((await file({ workingDir: wd })).id);
     expect(task.status).toBe("failed");
+    // The idle stop, not the 60 s wall clock ("timed out after …").
     expect(task.statusReason).toMatch(/codex made no progress for .* only retry\/reconnect notices/);
     // It printed all along: a plain "no output" timer would have waited the full 60 s.
     const notices = t
@@ -292,7 +292,6 @@ describe("idle runs", () => {
         (e) => e.type === "agent.output" && e.data.agent === "codex" && e.data.line.includes("Reconnecting"),
       );
     expect(notices.length).toBeGreaterThan(5);
-    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it("keeps a run alive while it prints real output, however long", async () => {

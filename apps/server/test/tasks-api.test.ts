@@ -1,7 +1,7 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTestApp, type TestApp } from "./helpers.ts";
+import { createTestApp, type TestApp, waitFor } from "./helpers.ts";
 
 let t: TestApp;
 afterEach(() => t?.close());
@@ -106,5 +106,48 @@ describe("reads", () => {
       queue: { running: 0, queued: 0, maxDepth: 5 },
       defaults: { maxIterations: 7 },
     });
+  });
+});
+
+describe("DELETE /api/tasks/:id", () => {
+  it("removes a finished task with its iterations, events and artifacts; refuses unfinished ones", async () => {
+    t = await createTestApp();
+    const app = t;
+    const wd = app.workdir({
+      claude: [{ kind: "ok", text: "done" }],
+      codex: [{ kind: "review", text: "STATUS: DONE" }],
+    });
+    const created = await app.api({
+      method: "POST",
+      url: "/api/tasks",
+      payload: { title: "t", prompt: "p", workingDir: wd, maxIterations: 2 },
+    });
+    const id = created.json().task.id as string;
+    // Another task's history must survive.
+    const other = app.repos.tasks.create({ title: "o", prompt: "p", workingDir: wd, maxIterations: 1 });
+    app.repos.tasks.update(other.id, { status: "done", finishedAt: new Date().toISOString() });
+    app.bus.emit({ taskId: other.id, iteration: null, type: "task.warning", data: { message: "keep me" } });
+
+    const early = await app.api({ method: "DELETE", url: `/api/tasks/${id}` });
+    expect(early.statusCode).toBe(409);
+    expect(early.json().error.code).toBe("not_deletable");
+    expect(early.json().error.message).toContain("cancel it");
+
+    await waitFor(() => app.repos.tasks.get(id)?.status === "done", 20_000, "task done");
+    expect(app.events(id).length).toBeGreaterThan(5);
+    expect(existsSync(join(app.config.artifactsDir, id, "result.md"))).toBe(true);
+
+    const del = await app.api({ method: "DELETE", url: `/api/tasks/${id}` });
+    expect(del.statusCode).toBe(200);
+    expect(del.json()).toEqual({ deleted: id });
+    expect((await app.api({ url: `/api/tasks/${id}` })).statusCode).toBe(404);
+    expect(app.events(id)).toEqual([]);
+    expect(app.repos.iterations.list(id)).toEqual([]);
+    expect(existsSync(join(app.config.artifactsDir, id))).toBe(false);
+    expect(app.events(other.id).map((e) => e.type)).toEqual(["task.warning"]);
+
+    const again = await app.api({ method: "DELETE", url: `/api/tasks/${id}` });
+    expect(again.statusCode).toBe(404);
+    expect(again.json().error.code).toBe("task_not_found");
   });
 });

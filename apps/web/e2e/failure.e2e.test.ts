@@ -53,4 +53,28 @@ describe("a failed task", () => {
     await page.getByRole("link", { name: task.id }).waitFor();
     await page.context().close();
   });
+
+  it("Delete asks first, then removes the task and goes back to the list", async () => {
+    const task = await fileTask("Throwaway", {
+      claude: [{ kind: "exit", code: 2, stderr: "error: unknown option '--bogus'" }],
+    });
+    await server.waitForStatus(task.id, ["failed"]);
+    const page = await signedInPage(browser, server);
+    await page.goto(`${server.origin}/tasks/${task.id}`);
+    await page.getByRole("heading", { level: 1, name: "Throwaway" }).waitFor();
+    // Dismissing the confirmation keeps it.
+    page.once("dialog", (d) => void d.dismiss());
+    await page.getByRole("button", { name: "Delete" }).click();
+    expect((await server.api(`/api/tasks/${task.id}`)).status).toBe(200);
+    page.once("dialog", (d) => {
+      expect(d.message()).toContain("Throwaway");
+      void d.accept();
+    });
+    await page.getByRole("button", { name: "Delete" }).click();
+    await page.waitForURL(`${server.origin}/`);
+    await page.getByRole("heading", { name: "Tasks" }).waitFor();
+    expect(await page.getByRole("link", { name: "Throwaway" }).count()).toBe(0);
+    expect((await server.api(`/api/tasks/${task.id}`)).status).toBe(404);
+    await page.context().close();
+  });
 });

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Artifact } from "@loop/shared";
 
@@ -35,6 +35,11 @@ export class ArtifactStore {
     const tmp = `${target}.${process.pid}.tmp`;
     await writeFile(tmp, content, "utf8");
     await rename(tmp, target);
+  }
+
+  /** Removes the task's directory and everything in it. */
+  async remove(taskId: string): Promise<void> {
+    await rm(this.dir(taskId), { recursive: true, force: true });
   }
 
   async list(taskId: string): Promise<Artifact[]> {

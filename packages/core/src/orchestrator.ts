@@ -162,6 +162,24 @@ export class Orchestrator {
     throw new AppError("not_cancellable", `Task ${id} is already ${task.status.replace("_", " ")}`);
   }
 
+  /**
+   * Deletes a finished task: its events (in batches, so a long history never blocks the server),
+   * its iterations and its artifacts. Queued, running or paused tasks must be cancelled first.
+   */
+  async delete(id: string): Promise<void> {
+    const task = this.repos.tasks.get(id);
+    if (!task) throw new AppError("task_not_found", `No task with id ${id}`);
+    if (!isTerminal(task.status)) {
+      throw new AppError("not_deletable", `Task ${id} is ${task.status}; cancel it before deleting it`);
+    }
+    while (this.repos.events.deleteSomeOf(id, 5_000) > 0) {
+      await new Promise((r) => setImmediate(r));
+    }
+    this.repos.tasks.delete(id);
+    await this.artifacts.remove(id);
+    this.log.info({ taskId: id }, "task deleted");
+  }
+
   /** Files a new queued task with the same inputs as a finished one. */
   async retry(id: string): Promise<{ task: Task; resumed: boolean }> {
     const old = this.repos.tasks.get(id);

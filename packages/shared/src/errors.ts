@@ -13,6 +13,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   not_cancellable: 409,
   not_retryable: 409,
+  not_deletable: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   queue_full: 429,

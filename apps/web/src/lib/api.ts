@@ -68,6 +68,7 @@ export const api = {
   },
   getTask: (id: string) => request<TaskDetailResponse>("GET", `/api/tasks/${enc(id)}`),
   createTask: (body: CreateTaskBody) => request<TaskResponse>("POST", "/api/tasks", body),
+  deleteTask: (id: string) => request<{ deleted: string }>("DELETE", `/api/tasks/${enc(id)}`),
   cancelTask: (id: string) => request<TaskResponse>("POST", `/api/tasks/${enc(id)}/cancel`),
   retryTask: (id: string) =>
     request<TaskResponse & { resumed?: boolean }>("POST", `/api/tasks/${enc(id)}/retry`),

@@ -30,6 +30,7 @@ export class EventRepository {
   private readonly afterTask: Database.Statement;
   private readonly maxIdStmt: Database.Statement;
   private readonly countTask: Database.Statement;
+  private readonly deleteSome: Database.Statement;
 
   constructor(sqlite: Database.Database) {
     this.insert = sqlite.prepare(
@@ -39,6 +40,9 @@ export class EventRepository {
     this.afterTask = sqlite.prepare("SELECT * FROM events WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?");
     this.maxIdStmt = sqlite.prepare("SELECT COALESCE(MAX(id), 0) AS id FROM events");
     this.countTask = sqlite.prepare("SELECT COUNT(*) AS n FROM events WHERE task_id = ?");
+    this.deleteSome = sqlite.prepare(
+      "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE task_id = ? ORDER BY id LIMIT ?)",
+    );
   }
 
   append(e: NewEvent, now = new Date()): LoopEvent {
@@ -57,6 +61,11 @@ export class EventRepository {
         : this.afterTask.all(opts.taskId, opts.afterId, opts.limit)
     ) as EventRow[];
     return rows.map(toEvent);
+  }
+
+  /** Deletes up to `limit` of a task's events; returns how many. Callers loop, so a long history never blocks for long. */
+  deleteSomeOf(taskId: string, limit: number): number {
+    return this.deleteSome.run(taskId, limit).changes;
   }
 
   maxId(): number {

@@ -90,6 +90,11 @@ export class TaskRepository {
     return { tasks: page, nextCursor };
   }
 
+  /** Deletes the task; its iterations and events go with it (ON DELETE CASCADE). */
+  delete(id: string): boolean {
+    return this.db.delete(tasks).where(eq(tasks.id, id)).run().changes > 0;
+  }
+
   update(id: string, patch: TaskPatch): Task {
     const set: Partial<Row> = { ...patch };
     if (patch.usage) set.costUsd = patch.usage.costUsd;

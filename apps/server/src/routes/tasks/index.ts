@@ -73,6 +73,13 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     return { task: await orchestrator.cancel(id) };
   });
 
+  app.delete("/tasks/:id", async (req) => {
+    const { id } = parseOr("invalid_query", IdParams, req.params);
+    getTask(id);
+    await orchestrator.delete(id);
+    return { deleted: id };
+  });
+
   app.post("/tasks/:id/retry", async (req, reply) => {
     const { id } = parseOr("invalid_query", IdParams, req.params);
     getTask(id);

@@ -185,6 +185,16 @@ function TaskHeader({
     act(async () => {
       onTask((await api.cancelTask(task.id)).task);
     });
+  const remove = () => {
+    const ok = window.confirm(
+      `Delete "${task.title}"? Its log, iterations and artifact files (${task.id}) are removed for good.`,
+    );
+    if (!ok) return;
+    return act(async () => {
+      await api.deleteTask(task.id);
+      navigate("/");
+    });
+  };
   const retry = () =>
     act(async () => {
       const r = await api.retryTask(task.id);
@@ -210,6 +220,11 @@ function TaskHeader({
         {terminal && (
           <button type="button" onClick={retry} disabled={busy}>
             Retry
+          </button>
+        )}
+        {terminal && (
+          <button type="button" className="danger" onClick={remove} disabled={busy}>
+            Delete
           </button>
         )}
       </div>
