@@ -80,6 +80,21 @@ describe("a task filed in the browser", () => {
       expect(await countMatches(page, name, "slow line")).toBe(`– of ${LINES}`);
       expect(await countMatches(page, name, `slow line ${LINES}`)).toBe("– of 1");
     }
+    // Parsed lines read as text; the raw JSON line is one toggle away; Copy copies the whole log.
+    const log2 = page.getByRole("log", { name: "Claude output, iteration 2" });
+    const it2 = page.locator("section[data-iteration='2'] .agent-claude");
+    await page.getByRole("searchbox", { name: "Search Claude output, iteration 2" }).fill("");
+    expect(await log2.textContent()).toContain(`slow line ${LINES}`);
+    expect(await log2.textContent()).not.toContain('"type":"assistant"');
+    await it2.getByRole("button", { name: "Raw" }).click();
+    await log2.getByText('"type":"result"').waitFor();
+    await it2.getByRole("button", { name: "Raw" }).click();
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.origin });
+    await it2.getByRole("button", { name: "Copy" }).click();
+    await it2.getByRole("button", { name: "Copied" }).waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    for (let i = 1; i <= LINES; i++) expect(copied).toContain(`slow line ${i}\n`);
+
     // The verdicts are shown per iteration.
     expect(await it1.textContent()).toContain("ISSUES_FOUND");
     await page.screenshot({ path: screenshotPath("task-page-done.png"), fullPage: true });
