@@ -1,43 +1,24 @@
 import type { Task } from "@loop/shared";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LoopServer, launchBrowser, screenshotPath, signedInPage, startServer } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
 
-let server: LoopServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-async function fileTask(title: string, scenario: object): Promise<Task> {
-  const r = await server.api<{ task: Task }>("/api/tasks", {
-    method: "POST",
-    body: { title, prompt: "Make it work", workingDir: server.workdir(scenario), maxIterations: 3 },
-  });
-  expect(r.status).toBe(201);
-  return r.body.task;
-}
+const e2e = e2eSuite();
 
 describe("a failed task", () => {
   it("shows its status and reason in the list and on its page, and Retry files it again", async () => {
-    const task = await fileTask("Needs a login", {
+    const task = await e2e.server.fileTask("Needs a login", {
       claude: [{ kind: "is_error", text: "Not logged in · Please run /login" }],
     });
-    await server.waitForStatus(task.id, ["failed"]);
+    await e2e.server.waitForStatus(task.id, ["failed"]);
 
-    const page = await signedInPage(browser, server);
+    const page = await signedInPage(e2e.browser, e2e.server);
     const row = page.getByRole("listitem").filter({ has: page.getByRole("link", { name: "Needs a login" }) });
     await row.getByText("failed", { exact: true }).waitFor();
     expect(await row.innerText()).toContain("Not logged in · Please run /login");
 
     await page.getByRole("link", { name: "Needs a login" }).click();
     await page.getByRole("heading", { level: 1, name: "Needs a login" }).waitFor();
-    expect(page.url()).toBe(`${server.origin}/tasks/${task.id}`);
+    expect(page.url()).toBe(`${e2e.server.origin}/tasks/${task.id}`);
     const header = page.getByRole("banner").filter({ has: page.getByRole("heading", { level: 1 }) });
     expect(await header.innerText()).toMatch(/failed[\s\S]*Not logged in · Please run \/login/);
     // Claude's failed run is open by default, with its error next to it.
@@ -48,33 +29,33 @@ describe("a failed task", () => {
     await page.waitForURL((u) => u.pathname.startsWith("/tasks/") && !u.pathname.endsWith(task.id));
     await page.getByRole("heading", { level: 1, name: "Needs a login" }).waitFor();
     const retried = page.url().split("/tasks/")[1]!;
-    const r = await server.api<{ task: Task }>(`/api/tasks/${retried}`);
+    const r = await e2e.server.api<{ task: Task }>(`/api/tasks/${retried}`);
     expect(r.body.task.retryOf).toBe(task.id);
     await page.getByRole("link", { name: task.id }).waitFor();
     await page.context().close();
   });
 
   it("Delete asks first, then removes the task and goes back to the list", async () => {
-    const task = await fileTask("Throwaway", {
+    const task = await e2e.server.fileTask("Throwaway", {
       claude: [{ kind: "exit", code: 2, stderr: "error: unknown option '--bogus'" }],
     });
-    await server.waitForStatus(task.id, ["failed"]);
-    const page = await signedInPage(browser, server);
-    await page.goto(`${server.origin}/tasks/${task.id}`);
+    await e2e.server.waitForStatus(task.id, ["failed"]);
+    const page = await signedInPage(e2e.browser, e2e.server);
+    await page.goto(`${e2e.server.origin}/tasks/${task.id}`);
     await page.getByRole("heading", { level: 1, name: "Throwaway" }).waitFor();
     // Dismissing the confirmation keeps it.
     page.once("dialog", (d) => void d.dismiss());
     await page.getByRole("button", { name: "Delete" }).click();
-    expect((await server.api(`/api/tasks/${task.id}`)).status).toBe(200);
+    expect((await e2e.server.api(`/api/tasks/${task.id}`)).status).toBe(200);
     page.once("dialog", (d) => {
       expect(d.message()).toContain("Throwaway");
       void d.accept();
     });
     await page.getByRole("button", { name: "Delete" }).click();
-    await page.waitForURL(`${server.origin}/`);
+    await page.waitForURL(`${e2e.server.origin}/`);
     await page.getByRole("heading", { name: "Tasks" }).waitFor();
     expect(await page.getByRole("link", { name: "Throwaway" }).count()).toBe(0);
-    expect((await server.api(`/api/tasks/${task.id}`)).status).toBe(404);
+    expect((await e2e.server.api(`/api/tasks/${task.id}`)).status).toBe(404);
     await page.context().close();
   });
 });

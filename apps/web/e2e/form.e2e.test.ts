@@ -1,17 +1,8 @@
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LoopServer, launchBrowser, signedInPage, startServer } from "./harness.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { e2eSuite, signedInPage, startServer } from "./harness.ts";
 
-let server: LoopServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer({ LOOP_MAX_QUEUE_DEPTH: "1" }), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = e2eSuite({ LOOP_MAX_QUEUE_DEPTH: "1" });
 
 /** The error text the page shows for a field: the element its aria-describedby points at. */
 async function fieldError(page: Page, label: string): Promise<string> {
@@ -24,7 +15,7 @@ async function fieldError(page: Page, label: string): Promise<string> {
 
 describe("the new task form", () => {
   it("shows the server's validation errors next to the fields they are about", async () => {
-    const page = await signedInPage(browser, server);
+    const page = await signedInPage(e2e.browser, e2e.server);
     await page.getByLabel("Title", { exact: true }).fill("   ");
     await page.getByLabel("Prompt", { exact: true }).fill("Do it");
     await page.getByLabel("Working directory", { exact: true }).fill("relative/dir");
@@ -35,7 +26,7 @@ describe("the new task form", () => {
     expect(await fieldError(page, "Working directory")).toMatch(/workingDir must be an absolute path/);
     expect(await fieldError(page, "Max iterations")).toMatch(/maxIterations must be at most 100/);
     expect(await page.getByLabel("Prompt", { exact: true }).getAttribute("aria-invalid")).toBeNull();
-    expect(page.url()).toBe(`${server.origin}/`);
+    expect(page.url()).toBe(`${e2e.server.origin}/`);
 
     // A directory that does not exist: invalid_working_dir, shown at the working directory.
     await page.getByLabel("Title", { exact: true }).fill("A title");
@@ -49,14 +40,14 @@ describe("the new task form", () => {
   });
 
   it("shows the default iteration cap and says plainly when the queue is full", async () => {
-    const page = await signedInPage(browser, server);
+    const page = await signedInPage(e2e.browser, e2e.server);
     await expect
       .poll(() => page.getByLabel("Max iterations", { exact: true }).getAttribute("placeholder"))
       .toBe("10 (default)");
     // One task hangs in claude (running), one waits (the queue's depth is 1): the next gets 429.
-    const hang = server.workdir({ claude: [{ kind: "hang" }] });
+    const hang = e2e.server.workdir({ claude: [{ kind: "hang" }] });
     for (const title of ["hangs", "waits"]) {
-      const r = await server.api("/api/tasks", {
+      const r = await e2e.server.api("/api/tasks", {
         method: "POST",
         body: { title, prompt: "p", workingDir: hang },
       });
@@ -73,24 +64,24 @@ describe("the new task form", () => {
     );
 
     // Cancelling from the task list's task page frees the queue.
-    const list = await server.api<{ tasks: { id: string }[] }>("/api/tasks");
-    for (const t of list.body.tasks) await server.api(`/api/tasks/${t.id}/cancel`, { method: "POST" });
+    const list = await e2e.server.api<{ tasks: { id: string }[] }>("/api/tasks");
+    for (const t of list.body.tasks) await e2e.server.api(`/api/tasks/${t.id}/cancel`, { method: "POST" });
     await page.context().close();
   });
 });
 
 describe("getting in", () => {
   it("without the token shows how to get in, and a pasted token signs in", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
-    await page.goto(`${server.origin}/`);
+    await page.goto(`${e2e.server.origin}/`);
     await page.getByRole("heading", { name: "Open loop with its token" }).waitFor();
     expect(await page.getByRole("main").innerText()).toContain("pnpm start");
-    await page.getByLabel("Token", { exact: true }).fill(server.url);
+    await page.getByLabel("Token", { exact: true }).fill(e2e.server.url);
     await page.getByRole("button", { name: "Continue" }).click();
     await page.getByRole("heading", { name: "New task" }).waitFor();
     // The token does not stay in the address bar.
-    expect(page.url()).toBe(`${server.origin}/`);
+    expect(page.url()).toBe(`${e2e.server.origin}/`);
     await context.close();
   });
 });
@@ -99,7 +90,7 @@ describe("the health banner", () => {
   it("names a missing CLI and its configured path before anyone files a task", async () => {
     const broken = await startServer({ LOOP_CODEX_BIN: "/opt/nowhere/codex" });
     try {
-      const page = await signedInPage(browser, broken);
+      const page = await signedInPage(e2e.browser, broken);
       const banner = page.getByRole("alert", { name: "Agent CLI problems" });
       await banner.waitFor();
       const text = await banner.innerText();

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LoopEvent, Task } from "@loop/shared";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const FIXTURES = join(ROOT, "packages/core/test/fixtures");
@@ -37,6 +38,12 @@ export interface LoopServer {
     path: string,
     init?: { method?: string; body?: unknown },
   ): Promise<{ status: number; body: T }>;
+  /** Files a task over the API in a fresh working directory holding `scenario`; throws unless 201. */
+  fileTask(
+    title: string,
+    scenario: object,
+    opts?: { prompt?: string; maxIterations?: number },
+  ): Promise<Task>;
   /** Polls GET /api/tasks/:id until the task is in one of `statuses`. */
   waitForStatus(taskId: string, statuses: readonly string[], timeoutMs?: number): Promise<Task>;
   /** Reads a task's event stream until its task.finished event (or the timeout). */
@@ -100,6 +107,13 @@ export async function startServer(env: Record<string, string> = {}): Promise<Loo
   const origin = new URL(url).origin;
   let n = 0;
 
+  const workdir = (scenario?: object): string => {
+    const wd = join(dir, `work-${++n}`);
+    mkdirSync(wd, { recursive: true });
+    if (scenario) writeFileSync(join(wd, ".fake-scenario.json"), JSON.stringify(scenario));
+    return wd;
+  };
+
   const api: LoopServer["api"] = async (path, init = {}) => {
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     if (init.body !== undefined) headers["content-type"] = "application/json";
@@ -121,11 +135,20 @@ export async function startServer(env: Record<string, string> = {}): Promise<Loo
     token,
     dir,
     api,
-    workdir(scenario) {
-      const wd = join(dir, `work-${++n}`);
-      mkdirSync(wd, { recursive: true });
-      if (scenario) writeFileSync(join(wd, ".fake-scenario.json"), JSON.stringify(scenario));
-      return wd;
+    workdir,
+    async fileTask(title, scenario, opts = {}) {
+      const r = await api<{ task: Task }>("/api/tasks", {
+        method: "POST",
+        body: {
+          title,
+          prompt: opts.prompt ?? "Make it work",
+          workingDir: workdir(scenario),
+          maxIterations: opts.maxIterations ?? 3,
+        },
+      });
+      if (r.status !== 201)
+        throw new Error(`POST /api/tasks answered ${r.status}: ${JSON.stringify(r.body)}`);
+      return r.body.task;
     },
     async waitForStatus(taskId, statuses, timeoutMs = 30_000) {
       const start = Date.now();
@@ -186,6 +209,19 @@ export async function startServer(env: Record<string, string> = {}): Promise<Loo
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** One server (with `env`) and one browser for a test file: started before its tests, stopped after. */
+export function e2eSuite(env: Record<string, string> = {}): { server: LoopServer; browser: Browser } {
+  const ctx = {} as { server: LoopServer; browser: Browser };
+  beforeAll(async () => {
+    [ctx.server, ctx.browser] = await Promise.all([startServer(env), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await ctx.browser?.close();
+    await ctx.server?.stop();
+  });
+  return ctx;
 }
 
 export async function launchBrowser(): Promise<Browser> {

@@ -1,18 +1,9 @@
 import type { LoopEvent } from "@loop/shared";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LoopServer, launchBrowser, screenshotPath, signedInPage, startServer } from "./harness.ts";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
 
-let server: LoopServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = e2eSuite();
 
 const LINES = 120;
 
@@ -31,14 +22,14 @@ async function countMatches(page: Page, logName: string, query: string): Promise
 
 describe("a task filed in the browser", () => {
   it("runs live to done, keeps every line across a reload mid-run, and opens its artifacts", async () => {
-    const wd = server.workdir({
+    const wd = e2e.server.workdir({
       claude: [{ kind: "slow", lines: LINES, intervalMs: 40 }],
       codex: [
         { kind: "review", text: "STATUS: ISSUES_FOUND\n- Add a test for the empty input." },
         { kind: "review", text: "STATUS: DONE\nLooks good." },
       ],
     });
-    const page = await signedInPage(browser, server);
+    const page = await signedInPage(e2e.browser, e2e.server);
     await page.getByRole("heading", { name: "New task" }).waitFor();
     await page.getByLabel("Title").fill("Live run");
     await page.getByLabel("Prompt").fill("Print slowly, then fix what the review finds.");
@@ -49,7 +40,7 @@ describe("a task filed in the browser", () => {
     await page.waitForURL((u) => u.pathname.startsWith("/tasks/"));
     await page.getByRole("heading", { level: 1, name: "Live run" }).waitFor();
     const taskId = page.url().split("/tasks/")[1]!;
-    const finished = server.eventsUntilFinished(taskId);
+    const finished = e2e.server.eventsUntilFinished(taskId);
 
     // Lines arrive live, while the task runs (the log follows the tail, so count rather than look).
     const header = page.getByRole("banner").filter({ has: page.getByRole("heading", { level: 1 }) });
@@ -89,7 +80,9 @@ describe("a task filed in the browser", () => {
     await it2.getByRole("button", { name: "Raw" }).click();
     await log2.getByText('"type":"result"').waitFor();
     await it2.getByRole("button", { name: "Raw" }).click();
-    await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.origin });
+    await page
+      .context()
+      .grantPermissions(["clipboard-read", "clipboard-write"], { origin: e2e.server.origin });
     await it2.getByRole("button", { name: "Copy" }).click();
     await it2.getByRole("button", { name: "Copied" }).waitFor();
     const copied = await page.evaluate(() => navigator.clipboard.readText());

@@ -1,42 +1,15 @@
-import type { Task } from "@loop/shared";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LoopServer, launchBrowser, signedInPage, startServer } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { e2eSuite, signedInPage } from "./harness.ts";
 
-let server: LoopServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-async function fileTask(title: string, prompt: string): Promise<Task> {
-  const r = await server.api<{ task: Task }>("/api/tasks", {
-    method: "POST",
-    body: {
-      title,
-      prompt,
-      workingDir: server.workdir({
-        claude: [{ kind: "ok", text: "done" }],
-        codex: [{ kind: "review", text: "STATUS: DONE" }],
-      }),
-      maxIterations: 2,
-    },
-  });
-  expect(r.status).toBe(201);
-  return r.body.task;
-}
+const e2e = e2eSuite();
+const DONE = { claude: [{ kind: "ok", text: "done" }], codex: [{ kind: "review", text: "STATUS: DONE" }] };
 
 describe("the page title", () => {
   it("counts tasks that ended while you looked elsewhere, and clears when you open them", async () => {
-    const page = await signedInPage(browser, server);
+    const page = await signedInPage(e2e.browser, e2e.server);
     await page.getByRole("heading", { name: "New task" }).waitFor();
     expect(await page.title()).toBe("loop");
-    await fileTask("Background job", "p");
+    await e2e.server.fileTask("Background job", DONE, { maxIterations: 2 });
     await page.waitForFunction(() => document.title === "(1) loop");
     await page.getByRole("link", { name: "Background job" }).click();
     await page.getByRole("heading", { level: 1, name: "Background job" }).waitFor();
@@ -47,13 +20,14 @@ describe("the page title", () => {
 
 describe("artifacts", () => {
   it("render Markdown but never run HTML from a prompt or an agent", async () => {
-    const task = await fileTask(
-      "Hostile prompt",
-      '## Steps\n\n- one\n\n<img src="x" onerror="window.__xss = 1">\n<script>window.__xss = 2</script>',
-    );
-    await server.waitForStatus(task.id, ["done"]);
-    const page = await signedInPage(browser, server);
-    await page.goto(`${server.origin}/tasks/${task.id}`);
+    const task = await e2e.server.fileTask("Hostile prompt", DONE, {
+      prompt:
+        '## Steps\n\n- one\n\n<img src="x" onerror="window.__xss = 1">\n<script>window.__xss = 2</script>',
+      maxIterations: 2,
+    });
+    await e2e.server.waitForStatus(task.id, ["done"]);
+    const page = await signedInPage(e2e.browser, e2e.server);
+    await page.goto(`${e2e.server.origin}/tasks/${task.id}`);
     await page.getByRole("list", { name: "Artifact files" }).getByRole("button", { name: "task.md" }).click();
     const viewer = page.getByRole("region", { name: "Artifact task.md" });
     await viewer.getByRole("heading", { name: "Steps" }).waitFor();

@@ -1,40 +1,25 @@
-import type { LoopEvent, Task } from "@loop/shared";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LoopServer, launchBrowser, screenshotPath, signedInPage, startServer } from "./harness.ts";
+import type { LoopEvent } from "@loop/shared";
+import { describe, expect, it } from "vitest";
+import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
 
-let server: LoopServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-async function fileTask(title: string, scenario: object, maxIterations = 1): Promise<Task> {
-  const r = await server.api<{ task: Task }>("/api/tasks", {
-    method: "POST",
-    body: { title, prompt: "Make it work", workingDir: server.workdir(scenario), maxIterations },
-  });
-  expect(r.status).toBe(201);
-  return r.body.task;
-}
+const e2e = e2eSuite();
 
 const claudeLines = (events: LoopEvent[]) =>
   events.filter((e) => e.type === "agent.output" && e.data.agent === "claude").length;
 
 describe("a 100 000-line log", () => {
   it("keeps only a few hundred rows in the DOM, follows the tail, and searches all of it", async () => {
-    const task = await fileTask("Flood", {
-      claude: [{ kind: "flood", lines: 100_000 }],
-      codex: [{ kind: "review", text: "STATUS: DONE" }],
-    });
-    await server.waitForStatus(task.id, ["done"], 120_000);
-    const page = await signedInPage(browser, server);
-    await page.goto(`${server.origin}/tasks/${task.id}`);
+    const task = await e2e.server.fileTask(
+      "Flood",
+      {
+        claude: [{ kind: "flood", lines: 100_000 }],
+        codex: [{ kind: "review", text: "STATUS: DONE" }],
+      },
+      { maxIterations: 1 },
+    );
+    await e2e.server.waitForStatus(task.id, ["done"], 120_000);
+    const page = await signedInPage(e2e.browser, e2e.server);
+    await page.goto(`${e2e.server.origin}/tasks/${task.id}`);
     const log = page.getByRole("log", { name: "Claude output, iteration 1" });
     await log.waitFor();
     await log.getByText("line 100000").waitFor({ timeout: 60_000 });
@@ -59,12 +44,16 @@ describe("a 100 000-line log", () => {
 
 describe("reconnecting", () => {
   it("shows 'Reconnecting…' while the server is away and then has every line once", async () => {
-    const task = await fileTask("Survives a restart", {
-      claude: [{ kind: "slow", lines: 400, intervalMs: 15 }],
-      codex: [{ kind: "review", text: "STATUS: DONE" }],
-    });
-    const page = await signedInPage(browser, server);
-    await page.goto(`${server.origin}/tasks/${task.id}`);
+    const task = await e2e.server.fileTask(
+      "Survives a restart",
+      {
+        claude: [{ kind: "slow", lines: 400, intervalMs: 15 }],
+        codex: [{ kind: "review", text: "STATUS: DONE" }],
+      },
+      { maxIterations: 1 },
+    );
+    const page = await signedInPage(e2e.browser, e2e.server);
+    await page.goto(`${e2e.server.origin}/tasks/${task.id}`);
     await page.getByRole("log", { name: "Claude output, iteration 1" }).waitFor();
     // Mid-run: some lines are on the page, more are coming.
     await page.waitForFunction(
@@ -72,7 +61,7 @@ describe("reconnecting", () => {
       "section[data-iteration='1'] .agent-claude .line-count",
     );
 
-    await server.restart(async () => {
+    await e2e.server.restart(async () => {
       await page.getByRole("status").filter({ hasText: "Reconnecting…" }).waitFor();
     });
     // The server stopped mid-run: the task ends failed and the page catches up with it.
@@ -80,7 +69,7 @@ describe("reconnecting", () => {
     await header.getByText("failed", { exact: true }).waitFor({ timeout: 60_000 });
     await page.getByRole("status").filter({ hasText: "Reconnecting…" }).waitFor({ state: "detached" });
 
-    const stored = await server.eventsUntilFinished(task.id);
+    const stored = await e2e.server.eventsUntilFinished(task.id);
     const count = page.locator("section[data-iteration='1'] .agent-claude .line-count");
     await page.waitForFunction(
       ([sel, want]) => document.querySelector(sel as string)?.textContent === want,
@@ -99,14 +88,18 @@ describe("reconnecting", () => {
 
 describe("layout and theme", () => {
   it("fits a narrow window without horizontal scrolling, and follows the system's dark theme", async () => {
-    const task = await fileTask("Narrow", {
-      claude: [{ kind: "ok", text: "done" }],
-      codex: [{ kind: "review", text: "STATUS: DONE" }],
-    });
-    await server.waitForStatus(task.id, ["done"]);
-    const page = await signedInPage(browser, server, { width: 390, height: 844 });
+    const task = await e2e.server.fileTask(
+      "Narrow",
+      {
+        claude: [{ kind: "ok", text: "done" }],
+        codex: [{ kind: "review", text: "STATUS: DONE" }],
+      },
+      { maxIterations: 1 },
+    );
+    await e2e.server.waitForStatus(task.id, ["done"]);
+    const page = await signedInPage(e2e.browser, e2e.server, { width: 390, height: 844 });
     for (const path of ["/", `/tasks/${task.id}`]) {
-      await page.goto(server.origin + path);
+      await page.goto(e2e.server.origin + path);
       await page
         .getByRole("heading", { level: path === "/" ? 2 : 1 })
         .first()
