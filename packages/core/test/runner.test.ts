@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +34,15 @@ async function gone(pid: number, ms = 5000): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 25));
   }
   return false;
+}
+
+/**
+ * Dead now: gone, or a zombie. A killed orphan stays a zombie until PID 1 reaps it (up to ~1 s in
+ * some containers) and kill(pid, 0) still succeeds on a zombie, so ask ps for its state.
+ */
+function deadAt(pid: number): boolean {
+  const state = spawnSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).stdout.trim();
+  return state === "" || state.startsWith("Z");
 }
 
 describe("runProcess", () => {
@@ -97,15 +107,19 @@ describe("runProcess", () => {
       args: [TREE, pidFile],
       input: "",
       cwd: dir,
-      timeoutMs: 2500,
+      timeoutMs: 1500,
       graceMs: 200,
       onSpawn: (p) => {
         pid = p;
       },
       onLine: () => undefined,
     });
-    expect(r.failure).toEqual({ kind: "timeout", message: "timed out after 2500 ms" });
+    expect(r.failure).toEqual({ kind: "timeout", message: "timed out after 1500 ms" });
     const grandchild = Number(readFileSync(pidFile, "utf8"));
+    // Already stopped when the run resolves, not a moment later: a caller that exits right away
+    // (server shutdown after a cancel) must not leave the grandchild behind.
+    expect(deadAt(pid!)).toBe(true);
+    expect(deadAt(grandchild)).toBe(true);
     expect(await gone(pid!)).toBe(true);
     expect(await gone(grandchild)).toBe(true);
   });
@@ -115,10 +129,12 @@ describe("runProcess", () => {
       .result;
     expect(silent.failure?.kind).toBe("idle_timeout");
 
+    // sh, not node: the idle clock starts at spawn, and node's own start-up (often 300 ms+ on a
+    // busy machine) would eat the margin and make these two cases flaky.
     const retries: string[] = [];
     const chatty = await runProcess({
-      bin: node,
-      args: ["-e", "setInterval(() => console.log('Reconnecting...'), 30);"],
+      bin: "sh",
+      args: ["-c", "while :; do echo Reconnecting...; sleep 0.03; done"],
       input: "",
       cwd: tmpdir(),
       timeoutMs: 10_000,
@@ -129,16 +145,29 @@ describe("runProcess", () => {
         return false;
       },
     });
-    expect(chatty.failure?.kind).toBe("idle_timeout");
+    expect(chatty.failure).toEqual({ kind: "idle_timeout", message: "no output for 400 ms" });
     expect(retries.length).toBeGreaterThan(3);
+    expect(new Set(retries)).toEqual(new Set(["Reconnecting..."]));
 
-    const busy = await run(
-      "let n = 0; const t = setInterval(() => { console.log(n); if (++n === 10) clearInterval(t); }, 60);",
-      {
-        idleTimeoutMs: 300,
+    // 12 lines 50 ms apart: 600 ms in all, twice the idle limit, yet never 300 ms of silence.
+    const busyLines: string[] = [];
+    const busy = await runProcess({
+      bin: "sh",
+      args: ["-c", "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo $i; sleep 0.05; done"],
+      input: "",
+      cwd: tmpdir(),
+      timeoutMs: 10_000,
+      idleTimeoutMs: 300,
+      graceMs: 200,
+      onLine: (_s, l) => {
+        busyLines.push(l);
+        return undefined;
       },
-    ).result;
+    });
     expect(busy.failure).toBeNull();
+    expect(busy.exitCode).toBe(0);
+    expect(busyLines).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"]);
+    expect(busy.durationMs).toBeGreaterThan(300);
   });
 
   it("an abort signal cancels the run and stops the process", async () => {

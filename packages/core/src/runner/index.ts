@@ -123,10 +123,14 @@ export async function runProcess(opts: RunOptions): Promise<RunResult> {
   try {
     opts.onSpawn?.(pid);
 
-    const stop = async (kind: RunFailureKind, message: string) => {
-      if (failure) return;
+    // Kept so the run resolves only after the whole tree is gone (the agent itself exits first).
+    let stopping: Promise<void> | undefined;
+    const stop = (kind: RunFailureKind, message: string): Promise<void> => {
+      if (failure) return stopping ?? Promise.resolve();
       failure = { kind, message };
-      if (pid !== undefined) await stopProcessTree(pid, { graceMs, known });
+      stopping =
+        pid === undefined ? Promise.resolve() : stopProcessTree(pid, { graceMs, known }).then(() => {});
+      return stopping;
     };
 
     const timers: NodeJS.Timeout[] = [];
@@ -209,6 +213,8 @@ export async function runProcess(opts: RunOptions): Promise<RunResult> {
     if (idleTimer) clearTimeout(idleTimer);
     opts.signal?.removeEventListener("abort", onAbort);
 
+    // A stop in progress (timeout, idle, cancel) finishes its sweep before the run resolves.
+    if (stopping) await stopping;
     // Anything the agent left behind (tool processes in their own session) is stopped too.
     if (pid !== undefined && !failure) strays = await killStrays(pid, known);
   } catch (err) {
