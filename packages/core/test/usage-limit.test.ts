@@ -70,6 +70,36 @@ describe("detectUsageLimit: each form seen in the wild", () => {
     expect(inS?.resetsAt?.toISOString()).toBe("2026-11-25T11:00:00.000Z");
   });
 
+  it("codex's 'try again later' (no time) is still a usage limit, with resetsAt null so the caller backs off", () => {
+    expect(detectUsageLimit("You've hit your usage limit. Try again later.", now)).toEqual({
+      resetsAt: null,
+      message: "You've hit your usage limit. Try again later.",
+    });
+  });
+
+  // codex formats the time itself, in local time: `%-I:%M %p` ("3:05 PM", same day) or
+  // `%b %-d<st|nd|rd|th>, %Y %-I:%M %p` ("Jul 5th, 2026 8:19 PM"; openai/codex#26668).
+  it("codex's own 'try again at' times: a clock time (today, or tomorrow once past) and a date with an ordinal day", () => {
+    const localNow = new Date(2026, 5, 5, 10, 0); // 5 Jun 2026 10:00 local time
+    expect(
+      detectUsageLimit("You've hit your usage limit. Try again at 3:05 PM.", localNow)?.resetsAt,
+    ).toEqual(new Date(2026, 5, 5, 15, 5));
+    expect(
+      detectUsageLimit(
+        "You've hit your usage limit. Upgrade to Plus to continue using Codex (https://chatgpt.com/explore/plus), or try again at Jul 5th, 2026 8:19 PM.",
+        localNow,
+      )?.resetsAt,
+    ).toEqual(new Date(2026, 6, 5, 20, 19));
+    // 9:30 AM has passed at 10:00: the next one is tomorrow's.
+    expect(
+      detectUsageLimit("You've hit your usage limit. Try again at 9:30 AM.", localNow)?.resetsAt,
+    ).toEqual(new Date(2026, 5, 6, 9, 30));
+    expect(
+      detectUsageLimit("You've hit your usage limit. Try again at Sep 1st, 2026 10:37 PM.", localNow)
+        ?.resetsAt,
+    ).toEqual(new Date(2026, 8, 1, 22, 37));
+  });
+
   it.each([
     "Not logged in · Please run /login",
     "API Error: 500 Internal server error",

@@ -16,6 +16,7 @@ describe("parseVerdict", () => {
     ["STATUS: ISSUES-FOUND", "ISSUES_FOUND"],
     ["STATUS - DONE", "DONE"],
     ["STATUS: DONE.", "DONE"],
+    ["STATUS: DONE - nothing left", "DONE"],
     ["\r\nSTATUS: DONE\r\n", "DONE"],
   ])("%j → %s (explicit)", (text, status) => {
     const v = parseVerdict(text);
@@ -32,6 +33,7 @@ describe("parseVerdict", () => {
     ["", ""],
     ["Looks good to me.\nSTATUS: DONE", "Looks good to me."],
     ["STATUS: DONEISH", "STATUS: DONEISH"],
+    ["STATUS: DONE-ish", "STATUS: DONE-ish"],
     ["STATUS: NOT DONE", "STATUS: NOT DONE"],
     ["I think the STATUS: DONE", "I think the STATUS: DONE"],
     ["DONE", "DONE"],

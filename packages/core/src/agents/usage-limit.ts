@@ -58,9 +58,24 @@ function readResetTime(text: string, now: Date): Date | null {
   }
 
   // codex: "try again at <date>" in some local format Date can read
+  // codex formats it itself, in local time: "3:05 PM" (today, or tomorrow if past) or
+  // "Jul 5th, 2026 8:19 PM"; an ISO date also works.
   const at = /try again at ([^.\n]+?)\.?$/im.exec(text);
   if (at) {
-    const d = new Date(at[1]!.trim());
+    const raw = at[1]!.trim().replace(/(\d+)(?:st|nd|rd|th)\b/gi, "$1");
+    const clock = /^(\d{1,2}):(\d{2})\s*(am|pm)?$/i.exec(raw);
+    if (clock) {
+      let hour = Number(clock[1]);
+      const ampm = clock[3]?.toLowerCase();
+      if (ampm === "pm" && hour < 12) hour += 12;
+      if (ampm === "am" && hour === 12) hour = 0;
+      if (hour > 23 || Number(clock[2]) > 59) return null;
+      const d = new Date(now);
+      d.setHours(hour, Number(clock[2]), 0, 0);
+      if (d.getTime() <= now.getTime()) d.setDate(d.getDate() + 1);
+      return d;
+    }
+    const d = new Date(raw);
     if (!Number.isNaN(d.getTime())) return d;
   }
   return null;

@@ -9,7 +9,7 @@ export interface ParsedVerdict {
 }
 
 // "STATUS: DONE", "status - issues found", "STATUS:ISSUES_FOUND" after decoration is stripped.
-const STATUS = /^status\s*[:=\-–—]?\s*(done|issues[\s_-]*found)(?![a-z_])/i;
+const STATUS = /^status\s*[:=\-–—]?\s*(done|issues[\s_-]*found)(?![a-z_]|-[a-z])/i;
 
 /**
  * Reads Codex's verdict from the first non-empty line of its last message. Harmless decoration
