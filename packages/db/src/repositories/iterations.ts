@@ -1,6 +1,6 @@
 import { emptyUsage, type Iteration, type IterationStatus, type Verdict } from "@loop/shared";
-import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "../client.ts";
+import { and, asc, eq } from "../drizzle.ts";
 import { iterations } from "../schema/index.ts";
 
 type Row = typeof iterations.$inferSelect;

@@ -1,7 +1,7 @@
 import { emptyUsage, type Task, type TaskStatus, type Usage } from "@loop/shared";
-import { and, asc, count, desc, eq, lt } from "drizzle-orm";
 import { monotonicFactory } from "ulid";
 import type { Db } from "../client.ts";
+import { and, asc, count, desc, eq, lt } from "../drizzle.ts";
 import { tasks } from "../schema/index.ts";
 
 type Row = typeof tasks.$inferSelect;

@@ -1,6 +1,5 @@
 import type { Usage } from "@loop/shared";
-import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sql, sqliteTable, text } from "../drizzle.ts";
 
 export const tasks = sqliteTable(
   "tasks",
