@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { openRepositories } from "../packages/db/src/index.ts";
 import { connectEvents } from "../packages/shared/src/event-client.ts";
+import { SERVER_NODE_FLAGS } from "./server-flags.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURES = join(root, "packages/core/test/fixtures");
@@ -67,7 +68,8 @@ function sampleRss(pid) {
 async function startServer(name, env = {}) {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
-  const child = spawn(process.execPath, [join(root, "apps/server/src/server.ts")], {
+  // The flags `pnpm start` uses: this measures the server as users run it.
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, join(root, "apps/server/src/server.ts")], {
     env: {
       ...process.env,
       PORT: "0",

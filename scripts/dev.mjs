@@ -1,10 +1,11 @@
 // `pnpm dev`: the API server and Vite with HMR (Vite proxies /api to the server).
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { SERVER_NODE_FLAGS } from "./server-flags.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const children = [
-  spawn(process.execPath, ["--watch", `${root}apps/server/src/server.ts`], {
+  spawn(process.execPath, [...SERVER_NODE_FLAGS, "--watch", `${root}apps/server/src/server.ts`], {
     stdio: "inherit",
     env: process.env,
   }),

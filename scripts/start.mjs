@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { SERVER_NODE_FLAGS } from "./server-flags.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -16,9 +17,13 @@ if (!existsSync(`${root}apps/web/dist/index.html`)) {
   const r = spawnSync("pnpm", ["--filter", "@loop/web", "build"], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
-const server = spawn(process.execPath, [`${root}apps/server/src/server.ts`, ...process.argv.slice(2)], {
-  stdio: "inherit",
-});
+const server = spawn(
+  process.execPath,
+  [...SERVER_NODE_FLAGS, `${root}apps/server/src/server.ts`, ...process.argv.slice(2)],
+  {
+    stdio: "inherit",
+  },
+);
 // Forward signals so the server can stop its agents cleanly; exit with its code.
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.kill(sig));
 server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

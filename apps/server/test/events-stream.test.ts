@@ -344,7 +344,7 @@ describe("a run that prints 100 000 lines", () => {
       "all lines",
     );
     client.close();
-    expect(app.repos.tasks.get(task.id)?.status).toBe("done");
+    expect(app.repos.tasks.get(task.id)).toMatchObject({ status: "done" });
     const lines = received.flatMap((e) =>
       e.type === "agent.output" && e.data.agent === "claude" && e.data.parsed?.kind === "text"
         ? [e.data.parsed.text]

@@ -4,7 +4,7 @@ import { IterationRepository } from "./repositories/iterations.ts";
 import { TaskRepository } from "./repositories/tasks.ts";
 
 export * from "./client.ts";
-export { EventRepository } from "./repositories/events.ts";
+export { EventRepository, type EventRow } from "./repositories/events.ts";
 export { type IterationPatch, IterationRepository } from "./repositories/iterations.ts";
 export { type NewTask, type TaskPatch, TaskRepository } from "./repositories/tasks.ts";
 export * as schema from "./schema/index.ts";

@@ -1,7 +1,8 @@
 import type { LoopEvent, NewEvent } from "@loop/shared";
 import type Database from "better-sqlite3";
 
-interface EventRow {
+/** A stored event as SQLite has it: `data` is the JSON text, never parsed. */
+export interface EventRow {
   id: number;
   task_id: string;
   iteration: number | null;
@@ -66,6 +67,18 @@ export class EventRepository {
   /** Deletes up to `limit` of a task's events; returns how many. Callers loop, so a long history never blocks for long. */
   deleteSomeOf(taskId: string, limit: number): number {
     return this.deleteSome.run(taskId, limit).changes;
+  }
+
+  /**
+   * Like listAfter, but rows as stored, `data` still JSON text: the SSE replay writes them out
+   * without parsing and re-serialising each event (most of its garbage otherwise).
+   */
+  listRowsAfter(opts: { afterId: number; taskId?: string; limit: number }): EventRow[] {
+    return (
+      opts.taskId === undefined
+        ? this.afterAll.all(opts.afterId, opts.limit)
+        : this.afterTask.all(opts.taskId, opts.afterId, opts.limit)
+    ) as EventRow[];
   }
 
   maxId(): number {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { EventBus } from "@loop/core";
-import type { EventRepository } from "@loop/db";
+import type { EventRepository, EventRow } from "@loop/db";
 import type { LoopEvent } from "@loop/shared";
 
 export interface EventStreamOptions {
@@ -26,7 +26,27 @@ export interface EventStreamOptions {
 /** Frames above this size are written in separate socket writes so back-pressure is checked often. */
 const WRITE_CHUNK_BYTES = 64 * 1024;
 
-export const frame = (e: LoopEvent): string => `id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`;
+/** Serialised once per event, however many streams send it. */
+const frames = new WeakMap<LoopEvent, string>();
+export function frame(e: LoopEvent): string {
+  let f = frames.get(e);
+  if (f === undefined) {
+    f = `id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`;
+    frames.set(e, f);
+  }
+  return f;
+}
+
+/** The same frame, from a stored row (its data column is already JSON). */
+export const rowFrame = (r: EventRow): string =>
+  `id: ${r.id}\ndata: {"id":${r.id},"taskId":${JSON.stringify(r.task_id)},"iteration":${r.iteration ?? "null"},"type":${JSON.stringify(r.type)},"ts":${JSON.stringify(r.ts)},"data":${r.data}}\n\n`;
+
+interface Outgoing {
+  id: number;
+  frame(): string;
+}
+const fromEvent = (e: LoopEvent): Outgoing => ({ id: e.id, frame: () => frame(e) });
+const fromRow = (r: EventRow): Outgoing => ({ id: r.id, frame: () => rowFrame(r) });
 
 /**
  * One SSE response. SQLite is the source of truth and the stream is a cursor over it:
@@ -124,7 +144,7 @@ export class EventStream {
       } else if (this.queue.length > 0) {
         const batch = this.queue;
         this.queue = [];
-        await this.write(batch);
+        await this.write(batch.map(fromEvent));
       } else {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
@@ -137,17 +157,17 @@ export class EventStream {
   private async replay(): Promise<void> {
     const { events, taskId, pageSize } = this.o;
     while (!this.closed) {
-      const page = events.listAfter({ afterId: this.lastId, limit: pageSize, ...(taskId && { taskId }) });
-      if (page.length > 0) await this.write(page);
+      const page = events.listRowsAfter({ afterId: this.lastId, limit: pageSize, ...(taskId && { taskId }) });
+      if (page.length > 0) await this.write(page.map(fromRow));
       if (page.length < pageSize) return;
     }
   }
 
-  private async write(events: LoopEvent[]): Promise<void> {
+  private async write(events: Outgoing[]): Promise<void> {
     let chunk = "";
     for (const e of events) {
       if (e.id <= this.lastId) continue;
-      chunk += frame(e);
+      chunk += e.frame();
       this.lastId = e.id;
       if (chunk.length >= WRITE_CHUNK_BYTES) {
         await this.send(chunk);
