@@ -58,6 +58,8 @@ export const ConfigSchema = z.object({
   LOOP_CODEX_ARGS: words,
   // LOOP_STALL_ITERATIONS — 3 — stop (needs_attention) when Codex repeats the same findings this many times in a row; 0 = off
   LOOP_STALL_ITERATIONS: int("LOOP_STALL_ITERATIONS", 0, 100).default(3),
+  // LOOP_EXIT_GRACE_MS — 10000 — after an agent has answered, how long it may take to exit before its tree is stopped (the run still succeeds)
+  LOOP_EXIT_GRACE_MS: int("LOOP_EXIT_GRACE_MS", 100, 600_000).default(10_000),
   // LOOP_MAX_OUTPUT_MB — 32 — most output stored per agent run; past it lines are counted, not stored (the run goes on)
   LOOP_MAX_OUTPUT_MB: int("LOOP_MAX_OUTPUT_MB", 1, 100_000).default(32),
   // LOOP_SSE_HEARTBEAT_MS — 15000 — interval of the ": ping" comment on event streams
@@ -87,6 +89,7 @@ export interface Config {
   codexArgs: string[];
   stallIterations: number;
   maxOutputBytes: number;
+  exitGraceMs: number;
   sseHeartbeatMs: number;
   sseMaxConnections: number;
 }
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     codexArgs: c.LOOP_CODEX_ARGS,
     stallIterations: c.LOOP_STALL_ITERATIONS,
     maxOutputBytes: c.LOOP_MAX_OUTPUT_MB * 1024 * 1024,
+    exitGraceMs: c.LOOP_EXIT_GRACE_MS,
     sseHeartbeatMs: c.LOOP_SSE_HEARTBEAT_MS,
     sseMaxConnections: c.LOOP_SSE_MAX_CONNECTIONS,
   };

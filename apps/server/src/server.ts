@@ -53,6 +53,7 @@ async function main(): Promise<void> {
       artifactsDir: config.artifactsDir,
       stallIterations: config.stallIterations,
       maxOutputBytes: config.maxOutputBytes,
+      exitGraceMs: config.exitGraceMs,
     },
     logger: {
       info: (o, m) => app?.log.info(o, m),

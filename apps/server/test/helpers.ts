@@ -78,6 +78,7 @@ export async function createTestApp(
       artifactsDir: config.artifactsDir,
       stallIterations: config.stallIterations,
       maxOutputBytes: config.maxOutputBytes,
+      exitGraceMs: config.exitGraceMs,
       ...opts.settings,
     },
   });

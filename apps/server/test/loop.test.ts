@@ -302,6 +302,26 @@ describe("idle runs", () => {
   });
 });
 
+describe("agents that answer but do not exit", () => {
+  it("the loop goes on after the exit grace, with a warning, and no process is left", async () => {
+    t = await createTestApp({}, { settings: { exitGraceMs: 300 } });
+    const wd = t.workdir(
+      scenario({ claude: [claude.ok("Did it.", { linger: true })], codex: [codex.review("STATUS: DONE")] }),
+    );
+    const task = await finished((await file({ workingDir: wd })).id);
+    expect(task).toMatchObject({
+      status: "done",
+      statusReason: "Codex reported STATUS: DONE in iteration 1",
+    });
+    const warnings = t.events(task.id).flatMap((e) => (e.type === "task.warning" ? [e.data.message] : []));
+    expect(warnings).toEqual([
+      "claude did not exit within 300 ms after its result; its process tree was stopped",
+    ]);
+    const started = t.events(task.id).find((e) => e.type === "agent.started")!.data as { pid: number };
+    expect(alive(started.pid)).toBe(false);
+  });
+});
+
 describe("output budget", () => {
   it("stops storing a runaway agent's lines past LOOP_MAX_OUTPUT_MB, says so, and the run goes on", async () => {
     t = await createTestApp({ LOOP_MAX_OUTPUT_MB: "1" });

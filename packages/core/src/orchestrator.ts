@@ -29,6 +29,8 @@ export interface OrchestratorSettings {
   artifactsDir: string;
   /** Stop with needs_attention when Codex repeats the same findings this many times in a row (0 = off). */
   stallIterations: number;
+  /** How long an agent may take to exit after its answer before its tree is stopped (default 10 s). */
+  exitGraceMs?: number;
   /** Output stored per agent run; past it lines are counted, not stored (default 32 MiB). */
   maxOutputBytes?: number;
   /** Wait used when a usage-limit message names no reset time (doubles per attempt, capped at 2 h). */
@@ -476,6 +478,7 @@ export class Orchestrator {
       timeoutMs: this.settings.iterationTimeoutMs,
       idleTimeoutMs: this.settings.idleTimeoutMs || undefined,
       graceMs: this.settings.killGraceMs,
+      exitGraceMs: this.settings.exitGraceMs ?? 10_000,
       signal: ctx.abort.signal,
       env: this.settings.env,
       onStart: (info: { pid: number | undefined; argv: string[] }) => {
@@ -504,6 +507,9 @@ export class Orchestrator {
 
   private afterAgent(ctx: RunContext, n: number, agent: AgentName, outcome: AgentOutcome): void {
     const taskId = ctx.task.id;
+    if (outcome.ok && outcome.warning) {
+      this.bus.emit({ taskId, iteration: n, type: "task.warning", data: { message: outcome.warning } });
+    }
     const budget = this.budgets.get(`${taskId}:${n}:${agent}`);
     this.budgets.delete(`${taskId}:${n}:${agent}`);
     if (budget && budget.droppedLines > 0) {

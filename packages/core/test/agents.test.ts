@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ClaudeStream, CodexStream, probeAgent, runClaude, runCodex } from "../src/agents/index.ts";
+import { isAlive } from "../src/runner/index.ts";
 
 const fixture = (p: string) => fileURLToPath(new URL(`./fixtures/${p}`, import.meta.url));
 const FAKE_CLAUDE = fixture("fake-claude.mjs");
@@ -110,6 +111,33 @@ describe("runClaude against the fake CLI", () => {
     expect(r.error).toContain(text);
   });
 
+  it("an empty result text falls back to the last assistant message, with a warning", async () => {
+    const cwd = workdir({ claude: [{ kind: "ok", text: "Fixed the parser.", emptyResult: true }] });
+    const r = await runClaude({ ...base(cwd), bin: FAKE_CLAUDE, permissionMode: "acceptEdits" });
+    expect(r).toMatchObject({ ok: true, output: "Fixed the parser." });
+    if (r.ok) expect(r.warning).toContain("result line was empty");
+  });
+
+  it("an agent that answers but never exits succeeds after exitGraceMs, and its process is stopped", async () => {
+    const cwd = workdir({ claude: [{ kind: "ok", text: "Answered.", linger: true }] });
+    let pid: number | undefined;
+    const r = await runClaude({
+      ...base(cwd),
+      bin: FAKE_CLAUDE,
+      permissionMode: "acceptEdits",
+      exitGraceMs: 300,
+      onStart: (i) => {
+        pid = i.pid;
+      },
+    });
+    expect(r).toMatchObject({ ok: true, output: "Answered." });
+    if (r.ok)
+      expect(r.warning).toBe(
+        "claude did not exit within 300 ms after its result; its process tree was stopped",
+      );
+    expect(isAlive(pid!)).toBe(false);
+  });
+
   it("a missing binary fails as spawn_failed, naming the path", async () => {
     const r = await runClaude({ ...base(tmpdir()), bin: "/nowhere/claude", permissionMode: "acceptEdits" });
     expect(r).toMatchObject({ ok: false, errorKind: "spawn_failed" });
@@ -137,6 +165,13 @@ describe("runCodex against the fake CLI", () => {
       cwd,
       "-",
     ]);
+  });
+
+  it("a review that never exits afterwards still counts, after exitGraceMs", async () => {
+    const cwd = workdir({ codex: [{ kind: "review", text: "STATUS: DONE", linger: true }] });
+    const r = await runCodex({ ...base(cwd), bin: FAKE_CODEX, outputFile: out(cwd), exitGraceMs: 300 });
+    expect(r).toMatchObject({ ok: true, output: "STATUS: DONE" });
+    if (r.ok) expect(r.warning).toContain("codex did not exit within 300 ms after its review");
   });
 
   it("falls back to the last agent_message when the -o file is missing", async () => {

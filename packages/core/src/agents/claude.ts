@@ -1,6 +1,6 @@
 import { emptyUsage, type ParsedLine, type Usage } from "@loop/shared";
 import { runProcess } from "../runner/index.ts";
-import { clip, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
+import { clip, duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
 
@@ -159,6 +159,8 @@ export async function runClaude(
     graceMs: o.graceMs,
     signal: o.signal,
     onSpawn: (pid) => o.onStart?.({ pid, argv: [o.bin, ...args] }),
+    isDone: () => stream.result !== undefined,
+    exitGraceMs: o.exitGraceMs,
     onLine: (s, line) => {
       const parsed = s === "stdout" ? stream.push(line) : undefined;
       if (s === "stdout" && line.trim()) lastStdout = line;
@@ -173,7 +175,26 @@ export async function runClaude(
 
   const code = run.exitCode ?? (run.signal ? `signal ${run.signal}` : "unknown");
   if (r && !r.isError) {
-    return { ok: true, output: r.text, usage: r.usage, sessionId: r.sessionId, ...base };
+    const notes: string[] = [];
+    let output = r.text;
+    // Some claude versions (2.1.83) sent an empty result text although the assistant answered.
+    if (!output.trim() && stream.lastText.trim()) {
+      output = stream.lastText;
+      notes.push("claude's result line was empty; its last assistant message was used as its output");
+    }
+    if (run.lingered) {
+      notes.push(
+        `claude did not exit within ${duration(o.exitGraceMs ?? 0)} after its result; its process tree was stopped`,
+      );
+    }
+    return {
+      ok: true,
+      output,
+      usage: r.usage,
+      sessionId: r.sessionId,
+      ...(notes.length > 0 && { warning: notes.join("; ") }),
+      ...base,
+    };
   }
   if (r?.isError) {
     const text = r.text || `${r.subtype}${r.apiErrorStatus ? ` (HTTP ${r.apiErrorStatus})` : ""}`;

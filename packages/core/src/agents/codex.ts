@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { emptyUsage, type ParsedLine, type Usage } from "@loop/shared";
 import { runProcess } from "../runner/index.ts";
-import { clip, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
+import { clip, duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
 
@@ -102,6 +102,8 @@ export async function runCodex(o: AgentRunOptions & { outputFile: string }): Pro
     graceMs: o.graceMs,
     signal: o.signal,
     onSpawn: (pid) => o.onStart?.({ pid, argv: [o.bin, ...args] }),
+    isDone: () => stream.completed || stream.failure !== null,
+    exitGraceMs: o.exitGraceMs,
     onLine: (s, line) => {
       const parsed = s === "stdout" ? stream.push(line) : undefined;
       o.onLine(s, line, parsed);
@@ -113,7 +115,9 @@ export async function runCodex(o: AgentRunOptions & { outputFile: string }): Pro
   if (failed) return { ok: false, ...failed, usage: stream.usage, ...base };
 
   const code = run.exitCode ?? (run.signal ? `signal ${run.signal}` : "unknown");
-  if (stream.failure !== null || run.exitCode !== 0) {
+  // Answered, then lingered and was stopped: its exit code is the stop's, not a failure.
+  const answered = run.lingered && stream.completed && stream.failure === null;
+  if (!answered && (stream.failure !== null || run.exitCode !== 0)) {
     const stderrError = run.stderrTail
       .split("\n")
       .filter((l) => l.startsWith("ERROR:"))
@@ -148,5 +152,14 @@ export async function runCodex(o: AgentRunOptions & { outputFile: string }): Pro
       ...base,
     };
   }
-  return { ok: true, output, usage: stream.usage ?? emptyUsage(), sessionId: stream.threadId, ...base };
+  return {
+    ok: true,
+    output,
+    usage: stream.usage ?? emptyUsage(),
+    sessionId: stream.threadId,
+    ...(answered && {
+      warning: `codex did not exit within ${duration(o.exitGraceMs ?? 0)} after its review; its process tree was stopped`,
+    }),
+    ...base,
+  };
 }

@@ -72,3 +72,6 @@ export function isRetryNotice(stream: "stdout" | "stderr", line: string, parsed?
   if (parsed?.kind === "error" && /^Reconnecting\b/i.test(parsed.text)) return true;
   return stream === "stderr" && /\b(reconnecting|failed to connect|retrying)\b/i.test(line);
 }
+
+/** "300 ms", "10 s": for sentences about short waits. */
+export const duration = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);

@@ -8,6 +8,8 @@ export interface AgentRunOptions {
   timeoutMs: number;
   idleTimeoutMs?: number | undefined;
   graceMs?: number | undefined;
+  /** How long an agent may take to exit after its answer before its tree is stopped (it still succeeds). */
+  exitGraceMs?: number | undefined;
   signal?: AbortSignal | undefined;
   env?: NodeJS.ProcessEnv | undefined;
   onStart?(info: { pid: number | undefined; argv: string[] }): void;
@@ -18,6 +20,8 @@ export type AgentOutcome =
   | {
       ok: true;
       output: string;
+      /** Something a person should know although the run succeeded (shown as a task.warning). */
+      warning?: string;
       usage: Usage;
       sessionId: string | null;
       exitCode: number | null;

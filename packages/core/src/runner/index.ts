@@ -24,6 +24,12 @@ export interface RunOptions {
   /** Abort = cancel, with the same stop sequence. */
   signal?: AbortSignal | undefined;
   onSpawn?(pid: number | undefined): void;
+  /**
+   * True once the agent has given its answer (its result line). If it then has not exited within
+   * exitGraceMs, its tree is stopped and the run counts as finished (`lingered`), not failed.
+   */
+  isDone?(): boolean;
+  exitGraceMs?: number | undefined;
   /** Each line as it arrives, without its newline. Return false for a line that is not progress. */
   onLine(stream: "stdout" | "stderr", line: string): boolean | undefined;
 }
@@ -41,6 +47,8 @@ export interface RunResult {
   stderrTail: string;
   /** Descendants still alive after the process exited, which were killed. */
   strays: number;
+  /** It answered but did not exit within exitGraceMs; its tree was stopped. */
+  lingered: boolean;
 }
 
 /** A single line longer than this is delivered in pieces, so one runaway line cannot exhaust memory. */
@@ -120,6 +128,7 @@ export async function runProcess(opts: RunOptions): Promise<RunResult> {
   let exitCode: number | null = null;
   let exitSignal: string | null = null;
   let strays = 0;
+  let lingered = false;
   try {
     opts.onSpawn?.(pid);
 
@@ -157,6 +166,15 @@ export async function runProcess(opts: RunOptions): Promise<RunResult> {
       }, TREE_SAMPLE_MS);
       timers.push(sample);
     }
+    let doneTimer: NodeJS.Timeout | undefined;
+    const armExitGrace = () => {
+      doneTimer = setTimeout(() => {
+        if (failure || stopping || pid === undefined) return;
+        lingered = true;
+        stopping = stopProcessTree(pid, { graceMs, known }).then(() => {});
+      }, opts.exitGraceMs);
+      timers.push(doneTimer);
+    };
     const onAbort = () => void stop("cancelled", "cancelled");
     if (opts.signal?.aborted) onAbort();
     else opts.signal?.addEventListener("abort", onAbort, { once: true });
@@ -167,6 +185,7 @@ export async function runProcess(opts: RunOptions): Promise<RunResult> {
       const splitter = new LineSplitter((line) => {
         try {
           if (opts.onLine(stream, line) !== false) resetIdle();
+          if (!doneTimer && opts.exitGraceMs && opts.isDone?.()) armExitGrace();
         } catch {
           // A failing consumer must not break the read loop.
           resetIdle();
@@ -230,6 +249,7 @@ export async function runProcess(opts: RunOptions): Promise<RunResult> {
     failure,
     stderrTail,
     strays,
+    lingered,
   };
 }
 
