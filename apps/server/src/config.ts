@@ -17,7 +17,18 @@ const words = z
   .transform((s) => s.split(/\s+/).filter(Boolean))
   .default([]);
 
-const PERMISSION_MODES = ["acceptEdits", "auto", "bypassPermissions", "default", "dontAsk", "plan"] as const;
+// claude 2.1.331 accepts acceptEdits, auto, bypassPermissions, manual, dontAsk, plan; older ones
+// also took "default" (docs/real-cli-check.md).
+const PERMISSION_MODES = [
+  "acceptEdits",
+  "auto",
+  "bypassPermissions",
+  "default",
+  "dontAsk",
+  "manual",
+  "plan",
+] as const;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /**
  * Every environment variable loop reads. Each line: variable — default — meaning.
@@ -62,6 +73,10 @@ export const ConfigSchema = z.object({
   LOOP_EXIT_GRACE_MS: int("LOOP_EXIT_GRACE_MS", 100, 600_000).default(10_000),
   // LOOP_MAX_OUTPUT_MB — 32 — most output stored per agent run; past it lines are counted, not stored (the run goes on)
   LOOP_MAX_OUTPUT_MB: int("LOOP_MAX_OUTPUT_MB", 1, 100_000).default(32),
+  // LOG_LEVEL — info — server log level (fatal, error, warn, info, debug, trace, silent); logs go to stdout
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` })
+    .default("info"),
   // LOOP_SSE_HEARTBEAT_MS — 15000 — interval of the ": ping" comment on event streams
   LOOP_SSE_HEARTBEAT_MS: int("LOOP_SSE_HEARTBEAT_MS", 10, 15_000).default(15_000),
   // LOOP_SSE_MAX_CONNECTIONS — 64 — concurrent event streams; past it 503
@@ -71,6 +86,7 @@ export const ConfigSchema = z.object({
 export type RawConfig = z.infer<typeof ConfigSchema>;
 
 export interface Config {
+  logLevel: (typeof LOG_LEVELS)[number];
   port: number;
   host: "127.0.0.1";
   dbPath: string;
@@ -117,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const c = r.data;
   const abs = (p: string) => (p === ":memory:" || isAbsolute(p) ? p : resolve(cwd, p));
   return {
+    logLevel: c.LOG_LEVEL,
     port: c.PORT,
     host: "127.0.0.1",
     dbPath: abs(c.LOOP_DB_PATH),

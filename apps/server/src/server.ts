@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const bus = new EventBus(repos);
   const token = config.token ?? randomBytes(24).toString("base64url");
   const logger = {
-    level: process.env.LOG_LEVEL ?? "info",
+    level: config.logLevel,
     // Request logs must not carry the access token (the first visit is /?token=…).
     serializers: {
       req: (req: { method: string; url: string; host?: string }) => ({

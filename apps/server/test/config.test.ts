@@ -34,6 +34,14 @@ describe("loadConfig", () => {
     expect(c.maxIterations).toBe(100);
   });
 
+  it("accepts every permission mode current and older claude versions take, and log levels", () => {
+    for (const mode of ["acceptEdits", "auto", "bypassPermissions", "default", "dontAsk", "manual", "plan"]) {
+      expect(loadConfig({ LOOP_CLAUDE_PERMISSION_MODE: mode }).claudePermissionMode).toBe(mode);
+    }
+    expect(loadConfig({}).logLevel).toBe("info");
+    expect(loadConfig({ LOG_LEVEL: "warn" }).logLevel).toBe("warn");
+  });
+
   it.each([
     ["PORT", "70000", /PORT.*at most 65535/],
     ["PORT", "abc", /PORT.*whole number/],
@@ -43,6 +51,9 @@ describe("loadConfig", () => {
     ["LOOP_MAX_QUEUE_DEPTH", "-1", /LOOP_MAX_QUEUE_DEPTH/],
     ["LOOP_TOKEN", "short", /LOOP_TOKEN.*16/],
     ["LOOP_CLAUDE_PERMISSION_MODE", "yolo", /LOOP_CLAUDE_PERMISSION_MODE must be one of/],
+    ["LOG_LEVEL", "loud", /LOG_LEVEL must be one of fatal, error, warn, info/],
+    ["LOOP_MAX_OUTPUT_MB", "0", /LOOP_MAX_OUTPUT_MB.*at least 1/],
+    ["LOOP_EXIT_GRACE_MS", "5", /LOOP_EXIT_GRACE_MS.*at least 100/],
   ])("rejects %s=%s with a message naming it", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -56,6 +56,9 @@ describe("Host and Origin", () => {
     expect(r.status).toBe(403);
     expect(JSON.parse(r.body).error.code).toBe("forbidden_origin");
     expect(r.headers["access-control-allow-origin"]).toBeUndefined();
+    // Event streams too: another site's EventSource sends its Origin (and would carry the cookie).
+    const stream = await raw("/api/events", { ...host(), ...auth, origin: "https://evil.example" });
+    expect(stream.status).toBe(403);
     const same = await raw("/api/tasks", { ...host(), ...auth, origin: `http://127.0.0.1:${port}` });
     expect(same.status).toBe(200);
     expect(same.headers["access-control-allow-origin"]).toBeUndefined();
