@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestApp, type TestApp, waitFor } from "./helpers.ts";
@@ -106,6 +106,8 @@ describe("reads", () => {
       queue: { running: 0, queued: 0, maxDepth: 5 },
       defaults: { maxIterations: 7 },
     });
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+    expect(r.json().version).toBe(pkg.version);
   });
 });
 

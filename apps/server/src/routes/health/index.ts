@@ -1,9 +1,13 @@
+import { readFileSync } from "node:fs";
 import type { AgentHealth } from "@loop/shared";
 import type { FastifyPluginAsync } from "fastify";
 
 export type HealthProbe = (agent: "claude" | "codex", bin: string) => Promise<AgentHealth>;
 
-const VERSION = process.env.npm_package_version ?? "0.1.0";
+/** The server package's version (npm_package_version is only set under `pnpm run`). */
+const VERSION = (
+  JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 
 /** Caches CLI probes briefly: `--version` and the login check spawn processes. */
 const CACHE_MS = 30_000;
