@@ -295,8 +295,9 @@ describe("idle runs", () => {
   });
 
   it("keeps a run alive while it prints real output, however long", async () => {
-    t = await createTestApp({ LOOP_IDLE_TIMEOUT_MS: "400" });
-    const wd = t.workdir(scenario({ claude: [claude.slow(12, 100)], codex: [codex.review("STATUS: DONE")] }));
+    // 30 lines 100 ms apart: twice the idle limit in all (with room for a slow node start-up).
+    t = await createTestApp({ LOOP_IDLE_TIMEOUT_MS: "1500" });
+    const wd = t.workdir(scenario({ claude: [claude.slow(30, 100)], codex: [codex.review("STATUS: DONE")] }));
     const task = await finished((await file({ workingDir: wd })).id);
     expect(task.status).toBe("done");
   });
