@@ -1,20 +1,19 @@
-import type { EventBus, Orchestrator } from "@loop/core";
-import type { Repositories } from "@loop/db";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Config } from "./config.ts";
 import { registerErrorHandling } from "./errors.ts";
 import { securityPlugin } from "./plugins/security.ts";
+import { type ServicesOptions, servicesPlugin } from "./plugins/services.ts";
 import { staticPlugin } from "./plugins/static.ts";
 import { type EventRoutesOptions, endAllStreams, eventRoutes } from "./routes/events/index.ts";
 import type { EventStream } from "./routes/events/stream.ts";
 import { type HealthProbe, healthRoutes } from "./routes/health/index.ts";
+import { queueRoutes } from "./routes/queue/index.ts";
 import { taskRoutes } from "./routes/tasks/index.ts";
 
 export interface AppDeps {
   config: Config;
-  repos: Repositories;
-  bus: EventBus;
-  orchestrator: Orchestrator;
+  /** Orchestrator overrides and the sweep method (tests). */
+  services?: Omit<ServicesOptions, "config">;
   /** The access token every /api request must carry. */
   token: string;
   logger?: FastifyServerOptions["logger"];
@@ -29,9 +28,6 @@ export interface AppDeps {
 declare module "fastify" {
   interface FastifyInstance {
     config: Config;
-    repos: Repositories;
-    bus: EventBus;
-    orchestrator: Orchestrator;
   }
 }
 
@@ -40,7 +36,10 @@ export const BODY_LIMIT = 256 * 1024;
 /** A URL fit for logs: the `token` query parameter replaced. */
 export const redactToken = (url: string): string => url.replace(/([?&]token=)[^&#]*/gi, "$1[redacted]");
 
-/** Builds the ready-to-listen app. Never listens itself: server.ts does, tests use inject() or listen(0). */
+/**
+ * Builds the ready-to-listen app with its services (database, bus, orchestrator: plugins/services.ts,
+ * released on close). Never listens itself: server.ts does, tests use inject() or listen(0).
+ */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
@@ -51,9 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     forceCloseConnections: true,
   });
   app.decorate("config", deps.config);
-  app.decorate("repos", deps.repos);
-  app.decorate("bus", deps.bus);
-  app.decorate("orchestrator", deps.orchestrator);
+  await app.register(servicesPlugin, { config: deps.config, ...deps.services });
   app.decorate("eventStreams", new Set<EventStream>());
   // Before the listener closes: otherwise close() would wait for (or cut) the open streams.
   app.addHook("preClose", async () => endAllStreams(app.eventStreams));
@@ -71,6 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // routes
   await app.register(taskRoutes, { prefix: "/api" });
+  await app.register(queueRoutes, { prefix: "/api" });
   await app.register(eventRoutes, { prefix: "/api", ...deps.sse });
   await app.register(healthRoutes, { prefix: "/api", probe: deps.healthProbe });
 

@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from "node:path";
+import { DEFAULTS } from "@loop/core";
 import { MAX_ITERATIONS_LIMIT } from "@loop/shared";
 import { z } from "zod";
 
@@ -42,19 +43,23 @@ export const ConfigSchema = z.object({
   // LOOP_ARTIFACTS_DIR — ./.loops — artifact root
   LOOP_ARTIFACTS_DIR: z.string().min(1).default("./.loops"),
   // LOOP_CLAUDE_BIN — claude — Claude CLI path or name on PATH
-  LOOP_CLAUDE_BIN: z.string().min(1).default("claude"),
+  LOOP_CLAUDE_BIN: z.string().min(1).default(DEFAULTS.claudeBin),
   // LOOP_CODEX_BIN — codex — Codex CLI path or name on PATH
-  LOOP_CODEX_BIN: z.string().min(1).default("codex"),
+  LOOP_CODEX_BIN: z.string().min(1).default(DEFAULTS.codexBin),
   // LOOP_MAX_ITERATIONS — 10 — default iteration cap (a task may ask for up to 100)
-  LOOP_MAX_ITERATIONS: int("LOOP_MAX_ITERATIONS", 1, MAX_ITERATIONS_LIMIT).default(10),
+  LOOP_MAX_ITERATIONS: int("LOOP_MAX_ITERATIONS", 1, MAX_ITERATIONS_LIMIT).default(
+    DEFAULTS.defaultMaxIterations,
+  ),
   // LOOP_ITERATION_TIMEOUT_MS — 1800000 — wall-clock limit for one agent run
-  LOOP_ITERATION_TIMEOUT_MS: int("LOOP_ITERATION_TIMEOUT_MS", 1, 2 ** 31 - 1).default(1_800_000),
+  LOOP_ITERATION_TIMEOUT_MS: int("LOOP_ITERATION_TIMEOUT_MS", 1, 2 ** 31 - 1).default(
+    DEFAULTS.iterationTimeoutMs,
+  ),
   // LOOP_IDLE_TIMEOUT_MS — 600000 — stop an agent that makes no progress (no output, or only retry notices) for this long (0 = off)
-  LOOP_IDLE_TIMEOUT_MS: int("LOOP_IDLE_TIMEOUT_MS", 0, 2 ** 31 - 1).default(600_000),
+  LOOP_IDLE_TIMEOUT_MS: int("LOOP_IDLE_TIMEOUT_MS", 0, 2 ** 31 - 1).default(DEFAULTS.idleTimeoutMs),
   // LOOP_KILL_GRACE_MS — 3000 — after SIGINT, how long an agent may take to exit before SIGKILL
-  LOOP_KILL_GRACE_MS: int("LOOP_KILL_GRACE_MS", 0, 60_000).default(3000),
+  LOOP_KILL_GRACE_MS: int("LOOP_KILL_GRACE_MS", 0, 60_000).default(DEFAULTS.killGraceMs),
   // LOOP_MAX_QUEUE_DEPTH — 5 — most queued (not yet running) tasks; past it POST returns 429
-  LOOP_MAX_QUEUE_DEPTH: int("LOOP_MAX_QUEUE_DEPTH", 1, 10_000).default(5),
+  LOOP_MAX_QUEUE_DEPTH: int("LOOP_MAX_QUEUE_DEPTH", 1, 10_000).default(DEFAULTS.maxQueueDepth),
   // LOOP_TOKEN — random per start — the access token (min 16 characters)
   LOOP_TOKEN: z.string().min(16, "LOOP_TOKEN must be at least 16 characters").optional(),
   // LOOP_CLAUDE_PERMISSION_MODE — acceptEdits — claude --permission-mode for headless runs
@@ -62,23 +67,25 @@ export const ConfigSchema = z.object({
     .enum(PERMISSION_MODES, {
       error: `LOOP_CLAUDE_PERMISSION_MODE must be one of ${PERMISSION_MODES.join(", ")}`,
     })
-    .default("acceptEdits"),
+    .default(DEFAULTS.claudePermissionMode),
   // LOOP_CLAUDE_ARGS — (none) — extra claude arguments, split on spaces (no shell), e.g. "--model opus"
   LOOP_CLAUDE_ARGS: words,
   // LOOP_CODEX_ARGS — (none) — extra codex exec arguments, split on spaces (no shell)
   LOOP_CODEX_ARGS: words,
   // LOOP_STALL_ITERATIONS — 3 — stop (needs_attention) when Codex repeats the same findings this many times in a row; 0 = off
-  LOOP_STALL_ITERATIONS: int("LOOP_STALL_ITERATIONS", 0, 100).default(3),
+  LOOP_STALL_ITERATIONS: int("LOOP_STALL_ITERATIONS", 0, 100).default(DEFAULTS.stallIterations),
   // LOOP_EXIT_GRACE_MS — 10000 — after an agent has answered, how long it may take to exit before its tree is stopped (the run still succeeds)
-  LOOP_EXIT_GRACE_MS: int("LOOP_EXIT_GRACE_MS", 100, 600_000).default(10_000),
+  LOOP_EXIT_GRACE_MS: int("LOOP_EXIT_GRACE_MS", 100, 600_000).default(DEFAULTS.exitGraceMs),
   // LOOP_MAX_OUTPUT_MB — 32 — most output stored per agent run; past it lines are counted, not stored (the run goes on)
-  LOOP_MAX_OUTPUT_MB: int("LOOP_MAX_OUTPUT_MB", 1, 100_000).default(32),
+  LOOP_MAX_OUTPUT_MB: int("LOOP_MAX_OUTPUT_MB", 1, 100_000).default(DEFAULTS.maxOutputBytes / 1024 / 1024),
   // LOG_LEVEL — info — server log level (fatal, error, warn, info, debug, trace, silent); logs go to stdout
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` })
     .default("info"),
   // LOOP_SSE_HEARTBEAT_MS — 15000 — interval of the ": ping" comment on event streams
   LOOP_SSE_HEARTBEAT_MS: int("LOOP_SSE_HEARTBEAT_MS", 10, 15_000).default(15_000),
+  // LOOP_DB_BUSY_TIMEOUT_MS — 5000 — how long a write waits for another process's lock on the database (a backup, an sqlite3 shell) before the running task is paused
+  LOOP_DB_BUSY_TIMEOUT_MS: int("LOOP_DB_BUSY_TIMEOUT_MS", 10, 600_000).default(DEFAULTS.dbBusyTimeoutMs),
   // LOOP_SSE_MAX_CONNECTIONS — 64 — concurrent event streams; past it 503
   LOOP_SSE_MAX_CONNECTIONS: int("LOOP_SSE_MAX_CONNECTIONS", 1, 10_000).default(64),
 });
@@ -108,6 +115,7 @@ export interface Config {
   exitGraceMs: number;
   sseHeartbeatMs: number;
   sseMaxConnections: number;
+  dbBusyTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -154,5 +162,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     exitGraceMs: c.LOOP_EXIT_GRACE_MS,
     sseHeartbeatMs: c.LOOP_SSE_HEARTBEAT_MS,
     sseMaxConnections: c.LOOP_SSE_MAX_CONNECTIONS,
+    dbBusyTimeoutMs: c.LOOP_DB_BUSY_TIMEOUT_MS,
   };
 }

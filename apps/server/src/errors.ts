@@ -1,3 +1,4 @@
+import { classifyStorageError, type StorageFaultKind } from "@loop/db";
 import { AppError, describeZodError, ERROR_STATUS, type ErrorCode } from "@loop/shared";
 import type { FastifyError, FastifyInstance } from "fastify";
 import type { z } from "zod";
@@ -11,6 +12,13 @@ export function parseOr<S extends z.ZodType>(code: ErrorCode, schema: S, input: 
   return r.data;
 }
 
+const STORAGE_CODES: Record<StorageFaultKind, ErrorCode> = {
+  busy: "database_busy",
+  full: "storage_full",
+  readonly: "storage_readonly",
+  io: "storage_error",
+};
+
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: "unsupported_media_type",
   FST_ERR_CTP_BODY_TOO_LARGE: "payload_too_large",
@@ -22,6 +30,19 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
     if (err instanceof AppError) {
       return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message } });
+    }
+    // The database or the artifacts folder refused a write: say so, with a status a client can act on.
+    const code = String(err.code ?? "");
+    const storage = classifyStorageError(
+      err,
+      code.startsWith("SQLITE") ? app.config.dbPath : `the artifacts folder ${app.config.artifactsDir}`,
+    );
+    if (storage) {
+      req.log.warn({ err }, "storage fault");
+      const mappedCode = STORAGE_CODES[storage.kind];
+      return reply
+        .status(ERROR_STATUS[mappedCode])
+        .send({ error: { code: mappedCode, message: `${storage.message}; nothing was changed, try again` } });
     }
     const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
     if (mapped) {

@@ -1,8 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { EventBus, Orchestrator } from "@loop/core";
-import { openRepositories } from "@loop/db";
+import { InstanceLockedError } from "@loop/core";
+import closeWithGrace from "close-with-grace";
 import { buildApp, redactToken } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 
@@ -18,11 +16,6 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  if (config.dbPath !== ":memory:") mkdirSync(dirname(config.dbPath), { recursive: true });
-  mkdirSync(config.artifactsDir, { recursive: true });
-
-  const repos = openRepositories(config.dbPath);
-  const bus = new EventBus(repos);
   const token = config.token ?? randomBytes(24).toString("base64url");
   const logger = {
     level: config.logLevel,
@@ -36,56 +29,28 @@ async function main(): Promise<void> {
     },
   };
   let app: Awaited<ReturnType<typeof buildApp>>;
-  const orchestrator = new Orchestrator({
-    repos,
-    bus,
-    settings: {
-      claudeBin: config.claudeBin,
-      codexBin: config.codexBin,
-      claudeArgs: config.claudeArgs,
-      codexArgs: config.codexArgs,
-      claudePermissionMode: config.claudePermissionMode,
-      iterationTimeoutMs: config.iterationTimeoutMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      killGraceMs: config.killGraceMs,
-      maxQueueDepth: config.maxQueueDepth,
-      defaultMaxIterations: config.maxIterations,
-      artifactsDir: config.artifactsDir,
-      stallIterations: config.stallIterations,
-      maxOutputBytes: config.maxOutputBytes,
-      exitGraceMs: config.exitGraceMs,
-    },
-    logger: {
-      info: (o, m) => app?.log.info(o, m),
-      warn: (o, m) => app?.log.warn(o, m),
-      error: (o, m) => app?.log.error(o, m),
-    },
-  });
-  app = await buildApp({ config, repos, bus, orchestrator, token, logger });
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.log.info({ signal }, "shutting down: no new work, stopping the running agent");
-    const force = setTimeout(() => {
-      app.log.error("shutdown took too long; exiting");
-      process.exit(1);
-    }, config.killGraceMs + 15_000);
-    force.unref();
-    try {
-      await orchestrator.shutdown();
-      await app.close();
-    } finally {
-      repos.handle.close();
+  try {
+    // Opens the database, claims it, stops what a crashed server left running: before listening.
+    app = await buildApp({ config, token, logger });
+  } catch (e) {
+    if (e instanceof InstanceLockedError) {
+      process.stderr.write(`loop: ${e.message}\n`);
+      process.exit(3);
     }
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop("SIGINT"));
-  process.on("SIGTERM", () => void stop("SIGTERM"));
+    throw e;
+  }
+
+  // SIGINT/SIGTERM: no new work, the running agent is stopped and its task paused, the DB closed, exit 0.
+  closeWithGrace(
+    { delay: config.killGraceMs + config.dbBusyTimeoutMs + 15_000, logger: false },
+    async ({ signal, err }) => {
+      if (err) app.log.error({ err }, "fatal error; shutting down");
+      else app.log.info({ signal }, "shutting down: no new work, stopping the running agent");
+      await app.close();
+    },
+  );
 
   await app.listen({ host: config.host, port: config.port });
-  await orchestrator.start();
   const addr = app.server.address();
   const port = addr && typeof addr === "object" ? addr.port : config.port;
   // The one line a person needs: open it and the cookie is set.

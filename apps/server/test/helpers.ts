@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { EventBus, Orchestrator, type OrchestratorSettings } from "@loop/core";
-import { openRepositories, type Repositories } from "@loop/db";
+import type { EventBus, Orchestrator, Settings, SweepMethod } from "@loop/core";
+import type { Repositories } from "@loop/db";
 import type { AgentHealth, LoopEvent } from "@loop/shared";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { buildApp } from "../src/app.ts";
@@ -40,13 +40,16 @@ const fastProbe = async (_agent: "claude" | "codex", bin: string): Promise<Agent
 export async function createTestApp(
   env: Record<string, string> = {},
   opts: {
-    settings?: Partial<OrchestratorSettings>;
+    settings?: Partial<Settings>;
+    sweepMethod?: SweepMethod;
+    /** Keep the temp dir on close (a restart test reopens its files). */
+    dir?: string;
     realProbe?: boolean;
     dbPath?: string;
     sse?: EventRoutesOptions;
   } = {},
 ): Promise<TestApp> {
-  const dir = mkdtempSync(join(tmpdir(), "loop-test-"));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "loop-test-"));
   const config = loadConfig(
     {
       LOOP_DB_PATH: opts.dbPath ?? join(dir, "loop.db"),
@@ -59,38 +62,18 @@ export async function createTestApp(
     },
     dir,
   );
-  const repos = openRepositories(config.dbPath);
-  const bus = new EventBus(repos);
-  const orchestrator = new Orchestrator({
-    repos,
-    bus,
-    settings: {
-      claudeBin: config.claudeBin,
-      codexBin: config.codexBin,
-      claudeArgs: config.claudeArgs,
-      codexArgs: config.codexArgs,
-      claudePermissionMode: config.claudePermissionMode,
-      iterationTimeoutMs: config.iterationTimeoutMs,
-      idleTimeoutMs: config.idleTimeoutMs,
-      killGraceMs: config.killGraceMs,
-      maxQueueDepth: config.maxQueueDepth,
-      defaultMaxIterations: config.maxIterations,
-      artifactsDir: config.artifactsDir,
-      stallIterations: config.stallIterations,
-      maxOutputBytes: config.maxOutputBytes,
-      exitGraceMs: config.exitGraceMs,
-      ...opts.settings,
-    },
-  });
   const app = await buildApp({
     config,
-    repos,
-    bus,
-    orchestrator,
     token: TEST_TOKEN,
+    services: {
+      ...(opts.settings && { settings: opts.settings }),
+      ...(opts.sweepMethod && { sweepMethod: opts.sweepMethod }),
+    },
     ...(opts.sse && { sse: opts.sse }),
     ...(!opts.realProbe && { healthProbe: fastProbe }),
   });
+  await app.ready();
+  const { repos, bus, orchestrator } = app;
   let n = 0;
   return {
     app,
@@ -112,10 +95,8 @@ export async function createTestApp(
     },
     events: (taskId) => repos.events.listAfter({ afterId: 0, taskId, limit: 1_000_000 }),
     async close() {
-      await orchestrator.shutdown();
       await app.close();
-      repos.handle.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -107,12 +107,13 @@ describe("server.ts as a process", () => {
     expect(await exited).toBe(0);
     await waitFor(() => !isAlive(gcPid), 5000, "agent grandchild to be gone");
 
-    // The interrupted task was recorded as failed, with a reason, before the DB closed.
+    // The interrupted task was recorded as paused (resumable), with a reason, before the DB closed.
     const { openRepositories } = await import("@loop/db");
     const repos = openRepositories(join(dir, "loop.db"));
     expect(repos.tasks.get(task.id)).toMatchObject({
-      status: "failed",
-      statusReason: expect.stringMatching(/shut down during iteration 1/),
+      status: "paused",
+      statusReason:
+        "interrupted by a server stop during iteration 1 (claude); resume it to continue from there",
     });
     repos.handle.close();
   });

@@ -1,8 +1,6 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EventBus, Orchestrator } from "@loop/core";
-import { createTestRepositories } from "@loop/db/testing";
 import type { FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app.ts";
@@ -18,27 +16,7 @@ afterEach(async () => {
 async function build(webRoot: string): Promise<FastifyInstance> {
   const dir = mkdtempSync(join(tmpdir(), "loop-static-"));
   const config = loadConfig({ LOOP_TOKEN: TEST_TOKEN, LOOP_ARTIFACTS_DIR: join(dir, "loops") }, dir);
-  const repos = createTestRepositories();
-  const bus = new EventBus(repos);
-  const orchestrator = new Orchestrator({
-    repos,
-    bus,
-    settings: {
-      claudeBin: "claude",
-      codexBin: "codex",
-      claudeArgs: [],
-      codexArgs: [],
-      claudePermissionMode: "acceptEdits",
-      iterationTimeoutMs: 1000,
-      idleTimeoutMs: 0,
-      killGraceMs: 100,
-      maxQueueDepth: 5,
-      defaultMaxIterations: 3,
-      artifactsDir: config.artifactsDir,
-      stallIterations: 3,
-    },
-  });
-  return buildApp({ config, repos, bus, orchestrator, token: TEST_TOKEN, webRoot });
+  return buildApp({ config, token: TEST_TOKEN, webRoot });
 }
 
 const get = (a: FastifyInstance, url: string) =>

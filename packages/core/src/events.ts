@@ -1,32 +1,70 @@
-import type { Repositories } from "@loop/db";
-import type { AgentName, LoopEvent, NewEvent, ParsedLine } from "@loop/shared";
+import { classifyStorageError, type Repositories, type StorageError } from "@loop/db";
+import type { AgentName, EventOf, LoopEvent, LoopEventType, NewEvent, ParsedLine } from "@loop/shared";
 import { MAX_LINE_BYTES } from "@loop/shared";
 
 export type EventListener = (event: LoopEvent) => void;
+export type EventData<T extends LoopEventType> = EventOf<T>["data"];
+
+/** Events held in memory while the database cannot take them; past this, new ones are dropped. */
+const MAX_BACKLOG = 50_000;
 
 /**
- * The one in-process publisher. Every event is stored in SQLite first (synchronously, so it gets
- * its id) and only then handed to listeners: a listener never sees an event that a later replay
- * from the database would not also return.
+ * The one in-process publisher. Every event is stored in SQLite first and only then handed to
+ * listeners: a listener never sees an event that a later replay from the database would not also
+ * return, and an id is never handed out twice.
+ *
+ * When the database refuses a write (another process holds its lock, the disk is full, it became
+ * read-only) events wait in order in a bounded backlog, retried in the background; the bus reports
+ * the fault to its fault listeners (the running task pauses) and its recovery when the backlog is
+ * stored again.
  */
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
+  private readonly faultListeners = new Set<(fault: StorageError) => void>();
   private readonly repos: Repositories;
+  private readonly where: string;
+  private readonly busyTimeoutMs: number;
+  private backlog: Array<{ event: NewEvent; at: Date }> = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = 10;
+  /** Set while stored events are behind: the bus is not healthy. */
+  fault: StorageError | null = null;
+  dropped = 0;
 
-  constructor(repos: Repositories) {
+  constructor(repos: Repositories, opts: { busyTimeoutMs?: number } = {}) {
     this.repos = repos;
+    this.where = repos.handle.path;
+    this.busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
   }
 
-  emit(event: NewEvent): LoopEvent {
-    const stored = this.repos.events.append(event);
-    for (const l of this.listeners) {
-      try {
-        l(stored);
-      } catch {
-        // A broken subscriber (e.g. a socket that just died) must not stop the run.
-      }
+  /** Stores and publishes one event; undefined when it had to wait in the backlog. */
+  emit(event: NewEvent): LoopEvent | undefined {
+    // Inside a caller's transaction the caller must see the failure (and roll back).
+    if (this.repos.handle.sqlite.inTransaction) return this.publish(this.repos.events.append(event));
+    if (this.backlog.length > 0) {
+      this.enqueue(event);
+      return undefined;
     }
-    return stored;
+    try {
+      return this.publish(this.repos.events.append(event));
+    } catch (err) {
+      const fault = classifyStorageError(err, this.where);
+      if (!fault) throw err;
+      this.enqueue(event);
+      if (fault.kind !== "busy") this.setFault(fault);
+      this.scheduleRetry();
+      return undefined;
+    }
+  }
+
+  /** The typed form: `bus.send(taskId, n, "iteration.started", { n })`. */
+  send<T extends LoopEventType>(
+    taskId: string,
+    iteration: number | null,
+    type: T,
+    data: EventData<T>,
+  ): LoopEvent | undefined {
+    return this.emit({ taskId, iteration, type, data } as NewEvent);
   }
 
   /** One agent output line, split into several events when it is longer than MAX_LINE_BYTES. */
@@ -40,28 +78,18 @@ export class EventBus {
   ): void {
     const pieces = splitUtf8(line, MAX_LINE_BYTES);
     if (pieces.length === 1) {
-      this.emit({
-        taskId,
-        iteration,
-        type: "agent.output",
-        data: { agent, stream, line, ...(parsed && { parsed }) },
-      });
+      this.send(taskId, iteration, "agent.output", { agent, stream, line, ...(parsed && { parsed }) });
       return;
     }
     pieces.forEach((piece, i) => {
       const last = i === pieces.length - 1;
-      this.emit({
-        taskId,
-        iteration,
-        type: "agent.output",
-        data: {
-          agent,
-          stream,
-          line: piece,
-          ...(i > 0 && { continuation: true }),
-          final: last,
-          ...(last && parsed && { parsed }),
-        },
+      this.send(taskId, iteration, "agent.output", {
+        agent,
+        stream,
+        line: piece,
+        ...(i > 0 && { continuation: true }),
+        final: last,
+        ...(last && parsed && { parsed }),
       });
     });
   }
@@ -71,8 +99,98 @@ export class EventBus {
     return () => this.listeners.delete(listener);
   }
 
+  /** Called once per fault (not per failed write); `fault` is null again once the backlog is stored. */
+  onFault(listener: (fault: StorageError) => void): () => void {
+    this.faultListeners.add(listener);
+    return () => this.faultListeners.delete(listener);
+  }
+
   get listenerCount(): number {
     return this.listeners.size;
+  }
+
+  get pending(): number {
+    return this.backlog.length;
+  }
+
+  /** Resolves once every waiting event is stored (or after timeoutMs, false). */
+  async drain(timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.backlog.length > 0 && Date.now() < deadline) {
+      this.flush();
+      if (this.backlog.length > 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.backlog.length === 0;
+  }
+
+  /** Stops retrying (the database is closing); what is still waiting is lost, and counted. */
+  close(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.dropped += this.backlog.length;
+    this.backlog = [];
+  }
+
+  private publish(stored: LoopEvent): LoopEvent {
+    for (const l of this.listeners) {
+      try {
+        l(stored);
+      } catch {
+        // A broken subscriber (e.g. a socket that just died) must not stop the run.
+      }
+    }
+    return stored;
+  }
+
+  private enqueue(event: NewEvent): void {
+    if (this.backlog.length >= MAX_BACKLOG) {
+      this.dropped++;
+      return;
+    }
+    this.backlog.push({ event, at: new Date() });
+  }
+
+  private setFault(fault: StorageError): void {
+    const first = this.fault === null;
+    this.fault = fault;
+    if (!first) return;
+    for (const l of this.faultListeners) {
+      try {
+        l(fault);
+      } catch {
+        // A listener's failure must not stop the retries.
+      }
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.flush();
+      if (this.backlog.length > 0) this.scheduleRetry();
+    }, this.retryDelay);
+    this.retryDelay = Math.min(this.retryDelay * 2, 500);
+  }
+
+  /** Stores the backlog in one transaction, then publishes it in order. */
+  private flush(): void {
+    if (this.backlog.length === 0) return;
+    const batch = this.backlog;
+    let stored: LoopEvent[];
+    try {
+      stored = this.repos.transaction(() => batch.map((b) => this.repos.events.append(b.event, b.at)));
+    } catch (err) {
+      const fault = classifyStorageError(err, this.where);
+      if (!fault) throw err;
+      const waited = Date.now() - batch[0]!.at.getTime();
+      if (fault.kind !== "busy" || waited >= this.busyTimeoutMs) this.setFault(fault);
+      return;
+    }
+    this.backlog = this.backlog.slice(batch.length);
+    this.retryDelay = 10;
+    for (const e of stored) this.publish(e);
+    if (this.backlog.length === 0) this.fault = null;
   }
 }
 

@@ -3,4 +3,8 @@ export * from "./artifacts.ts";
 export * from "./events.ts";
 export * from "./orchestrator.ts";
 export * from "./prompts/index.ts";
+export * from "./recovery.ts";
+export { resultMarkdown } from "./run/reports.ts";
+export * from "./run/transitions.ts";
 export * from "./runner/index.ts";
+export * from "./settings.ts";

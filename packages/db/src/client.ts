@@ -19,16 +19,24 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL("../../../drizzle", import.m
  * Opens (creating if needed) the SQLite file, sets the pragmas loop relies on and applies
  * pending migrations. `:memory:` works for tests.
  */
-export function openDatabase(path: string, opts: { migrate?: boolean } = {}): DatabaseHandle {
+export function openDatabase(
+  path: string,
+  opts: { migrate?: boolean; busyTimeoutMs?: number } = {},
+): DatabaseHandle {
   const sqlite = new Database(path);
-  if (path !== ":memory:") sqlite.pragma("journal_mode = WAL");
-  // Readers (SSE replay, a second process running db:migrate) wait instead of failing.
+  // Opening and migrating may wait for another process; nothing else runs yet.
   sqlite.pragma("busy_timeout = 5000");
+  if (path !== ":memory:") sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("foreign_keys = ON");
-  // WAL + NORMAL is durable across process crashes (not power loss) and much faster per line.
+  // WAL + NORMAL: a commit is in the WAL before the call returns, so a process crash (or kill -9)
+  // loses nothing a client was shown; a power cut may roll back the last commits before the next
+  // checkpoint's fsync (the file stays consistent). FULL would fsync every agent output line.
   sqlite.pragma("synchronous = NORMAL");
   const db = drizzle(sqlite, { schema });
   if (opts.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+  // Then only a short synchronous wait: the driver blocks the event loop while it waits, so longer
+  // locks are retried asynchronously by the callers (retryBusy, the event bus's backlog).
+  sqlite.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 20}`);
   let closed = false;
   return {
     sqlite,

@@ -1,11 +1,16 @@
 import { type DatabaseHandle, openDatabase } from "./client.ts";
+import { AgentRunRepository } from "./repositories/agent-runs.ts";
+import { AppStateRepository } from "./repositories/app-state.ts";
 import { EventRepository } from "./repositories/events.ts";
 import { IterationRepository } from "./repositories/iterations.ts";
 import { TaskRepository } from "./repositories/tasks.ts";
 
 export * from "./client.ts";
+export * from "./faults.ts";
+export { type AgentRun, AgentRunRepository } from "./repositories/agent-runs.ts";
+export { AppStateRepository } from "./repositories/app-state.ts";
 export { EventRepository, type EventRow } from "./repositories/events.ts";
-export { type IterationPatch, IterationRepository } from "./repositories/iterations.ts";
+export { type IterationPatch, IterationRepository, type IterationTexts } from "./repositories/iterations.ts";
 export { type NewTask, type TaskPatch, TaskRepository } from "./repositories/tasks.ts";
 export * as schema from "./schema/index.ts";
 
@@ -14,6 +19,8 @@ export interface Repositories {
   readonly tasks: TaskRepository;
   readonly iterations: IterationRepository;
   readonly events: EventRepository;
+  readonly agentRuns: AgentRunRepository;
+  readonly state: AppStateRepository;
   /** Runs fn in one SQLite transaction (synchronous, like better-sqlite3). */
   transaction<T>(fn: () => T): T;
 }
@@ -24,11 +31,13 @@ export function createRepositories(handle: DatabaseHandle): Repositories {
     tasks: new TaskRepository(handle.db),
     iterations: new IterationRepository(handle.db),
     events: new EventRepository(handle.sqlite),
+    agentRuns: new AgentRunRepository(handle.db),
+    state: new AppStateRepository(handle.db),
     transaction: <T>(fn: () => T): T => handle.sqlite.transaction(fn)(),
   };
 }
 
 /** Opens the database at `path`, migrates it, and returns the repositories over it. */
-export function openRepositories(path: string): Repositories {
-  return createRepositories(openDatabase(path));
+export function openRepositories(path: string, opts: { busyTimeoutMs?: number } = {}): Repositories {
+  return createRepositories(openDatabase(path, opts));
 }

@@ -96,7 +96,7 @@ describe("openDatabase", () => {
       const h1 = openDatabase(path);
       expect(h1.sqlite.pragma("journal_mode", { simple: true })).toBe("wal");
       expect(h1.sqlite.pragma("foreign_keys", { simple: true })).toBe(1);
-      expect(h1.sqlite.pragma("busy_timeout", { simple: true })).toBe(5000);
+      expect(h1.sqlite.pragma("busy_timeout", { simple: true })).toBe(20);
       h1.close();
       const h2 = openDatabase(path);
       const tables = h2.sqlite

@@ -14,11 +14,17 @@ export const ERROR_STATUS = {
   not_cancellable: 409,
   not_retryable: 409,
   not_deletable: 409,
+  not_resumable: 409,
+  not_queued: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   queue_full: 429,
   internal_error: 500,
   shutting_down: 503,
+  database_busy: 503,
+  storage_readonly: 503,
+  storage_error: 503,
+  storage_full: 507,
   too_many_streams: 503,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;

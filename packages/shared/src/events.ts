@@ -91,7 +91,20 @@ export const LoopEvent = z.discriminatedUnion("type", [
     "task.paused",
     z.object({ agent: AgentName, reason: z.string(), resumeAt: z.string(), attempt: z.number().int() }),
   ),
-  ev("task.resumed", z.object({ agent: AgentName })),
+  ev(
+    "task.resumed",
+    z.object({
+      agent: AgentName,
+      /** Set when a run continues a task's earlier run (POST /resume, or the next run after a stop). */
+      fromIteration: z.number().int().optional(),
+      /** "iteration 2 (codex; claude's answer is kept)" */
+      from: z.string().optional(),
+    }),
+  ),
+  /** The run stopped for a reason that is not the task's fault (server stop, crash, storage); it is paused. */
+  ev("task.interrupted", z.object({ agent: AgentName.nullable(), reason: z.string() })),
+  /** POST /resume queued the task again. */
+  ev("task.requeued", z.object({ maxIterations: z.number().int(), from: z.string() })),
   ev("task.usage", z.object({ agent: AgentName, usage: Usage, total: Usage })),
 ]);
 export type LoopEvent = z.infer<typeof LoopEvent>;

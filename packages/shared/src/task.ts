@@ -51,7 +51,7 @@ export type Task = z.infer<typeof Task>;
 export const Verdict = z.enum(["DONE", "ISSUES_FOUND"]);
 export type Verdict = z.infer<typeof Verdict>;
 
-export const IterationStatus = z.enum(["running", "done", "failed", "cancelled"]);
+export const IterationStatus = z.enum(["running", "done", "failed", "cancelled", "interrupted"]);
 export type IterationStatus = z.infer<typeof IterationStatus>;
 
 export const Iteration = z.object({
@@ -101,6 +101,45 @@ export const CreateTaskBody = z.strictObject(
 );
 export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
 
+export const ResumeTaskBody = z.strictObject(
+  {
+    extraIterations: z
+      .number({ error: "extraIterations must be a number" })
+      .int("extraIterations must be an integer")
+      .min(1, "extraIterations must be at least 1")
+      .max(MAX_ITERATIONS_LIMIT, `extraIterations must be at most ${MAX_ITERATIONS_LIMIT}`)
+      .optional(),
+  },
+  {
+    error: (iss) =>
+      iss.code === "invalid_type"
+        ? "body must be a JSON object"
+        : iss.code === "unrecognized_keys"
+          ? `unknown field(s): ${iss.keys.join(", ")}`
+          : undefined,
+  },
+);
+export type ResumeTaskBody = z.infer<typeof ResumeTaskBody>;
+
+export const MoveTaskBody = z.strictObject(
+  { to: z.enum(["top", "up", "down", "bottom"], { error: "to must be one of top, up, down, bottom" }) },
+  {
+    error: (iss) =>
+      iss.code === "invalid_type"
+        ? "body must be a JSON object with a field to"
+        : iss.code === "unrecognized_keys"
+          ? `unknown field(s): ${iss.keys.join(", ")}`
+          : undefined,
+  },
+);
+export type MoveTaskBody = z.infer<typeof MoveTaskBody>;
+
+export const QueueResponse = z.object({
+  paused: z.boolean(),
+  tasks: z.array(z.lazy(() => Task)),
+  running: z.lazy(() => Task).nullable(),
+});
+
 export const ListTasksQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().min(1).max(100).optional(),
@@ -138,7 +177,12 @@ export const HealthResponse = z.object({
   ok: z.literal(true),
   version: z.string(),
   agents: z.object({ claude: AgentHealth, codex: AgentHealth }),
-  queue: z.object({ running: z.number().int(), queued: z.number().int(), maxDepth: z.number().int() }),
+  queue: z.object({
+    running: z.number().int(),
+    queued: z.number().int(),
+    maxDepth: z.number().int(),
+    paused: z.boolean().optional(),
+  }),
   defaults: z.object({ maxIterations: z.number().int() }).optional(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;

@@ -154,6 +154,7 @@ export async function runClaude(
     input: o.prompt,
     cwd: o.cwd,
     env: o.env,
+    marker: o.marker,
     timeoutMs: o.timeoutMs,
     idleTimeoutMs: o.idleTimeoutMs,
     graceMs: o.graceMs,

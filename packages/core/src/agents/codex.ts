@@ -97,6 +97,7 @@ export async function runCodex(o: AgentRunOptions & { outputFile: string }): Pro
     input: o.prompt,
     cwd: o.cwd,
     env: o.env,
+    marker: o.marker,
     timeoutMs: o.timeoutMs,
     idleTimeoutMs: o.idleTimeoutMs,
     graceMs: o.graceMs,

@@ -33,7 +33,9 @@ export function runFailureMessage(
     case "spawn_failed":
       return {
         errorKind: "spawn_failed",
-        error: `${f.message}; is ${agent} installed? Set LOOP_${agent.toUpperCase()}_BIN to its path (now "${bin}")`,
+        error: f.message.startsWith("the working directory")
+          ? `${agent} could not start: ${f.message}`
+          : `${f.message}; is ${agent} installed? Set LOOP_${agent.toUpperCase()}_BIN to its path (now "${bin}")`,
       };
     default: {
       const unreachable: never = f.kind;

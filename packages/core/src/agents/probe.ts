@@ -1,5 +1,5 @@
 import type { AgentHealth } from "@loop/shared";
-import { execa } from "execa";
+import { execShort } from "../runner/index.ts";
 
 /**
  * Health of one CLI: `--version`, then its login check (`claude auth status` / `codex login
@@ -12,11 +12,10 @@ export async function probeAgent(
   opts: { timeoutMs?: number; cwd?: string } = {},
 ): Promise<AgentHealth> {
   const timeout = opts.timeoutMs ?? 5000;
-  const run = (args: string[]) =>
-    execa(bin, args, { timeout, reject: false, stdin: "ignore", cwd: opts.cwd, forceKillAfterDelay: 500 });
+  const run = (args: string[]) => execShort(bin, args, { timeoutMs: timeout, cwd: opts.cwd });
   const version = await run(["--version"]);
-  if (version.failed && version.exitCode === undefined) {
-    const notFound = (version as { code?: string }).code === "ENOENT";
+  if (!version.started) {
+    const notFound = version.notFound;
     return {
       bin,
       found: false,
@@ -24,7 +23,7 @@ export async function probeAgent(
       loggedIn: null,
       error: notFound
         ? `${bin} not found; install ${agent} or set LOOP_${agent.toUpperCase()}_BIN`
-        : `${bin} --version failed: ${version.timedOut ? `no answer in ${timeout} ms` : version.shortMessage}`,
+        : `${bin} --version failed: ${version.timedOut ? `no answer in ${timeout} ms` : version.message}`,
     };
   }
   if (version.exitCode !== 0) {

@@ -12,6 +12,8 @@ export interface AgentRunOptions {
   exitGraceMs?: number | undefined;
   signal?: AbortSignal | undefined;
   env?: NodeJS.ProcessEnv | undefined;
+  /** The run's environment marker (see runner/sweep.ts). */
+  marker?: string | undefined;
   onStart?(info: { pid: number | undefined; argv: string[] }): void;
   onLine(stream: "stdout" | "stderr", line: string, parsed?: ParsedLine): void;
 }

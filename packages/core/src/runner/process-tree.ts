@@ -1,4 +1,6 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 
 const execFileP = promisify(execFile);
@@ -68,4 +70,25 @@ export function signal(target: number, sig: NodeJS.Signals): void {
 export function isSafeGroup(pgid: number, procs: readonly ProcInfo[]): boolean {
   const own = procs.find((p) => p.pid === process.pid)?.pgid ?? process.pid;
   return pgid > 1 && pgid !== own;
+}
+
+/**
+ * The OS's start time of a process, to tell it from a later process that got the same pid: on Linux
+ * the clock-tick count in /proc/<pid>/stat, elsewhere `ps -o lstart=` (to the second). null: gone.
+ */
+export async function processStartTime(pid: number): Promise<string | null> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may hold spaces and parentheses: count fields after the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19] ? `proc:${fields[19]}` : null;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT" && existsSync("/proc/self/stat")) return null;
+  }
+  try {
+    const { stdout } = await execFileP("ps", ["-o", "lstart=", "-p", String(pid)]);
+    return stdout.trim() ? `ps:${stdout.trim()}` : null;
+  } catch {
+    return null;
+  }
 }

@@ -30,28 +30,28 @@ export class EventRepository {
   private readonly afterAll: Database.Statement;
   private readonly afterTask: Database.Statement;
   private readonly maxIdStmt: Database.Statement;
-  private readonly countTask: Database.Statement;
   private readonly deleteSome: Database.Statement;
 
   constructor(sqlite: Database.Database) {
     this.insert = sqlite.prepare(
-      "INSERT INTO events (task_id, iteration, type, ts, data) VALUES (?, ?, ?, ?, ?) RETURNING id",
+      "INSERT INTO events (task_id, iteration, type, ts, data) VALUES (?, ?, ?, ?, ?)",
     );
     this.afterAll = sqlite.prepare("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?");
     this.afterTask = sqlite.prepare("SELECT * FROM events WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?");
     this.maxIdStmt = sqlite.prepare("SELECT COALESCE(MAX(id), 0) AS id FROM events");
-    this.countTask = sqlite.prepare("SELECT COUNT(*) AS n FROM events WHERE task_id = ?");
     this.deleteSome = sqlite.prepare(
       "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE task_id = ? ORDER BY id LIMIT ?)",
     );
   }
 
+  /**
+   * Stores one event and returns it with its id. `.run()`, not `INSERT … RETURNING` through `.get()`:
+   * better-sqlite3 did not report SQLITE_FULL that way and handed back an id that was never stored.
+   */
   append(e: NewEvent, now = new Date()): LoopEvent {
     const ts = now.toISOString();
-    const { id } = this.insert.get(e.taskId, e.iteration, e.type, ts, JSON.stringify(e.data)) as {
-      id: number;
-    };
-    return { ...e, id, ts } as LoopEvent;
+    const r = this.insert.run(e.taskId, e.iteration, e.type, ts, JSON.stringify(e.data));
+    return { ...e, id: Number(r.lastInsertRowid), ts } as LoopEvent;
   }
 
   /** One page of events with id > afterId, oldest first; all tasks unless taskId is given. */
@@ -83,9 +83,5 @@ export class EventRepository {
 
   maxId(): number {
     return (this.maxIdStmt.get() as { id: number }).id;
-  }
-
-  count(taskId: string): number {
-    return (this.countTask.get(taskId) as { n: number }).n;
   }
 }

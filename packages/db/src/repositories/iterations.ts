@@ -17,7 +17,19 @@ const toIteration = (r: Row): Iteration => ({
   usage: r.usage,
 });
 
-export type IterationPatch = Partial<Omit<Iteration, "n" | "startedAt">>;
+export type IterationPatch = Partial<Omit<Iteration, "n" | "startedAt">> & {
+  claudeOutput?: string | null;
+  review?: string | null;
+};
+
+/** A finished iteration's texts, for the next prompts (a resumed run reads them from here). */
+export interface IterationTexts {
+  n: number;
+  status: IterationStatus;
+  verdict: Verdict | null;
+  claudeOutput: string | null;
+  review: string | null;
+}
 
 export class IterationRepository {
   private readonly db: Db;
@@ -38,6 +50,8 @@ export class IterationRepository {
       codexDurationMs: null,
       claudeSessionId: null,
       usage: emptyUsage(),
+      claudeOutput: null,
+      review: null,
     };
     // A resumed task may re-run an iteration that a crash interrupted.
     this.db
@@ -66,6 +80,27 @@ export class IterationRepository {
       .where(and(eq(iterations.taskId, taskId), eq(iterations.n, n)))
       .get();
     return r ? toIteration(r) : undefined;
+  }
+
+  /** Every iteration with Claude's answer and Codex's review, oldest first. */
+  texts(taskId: string): IterationTexts[] {
+    return this.db
+      .select({
+        n: iterations.n,
+        status: iterations.status,
+        verdict: iterations.verdict,
+        claudeOutput: iterations.claudeOutput,
+        review: iterations.review,
+      })
+      .from(iterations)
+      .where(eq(iterations.taskId, taskId))
+      .orderBy(asc(iterations.n))
+      .all()
+      .map((r) => ({
+        ...r,
+        status: r.status as IterationStatus,
+        verdict: (r.verdict as Verdict | null) ?? null,
+      }));
   }
 
   list(taskId: string): Iteration[] {

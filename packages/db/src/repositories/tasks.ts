@@ -1,7 +1,7 @@
-import { emptyUsage, type Task, type TaskStatus, type Usage } from "@loop/shared";
+import { emptyUsage, type Task, type TaskStatus } from "@loop/shared";
 import { monotonicFactory } from "ulid";
 import type { Db } from "../client.ts";
-import { and, asc, count, desc, eq, lt } from "../drizzle.ts";
+import { and, asc, count, desc, eq, lt, sql } from "../drizzle.ts";
 import { tasks } from "../schema/index.ts";
 
 type Row = typeof tasks.$inferSelect;
@@ -23,6 +23,8 @@ const toTask = (r: Row): Task => ({
 });
 
 export interface NewTask {
+  /** From newId(); generated when absent. */
+  id?: string;
   title: string;
   prompt: string;
   workingDir: string;
@@ -44,9 +46,15 @@ export class TaskRepository {
     this.db = db;
   }
 
+  /** A fresh task id (ULID), for callers that prepare files before the row exists. */
+  newId(now = new Date()): string {
+    return this.nextId(now.getTime());
+  }
+
+  /** Inserts a queued task at the end of the queue. */
   create(input: NewTask, now = new Date()): Task {
     const row: Row = {
-      id: this.nextId(now.getTime()),
+      id: input.id ?? this.nextId(now.getTime()),
       title: input.title,
       prompt: input.prompt,
       workingDir: input.workingDir,
@@ -60,6 +68,7 @@ export class TaskRepository {
       usage: emptyUsage(),
       costUsd: null,
       retryOf: input.retryOf ?? null,
+      queuePos: this.tailPos(),
     };
     this.db.insert(tasks).values(row).run();
     return toTask(row);
@@ -103,22 +112,53 @@ export class TaskRepository {
     return toTask(r);
   }
 
-  addUsage(id: string, usage: Usage): Task {
-    const t = this.get(id);
-    if (!t) throw new Error(`task ${id} not found`);
-    return this.update(id, { usage });
+  /** Queues a task again (resume) at the end of the queue. */
+  requeue(id: string, patch: TaskPatch & { maxIterations?: number }): Task {
+    const r = this.db
+      .update(tasks)
+      .set({ ...patch, status: "queued", queuePos: this.tailPos() })
+      .where(eq(tasks.id, id))
+      .returning()
+      .get();
+    if (!r) throw new Error(`task ${id} not found`);
+    return toTask(r);
   }
 
-  /** Oldest queued task: the worker's FIFO head. */
+  /** The head of the queue: lowest position, then oldest. */
   nextQueued(): Task | undefined {
-    const r = this.db
+    return this.listQueued(1)[0];
+  }
+
+  /** Queued tasks in the order they will run. */
+  listQueued(limit = 1000): Task[] {
+    return this.db
       .select()
       .from(tasks)
       .where(eq(tasks.status, "queued"))
-      .orderBy(asc(tasks.id))
-      .limit(1)
+      .orderBy(asc(tasks.queuePos), asc(tasks.id))
+      .limit(limit)
+      .all()
+      .map(toTask);
+  }
+
+  /** Rewrites the queue's order to `ids` (every queued task, in their new order). */
+  reorderQueue(ids: readonly string[]): void {
+    ids.forEach((id, i) => {
+      this.db
+        .update(tasks)
+        .set({ queuePos: i + 1 })
+        .where(and(eq(tasks.id, id), eq(tasks.status, "queued")))
+        .run();
+    });
+  }
+
+  private tailPos(): number {
+    const r = this.db
+      .select({ pos: sql<number>`COALESCE(MAX(${tasks.queuePos}), 0)` })
+      .from(tasks)
+      .where(eq(tasks.status, "queued"))
       .get();
-    return r ? toTask(r) : undefined;
+    return (r?.pos ?? 0) + 1;
   }
 
   countByStatus(status: TaskStatus): number {

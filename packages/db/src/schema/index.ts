@@ -18,8 +18,13 @@ export const tasks = sqliteTable(
     usage: text("usage", { mode: "json" }).$type<Usage>().notNull(),
     costUsd: real("cost_usd"),
     retryOf: text("retry_of"),
+    /** Order of queued tasks (lowest runs first); reordering changes only this. */
+    queuePos: real("queue_pos").notNull().default(0),
   },
-  (t) => [index("tasks_status_idx").on(t.status, t.id)],
+  (t) => [
+    index("tasks_status_idx").on(t.status, t.id),
+    index("tasks_queue_idx").on(t.status, t.queuePos, t.id),
+  ],
 );
 
 export const iterations = sqliteTable(
@@ -37,6 +42,10 @@ export const iterations = sqliteTable(
     codexDurationMs: integer("codex_duration_ms"),
     claudeSessionId: text("claude_session_id"),
     usage: text("usage", { mode: "json" }).$type<Usage>().notNull(),
+    /** Claude's answer once its run finished: a resume after it runs only Codex. */
+    claudeOutput: text("claude_output"),
+    /** Codex's review once it finished: the history of later prompts comes from here. */
+    review: text("review"),
   },
   (t) => [primaryKey({ columns: [t.taskId, t.n] })],
 );
@@ -55,3 +64,30 @@ export const events = sqliteTable(
   },
   (t) => [index("events_task_idx").on(t.taskId, t.id)],
 );
+
+/** Every agent process loop started: what to look for (and stop) if a server died without stopping it. */
+export const agentRuns = sqliteTable(
+  "agent_runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    taskId: text("task_id").notNull(),
+    iteration: integer("iteration").notNull(),
+    agent: text("agent").notNull(),
+    /** Unique value of LOOP_RUN_MARKER in the agent's environment, inherited by everything it starts. */
+    marker: text("marker").notNull(),
+    pid: integer("pid"),
+    pgid: integer("pgid"),
+    /** The OS's start time of pid, so a reused pid is never signalled. */
+    procStart: text("proc_start"),
+    serverPid: integer("server_pid").notNull(),
+    startedAt: text("started_at").notNull(),
+    endedAt: text("ended_at"),
+  },
+  (t) => [index("agent_runs_open_idx").on(t.endedAt)],
+);
+
+/** Small key/value state that must survive a restart (the queue's pause, the running server). */
+export const appState = sqliteTable("app_state", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});

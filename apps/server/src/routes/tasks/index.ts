@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { CreateTaskBody, ListTasksQuery } from "@loop/shared";
+import { CreateTaskBody, ListTasksQuery, MoveTaskBody, ResumeTaskBody } from "@loop/shared";
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
 import { AppError, parseOr } from "../../errors.ts";
@@ -83,7 +83,20 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
   app.post("/tasks/:id/retry", async (req, reply) => {
     const { id } = parseOr("invalid_query", IdParams, req.params);
     getTask(id);
-    const { task, resumed } = await orchestrator.retry(id);
-    return reply.status(resumed ? 200 : 201).send({ task, resumed });
+    return reply.status(201).send({ task: await orchestrator.retry(id) });
+  });
+
+  app.post("/tasks/:id/resume", async (req) => {
+    const { id } = parseOr("invalid_query", IdParams, req.params);
+    const body = parseOr("invalid_body", ResumeTaskBody, req.body ?? {});
+    getTask(id);
+    return { task: await orchestrator.resume(id, body.extraIterations ?? 0) };
+  });
+
+  app.post("/tasks/:id/move", async (req) => {
+    const { id } = parseOr("invalid_query", IdParams, req.params);
+    const body = parseOr("invalid_body", MoveTaskBody, req.body);
+    getTask(id);
+    return orchestrator.move(id, body.to);
   });
 };

@@ -31,7 +31,7 @@ export function onGlobalEvents(events: readonly LoopEvent[]): void {
   for (const e of events) {
     let status: TaskStatus;
     if (e.type === "task.finished") status = e.data.status;
-    else if (e.type === "task.paused") status = "paused";
+    else if (e.type === "task.paused" || e.type === "task.interrupted") status = "paused";
     else continue;
     if (!NOTIFY.has(status)) continue;
     const watched = viewing === e.taskId && document.visibilityState === "visible";

@@ -53,6 +53,8 @@ export interface TaskView {
   iterations: IterationView[];
   warnings: { id: number; ts: string; iteration: number | null; message: string }[];
   paused: { agent: AgentName; reason: string; resumeAt: string } | null;
+  /** Set while the task is paused by a server stop, a crash or a storage fault (resume continues it). */
+  interrupted: { reason: string; ts: string } | null;
   cancelRequested: boolean;
   finished: { status: TaskStatus; reason: string; ts: string } | null;
   usage: Usage | null;
@@ -75,6 +77,7 @@ export function createTaskView(): TaskView {
     iterations: [],
     warnings: [],
     paused: null,
+    interrupted: null,
     cancelRequested: false,
     finished: null,
     usage: null,
@@ -205,6 +208,19 @@ function applyOne(view: TaskView, e: LoopEvent): void {
     }
     case "task.resumed":
       view.paused = null;
+      view.interrupted = null;
+      if (e.data.from && e.iteration !== null)
+        pushMeta(iterationOf(view, e.iteration)[e.data.agent], e.id, `— resumed from ${e.data.from} —`);
+      return;
+    case "task.interrupted":
+      view.interrupted = { reason: e.data.reason, ts: e.ts };
+      if (e.iteration !== null && e.data.agent)
+        pushMeta(iterationOf(view, e.iteration)[e.data.agent], e.id, `Interrupted: ${e.data.reason}`);
+      return;
+    case "task.requeued":
+      view.finished = null;
+      view.interrupted = null;
+      view.cancelRequested = false;
       return;
     case "task.usage":
       view.usage = e.data.total;
@@ -249,6 +265,16 @@ export function patchTask(task: Task, e: LoopEvent): Task {
       return { ...task, status: "paused", statusReason: e.data.reason };
     case "task.resumed":
       return { ...task, status: "running", statusReason: null };
+    case "task.interrupted":
+      return { ...task, status: "paused", statusReason: e.data.reason };
+    case "task.requeued":
+      return {
+        ...task,
+        status: "queued",
+        statusReason: null,
+        finishedAt: null,
+        maxIterations: e.data.maxIterations,
+      };
     case "task.finished":
       return { ...task, status: e.data.status, statusReason: e.data.reason, finishedAt: e.ts };
     case "task.usage":

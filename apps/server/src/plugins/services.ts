@@ -1,0 +1,98 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { claimDatabase, EventBus, Orchestrator, recover, type Settings, type SweepMethod } from "@loop/core";
+import { openRepositories, type Repositories } from "@loop/db";
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import type { Config } from "../config.ts";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    repos: Repositories;
+    bus: EventBus;
+    orchestrator: Orchestrator;
+  }
+}
+
+export interface ServicesOptions {
+  config: Config;
+  /** Overrides of the orchestrator's settings (tests shorten waits). */
+  settings?: Partial<Settings>;
+  sweepMethod?: SweepMethod;
+}
+
+/** The orchestrator's settings as the config gives them. */
+export function settingsFrom(config: Config): Partial<Settings> {
+  return {
+    claudeBin: config.claudeBin,
+    codexBin: config.codexBin,
+    claudeArgs: config.claudeArgs,
+    codexArgs: config.codexArgs,
+    claudePermissionMode: config.claudePermissionMode,
+    iterationTimeoutMs: config.iterationTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    killGraceMs: config.killGraceMs,
+    maxQueueDepth: config.maxQueueDepth,
+    defaultMaxIterations: config.maxIterations,
+    artifactsDir: config.artifactsDir,
+    stallIterations: config.stallIterations,
+    maxOutputBytes: config.maxOutputBytes,
+    exitGraceMs: config.exitGraceMs,
+    dbBusyTimeoutMs: config.dbBusyTimeoutMs,
+  };
+}
+
+/**
+ * Owns the database, the event bus and the orchestrator: opens them, claims the database for this
+ * server, stops what an earlier server's runs left behind and pauses the tasks it left running —
+ * all before the app is ready, so no route ever reports a stale `running` task. The worker starts
+ * when the app is ready; on close the running agent is stopped (its task paused), then the
+ * database is released and closed.
+ */
+export const servicesPlugin = fp<ServicesOptions>(
+  async (app: FastifyInstance, opts) => {
+    const { config } = opts;
+    if (config.dbPath !== ":memory:") mkdirSync(dirname(config.dbPath), { recursive: true });
+    mkdirSync(config.artifactsDir, { recursive: true });
+    const repos = openRepositories(config.dbPath);
+    let release: (() => void) | undefined;
+    try {
+      release = await claimDatabase(repos);
+    } catch (err) {
+      repos.handle.close();
+      throw err;
+    }
+    const settings = { ...settingsFrom(config), ...opts.settings };
+    const bus = new EventBus(repos, { busyTimeoutMs: settings.dbBusyTimeoutMs });
+    const log = app.log;
+    const orchestrator = new Orchestrator({
+      repos,
+      bus,
+      settings,
+      logger: {
+        info: (o, m) => log.info(o, m),
+        warn: (o, m) => log.warn(o, m),
+        error: (o, m) => log.error(o, m),
+      },
+    });
+    const report = await recover(repos, bus, {
+      graceMs: orchestrator.settings.killGraceMs,
+      ...(opts.sweepMethod && { sweepMethod: opts.sweepMethod }),
+    });
+    if (report.stopped.length > 0 || report.paused.length > 0) {
+      log.warn(report, "recovered from an earlier server that did not stop cleanly");
+    }
+    app.decorate("repos", repos);
+    app.decorate("bus", bus);
+    app.decorate("orchestrator", orchestrator);
+    app.addHook("onReady", async () => orchestrator.start());
+    app.addHook("onClose", async () => {
+      await orchestrator.shutdown();
+      await bus.drain(2000);
+      bus.close();
+      release?.();
+      repos.handle.close();
+    });
+  },
+  { name: "services" },
+);

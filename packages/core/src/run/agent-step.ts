@@ -1,0 +1,104 @@
+import type { AgentName, LoopEventType, Task } from "@loop/shared";
+import type { AgentOutcome, runCodex } from "../agents/index.ts";
+import type { EventData } from "../events.ts";
+import { newMarker, processStartTime } from "../runner/index.ts";
+import { mib, OutputBudget } from "./output-budget.ts";
+import type { RunDeps } from "./task-run.ts";
+
+export type AgentOptions = Omit<
+  Parameters<typeof runCodex>[0],
+  "bin" | "extraArgs" | "outputFile" | "prompt"
+>;
+
+export interface AgentContext {
+  deps: RunDeps;
+  task: Task;
+  signal: AbortSignal;
+  send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
+  write<T>(fn: () => T): Promise<T>;
+}
+
+/**
+ * Runs one agent: a record of its processes (its environment marker first, then pid, group and
+ * start time) so a later server can stop what a crash left behind, its output budget, and the
+ * agent.started / agent.output / agent.finished events.
+ */
+export async function runRecordedAgent(
+  ctx: AgentContext,
+  n: number,
+  agent: AgentName,
+  run: (o: AgentOptions) => Promise<AgentOutcome>,
+): Promise<AgentOutcome> {
+  const { repos, bus, settings } = ctx.deps;
+  const taskId = ctx.task.id;
+  const marker = newMarker();
+  // Recorded before the spawn: if this server dies, the next one finds the run's processes by it.
+  const record = await ctx.write(() => repos.agentRuns.begin({ taskId, iteration: n, agent, marker }));
+  const budget = new OutputBudget(settings.maxOutputBytes);
+  let outcome: AgentOutcome;
+  try {
+    outcome = await run({
+      cwd: ctx.task.workingDir,
+      timeoutMs: settings.iterationTimeoutMs,
+      idleTimeoutMs: settings.idleTimeoutMs || undefined,
+      graceMs: settings.killGraceMs,
+      exitGraceMs: settings.exitGraceMs,
+      signal: ctx.signal,
+      env: settings.env,
+      marker,
+      onStart: ({ pid, argv }) => {
+        ctx.send("agent.started", { agent, pid: pid ?? null, argv }, n);
+        if (pid === undefined) return;
+        void processStartTime(pid).then((procStart) =>
+          safely(() => repos.agentRuns.spawned(record.id, { pid, pgid: pid, procStart })),
+        );
+      },
+      onLine: (stream, line, parsed) => {
+        if (budget.take(line)) bus.emitOutput(taskId, n, agent, stream, line, parsed);
+        else if (budget.droppedLines === 1) {
+          ctx.send(
+            "task.warning",
+            {
+              message: `${agent} printed more than ${mib(budget.limit)} in iteration ${n} (LOOP_MAX_OUTPUT_MB): further lines are not stored; the run goes on`,
+            },
+            n,
+          );
+        }
+      },
+    });
+  } finally {
+    // The runner resolves only once the run's processes are gone.
+    safely(() => repos.agentRuns.end(record.id));
+  }
+  if (outcome.ok && outcome.warning) ctx.send("task.warning", { message: outcome.warning }, n);
+  if (budget.droppedLines > 0) {
+    ctx.send(
+      "task.warning",
+      {
+        message: `${agent} output not stored in iteration ${n}: ${budget.droppedLines} lines, ${mib(budget.droppedBytes)}`,
+      },
+      n,
+    );
+  }
+  ctx.send(
+    "agent.finished",
+    {
+      agent,
+      exitCode: outcome.exitCode,
+      durationMs: outcome.durationMs,
+      ok: outcome.ok,
+      ...(!outcome.ok && { error: outcome.error, errorKind: outcome.errorKind }),
+      ...(outcome.usage && { usage: outcome.usage }),
+    },
+    n,
+  );
+  return outcome;
+}
+
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // Bookkeeping only: the next start-up sweep covers a run that could not be recorded.
+  }
+}

@@ -1,0 +1,46 @@
+import type { AgentName, Iteration, Task, Usage } from "@loop/shared";
+import type { AgentOutcome } from "../agents/index.ts";
+
+/** `NNN-<agent>-output.md` of a run that did not finish. */
+export function failureMarkdown(agent: AgentName, outcome: AgentOutcome & { ok: false }): string {
+  return [
+    `# ${agent} did not finish`,
+    "",
+    `- Reason: ${outcome.errorKind}`,
+    `- Exit code: ${outcome.exitCode ?? "none"}`,
+    `- Duration: ${(outcome.durationMs / 1000).toFixed(1)} s`,
+    "",
+    "```text",
+    outcome.error,
+    "```",
+    "",
+  ].join("\n");
+}
+
+const fmtCost = (u: Usage) => (u.costUsd === null ? "n/a" : `$${u.costUsd.toFixed(4)}`);
+const fmtSec = (ms: number | null) => (ms === null ? "–" : `${(ms / 1000).toFixed(1)} s`);
+
+/** `result.md`: written when a task ends (and again if a resumed run ends). */
+export function resultMarkdown(task: Task, iterations: readonly Iteration[]): string {
+  const rows = iterations.map(
+    (i) =>
+      `| ${i.n} | ${i.status} | ${i.verdict ?? "–"} | ${fmtSec(i.claudeDurationMs)} | ${fmtSec(i.codexDurationMs)} | ${i.usage.inputTokens} / ${i.usage.outputTokens} | ${fmtCost(i.usage)} |`,
+  );
+  return [
+    `# Result: ${task.title}`,
+    "",
+    `- Status: **${task.status}**`,
+    `- Reason: ${task.statusReason ?? ""}`,
+    `- Iterations: ${iterations.length} of at most ${task.maxIterations}`,
+    `- Started: ${task.startedAt ?? "never"}`,
+    `- Finished: ${task.finishedAt ?? ""}`,
+    `- Tokens (in / out): ${task.usage.inputTokens} / ${task.usage.outputTokens}; cost: ${fmtCost(task.usage)}`,
+    "",
+    "| Iteration | Status | Verdict | Claude | Codex | Tokens in / out | Cost |",
+    "|---|---|---|---|---|---|---|",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+export const ensureNewline = (s: string) => (s.endsWith("\n") ? s : `${s}\n`);

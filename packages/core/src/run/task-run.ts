@@ -1,0 +1,400 @@
+import { type Repositories, retryBusy, retryUntil } from "@loop/db";
+import {
+  type AgentName,
+  addUsage,
+  emptyUsage,
+  type LoopEventType,
+  type Task,
+  type Usage,
+} from "@loop/shared";
+import { type AgentOutcome, parseVerdict, runClaude, runCodex } from "../agents/index.ts";
+import { type ArtifactStore, iterationFile } from "../artifacts.ts";
+import type { EventBus, EventData } from "../events.ts";
+import { buildClaudePrompt, buildCodexPrompt, type HistoryEntry } from "../prompts/index.ts";
+import type { Settings } from "../settings.ts";
+import { type AgentOptions, runRecordedAgent } from "./agent-step.ts";
+import { ensureNewline, failureMarkdown, resultMarkdown } from "./reports.ts";
+import { sleep } from "./sleep.ts";
+import {
+  afterFailure,
+  afterReview,
+  afterStepError,
+  afterWaitCut,
+  type FinalStatus,
+  type Phase,
+  resumePoint,
+  type StopCause,
+  stalledSince,
+} from "./transitions.ts";
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface RunDeps {
+  repos: Repositories;
+  bus: EventBus;
+  settings: Settings;
+  artifacts: ArtifactStore;
+  log: Logger;
+  /** Aborted when the server closes: endless retries of a final write give up then. */
+  closing: AbortSignal;
+}
+
+type Active = Exclude<Phase, { kind: "finished" | "interrupted" }>;
+
+/**
+ * One run of one task: from where it stands (its stored iterations) to done, the cap, a failure, a
+ * cancel or an interruption. Never throws; every way it ends is written to the task.
+ */
+export class TaskRun {
+  task: Task;
+  readonly done: Promise<void>;
+  private readonly deps: RunDeps;
+  private readonly abort = new AbortController();
+  private stopCause: StopCause | null = null;
+  private history: HistoryEntry[] = [];
+  private usage: Usage;
+  private pauses = 0;
+  private where: { n: number; agent: AgentName } | null = null;
+  private release!: () => void;
+
+  constructor(deps: RunDeps, task: Task) {
+    this.deps = deps;
+    this.task = task;
+    this.usage = task.usage;
+    this.done = new Promise((r) => {
+      this.release = r;
+    });
+  }
+
+  /** Stops the run from outside; the first cause wins. False when it was already stopping. */
+  requestStop(cause: StopCause): boolean {
+    if (this.stopCause) return false;
+    this.stopCause = cause;
+    if (cause.kind === "user") this.send("task.cancel_requested", {});
+    this.abort.abort();
+    return true;
+  }
+
+  async execute(): Promise<void> {
+    const { bus, log } = this.deps;
+    const offFault = bus.onFault((f) => this.requestStop({ kind: "fault", message: f.message }));
+    let phase: Phase;
+    try {
+      phase = await this.begin();
+    } catch (err) {
+      phase = this.stepError(err);
+    }
+    while (phase.kind !== "finished" && phase.kind !== "interrupted") {
+      try {
+        phase = await this.step(phase);
+      } catch (err) {
+        phase = this.stepError(err);
+      }
+    }
+    try {
+      await this.end(phase);
+    } catch (err) {
+      log.error({ err, taskId: this.task.id }, "could not record the end of the run");
+    } finally {
+      offFault();
+      this.release();
+    }
+  }
+
+  private async begin(): Promise<Phase> {
+    const { repos, log } = this.deps;
+    const point = resumePoint(repos.iterations.texts(this.task.id), this.task.maxIterations);
+    if (!point.ok)
+      return { kind: "finished", status: "needs_attention", reason: `Nothing to run: ${point.reason}` };
+    this.history = point.history;
+    this.task = await this.write(() =>
+      repos.tasks.update(this.task.id, {
+        status: "running",
+        statusReason: null,
+        finishedAt: null,
+        startedAt: this.task.startedAt ?? new Date().toISOString(),
+      }),
+    );
+    this.send("task.started", {});
+    if (point.from !== "the start") {
+      const n = point.phase.n;
+      this.send("task.resumed", { agent: point.phase.kind, fromIteration: n, from: point.from }, n);
+    }
+    log.info({ taskId: this.task.id, from: point.from }, "task started");
+    return point.phase;
+  }
+
+  private step(phase: Active): Promise<Phase> {
+    switch (phase.kind) {
+      case "claude":
+        return this.claudeStep(phase.n);
+      case "codex":
+        return this.codexStep(phase.n, phase.claudeOutput);
+      case "paused":
+        return this.waitStep(phase);
+      default: {
+        const unreachable: never = phase;
+        throw new Error(`unknown phase ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** A step that threw: storage faults interrupt (the task pauses); anything else is a failure. */
+  private stepError(err: unknown): Phase {
+    const { settings, repos, log } = this.deps;
+    const where = this.where ? `during iteration ${this.where.n} (${this.where.agent})` : "before it started";
+    const next = afterStepError(err, where, { db: repos.handle.path, artifacts: settings.artifactsDir });
+    log[next.kind === "interrupted" ? "warn" : "error"](
+      { err, taskId: this.task.id },
+      "iteration step failed",
+    );
+    return next;
+  }
+
+  private async claudeStep(n: number): Promise<Phase> {
+    const { repos, artifacts, settings } = this.deps;
+    const id = this.task.id;
+    this.where = { n, agent: "claude" };
+    this.task = await this.write(() =>
+      repos.transaction(() => {
+        repos.iterations.start(id, n);
+        return repos.tasks.update(id, { currentIteration: n });
+      }),
+    );
+    this.send("iteration.started", { n }, n);
+    const prompt = buildClaudePrompt(this.task, this.history, n);
+    await artifacts.write(id, iterationFile(n, "claude", "prompt"), prompt);
+    const outcome = await this.runAgent(n, "claude", (o) =>
+      runClaude({
+        ...o,
+        bin: settings.claudeBin,
+        extraArgs: settings.claudeArgs,
+        permissionMode: settings.claudePermissionMode,
+        prompt,
+      }),
+    );
+    await artifacts.write(
+      id,
+      iterationFile(n, "claude", "output"),
+      outcome.ok ? ensureNewline(outcome.output) : failureMarkdown("claude", outcome),
+    );
+    // Stored last: from here on a resume runs only Codex for this iteration.
+    await this.write(() =>
+      repos.iterations.update(id, n, {
+        claudeDurationMs: outcome.durationMs,
+        ...(outcome.ok && { claudeSessionId: outcome.sessionId, claudeOutput: outcome.output }),
+      }),
+    );
+    if (!outcome.ok) return this.failed(n, "claude", outcome, { kind: "claude", n });
+    return { kind: "codex", n, claudeOutput: outcome.output };
+  }
+
+  private async codexStep(n: number, claudeOutput: string): Promise<Phase> {
+    const { repos, artifacts, settings } = this.deps;
+    const id = this.task.id;
+    this.where = { n, agent: "codex" };
+    if (this.task.currentIteration !== n) {
+      this.task = await this.write(() => repos.tasks.update(id, { currentIteration: n }));
+    }
+    const prompt = buildCodexPrompt(this.task, this.history, n, claudeOutput);
+    await artifacts.write(id, iterationFile(n, "codex", "prompt"), prompt);
+    const outputName = iterationFile(n, "codex", "output");
+    const outcome = await this.runAgent(n, "codex", (o) =>
+      runCodex({
+        ...o,
+        bin: settings.codexBin,
+        extraArgs: settings.codexArgs,
+        outputFile: artifacts.path(id, outputName),
+        prompt,
+      }),
+    );
+    await artifacts.write(
+      id,
+      outputName,
+      outcome.ok ? ensureNewline(outcome.output) : failureMarkdown("codex", outcome),
+    );
+    await this.write(() => repos.iterations.update(id, n, { codexDurationMs: outcome.durationMs }));
+    if (!outcome.ok) return this.failed(n, "codex", outcome, { kind: "codex", n, claudeOutput });
+
+    const verdict = parseVerdict(outcome.output);
+    this.send("review.verdict", { status: verdict.status, firstLine: verdict.firstLine }, n);
+    if (!verdict.explicit) {
+      this.send(
+        "task.warning",
+        {
+          message: `Codex's review in iteration ${n} has no STATUS line (first line: ${JSON.stringify(verdict.firstLine.slice(0, 200))}); counted as ISSUES_FOUND`,
+        },
+        n,
+      );
+    }
+    await this.write(() =>
+      repos.iterations.update(id, n, {
+        status: "done",
+        verdict: verdict.status,
+        review: outcome.output,
+        finishedAt: new Date().toISOString(),
+      }),
+    );
+    this.send("iteration.finished", { n, verdict: verdict.status, status: "done" }, n);
+    this.history.push({ n, claudeOutput, review: outcome.output, verdict: verdict.status });
+    return afterReview({
+      n,
+      verdict: verdict.status,
+      maxIterations: this.task.maxIterations,
+      stalledSince: stalledSince(this.history, settings.stallIterations),
+    });
+  }
+
+  /** Waits out a subscription usage limit, then repeats the step that hit it. A stop ends the wait. */
+  private async waitStep(phase: Phase & { kind: "paused" }): Promise<Phase> {
+    const { repos } = this.deps;
+    const n = this.task.currentIteration || null;
+    this.task = await this.write(() =>
+      repos.tasks.update(this.task.id, { status: "paused", statusReason: phase.reason }),
+    );
+    this.send(
+      "task.paused",
+      { agent: phase.agent, reason: phase.reason, resumeAt: phase.until.toISOString(), attempt: this.pauses },
+      n,
+    );
+    const waited = await sleep(Math.max(0, phase.until.getTime() - Date.now()), this.abort.signal);
+    if (!waited) return afterWaitCut(this.stopCause ?? { kind: "user" }, phase.agent, n ?? 0, phase.reason);
+    this.task = await this.write(() =>
+      repos.tasks.update(this.task.id, { status: "running", statusReason: null }),
+    );
+    this.send("task.resumed", { agent: phase.agent }, n);
+    return phase.resume;
+  }
+
+  private async failed(
+    n: number,
+    agent: AgentName,
+    outcome: AgentOutcome & { ok: false },
+    retry: Phase,
+  ): Promise<Phase> {
+    const { settings } = this.deps;
+    const next = afterFailure({
+      n,
+      agent,
+      errorKind: outcome.errorKind,
+      error: outcome.error,
+      resetsAt: outcome.resetsAt,
+      stop: this.stopCause,
+      pauses: this.pauses,
+      maxPauses: settings.maxUsageLimitPauses,
+      backoffMs: settings.usageLimitBackoffMs,
+      marginMs: settings.usageLimitMarginMs,
+      now: new Date(),
+      retry,
+    });
+    if (next.kind === "paused") this.pauses++;
+    return next;
+  }
+
+  /** Runs one agent (see agent-step.ts), then adds what it used to the iteration and the task. */
+  private async runAgent(
+    n: number,
+    agent: AgentName,
+    run: (o: AgentOptions) => Promise<AgentOutcome>,
+  ): Promise<AgentOutcome> {
+    const outcome = await runRecordedAgent(
+      {
+        deps: this.deps,
+        task: this.task,
+        signal: this.abort.signal,
+        send: (type, data, iteration) => this.send(type, data, iteration),
+        write: (fn) => this.write(fn),
+      },
+      n,
+      agent,
+      run,
+    );
+    if (outcome.usage) await this.addUsage(n, agent, outcome.usage);
+    return outcome;
+  }
+
+  private async addUsage(n: number, agent: AgentName, usage: Usage): Promise<void> {
+    const { repos } = this.deps;
+    const id = this.task.id;
+    this.usage = addUsage(this.usage, usage);
+    const total = this.usage;
+    this.task = await this.write(() =>
+      repos.transaction(() => {
+        const it = repos.iterations.get(id, n);
+        repos.iterations.update(id, n, { usage: addUsage(it?.usage ?? emptyUsage(), usage) });
+        return repos.tasks.update(id, { usage: total });
+      }),
+    );
+    this.send("task.usage", { agent, usage, total }, n);
+  }
+
+  /** Writes how the run ended: finished (with result.md) or interrupted (paused, resumable). */
+  private async end(phase: Phase & { kind: "finished" | "interrupted" }): Promise<void> {
+    const { repos, artifacts, log } = this.deps;
+    const id = this.task.id;
+    const n = this.task.currentIteration;
+    // A cancel that came while an interruption was being recorded wins.
+    const final: Phase & { kind: "finished" | "interrupted" } =
+      phase.kind === "interrupted" && this.stopCause?.kind === "user"
+        ? { kind: "finished", status: "cancelled", reason: `Cancelled by the user (${phase.reason})` }
+        : phase;
+    const iterationStatus =
+      final.kind === "interrupted" ? "interrupted" : final.status === "cancelled" ? "cancelled" : "failed";
+    const finishedAt = new Date().toISOString();
+    const left = n > 0 ? repos.iterations.get(id, n) : undefined;
+    if (left?.status === "running") {
+      await this.persist(() => repos.iterations.update(id, n, { status: iterationStatus, finishedAt }));
+      this.send("iteration.finished", { n, verdict: null, status: iterationStatus }, n);
+    }
+    if (final.kind === "interrupted") {
+      this.task = await this.persist(() =>
+        repos.tasks.update(id, { status: "paused", statusReason: final.reason }),
+      );
+      this.send("task.interrupted", { agent: this.where?.agent ?? null, reason: final.reason }, n || null);
+      log.warn({ taskId: id, reason: final.reason }, "task interrupted (paused)");
+      return;
+    }
+    const status: FinalStatus = final.status;
+    // result.md first: whoever reacts to task.finished can already read it.
+    const ended = { ...this.task, status, statusReason: final.reason, finishedAt };
+    try {
+      await artifacts.write(id, "result.md", resultMarkdown(ended, repos.iterations.list(id)));
+    } catch (err) {
+      log.error({ err, taskId: id }, "could not write result.md");
+      this.send("task.warning", { message: `result.md could not be written: ${(err as Error).message}` });
+    }
+    this.task = await this.persist(() =>
+      repos.tasks.update(id, { status, statusReason: final.reason, finishedAt }),
+    );
+    this.send("task.finished", { status, reason: final.reason });
+    log.info({ taskId: id, status, reason: final.reason }, "task finished");
+  }
+
+  private send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null = null): void {
+    this.deps.bus.send(this.task.id, iteration, type, data);
+  }
+
+  /** A state write that waits out another process's lock (asynchronously) for a while. */
+  private write<T>(fn: () => T): Promise<T> {
+    return retryBusy(fn, {
+      timeoutMs: this.deps.settings.dbBusyTimeoutMs,
+      where: this.deps.repos.handle.path,
+    });
+  }
+
+  /** A write that must happen (how the run ended): retried until it succeeds or the server closes. */
+  private persist<T>(fn: () => T): Promise<T> {
+    const { repos, settings, closing, log } = this.deps;
+    return retryUntil(fn, {
+      where: repos.handle.path,
+      busyTimeoutMs: settings.dbBusyTimeoutMs,
+      signal: closing,
+      onRetry: (err) =>
+        log.warn({ err, taskId: this.task.id }, "could not record the run's end yet; retrying"),
+    });
+  }
+}

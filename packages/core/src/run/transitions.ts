@@ -1,0 +1,227 @@
+import { classifyStorageError, type IterationTexts } from "@loop/db";
+import type { AgentErrorKind, AgentName, TaskStatus } from "@loop/shared";
+import type { HistoryEntry } from "../prompts/index.ts";
+
+/**
+ * The run loop as pure functions: from what just happened to the next phase. No I/O here, so
+ * the policy is tested by table (test/transitions.test.ts).
+ */
+export type Phase =
+  | { kind: "claude"; n: number }
+  | { kind: "codex"; n: number; claudeOutput: string }
+  | { kind: "paused"; agent: AgentName; until: Date; reason: string; resume: Phase }
+  | { kind: "interrupted"; reason: string }
+  | { kind: "finished"; status: FinalStatus; reason: string };
+
+export type FinalStatus = Extract<TaskStatus, "done" | "needs_attention" | "failed" | "cancelled">;
+
+/** Why the run is being stopped from outside, if it is. */
+export type StopCause = { kind: "user" } | { kind: "shutdown" } | { kind: "fault"; message: string };
+
+export interface ReviewOutcome {
+  n: number;
+  verdict: "DONE" | "ISSUES_FOUND";
+  maxIterations: number;
+  /** First iteration of a run of identical findings ending now, or null. */
+  stalledSince: number | null;
+}
+
+export function afterReview(r: ReviewOutcome): Phase {
+  if (r.verdict === "DONE") {
+    return { kind: "finished", status: "done", reason: `Codex reported STATUS: DONE in iteration ${r.n}` };
+  }
+  if (r.stalledSince !== null) {
+    return {
+      kind: "finished",
+      status: "needs_attention",
+      reason: `No progress: Codex returned the same findings in iterations ${r.stalledSince}–${r.n}; stopped early to save your quota`,
+    };
+  }
+  if (r.n >= r.maxIterations) {
+    return {
+      kind: "finished",
+      status: "needs_attention",
+      reason: `Reached the iteration cap (${r.maxIterations}) with issues remaining`,
+    };
+  }
+  return { kind: "claude", n: r.n + 1 };
+}
+
+export interface FailureInput {
+  n: number;
+  agent: AgentName;
+  errorKind: AgentErrorKind;
+  error: string;
+  resetsAt?: string | null | undefined;
+  stop: StopCause | null;
+  /** Usage-limit pauses so far in this run. */
+  pauses: number;
+  maxPauses: number;
+  backoffMs: number;
+  marginMs: number;
+  now: Date;
+  /** The step to repeat after a usage-limit wait. */
+  retry: Phase;
+}
+
+export const interruptedReason = (stop: StopCause, where: string): string => {
+  switch (stop.kind) {
+    case "shutdown":
+      return `interrupted by a server stop ${where}; resume it to continue from there`;
+    case "fault":
+      return `${capitalize(stop.message)}: interrupted ${where}; resume it once that is fixed`;
+    case "user":
+      return `cancelled by the user ${where}`;
+    default: {
+      const unreachable: never = stop;
+      throw new Error(`unknown stop ${JSON.stringify(unreachable)}`);
+    }
+  }
+};
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** After an agent run that did not succeed. */
+export function afterFailure(f: FailureInput): Phase {
+  const where = `during iteration ${f.n} (${f.agent})`;
+  if (f.stop) {
+    return f.stop.kind === "user"
+      ? {
+          kind: "finished",
+          status: "cancelled",
+          reason: `Cancelled by the user during iteration ${f.n} (${f.agent} was stopped)`,
+        }
+      : { kind: "interrupted", reason: interruptedReason(f.stop, where) };
+  }
+  switch (f.errorKind) {
+    case "usage_limit": {
+      if (f.pauses >= f.maxPauses) {
+        return {
+          kind: "finished",
+          status: "failed",
+          reason: `${f.error} (gave up after ${f.maxPauses} usage-limit pauses)`,
+        };
+      }
+      const backoff = Math.min(2 * 3600_000, f.backoffMs * 2 ** f.pauses);
+      const resetsAt = f.resetsAt ? new Date(f.resetsAt) : null;
+      const until =
+        resetsAt && !Number.isNaN(resetsAt.getTime())
+          ? new Date(resetsAt.getTime() + f.marginMs)
+          : new Date(f.now.getTime() + backoff);
+      return {
+        kind: "paused",
+        agent: f.agent,
+        until,
+        reason: `${f.agent} hit its usage limit (${f.error}); loop resumes iteration ${f.n} at ${until.toISOString()}`,
+        resume: f.retry,
+      };
+    }
+    case "cancelled":
+      return { kind: "finished", status: "cancelled", reason: `Cancelled ${where} (${f.agent} was stopped)` };
+    case "timeout":
+    case "idle_timeout":
+    case "spawn_failed":
+    case "exit_nonzero":
+    case "agent_error":
+    case "no_result":
+    case "empty_output":
+      return { kind: "finished", status: "failed", reason: f.error };
+    default: {
+      const unreachable: never = f.errorKind;
+      throw new Error(`unknown error kind ${unreachable}`);
+    }
+  }
+}
+
+/**
+ * A step that threw: a storage fault (the database or the artifacts folder refused a write)
+ * interrupts the run, so the task is paused and resumable; anything else is a failure.
+ */
+export function afterStepError(err: unknown, where: string, paths: { db: string; artifacts: string }): Phase {
+  const code = String((err as { code?: unknown } | null)?.code ?? "");
+  const fault = classifyStorageError(
+    err,
+    code.startsWith("SQLITE") ? paths.db : `the artifacts folder ${paths.artifacts}`,
+  );
+  if (fault)
+    return {
+      kind: "interrupted",
+      reason: interruptedReason({ kind: "fault", message: fault.message }, where),
+    };
+  return {
+    kind: "finished",
+    status: "failed",
+    reason: `Internal error ${where}: ${(err as Error)?.message ?? String(err)}`,
+  };
+}
+
+/** When a usage-limit wait ends early. */
+export function afterWaitCut(stop: StopCause, agent: AgentName, n: number, reason: string): Phase {
+  if (stop.kind === "user") {
+    return {
+      kind: "finished",
+      status: "cancelled",
+      reason: "Cancelled by the user while paused for a usage limit",
+    };
+  }
+  return {
+    kind: "interrupted",
+    reason: `${interruptedReason(stop, `while iteration ${n} (${agent}) waited for a usage limit`)} (${reason})`,
+  };
+}
+
+export type ResumePoint =
+  | { ok: true; phase: Phase & { kind: "claude" | "codex" }; history: HistoryEntry[]; from: string }
+  | { ok: false; reason: string };
+
+/**
+ * Where a task continues: after its last finished agent run. An iteration whose review is stored
+ * is finished; one with only Claude's answer stored continues with Codex; anything else repeats
+ * from Claude. The history of the prompts is the stored finished iterations.
+ */
+export function resumePoint(iterations: readonly IterationTexts[], maxIterations: number): ResumePoint {
+  const history: HistoryEntry[] = [];
+  for (const it of iterations) {
+    if (it.status === "done" && it.review !== null && it.claudeOutput !== null && it.verdict) {
+      history.push({ n: it.n, claudeOutput: it.claudeOutput, review: it.review, verdict: it.verdict });
+    }
+  }
+  const last = iterations.at(-1);
+  if (!last) return { ok: true, phase: { kind: "claude", n: 1 }, history, from: "the start" };
+  if (last.status === "done") {
+    if (last.verdict === "DONE")
+      return { ok: false, reason: `Codex already reported STATUS: DONE in iteration ${last.n}` };
+    const n = last.n + 1;
+    if (n > maxIterations) {
+      return {
+        ok: false,
+        reason: `it reached its iteration cap (${maxIterations}); resume it with extraIterations to run more`,
+      };
+    }
+    return { ok: true, phase: { kind: "claude", n }, history, from: `iteration ${n} (claude)` };
+  }
+  if (last.claudeOutput !== null) {
+    return {
+      ok: true,
+      phase: { kind: "codex", n: last.n, claudeOutput: last.claudeOutput },
+      history,
+      from: `iteration ${last.n} (codex; claude's answer is kept)`,
+    };
+  }
+  return { ok: true, phase: { kind: "claude", n: last.n }, history, from: `iteration ${last.n} (claude)` };
+}
+
+/** First iteration of a run of `k` identical reviews ending now, or null. */
+export function stalledSince(history: readonly HistoryEntry[], k: number): number | null {
+  if (k < 2 || history.length < k) return null;
+  const tail = history.slice(-k).map((h) => normalizeReview(h.review));
+  return tail.every((r) => r === tail[0]) ? history[history.length - k]!.n : null;
+}
+
+/** Whitespace, case and list markers do not count as progress. */
+const normalizeReview = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[`*#>_-]/g, "")
+    .replace(/\s+/g, " ")
+    .trim();

@@ -1,0 +1,95 @@
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { promisify } from "node:util";
+import { isAlive, signal } from "./process-tree.ts";
+
+const execFileP = promisify(execFile);
+
+/**
+ * Every agent run gets `LOOP_RUN_MARKER=<unique>` in its environment. Children inherit it through
+ * fork, exec, `setsid` and re-parenting to init, so the processes a run left behind can be found
+ * even after their parent is gone, and even after the server that started them died.
+ */
+export const MARKER_VAR = "LOOP_RUN_MARKER";
+
+export const newMarker = (): string => `loop-${randomUUID()}`;
+
+export type SweepMethod = "proc" | "ps";
+
+/** /proc/<pid>/environ on Linux; `ps eww` (environment after the command) elsewhere. */
+export const defaultSweepMethod = (): SweepMethod => (existsSync("/proc/self/environ") ? "proc" : "ps");
+
+export interface MarkedProcess {
+  pid: number;
+  marker: string;
+}
+
+/** The live processes (never this one) whose environment holds one of the markers. */
+export async function findMarked(
+  markers: readonly string[],
+  method: SweepMethod = defaultSweepMethod(),
+): Promise<MarkedProcess[]> {
+  if (markers.length === 0) return [];
+  const wanted = new Set(markers);
+  const out: MarkedProcess[] = [];
+  if (method === "proc") {
+    const pids = (await readdir("/proc")).filter((d) => /^\d+$/.test(d)).map(Number);
+    await Promise.all(
+      pids.map(async (pid) => {
+        if (pid === process.pid) return;
+        let env: string;
+        try {
+          env = await readFile(`/proc/${pid}/environ`, "latin1");
+        } catch {
+          return; // gone, or not ours to read
+        }
+        const m = markerIn(env.split("\0"), wanted);
+        if (m) out.push({ pid, marker: m });
+      }),
+    );
+    return out;
+  }
+  const { stdout } = await execFileP("ps", ["eww", "-A", "-o", "pid=,command="], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  for (const line of stdout.split("\n")) {
+    const t = line.trim();
+    const pid = Number(t.slice(0, t.indexOf(" ")));
+    if (!pid || pid === process.pid) continue;
+    const m = markerIn(t.split(/\s+/), wanted);
+    if (m) out.push({ pid, marker: m });
+  }
+  return out;
+}
+
+function markerIn(words: readonly string[], wanted: ReadonlySet<string>): string | undefined {
+  const prefix = `${MARKER_VAR}=`;
+  for (const w of words) {
+    if (w.startsWith(prefix) && wanted.has(w.slice(prefix.length))) return w.slice(prefix.length);
+  }
+  return undefined;
+}
+
+/**
+ * SIGKILLs every process carrying one of the markers, until none is left (processes may fork while
+ * we look). Returns the pids that were killed.
+ */
+export async function killMarked(
+  markers: readonly string[],
+  method: SweepMethod = defaultSweepMethod(),
+): Promise<number[]> {
+  const killed = new Set<number>();
+  for (let round = 0; round < 5; round++) {
+    const found = await findMarked(markers, method);
+    const alive = found.filter((p) => isAlive(p.pid));
+    if (alive.length === 0) break;
+    for (const p of alive) {
+      signal(p.pid, "SIGKILL");
+      killed.add(p.pid);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return [...killed];
+}
