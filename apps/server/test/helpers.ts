@@ -103,13 +103,13 @@ export async function createTestApp(
 
 /** Polls until fn returns a truthy value (real processes finish when they finish). */
 export async function waitFor<T>(
-  fn: () => T | undefined | null | false,
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs = 20_000,
   what = "condition",
 ): Promise<T> {
   const start = Date.now();
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));

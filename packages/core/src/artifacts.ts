@@ -1,4 +1,5 @@
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Artifact } from "@loop/shared";
 
@@ -28,13 +29,35 @@ export class ArtifactStore {
     return join(this.dir(taskId), name);
   }
 
-  /** Atomic write (temp file + rename): a reader or a crash never sees half a file. */
+  /**
+   * Atomic write (temp file + rename): a reader or a crash never sees half a file, and a failed
+   * write leaves no temp file. Errors carry the file system's real cause (EROFS, ENOSPC, ENOTDIR).
+   */
   async write(taskId: string, name: string, content: string): Promise<void> {
     const target = this.path(taskId, name);
-    await mkdir(this.dir(taskId), { recursive: true });
     const tmp = `${target}.${process.pid}.tmp`;
-    await writeFile(tmp, content, "utf8");
-    await rename(tmp, target);
+    try {
+      await mkdir(this.dir(taskId), { recursive: true });
+      await writeFile(tmp, content, "utf8");
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => {});
+      throw await this.cause(err);
+    }
+  }
+
+  /** `mkdir -p` says ENOENT or EEXIST for a read-only tree or a file in the way: find the real cause. */
+  private async cause(err: unknown): Promise<unknown> {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT" && code !== "EEXIST") return err;
+    try {
+      await access(this.root, constants.W_OK);
+    } catch (e) {
+      return e;
+    }
+    return code === "EEXIST"
+      ? Object.assign(new Error(`${(err as Error).message} (not a folder)`), { code: "ENOTDIR" })
+      : err;
   }
 
   /** Removes the task's directory and everything in it. */

@@ -2,7 +2,7 @@ import type { AgentRun, Repositories } from "@loop/db";
 import type { EventBus } from "./events.ts";
 import {
   findMarked,
-  isAlive,
+  isRunning,
   killMarked,
   processStartTime,
   type SweepMethod,
@@ -33,7 +33,7 @@ export async function claimDatabase(repos: Repositories): Promise<() => void> {
   };
   for (let attempt = 0; attempt < 5; attempt++) {
     const seen = repos.state.get<ServerRecord>(SERVER_KEY);
-    if (seen && seen.pid !== process.pid && isAlive(seen.pid)) {
+    if (seen && seen.pid !== process.pid && isRunning(seen.pid)) {
       const start = await processStartTime(seen.pid);
       if (start !== null && start === seen.procStart) {
         throw new InstanceLockedError(
@@ -84,7 +84,7 @@ export async function recover(
   const open = repos.agentRuns.listOpen().filter((r) => r.serverPid !== process.pid);
   const byMarker = new Map<string, AgentRun>(open.map((r) => [r.marker, r]));
   for (const r of open) {
-    if (r.pid && isAlive(r.pid) && r.procStart && (await processStartTime(r.pid)) === r.procStart) {
+    if (r.pid && isRunning(r.pid) && r.procStart && (await processStartTime(r.pid)) === r.procStart) {
       await stopProcessTree(r.pid, {
         graceMs: opts.graceMs,
         marker: r.marker,

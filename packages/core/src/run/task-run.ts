@@ -55,6 +55,8 @@ export class TaskRun {
   private readonly deps: RunDeps;
   private readonly abort = new AbortController();
   private stopCause: StopCause | null = null;
+  /** A cancel that came while the run was already stopping for another reason still cancels it. */
+  private cancelRequested = false;
   private history: HistoryEntry[] = [];
   private usage: Usage;
   private pauses = 0;
@@ -72,6 +74,10 @@ export class TaskRun {
 
   /** Stops the run from outside; the first cause wins. False when it was already stopping. */
   requestStop(cause: StopCause): boolean {
+    if (cause.kind === "user" && !this.cancelRequested) {
+      this.cancelRequested = true;
+      if (this.stopCause) this.send("task.cancel_requested", {});
+    }
     if (this.stopCause) return false;
     this.stopCause = cause;
     if (cause.kind === "user") this.send("task.cancel_requested", {});
@@ -339,7 +345,7 @@ export class TaskRun {
     const n = this.task.currentIteration;
     // A cancel that came while an interruption was being recorded wins.
     const final: Phase & { kind: "finished" | "interrupted" } =
-      phase.kind === "interrupted" && this.stopCause?.kind === "user"
+      phase.kind === "interrupted" && this.cancelRequested
         ? { kind: "finished", status: "cancelled", reason: `Cancelled by the user (${phase.reason})` }
         : phase;
     const iterationStatus =

@@ -7,7 +7,7 @@ import { Watchdog, type WatchdogReason } from "./watchdog.ts";
 
 export { execShort, type ShortResult } from "./exec.ts";
 export { LineSplitter, MAX_LINE_CHARS } from "./lines.ts";
-export { descendantsOf, isAlive, listProcesses, processStartTime } from "./process-tree.ts";
+export { descendantsOf, isAlive, isRunning, listProcesses, processStartTime } from "./process-tree.ts";
 export { stopProcessTree } from "./stop.ts";
 export {
   defaultSweepMethod,

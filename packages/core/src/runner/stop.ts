@@ -1,4 +1,11 @@
-import { descendantsOf, isAlive, isSafeGroup, listProcesses, type ProcInfo, signal } from "./process-tree.ts";
+import {
+  descendantsOf,
+  isRunning,
+  isSafeGroup,
+  listProcesses,
+  type ProcInfo,
+  signal,
+} from "./process-tree.ts";
 import { killMarked, type SweepMethod } from "./sweep.ts";
 
 export interface StopOptions {
@@ -32,7 +39,7 @@ export async function stopProcessTree(pid: number, opts: StopOptions = {}): Prom
   if (isSafeGroup(pid, procs)) signal(-pid, "SIGINT");
   else signal(pid, "SIGINT");
   const deadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < deadline) {
+  while (isRunning(pid) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 25));
   }
   procs = [...procs, ...(await snapshot())];

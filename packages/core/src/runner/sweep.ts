@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { promisify } from "node:util";
-import { isAlive, signal } from "./process-tree.ts";
+import { isRunning, signal } from "./process-tree.ts";
 
 const execFileP = promisify(execFile);
 
@@ -83,7 +83,7 @@ export async function killMarked(
   const killed = new Set<number>();
   for (let round = 0; round < 5; round++) {
     const found = await findMarked(markers, method);
-    const alive = found.filter((p) => isAlive(p.pid));
+    const alive = found.filter((p) => isRunning(p.pid));
     if (alive.length === 0) break;
     for (const p of alive) {
       signal(p.pid, "SIGKILL");

@@ -1,0 +1,240 @@
+import type { IterationTexts } from "@loop/db";
+import type { AgentErrorKind } from "@loop/shared";
+import { describe, expect, it } from "vitest";
+import {
+  afterFailure,
+  afterReview,
+  afterStepError,
+  afterWaitCut,
+  type FailureInput,
+  resumePoint,
+  stalledSince,
+} from "../src/run/transitions.ts";
+
+describe("afterReview", () => {
+  it.each([
+    [
+      { n: 2, verdict: "DONE", maxIterations: 5, stalledSince: null },
+      { kind: "finished", status: "done" },
+    ],
+    [
+      { n: 2, verdict: "DONE", maxIterations: 2, stalledSince: 1 },
+      { kind: "finished", status: "done" },
+    ],
+    [
+      { n: 3, verdict: "ISSUES_FOUND", maxIterations: 5, stalledSince: 1 },
+      { kind: "finished", status: "needs_attention" },
+    ],
+    [
+      { n: 5, verdict: "ISSUES_FOUND", maxIterations: 5, stalledSince: null },
+      { kind: "finished", status: "needs_attention" },
+    ],
+    [
+      { n: 2, verdict: "ISSUES_FOUND", maxIterations: 5, stalledSince: null },
+      { kind: "claude", n: 3 },
+    ],
+  ] as const)("%j → %j", (input, expected) => {
+    expect(afterReview(input)).toMatchObject(expected);
+  });
+
+  it("names the cap and the stalled iterations", () => {
+    expect(
+      afterReview({ n: 4, verdict: "ISSUES_FOUND", maxIterations: 4, stalledSince: null }),
+    ).toMatchObject({
+      reason: "Reached the iteration cap (4) with issues remaining",
+    });
+    expect(afterReview({ n: 4, verdict: "ISSUES_FOUND", maxIterations: 9, stalledSince: 2 })).toMatchObject({
+      reason: expect.stringContaining("iterations 2–4"),
+    });
+  });
+});
+
+const base: FailureInput = {
+  n: 2,
+  agent: "codex",
+  errorKind: "exit_nonzero",
+  error: "codex exited with code 1: boom",
+  stop: null,
+  pauses: 0,
+  maxPauses: 3,
+  backoffMs: 60_000,
+  marginMs: 30_000,
+  now: new Date("2026-12-01T10:00:00Z"),
+  retry: { kind: "codex", n: 2, claudeOutput: "x" },
+};
+
+describe("afterFailure", () => {
+  const failing: AgentErrorKind[] = [
+    "timeout",
+    "idle_timeout",
+    "spawn_failed",
+    "exit_nonzero",
+    "agent_error",
+    "no_result",
+    "empty_output",
+  ];
+  it.each(failing)("%s fails the task with the agent's reason", (errorKind) => {
+    expect(afterFailure({ ...base, errorKind })).toEqual({
+      kind: "finished",
+      status: "failed",
+      reason: base.error,
+    });
+  });
+
+  it.each([
+    [
+      { kind: "shutdown" },
+      {
+        kind: "interrupted",
+        reason: "interrupted by a server stop during iteration 2 (codex); resume it to continue from there",
+      },
+    ],
+    [
+      { kind: "fault", message: "the disk holding /x is full (ENOSPC); free some space" },
+      {
+        kind: "interrupted",
+        reason:
+          "The disk holding /x is full (ENOSPC); free some space: interrupted during iteration 2 (codex); resume it once that is fixed",
+      },
+    ],
+    [
+      { kind: "user" },
+      {
+        kind: "finished",
+        status: "cancelled",
+        reason: "Cancelled by the user during iteration 2 (codex was stopped)",
+      },
+    ],
+  ] as const)("a stop from outside (%j) wins over the error kind", (stop, expected) => {
+    for (const errorKind of [...failing, "cancelled", "usage_limit"] as AgentErrorKind[]) {
+      expect(afterFailure({ ...base, errorKind, stop })).toEqual(expected);
+    }
+  });
+
+  it("a usage limit pauses until the announced reset plus the margin, then repeats the step", () => {
+    const p = afterFailure({ ...base, errorKind: "usage_limit", resetsAt: "2026-12-01T11:00:00Z" });
+    expect(p).toMatchObject({
+      kind: "paused",
+      agent: "codex",
+      until: new Date("2026-12-01T11:00:30Z"),
+      resume: base.retry,
+    });
+  });
+
+  it("without a reset time it backs off, doubling per pause, and gives up after maxPauses", () => {
+    const at = (pauses: number) => afterFailure({ ...base, errorKind: "usage_limit", pauses });
+    expect(at(0)).toMatchObject({ until: new Date("2026-12-01T10:01:00Z") });
+    expect(at(2)).toMatchObject({ until: new Date("2026-12-01T10:04:00Z") });
+    expect(at(3)).toMatchObject({ kind: "finished", status: "failed" });
+  });
+
+  it("an agent that was stopped with no stop cause was cancelled", () => {
+    expect(afterFailure({ ...base, errorKind: "cancelled" })).toMatchObject({
+      kind: "finished",
+      status: "cancelled",
+    });
+  });
+});
+
+describe("afterWaitCut and afterStepError", () => {
+  it("a cut usage-limit wait is a cancel by the user, or an interruption", () => {
+    expect(afterWaitCut({ kind: "user" }, "claude", 1, "r")).toMatchObject({
+      kind: "finished",
+      status: "cancelled",
+    });
+    expect(afterWaitCut({ kind: "shutdown" }, "claude", 1, "r")).toMatchObject({ kind: "interrupted" });
+  });
+
+  it.each([
+    [{ code: "SQLITE_FULL" }, "interrupted", /The disk holding \/d\/loop\.db is full/],
+    [{ code: "SQLITE_BUSY" }, "interrupted", /locked by another process/],
+    [{ code: "ENOSPC" }, "interrupted", /The disk holding the artifacts folder \/a is full/],
+    [{ code: "EROFS" }, "interrupted", /The artifacts folder \/a cannot be written/],
+    [
+      new TypeError("x is undefined"),
+      "finished",
+      /Internal error during iteration 1 \(claude\): x is undefined/,
+    ],
+  ] as const)("%j → %s", (err, kind, reason) => {
+    const p = afterStepError(err, "during iteration 1 (claude)", { db: "/d/loop.db", artifacts: "/a" });
+    expect(p.kind).toBe(kind);
+    expect("reason" in p && p.reason).toMatch(reason);
+  });
+});
+
+const it_ = (n: number, o: Partial<IterationTexts>): IterationTexts => ({
+  n,
+  status: "done",
+  verdict: "ISSUES_FOUND",
+  claudeOutput: `c${n}`,
+  review: `r${n}`,
+  ...o,
+});
+
+describe("resumePoint", () => {
+  it.each([
+    ["nothing run yet", [], 3, { kind: "claude", n: 1 }, 0],
+    ["after a finished iteration", [it_(1, {})], 3, { kind: "claude", n: 2 }, 1],
+    [
+      "claude finished, codex did not",
+      [it_(1, {}), it_(2, { status: "interrupted", review: null, verdict: null })],
+      3,
+      { kind: "codex", n: 2, claudeOutput: "c2" },
+      1,
+    ],
+    [
+      "claude did not finish",
+      [it_(1, {}), it_(2, { status: "failed", claudeOutput: null, review: null, verdict: null })],
+      3,
+      { kind: "claude", n: 2 },
+      1,
+    ],
+    [
+      "a cancelled codex run",
+      [it_(1, { status: "cancelled", review: null, verdict: null })],
+      3,
+      { kind: "codex", n: 1, claudeOutput: "c1" },
+      0,
+    ],
+  ] as const)("%s", (_name, iterations, cap, phase, historyLength) => {
+    const p = resumePoint(iterations, cap);
+    expect(p.ok && p.phase).toEqual(phase);
+    expect(p.ok && p.history.length).toBe(historyLength);
+  });
+
+  it("refuses past the cap (extra iterations raise it) and after DONE", () => {
+    expect(resumePoint([it_(1, {}), it_(2, {})], 2)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/cap \(2\)/),
+    });
+    expect(resumePoint([it_(1, {}), it_(2, {})], 3)).toMatchObject({
+      ok: true,
+      phase: { kind: "claude", n: 3 },
+    });
+    expect(resumePoint([it_(1, { verdict: "DONE" })], 3)).toMatchObject({ ok: false });
+  });
+
+  it("the history holds the finished iterations' texts from the database", () => {
+    const p = resumePoint(
+      [it_(1, {}), it_(2, {}), it_(3, { status: "interrupted", review: null, verdict: null })],
+      5,
+    );
+    expect(p.ok && p.history).toEqual([
+      { n: 1, claudeOutput: "c1", review: "r1", verdict: "ISSUES_FOUND" },
+      { n: 2, claudeOutput: "c2", review: "r2", verdict: "ISSUES_FOUND" },
+    ]);
+  });
+});
+
+describe("stalledSince", () => {
+  const h = (reviews: string[]) =>
+    reviews.map((review, i) => ({ n: i + 1, claudeOutput: "", review, verdict: "ISSUES_FOUND" as const }));
+  it.each([
+    [["a", "b", "c"], 3, null],
+    [["x", "- same", "* Same", "same  "], 3, 2],
+    [["same", "same"], 3, null],
+    [["same", "same", "same"], 0, null],
+  ] as const)("%j with k=%i → %j", (reviews, k, expected) => {
+    expect(stalledSince(h([...reviews]), k)).toBe(expected);
+  });
+});
