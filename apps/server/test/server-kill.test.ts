@@ -148,7 +148,8 @@ describe("kill -9 of the server while an agent with grandchildren in their own s
         e.type === "task.warning" &&
         /left running by an earlier server/.test((e.data as { message: string }).message),
     );
-    expect((warning?.data as { message: string }).message).toContain(String(agentPid));
+    expect(warning).toBeDefined();
+    expect((warning!.data as { message: string }).message).toContain(String(agentPid));
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
   }, 90_000);
