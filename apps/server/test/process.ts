@@ -11,7 +11,7 @@ export interface ServerProcess {
   exited: Promise<number | null>;
   /** http://127.0.0.1:<port>, once the start-up line is printed. */
   base: string;
-  api(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; json: any }>;
+  api(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; json: Record<string, any> }>;
 }
 
 /** Starts server.ts as a real process on port 0 with the fake CLIs; killed when the test ends. */

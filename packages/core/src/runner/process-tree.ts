@@ -67,7 +67,7 @@ export function isRunning(pid: number): boolean {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
   } catch {
-    return existsSync("/proc/self/stat") ? false : true;
+    return !existsSync("/proc/self/stat");
   }
 }
 
