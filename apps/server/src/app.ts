@@ -2,7 +2,8 @@ import type { EventBus, Orchestrator } from "@loop/core";
 import type { Repositories } from "@loop/db";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Config } from "./config.ts";
-import { registerErrorHandling } from "./errors.ts";
+import { rawErrorOptions, registerErrorHandling } from "./errors.ts";
+import { headersPlugin } from "./plugins/headers.ts";
 import { securityPlugin } from "./plugins/security.ts";
 import { staticPlugin } from "./plugins/static.ts";
 import { type EventRoutesOptions, endAllStreams, eventRoutes } from "./routes/events/index.ts";
@@ -49,6 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: 0,
     return503OnClosing: true,
     forceCloseConnections: true,
+    ...rawErrorOptions,
   });
   app.decorate("config", deps.config);
   app.decorate("repos", deps.repos);
@@ -61,6 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: drop Fastify's default text/plain parser so anything else is a 415.
   app.removeContentTypeParser("text/plain");
   registerErrorHandling(app);
+  await app.register(headersPlugin);
   await app.register(securityPlugin, {
     token: deps.token,
     port: () => {

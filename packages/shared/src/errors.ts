@@ -2,6 +2,7 @@ import { z } from "zod";
 
 /** One registry of error codes and the HTTP status each maps to. */
 export const ERROR_STATUS = {
+  bad_request: 400,
   invalid_body: 400,
   invalid_query: 400,
   invalid_working_dir: 400,
@@ -14,9 +15,12 @@ export const ERROR_STATUS = {
   not_cancellable: 409,
   not_retryable: 409,
   not_deletable: 409,
+  request_timeout: 408,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
   queue_full: 429,
+  headers_too_large: 431,
   internal_error: 500,
   shutting_down: 503,
   too_many_streams: 503,

@@ -4,6 +4,7 @@ import { CreateTaskBody, ListTasksQuery } from "@loop/shared";
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
 import { AppError, parseOr } from "../../errors.ts";
+import { ARTIFACT_CSP } from "../../plugins/headers.ts";
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const ArtifactParams = IdParams.extend({ name: z.string().min(1).max(200) });
@@ -64,7 +65,11 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     getTask(id);
     const content = await orchestrator.artifacts.read(id, name);
     if (content === undefined) throw new AppError("artifact_not_found", `Task ${id} has no artifact ${name}`);
-    return reply.type("text/markdown; charset=utf-8").header("cache-control", "no-cache").send(content);
+    return reply
+      .type("text/markdown; charset=utf-8")
+      .header("cache-control", "no-cache")
+      .header("content-security-policy", ARTIFACT_CSP)
+      .send(content);
   });
 
   app.post("/tasks/:id/cancel", async (req) => {
