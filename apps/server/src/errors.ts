@@ -62,7 +62,8 @@ function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, s
 
 /**
  * Server options for the paths Fastify answers before any hook runs (bad URLs, over-long
- * parameters, unparsable requests), so they too get our shape and headers.
+ * parameters, unparsable requests), so they too get our shape and headers; and no Node-level Host
+ * check, since the security plugin answers a missing Host itself (in JSON).
  */
 export const rawErrorOptions = {
   clientErrorHandler,
@@ -71,6 +72,7 @@ export const rawErrorOptions = {
     const message = code === "uri_too_long" ? "A path segment is too long" : "The URL is not valid";
     void reply.headers(RAW_RESPONSE_HEADERS).status(ERROR_STATUS[code]).send({ error: { code, message } });
   },
+  http: { requireHostHeader: false },
 } satisfies Partial<FastifyHttpOptions<Server>>;
 
 export function registerErrorHandling(app: FastifyInstance): void {
