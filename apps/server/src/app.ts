@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import type { Config } from "./config.ts";
 import { rawErrorOptions, registerErrorHandling } from "./errors.ts";
 import { headersPlugin } from "./plugins/headers.ts";
+import { rateLimitPlugin } from "./plugins/rate-limit.ts";
 import { securityPlugin } from "./plugins/security.ts";
 import { staticPlugin } from "./plugins/static.ts";
 import { type EventRoutesOptions, endAllStreams, eventRoutes } from "./routes/events/index.ts";
@@ -72,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  await app.register(rateLimitPlugin);
   // routes
   await app.register(taskRoutes, { prefix: "/api" });
   await app.register(eventRoutes, { prefix: "/api", ...deps.sse });

@@ -81,6 +81,8 @@ export const ConfigSchema = z.object({
   LOOP_SSE_HEARTBEAT_MS: int("LOOP_SSE_HEARTBEAT_MS", 10, 15_000).default(15_000),
   // LOOP_SSE_MAX_CONNECTIONS — 64 — concurrent event streams; past it 503
   LOOP_SSE_MAX_CONNECTIONS: int("LOOP_SSE_MAX_CONNECTIONS", 1, 10_000).default(64),
+  // LOOP_RATE_LIMIT_PER_MINUTE — 120 — most mutating API requests (POST, DELETE) per client and minute; past it 429
+  LOOP_RATE_LIMIT_PER_MINUTE: int("LOOP_RATE_LIMIT_PER_MINUTE", 1, 1_000_000).default(120),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -108,6 +110,7 @@ export interface Config {
   exitGraceMs: number;
   sseHeartbeatMs: number;
   sseMaxConnections: number;
+  rateLimitPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -154,5 +157,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     exitGraceMs: c.LOOP_EXIT_GRACE_MS,
     sseHeartbeatMs: c.LOOP_SSE_HEARTBEAT_MS,
     sseMaxConnections: c.LOOP_SSE_MAX_CONNECTIONS,
+    rateLimitPerMinute: c.LOOP_RATE_LIMIT_PER_MINUTE,
   };
 }

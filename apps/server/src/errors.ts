@@ -29,6 +29,7 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   413: "payload_too_large",
   414: "uri_too_long",
   415: "unsupported_media_type",
+  429: "rate_limited",
   431: "headers_too_large",
 };
 

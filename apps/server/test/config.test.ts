@@ -21,6 +21,7 @@ describe("loadConfig", () => {
       codexArgs: [],
       sseHeartbeatMs: 15_000,
       sseMaxConnections: 64,
+      rateLimitPerMinute: 120,
     });
   });
 
@@ -52,6 +53,7 @@ describe("loadConfig", () => {
     ["LOOP_TOKEN", "short", /LOOP_TOKEN.*16/],
     ["LOOP_CLAUDE_PERMISSION_MODE", "yolo", /LOOP_CLAUDE_PERMISSION_MODE must be one of/],
     ["LOG_LEVEL", "loud", /LOG_LEVEL must be one of fatal, error, warn, info/],
+    ["LOOP_RATE_LIMIT_PER_MINUTE", "0", /LOOP_RATE_LIMIT_PER_MINUTE.*at least 1/],
     ["LOOP_MAX_OUTPUT_MB", "0", /LOOP_MAX_OUTPUT_MB.*at least 1/],
     ["LOOP_EXIT_GRACE_MS", "5", /LOOP_EXIT_GRACE_MS.*at least 100/],
   ])("rejects %s=%s with a message naming it", (name, value, message) => {

@@ -24,6 +24,7 @@ export const ERROR_STATUS = {
   uri_too_long: 414,
   unsupported_media_type: 415,
   queue_full: 429,
+  rate_limited: 429,
   headers_too_large: 431,
   internal_error: 500,
   shutting_down: 503,
