@@ -160,3 +160,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     rateLimitPerMinute: c.LOOP_RATE_LIMIT_PER_MINUTE,
   };
 }
+
+/**
+ * Drops the token from the environment once it is read, so the agents loop spawns (which inherit
+ * it) never see it: an agent's output lands in events and artifacts, and a prompt-injected agent
+ * holding the token could file tasks of its own.
+ */
+export function forgetSecrets(env: NodeJS.ProcessEnv = process.env): void {
+  delete env.LOOP_TOKEN;
+}

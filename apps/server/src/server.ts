@@ -4,7 +4,8 @@ import { dirname } from "node:path";
 import { EventBus, Orchestrator } from "@loop/core";
 import { openRepositories } from "@loop/db";
 import { buildApp, redactToken } from "./app.ts";
-import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, forgetSecrets, loadConfig } from "./config.ts";
+import { secureStorage } from "./fs-perms.ts";
 
 /** The only place that listens and handles signals. */
 async function main(): Promise<void> {
@@ -18,8 +19,9 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  forgetSecrets();
   if (config.dbPath !== ":memory:") mkdirSync(dirname(config.dbPath), { recursive: true });
-  mkdirSync(config.artifactsDir, { recursive: true });
+  secureStorage(config, (m) => process.stderr.write(`loop: warning: ${m}\n`));
 
   const repos = openRepositories(config.dbPath);
   const bus = new EventBus(repos);

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, ConfigSchema, loadConfig } from "../src/config.ts";
+import { ConfigError, ConfigSchema, forgetSecrets, loadConfig } from "../src/config.ts";
 
 describe("loadConfig", () => {
   it("applies the contract's defaults", () => {
@@ -23,6 +23,13 @@ describe("loadConfig", () => {
       sseMaxConnections: 64,
       rateLimitPerMinute: 120,
     });
+  });
+
+  it("drops the token from the environment agents inherit", () => {
+    const env: NodeJS.ProcessEnv = { LOOP_TOKEN: "x".repeat(16), PATH: "/bin" };
+    expect(loadConfig(env).token).toBe("x".repeat(16));
+    forgetSecrets(env);
+    expect(env).toEqual({ PATH: "/bin" });
   });
 
   it("parses values and splits extra agent args on spaces", () => {
