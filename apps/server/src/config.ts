@@ -28,6 +28,13 @@ const PERMISSION_MODES = [
   "manual",
   "plan",
 ] as const;
+/** `:`-separated absolute paths (like PATH); empty entries are ignored. */
+const roots = z
+  .string()
+  .transform((s) => s.split(":").filter(Boolean))
+  .pipe(z.array(z.string().refine(isAbsolute, "LOOP_ALLOWED_ROOTS entries must be absolute paths")))
+  .default([]);
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /**
@@ -83,6 +90,8 @@ export const ConfigSchema = z.object({
   LOOP_SSE_MAX_CONNECTIONS: int("LOOP_SSE_MAX_CONNECTIONS", 1, 10_000).default(64),
   // LOOP_RATE_LIMIT_PER_MINUTE — 120 — most mutating API requests (POST, DELETE) per client and minute; past it 429
   LOOP_RATE_LIMIT_PER_MINUTE: int("LOOP_RATE_LIMIT_PER_MINUTE", 1, 1_000_000).default(120),
+  // LOOP_ALLOWED_ROOTS — (any directory) — `:`-separated directories tasks may run in (after resolving symlinks); others get 400 invalid_working_dir
+  LOOP_ALLOWED_ROOTS: roots,
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -111,6 +120,8 @@ export interface Config {
   sseHeartbeatMs: number;
   sseMaxConnections: number;
   rateLimitPerMinute: number;
+  /** Directories a task's working directory must be inside; empty = anywhere. */
+  allowedRoots: string[];
 }
 
 export class ConfigError extends Error {
@@ -158,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sseHeartbeatMs: c.LOOP_SSE_HEARTBEAT_MS,
     sseMaxConnections: c.LOOP_SSE_MAX_CONNECTIONS,
     rateLimitPerMinute: c.LOOP_RATE_LIMIT_PER_MINUTE,
+    allowedRoots: c.LOOP_ALLOWED_ROOTS.map((p) => resolve(p)),
   };
 }
 
