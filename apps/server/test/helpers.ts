@@ -44,6 +44,7 @@ export async function createTestApp(
     realProbe?: boolean;
     dbPath?: string;
     sse?: EventRoutesOptions;
+    webRoot?: string;
   } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), "loop-test-"));
@@ -89,6 +90,7 @@ export async function createTestApp(
     orchestrator,
     token: TEST_TOKEN,
     ...(opts.sse && { sse: opts.sse }),
+    ...(opts.webRoot && { webRoot: opts.webRoot }),
     ...(!opts.realProbe && { healthProbe: fastProbe }),
   });
   let n = 0;
