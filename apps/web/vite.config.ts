@@ -7,8 +7,9 @@ const apiTarget = `http://127.0.0.1:${apiPort}`;
 const DEV_PORT = 5173;
 
 /**
- * Dev only: opening the Vite URL with `?token=…` sets the same HttpOnly cookie the API server sets,
- * so `pnpm dev` works like `pnpm start` (the proxy forwards the cookie to the API).
+ * Dev only: opening the Vite URL with `?token=…` sets the same HttpOnly cookie the API server sets
+ * and redirects to the URL without it, so `pnpm dev` works like `pnpm start` (the proxy forwards the
+ * cookie to the API).
  */
 function devTokenCookie(): Plugin {
   return {
@@ -23,6 +24,13 @@ function devTokenCookie(): Plugin {
             "set-cookie",
             `loop_token=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`,
           );
+          // As the API server does: the token leaves the URL before the page loads.
+          url.searchParams.delete("token");
+          res.statusCode = 303;
+          res.setHeader("location", `/${url.pathname.replace(/^[/\\]+/, "")}${url.search}`);
+          res.setHeader("cache-control", "no-store");
+          res.end();
+          return;
         }
         next();
       });

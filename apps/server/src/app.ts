@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { Config } from "./config.ts";
-import { registerErrorHandling } from "./errors.ts";
+import { rawErrorOptions, registerErrorHandling } from "./errors.ts";
+import { headersPlugin } from "./plugins/headers.ts";
+import { rateLimitPlugin } from "./plugins/rate-limit.ts";
 import { securityPlugin } from "./plugins/security.ts";
 import { type ServicesOptions, servicesPlugin } from "./plugins/services.ts";
 import { staticPlugin } from "./plugins/static.ts";
@@ -48,6 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: 0,
     return503OnClosing: true,
     forceCloseConnections: true,
+    ...rawErrorOptions,
   });
   app.decorate("config", deps.config);
   await app.register(servicesPlugin, { config: deps.config, ...deps.services });
@@ -58,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: drop Fastify's default text/plain parser so anything else is a 415.
   app.removeContentTypeParser("text/plain");
   registerErrorHandling(app);
+  await app.register(headersPlugin);
   await app.register(securityPlugin, {
     token: deps.token,
     port: () => {
@@ -66,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  await app.register(rateLimitPlugin);
   // routes
   await app.register(taskRoutes, { prefix: "/api" });
   await app.register(queueRoutes, { prefix: "/api" });

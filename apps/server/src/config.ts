@@ -29,6 +29,13 @@ const PERMISSION_MODES = [
   "manual",
   "plan",
 ] as const;
+/** `:`-separated absolute paths (like PATH); empty entries are ignored. */
+const roots = z
+  .string()
+  .transform((s) => s.split(":").filter(Boolean))
+  .pipe(z.array(z.string().refine(isAbsolute, "LOOP_ALLOWED_ROOTS entries must be absolute paths")))
+  .default([]);
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /**
@@ -88,6 +95,10 @@ export const ConfigSchema = z.object({
   LOOP_DB_BUSY_TIMEOUT_MS: int("LOOP_DB_BUSY_TIMEOUT_MS", 10, 600_000).default(DEFAULTS.dbBusyTimeoutMs),
   // LOOP_SSE_MAX_CONNECTIONS — 64 — concurrent event streams; past it 503
   LOOP_SSE_MAX_CONNECTIONS: int("LOOP_SSE_MAX_CONNECTIONS", 1, 10_000).default(64),
+  // LOOP_RATE_LIMIT_PER_MINUTE — 120 — most mutating API requests (POST, DELETE) per client and minute; past it 429
+  LOOP_RATE_LIMIT_PER_MINUTE: int("LOOP_RATE_LIMIT_PER_MINUTE", 1, 1_000_000).default(120),
+  // LOOP_ALLOWED_ROOTS — (any directory) — `:`-separated directories tasks may run in (after resolving symlinks); others get 400 invalid_working_dir
+  LOOP_ALLOWED_ROOTS: roots,
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -116,6 +127,9 @@ export interface Config {
   sseHeartbeatMs: number;
   sseMaxConnections: number;
   dbBusyTimeoutMs: number;
+  rateLimitPerMinute: number;
+  /** Directories a task's working directory must be inside; empty = anywhere. */
+  allowedRoots: string[];
 }
 
 export class ConfigError extends Error {
@@ -163,5 +177,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sseHeartbeatMs: c.LOOP_SSE_HEARTBEAT_MS,
     sseMaxConnections: c.LOOP_SSE_MAX_CONNECTIONS,
     dbBusyTimeoutMs: c.LOOP_DB_BUSY_TIMEOUT_MS,
+    rateLimitPerMinute: c.LOOP_RATE_LIMIT_PER_MINUTE,
+    allowedRoots: c.LOOP_ALLOWED_ROOTS.map((p) => resolve(p)),
   };
+}
+
+/**
+ * Drops the token from the environment once it is read, so the agents loop spawns (which inherit
+ * it) never see it: an agent's output lands in events and artifacts, and a prompt-injected agent
+ * holding the token could file tasks of its own.
+ */
+export function forgetSecrets(env: NodeJS.ProcessEnv = process.env): void {
+  delete env.LOOP_TOKEN;
 }

@@ -1,7 +1,10 @@
+import { STATUS_CODES as HTTP_REASONS, type Server } from "node:http";
+import type { Socket } from "node:net";
 import { classifyStorageError, type StorageFaultKind } from "@loop/db";
 import { AppError, describeZodError, ERROR_STATUS, type ErrorCode } from "@loop/shared";
-import type { FastifyError, FastifyInstance } from "fastify";
+import type { FastifyError, FastifyHttpOptions, FastifyInstance, FastifyReply } from "fastify";
 import type { z } from "zod";
+import { RAW_RESPONSE_HEADERS } from "./plugins/headers.ts";
 
 export { AppError };
 
@@ -24,7 +27,62 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: "payload_too_large",
   FST_ERR_CTP_EMPTY_JSON_BODY: "invalid_body",
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: "invalid_body",
+  FST_ERR_BAD_URL: "bad_request",
+  FST_ERR_MAX_PARAM_LENGTH: "uri_too_long",
 };
+
+/** Fastify's own 4xx errors without a code of ours, by status. */
+const STATUS_CODES: Record<number, ErrorCode> = {
+  408: "request_timeout",
+  413: "payload_too_large",
+  414: "uri_too_long",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+  431: "headers_too_large",
+};
+
+/**
+ * Requests Node's parser rejects (431 headers too large, 408, malformed lines) never reach Fastify:
+ * answer them on the socket in our error shape, with the security headers.
+ */
+function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, code, message]: [number, ErrorCode, string] =
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "headers_too_large", "The request's headers are larger than the server accepts (16 KiB)"]
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "request_timeout", "The request took too long to arrive"]
+        : [400, "bad_request", "The request is not valid HTTP"];
+  this.log.debug({ err: { code: err.code } }, "client error");
+  if (socket.writable) {
+    const text = JSON.stringify({ error: { code, message } });
+    const headers = Object.entries({
+      ...RAW_RESPONSE_HEADERS,
+      "content-type": "application/json; charset=utf-8",
+      "content-length": String(Buffer.byteLength(text)),
+      connection: "close",
+    });
+    socket.write(
+      `HTTP/1.1 ${status} ${HTTP_REASONS[status]}\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n${text}`,
+    );
+  }
+  socket.destroy();
+}
+
+/**
+ * Server options for the paths Fastify answers before any hook runs (bad URLs, over-long
+ * parameters, unparsable requests), so they too get our shape and headers; and no Node-level Host
+ * check, since the security plugin answers a missing Host itself (in JSON).
+ */
+export const rawErrorOptions = {
+  clientErrorHandler,
+  frameworkErrors(err: FastifyError, _req: unknown, reply: FastifyReply) {
+    const code = FASTIFY_CODES[err.code] ?? "bad_request";
+    const message = code === "uri_too_long" ? "A path segment is too long" : "The URL is not valid";
+    void reply.headers(RAW_RESPONSE_HEADERS).status(ERROR_STATUS[code]).send({ error: { code, message } });
+  },
+  http: { requireHostHeader: false },
+} satisfies Partial<FastifyHttpOptions<Server>>;
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
@@ -55,7 +113,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
         .send({ error: { code: "invalid_body", message: `body is not valid JSON: ${err.message}` } });
     }
     if (err.statusCode && err.statusCode < 500) {
-      return reply.status(err.statusCode).send({ error: { code: "invalid_body", message: err.message } });
+      const code = STATUS_CODES[err.statusCode] ?? "bad_request";
+      return reply.status(err.statusCode).send({ error: { code, message: err.message } });
     }
     req.log.error({ err }, "unhandled error");
     return reply.status(500).send({

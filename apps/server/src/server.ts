@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { InstanceLockedError } from "@loop/core";
 import closeWithGrace from "close-with-grace";
 import { buildApp, redactToken } from "./app.ts";
-import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { type Config, ConfigError, forgetSecrets, loadConfig } from "./config.ts";
+import { secureStorage } from "./fs-perms.ts";
 
 /** The only place that listens and handles signals. */
 async function main(): Promise<void> {
@@ -16,6 +19,11 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  // The agents inherit the environment: the token must not be in it.
+  forgetSecrets();
+  // Owner-only database and artifacts (0600/0700), created before anything opens them.
+  if (config.dbPath !== ":memory:") mkdirSync(dirname(config.dbPath), { recursive: true });
+  secureStorage(config, (m) => process.stderr.write(`loop: warning: ${m}\n`));
   const token = config.token ?? randomBytes(24).toString("base64url");
   const logger = {
     level: config.logLevel,

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, ConfigSchema, loadConfig } from "../src/config.ts";
+import { ConfigError, ConfigSchema, forgetSecrets, loadConfig } from "../src/config.ts";
 
 describe("loadConfig", () => {
   it("applies the contract's defaults", () => {
@@ -21,7 +21,23 @@ describe("loadConfig", () => {
       codexArgs: [],
       sseHeartbeatMs: 15_000,
       sseMaxConnections: 64,
+      rateLimitPerMinute: 120,
+      allowedRoots: [],
     });
+  });
+
+  it("splits LOOP_ALLOWED_ROOTS on ':'", () => {
+    expect(loadConfig({ LOOP_ALLOWED_ROOTS: "/home/me/code::/srv/work/" }).allowedRoots).toEqual([
+      "/home/me/code",
+      "/srv/work",
+    ]);
+  });
+
+  it("drops the token from the environment agents inherit", () => {
+    const env: NodeJS.ProcessEnv = { LOOP_TOKEN: "x".repeat(16), PATH: "/bin" };
+    expect(loadConfig(env).token).toBe("x".repeat(16));
+    forgetSecrets(env);
+    expect(env).toEqual({ PATH: "/bin" });
   });
 
   it("parses values and splits extra agent args on spaces", () => {
@@ -52,6 +68,8 @@ describe("loadConfig", () => {
     ["LOOP_TOKEN", "short", /LOOP_TOKEN.*16/],
     ["LOOP_CLAUDE_PERMISSION_MODE", "yolo", /LOOP_CLAUDE_PERMISSION_MODE must be one of/],
     ["LOG_LEVEL", "loud", /LOG_LEVEL must be one of fatal, error, warn, info/],
+    ["LOOP_RATE_LIMIT_PER_MINUTE", "0", /LOOP_RATE_LIMIT_PER_MINUTE.*at least 1/],
+    ["LOOP_ALLOWED_ROOTS", "/ok:relative/dir", /LOOP_ALLOWED_ROOTS entries must be absolute paths/],
     ["LOOP_MAX_OUTPUT_MB", "0", /LOOP_MAX_OUTPUT_MB.*at least 1/],
     ["LOOP_EXIT_GRACE_MS", "5", /LOOP_EXIT_GRACE_MS.*at least 100/],
   ])("rejects %s=%s with a message naming it", (name, value, message) => {

@@ -47,6 +47,7 @@ export async function createTestApp(
     realProbe?: boolean;
     dbPath?: string;
     sse?: EventRoutesOptions;
+    webRoot?: string;
   } = {},
 ): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "loop-test-"));
@@ -70,6 +71,7 @@ export async function createTestApp(
       ...(opts.sweepMethod && { sweepMethod: opts.sweepMethod }),
     },
     ...(opts.sse && { sse: opts.sse }),
+    ...(opts.webRoot && { webRoot: opts.webRoot }),
     ...(!opts.realProbe && { healthProbe: fastProbe }),
   });
   await app.ready();

@@ -11,7 +11,10 @@ export interface ServerProcess {
   exited: Promise<number | null>;
   /** http://127.0.0.1:<port>, once the start-up line is printed. */
   base: string;
-  api(path: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; json: Record<string, any> }>;
+  api(
+    path: string,
+    init?: { method?: string; body?: unknown },
+  ): Promise<{ status: number; json: Record<string, any> }>;
 }
 
 /** Starts server.ts as a real process on port 0 with the fake CLIs; killed when the test ends. */
@@ -63,7 +66,7 @@ export async function startServer(dir: string, env: Record<string, string> = {})
         },
         ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
       });
-      return { status: res.status, json: await res.json() };
+      return { status: res.status, json: (await res.json()) as Record<string, any> };
     },
   };
 }

@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -116,5 +125,65 @@ describe("server.ts as a process", () => {
         "interrupted by a server stop during iteration 1 (claude); resume it to continue from there",
     });
     repos.handle.close();
+  });
+
+  it("keeps the token out of the URL, agents, events, artifacts and logs, and its files owner-only", async () => {
+    dir = mkdtempSync(join(tmpdir(), "loop-proc-"));
+    // An agent that prints the environment it was given, then fails.
+    const spy = join(dir, "env-agent.sh");
+    writeFileSync(spy, "#!/bin/sh\nenv\nexit 1\n");
+    chmodSync(spy, 0o755);
+    const { out, exited } = start({
+      PORT: "0",
+      LOG_LEVEL: "info",
+      LOOP_TOKEN: TEST_TOKEN,
+      LOOP_DB_PATH: join(dir, "loop.db"),
+      LOOP_ARTIFACTS_DIR: join(dir, "loops"),
+      LOOP_CLAUDE_BIN: spy,
+      LOOP_CODEX_BIN: spy,
+    });
+    const url = await waitFor(() => out.stdout.match(/loop is running: (\S+)/), 15_000, "URL line");
+    const base = new URL(url[1]!).origin;
+
+    // The start-up URL answers a redirect without the token and sets the cookie.
+    const first = await fetch(url[1]!, { redirect: "manual" });
+    expect(first.status).toBe(303);
+    expect(first.headers.get("location")).toBe("/");
+    const cookie = first.headers.get("set-cookie")!.split(";")[0]!;
+
+    const created = await fetch(`${base}/api/tasks`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json", "sec-fetch-site": "same-origin" },
+      body: JSON.stringify({ title: "t", prompt: "p", workingDir: dir }),
+    });
+    expect(created.status).toBe(201);
+    const { task } = (await created.json()) as { task: { id: string } };
+    // Everything the task did, read off its event stream until it finished.
+    const stream = await fetch(`${base}/api/tasks/${task.id}/events`, { headers: { cookie } });
+    const reader = stream.body!.getReader();
+    let text = "";
+    while (!text.includes('"type":"task.finished"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(text).toContain("PATH=");
+    expect(text).not.toContain(TEST_TOKEN);
+    const folder = join(dir, "loops", task.id);
+    for (const f of readdirSync(folder)) {
+      expect(readFileSync(join(folder, f), "utf8")).not.toContain(TEST_TOKEN);
+      expect(statSync(join(folder, f)).mode & 0o777, f).toBe(0o600);
+    }
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, "loops")).mode & 0o777).toBe(0o700);
+    for (const f of ["loop.db", "loop.db-wal", "loop.db-shm"]) {
+      expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600);
+    }
+    await waitFor(() => out.stdout.includes("token=[redacted]"), 5000, "the request's log line");
+    child!.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    // Only the one line meant for the person shows the token.
+    expect(`${out.stdout}${out.stderr}`.split(TEST_TOKEN).length - 1).toBe(1);
   });
 });

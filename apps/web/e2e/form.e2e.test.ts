@@ -71,6 +71,34 @@ describe("the new task form", () => {
 });
 
 describe("getting in", () => {
+  it("the start-up URL signs in without keeping the token; the page runs under its CSP", async () => {
+    const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const violations: string[] = [];
+    page.on("console", (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+    });
+    await page.goto(e2e.server.url);
+    await page.getByRole("heading", { name: "New task" }).waitFor();
+    // The server answered with a redirect: the token never reached the address bar or history.
+    expect(page.url()).toBe(`${e2e.server.origin}/`);
+    expect(violations).toEqual([]);
+    await context.close();
+  });
+
+  it("a wrong token gets a page that says how to get in, whose form signs in", async () => {
+    const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const res = await page.goto(`${e2e.server.origin}/?token=not-the-token`);
+    expect(res?.status()).toBe(401);
+    await page.getByRole("heading", { name: "This token does not open loop" }).waitFor();
+    await page.getByLabel("Token").fill(e2e.server.token);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByRole("heading", { name: "New task" }).waitFor();
+    expect(page.url()).toBe(`${e2e.server.origin}/`);
+    await context.close();
+  });
+
   it("without the token shows how to get in, and a pasted token signs in", async () => {
     const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();

@@ -1,5 +1,19 @@
+import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  access,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  rmdir,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import type { Artifact } from "@loop/shared";
 
@@ -7,10 +21,59 @@ import type { Artifact } from "@loop/shared";
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,150}\.md$/;
 const TASK_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
+// O_NONBLOCK: opening a FIFO planted under an artifact's name must not hang a libuv thread.
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 export const iterationFile = (n: number, agent: "claude" | "codex", kind: "prompt" | "output") =>
   `${String(n).padStart(3, "0")}-${agent}-${kind}.md`;
 
-/** `$LOOP_ARTIFACTS_DIR/<task-id>/*.md`, written as the run goes so a crash keeps what was done. */
+const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
+/** Errors that mean "there is no such plain file here" (ELOOP: O_NOFOLLOW met a link). */
+const ABSENT = new Set(["ENOENT", "ENOTDIR", "ELOOP", "EISDIR", "ENXIO"]);
+
+/** Where an open descriptor really is (Linux); undefined where /proc is missing. */
+async function fdPath(fd: number): Promise<string | undefined> {
+  try {
+    return await readlink(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A file's text when `path` is a regular file with one link, opened without following a symlink
+ * (and, where `expected` is given, really at that path once opened: no link anywhere on the way);
+ * undefined otherwise. Hard links are refused too: one to ~/.ssh/id_rsa is a "regular file".
+ */
+export async function readRegularFile(path: string, expected?: string): Promise<string | undefined> {
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(path, READ_FLAGS);
+  } catch (e) {
+    if (ABSENT.has(errno(e) ?? "")) return undefined;
+    throw e;
+  }
+  try {
+    const s = await fh.stat();
+    if (!s.isFile() || s.nlink !== 1) return undefined;
+    if (expected !== undefined) {
+      const at = (await fdPath(fh.fd)) ?? (await realpath(path));
+      if (at !== expected) return undefined;
+    }
+    return await fh.readFile("utf8");
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * `$LOOP_ARTIFACTS_DIR/<task-id>/*.md`, written as the run goes so a crash keeps what was done.
+ *
+ * Agents may be able to write into a task's folder, so nothing here follows a symlink: the folder
+ * must be a real directory right under the (resolved) root, files are opened with O_NOFOLLOW and
+ * checked for where they really are, only regular single-link files are listed or served, and
+ * deletion unlinks links instead of following them. Folders are 0700, files 0600.
+ */
 export class ArtifactStore {
   readonly root: string;
 
@@ -29,26 +92,64 @@ export class ArtifactStore {
     return join(this.dir(taskId), name);
   }
 
+  /** The root with every link resolved, or undefined when it does not exist yet. */
+  private async realRoot(): Promise<string | undefined> {
+    try {
+      return await realpath(this.root);
+    } catch (e) {
+      if (errno(e) === "ENOENT") return undefined;
+      throw e;
+    }
+  }
+
+  /** The task's folder when it is a real directory (not a link) right under the root. */
+  private async taskDir(taskId: string): Promise<string | undefined> {
+    if (!TASK_ID.test(taskId)) return undefined;
+    const root = await this.realRoot();
+    if (root === undefined) return undefined;
+    const dir = join(root, taskId);
+    try {
+      const s = await lstat(dir);
+      return s.isDirectory() && (await realpath(dir)) === dir ? dir : undefined;
+    } catch (e) {
+      if (ABSENT.has(errno(e) ?? "")) return undefined;
+      throw e;
+    }
+  }
+
   /**
-   * Atomic write (temp file + rename): a reader or a crash never sees half a file, and a failed
-   * write leaves no temp file. Errors carry the file system's real cause (EROFS, ENOSPC, ENOTDIR).
+   * Atomic write (temp file + rename): a reader or a crash never sees half a file. The temp file is
+   * created exclusively (O_EXCL never follows a planted link) and the rename replaces whatever
+   * entry has the name, a link included, without following it.
    */
   async write(taskId: string, name: string, content: string): Promise<void> {
-    const target = this.path(taskId, name);
-    const tmp = `${target}.${process.pid}.tmp`;
+    this.path(taskId, name);
+    let tmp: string | undefined;
     try {
-      await mkdir(this.dir(taskId), { recursive: true });
-      await writeFile(tmp, content, "utf8");
-      await rename(tmp, target);
+      await mkdir(this.root, { recursive: true, mode: 0o700 });
+      await mkdir(this.dir(taskId), { mode: 0o700 }).catch((e) => {
+        if (errno(e) !== "EEXIST") throw e;
+      });
+      const dir = await this.taskDir(taskId);
+      if (dir === undefined) {
+        throw Object.assign(
+          new Error(`the artifact folder of task ${taskId} is not a plain directory; not writing into it`),
+          { code: "ENOTDIR" },
+        );
+      }
+      tmp = join(dir, `.${name}.${randomBytes(6).toString("hex")}.tmp`);
+      await writeFile(tmp, content, { encoding: "utf8", flag: "wx", mode: 0o600 });
+      await rename(tmp, join(dir, name));
     } catch (err) {
-      await rm(tmp, { force: true }).catch(() => {});
+      // A failed write leaves no temp file, and its error names the real cause.
+      if (tmp) await rm(tmp, { force: true }).catch(() => {});
       throw await this.cause(err);
     }
   }
 
   /** `mkdir -p` says ENOENT or EEXIST for a read-only tree or a file in the way: find the real cause. */
   private async cause(err: unknown): Promise<unknown> {
-    const code = (err as NodeJS.ErrnoException).code;
+    const code = errno(err);
     if (code !== "ENOENT" && code !== "EEXIST") return err;
     try {
       await access(this.root, constants.W_OK);
@@ -60,34 +161,52 @@ export class ArtifactStore {
       : err;
   }
 
-  /** Removes the task's directory and everything in it. */
+  /** Removes the task's folder and everything in it; a link (the folder or inside it) is unlinked, never followed. */
   async remove(taskId: string): Promise<void> {
-    await rm(this.dir(taskId), { recursive: true, force: true });
+    this.dir(taskId);
+    const root = await this.realRoot();
+    if (root !== undefined) await removeEntry(join(root, taskId));
   }
 
+  /** Regular files with artifact names, sorted; links, folders and anything else are left out. */
   async list(taskId: string): Promise<Artifact[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir(taskId));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw e;
+    const dir = await this.taskDir(taskId);
+    if (dir === undefined) return [];
+    const names = (await readdir(dir)).filter((n) => NAME.test(n)).sort();
+    const out: Artifact[] = [];
+    for (const name of names) {
+      const s = await lstat(join(dir, name)).catch(() => undefined);
+      if (s?.isFile() && s.nlink === 1) out.push({ name, size: s.size });
     }
-    const md = names.filter((n) => NAME.test(n)).sort();
-    return Promise.all(
-      md.map(async (name) => ({ name, size: (await stat(join(this.dir(taskId), name))).size })),
-    );
+    return out;
   }
 
-  /** The file's text, or undefined when there is no such (valid) artifact. */
+  /** The file's text, or undefined when there is no such artifact (or it is a link, a folder, …). */
   async read(taskId: string, name: string): Promise<string | undefined> {
-    if (!NAME.test(name) || !TASK_ID.test(taskId)) return undefined;
-    try {
-      return await readFile(this.path(taskId, name), "utf8");
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" || code === "EISDIR") return undefined;
-      throw e;
-    }
+    if (!NAME.test(name) || name.includes("..")) return undefined;
+    const dir = await this.taskDir(taskId);
+    if (dir === undefined) return undefined;
+    const file = join(dir, name);
+    return readRegularFile(file, file);
   }
+}
+
+/** `rm -r` that never follows a link: `path` must already be free of links (it is under the real root). */
+async function removeEntry(path: string): Promise<void> {
+  let s: Awaited<ReturnType<typeof lstat>>;
+  try {
+    s = await lstat(path);
+  } catch (e) {
+    if (errno(e) === "ENOENT") return;
+    throw e;
+  }
+  // Re-checked right before listing: a folder swapped for a link since the lstat is only unlinked.
+  if (!s.isDirectory() || (await realpath(path).catch(() => "")) !== path) {
+    await unlink(path).catch((e) => {
+      if (errno(e) !== "ENOENT") throw e;
+    });
+    return;
+  }
+  for (const name of await readdir(path)) await removeEntry(join(path, name));
+  await rmdir(path);
 }

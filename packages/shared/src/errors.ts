@@ -2,12 +2,17 @@ import { z } from "zod";
 
 /** One registry of error codes and the HTTP status each maps to. */
 export const ERROR_STATUS = {
+  bad_request: 400,
+  /** Two Host headers (or Origins, Authorizations, …), no Host, or a target that is not a plain path. */
+  ambiguous_request: 400,
   invalid_body: 400,
   invalid_query: 400,
   invalid_working_dir: 400,
   unauthorized: 401,
   forbidden_host: 403,
   forbidden_origin: 403,
+  /** The browser says another site (Sec-Fetch-Site: cross-site or same-site) sent the request. */
+  cross_site_request: 403,
   task_not_found: 404,
   artifact_not_found: 404,
   not_found: 404,
@@ -16,9 +21,13 @@ export const ERROR_STATUS = {
   not_deletable: 409,
   not_resumable: 409,
   not_queued: 409,
+  request_timeout: 408,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
   queue_full: 429,
+  rate_limited: 429,
+  headers_too_large: 431,
   internal_error: 500,
   shutting_down: 503,
   database_busy: 503,

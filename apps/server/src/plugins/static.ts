@@ -8,7 +8,7 @@ import fp from "fastify-plugin";
 export const WEB_DIST = fileURLToPath(new URL("../../../web/dist", import.meta.url));
 
 const NO_BUILD = `<!doctype html><meta charset="utf-8"><title>loop</title>
-<body style="font:16px system-ui;margin:3rem"><h1>loop</h1>
+<body><h1>loop</h1>
 <p>The dashboard is not built yet. Run <code>pnpm build</code> (or <code>pnpm start</code>, which builds it) and reload.</p>
 <p>The API is available under <code>/api</code>.</p></body>`;
 

@@ -1,5 +1,6 @@
-import { readFile } from "node:fs/promises";
+import { unlink } from "node:fs/promises";
 import { emptyUsage, type ParsedLine, type Usage } from "@loop/shared";
+import { readRegularFile } from "../artifacts.ts";
 import { runProcess } from "../runner/index.ts";
 import { clip, duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
@@ -91,6 +92,8 @@ export class CodexStream {
 export async function runCodex(o: AgentRunOptions & { outputFile: string }): Promise<AgentOutcome> {
   const args = codexArgs(o);
   const stream = new CodexStream();
+  // A link planted under the output's name would have codex write through it: remove it (not its target).
+  await unlink(o.outputFile).catch(() => undefined);
   const run = await runProcess({
     bin: o.bin,
     args,
@@ -137,12 +140,8 @@ export async function runCodex(o: AgentRunOptions & { outputFile: string }): Pro
       ...base,
     };
   }
-  let output = "";
-  try {
-    output = await readFile(o.outputFile, "utf8");
-  } catch {
-    // codex did not write the file; fall back to the last agent message of the stream.
-  }
+  // No file (or not a plain one): fall back to the last agent message of the stream.
+  let output = (await readRegularFile(o.outputFile).catch(() => undefined)) ?? "";
   if (!output.trim()) output = stream.lastMessage;
   if (!output.trim()) {
     return {

@@ -53,6 +53,10 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
     if (taskId !== undefined && !app.repos.tasks.get(taskId)) {
       throw new AppError("task_not_found", `No task with id ${taskId}`);
     }
+    // HEAD gets the stream's headers and nothing else: it must not hold a stream slot.
+    if (req.method === "HEAD") {
+      return reply.type("text/event-stream; charset=utf-8").header("cache-control", "no-cache").send();
+    }
     const max = app.config.sseMaxConnections;
     if (streams.size >= max) {
       throw new AppError(
@@ -81,6 +85,6 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
 
   app.get("/tasks/:id/events", async (req, reply) => {
     const { id } = parseOr("invalid_query", IdParams, req.params);
-    open(req, reply, id);
+    return open(req, reply, id);
   });
 };

@@ -1,28 +1,12 @@
-import { stat } from "node:fs/promises";
-import { resolve } from "node:path";
 import { CreateTaskBody, ListTasksQuery, MoveTaskBody, ResumeTaskBody } from "@loop/shared";
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
 import { AppError, parseOr } from "../../errors.ts";
+import { ARTIFACT_CSP } from "../../plugins/headers.ts";
+import { checkWorkingDir } from "../../working-dir.ts";
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const ArtifactParams = IdParams.extend({ name: z.string().min(1).max(200) });
-
-async function checkWorkingDir(dir: string): Promise<string> {
-  const abs = resolve(dir);
-  try {
-    const s = await stat(abs);
-    if (!s.isDirectory()) throw new AppError("invalid_working_dir", `workingDir ${abs} is not a directory`);
-  } catch (e) {
-    if (e instanceof AppError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new AppError(
-      "invalid_working_dir",
-      code === "ENOENT" ? `workingDir ${abs} does not exist` : `workingDir ${abs} cannot be read (${code})`,
-    );
-  }
-  return abs;
-}
 
 export const taskRoutes: FastifyPluginAsync = async (app) => {
   const { repos, orchestrator } = app;
@@ -35,7 +19,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
 
   app.post("/tasks", async (req, reply) => {
     const body = parseOr("invalid_body", CreateTaskBody, req.body);
-    const workingDir = await checkWorkingDir(body.workingDir);
+    const workingDir = await checkWorkingDir(body.workingDir, app.config.allowedRoots);
     const task = await orchestrator.submit({ ...body, workingDir });
     return reply.status(201).send({ task });
   });
@@ -64,7 +48,11 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     getTask(id);
     const content = await orchestrator.artifacts.read(id, name);
     if (content === undefined) throw new AppError("artifact_not_found", `Task ${id} has no artifact ${name}`);
-    return reply.type("text/markdown; charset=utf-8").header("cache-control", "no-cache").send(content);
+    return reply
+      .type("text/markdown; charset=utf-8")
+      .header("cache-control", "no-cache")
+      .header("content-security-policy", ARTIFACT_CSP)
+      .send(content);
   });
 
   app.post("/tasks/:id/cancel", async (req) => {
@@ -82,14 +70,17 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
 
   app.post("/tasks/:id/retry", async (req, reply) => {
     const { id } = parseOr("invalid_query", IdParams, req.params);
-    getTask(id);
+    const { workingDir } = getTask(id);
+    // The roots may have changed since the task was filed.
+    if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
     return reply.status(201).send({ task: await orchestrator.retry(id) });
   });
 
   app.post("/tasks/:id/resume", async (req) => {
     const { id } = parseOr("invalid_query", IdParams, req.params);
     const body = parseOr("invalid_body", ResumeTaskBody, req.body ?? {});
-    getTask(id);
+    const { workingDir } = getTask(id);
+    if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
     return { task: await orchestrator.resume(id, body.extraIterations ?? 0) };
   });
 
