@@ -29,7 +29,7 @@ export function runFailureMessage(
         error: `${agent} made no progress for ${minutes(limits.idleTimeoutMs ?? 0)} (no output, or only retry/reconnect notices; LOOP_IDLE_TIMEOUT_MS); its process tree was stopped`,
       };
     case "cancelled":
-      return { errorKind: "cancelled", error: `${agent} was stopped (cancelled)` };
+      return { errorKind: "cancelled", error: `${agent} was stopped before it finished` };
     case "spawn_failed":
       return {
         errorKind: "spawn_failed",

@@ -89,7 +89,16 @@ function AgentPanel({
   const open = userOpen ?? (defaultOpen || failed);
   const bodyId = useId();
   const running = log?.started && !log.finished;
-  const state = !log?.started ? "not started" : running ? "running…" : failed ? "failed" : "finished";
+  const stopped = log?.finished?.errorKind === "cancelled";
+  const state = !log?.started
+    ? "not started"
+    : running
+      ? "running…"
+      : stopped
+        ? "stopped"
+        : failed
+          ? "failed"
+          : "finished";
   const label = `${AGENT_LABEL[agent]} output, iteration ${n}`;
   return (
     <div className={`agent agent-${agent}${failed ? " agent-failed" : ""}`}>
