@@ -309,6 +309,18 @@ describe("changes in a git repository", () => {
     expect(sh(dir, "diff", "--cached", "--name-only")).toBe("a.txt\n");
   });
 
+  it("works in a linked worktree, leaving both checkouts' state alone", async () => {
+    const main = repo({ "a.txt": "a\n" });
+    const wt = join(tempDir(), "wt");
+    sh(main, "worktree", "add", "-q", "-b", "loop/t1", wt);
+    const state = userGitState(main);
+    const wtIndex = readFileSync(join(main, ".git/worktrees/wt/index"));
+    const { changes } = await change(wt, () => write(wt, { "a.txt": "b\n", "n.txt": "n\n" }));
+    expect(changes.files.map((f) => `${f.status} ${f.path}`)).toEqual(["modified a.txt", "added n.txt"]);
+    expect(userGitState(main)).toEqual(state);
+    expect(readFileSync(join(main, ".git/worktrees/wt/index")).equals(wtIndex)).toBe(true);
+  });
+
   it("a snapshot whose tree is gone (pruned) gives a note, not an error", async () => {
     const dir = repo();
     const after = await snapshot(dir, opts);
