@@ -11,7 +11,7 @@ import {
   stalemateReason,
   stem,
   updateLedger,
-} from "../src/findings.ts";
+} from "../src/findings/index.ts";
 
 const review = (...lines: string[]) => lines.join("\n");
 

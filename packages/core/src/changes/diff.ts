@@ -1,5 +1,5 @@
+import { gitLines, gitOk } from "../runner/git.ts";
 import { diffFileLists } from "./files.ts";
-import { gitLines, gitOk } from "./git.ts";
 import { renderChanges } from "./markdown.ts";
 import type { GitSnapshot, Snapshot } from "./snapshot.ts";
 

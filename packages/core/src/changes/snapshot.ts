@@ -1,8 +1,8 @@
 import { copyFile, mkdtemp, rename, rm, stat, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { GitUnavailableError, git, gitOk } from "../runner/git.ts";
 import { type FileEntry, type FileLimits, walkFiles } from "./files.ts";
-import { GitUnavailableError, git, gitOk } from "./git.ts";
 
 /** The working tree of a git repository, as a tree object written from a private index. */
 export interface GitSnapshot {

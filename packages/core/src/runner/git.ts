@@ -1,4 +1,4 @@
-// TODO(runner rewrite): move under runner/, the only code meant to import execa.
+// git for changes/ (snapshots and diffs): here because runner/ is the only code that imports execa.
 import { execa } from "execa";
 
 export interface GitOptions {
