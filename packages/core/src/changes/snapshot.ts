@@ -1,3 +1,4 @@
+import { constants } from "node:fs";
 import { copyFile, mkdtemp, rename, rm, stat, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
@@ -147,10 +148,7 @@ async function gitSnapshot(
       result = await writeTree();
     }
     if (result.tree === null) throw new Error(`git could not snapshot ${dir}: ${result.warnings.join("; ")}`);
-    if (opts.indexCache) {
-      await copyIndex(index, `${opts.indexCache}.tmp`);
-      await rename(`${opts.indexCache}.tmp`, opts.indexCache);
-    }
+    if (opts.indexCache) await saveCache(index, opts.indexCache);
     return {
       kind: "git",
       dir,
@@ -165,6 +163,19 @@ async function gitSnapshot(
   }
 }
 
+/** Keeps the private index for the next snapshot; only an optimisation, so a failure is ignored. */
+async function saveCache(index: string, cache: string): Promise<void> {
+  const tmp = `${cache}.tmp`;
+  try {
+    // The cache may sit where an agent can write: never write through a planted link.
+    await rm(tmp, { force: true });
+    await copyIndex(index, tmp);
+    await rename(tmp, cache);
+  } catch {
+    await rm(tmp, { force: true }).catch(() => {});
+  }
+}
+
 async function emptyTree(run: Parameters<typeof gitOk>[1]): Promise<string> {
   return (await gitOk(["hash-object", "-t", "tree", "-w", "--stdin"], { ...run, input: "" })).trim();
 }
@@ -176,7 +187,7 @@ async function emptyTree(run: Parameters<typeof gitOk>[1]): Promise<string> {
  */
 async function copyIndex(from: string, to: string): Promise<void> {
   const st = await stat(from);
-  await copyFile(from, to);
+  await copyFile(from, to, constants.COPYFILE_EXCL);
   await utimes(to, st.atime, new Date(st.mtimeMs - 1000));
 }
 
