@@ -22,8 +22,8 @@ export interface LogLine {
 }
 
 export type AgentStarted = EventOf<"agent.started">["data"] & { ts: string };
-/** The latest NNN-changes.md (or changes.md) written; `id` changes whenever it is rewritten. */
-export type ChangesRecorded = EventOf<"changes.recorded">["data"] & { id: number };
+/** The latest NNN-changes.md (or changes.md) written; `id` (the event's) changes whenever it is rewritten. */
+export type ChangesRecorded = EventOf<"changes.recorded">["data"] & { id: number; taskId: string };
 export type AgentFinished = EventOf<"agent.finished">["data"] & { ts: string };
 
 /** One agent's log within one iteration (all its runs, e.g. before and after a usage-limit pause). */
@@ -237,7 +237,7 @@ function applyOne(view: TaskView, e: LoopEvent): void {
       view.usage = e.data.total;
       return;
     case "changes.recorded": {
-      const recorded = { ...e.data, id: e.id };
+      const recorded = { ...e.data, id: e.id, taskId: e.taskId };
       if (e.data.scope === "task") view.changes = recorded;
       else if (e.iteration !== null) iterationOf(view, e.iteration).changes = recorded;
       return;
