@@ -7,6 +7,20 @@ export default defineConfig({
       { extends: true, test: { name: "db", root: "packages/db", include: ["test/**/*.test.ts"] } },
       { extends: true, test: { name: "core", root: "packages/core", include: ["test/**/*.test.ts"] } },
       { extends: true, test: { name: "server", root: "apps/server", include: ["test/**/*.test.ts"] } },
+      {
+        extends: true,
+        test: {
+          name: "compat",
+          root: "packages/core",
+          include: ["compat/**/*.compat.test.ts"],
+          // The real claude and codex (pinned in packages/core/package.json) against a scripted model server.
+          testTimeout: 60_000,
+          // Its files mostly wait on CLI processes: two at a time even on a 2-core machine, after the
+          // other projects (a project with its own worker count needs its own group).
+          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
+        },
+      },
       { extends: true, test: { name: "web", root: "apps/web", include: ["test/**/*.test.{ts,tsx}"] } },
       {
         extends: true,

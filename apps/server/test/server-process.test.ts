@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isAlive } from "@loop/core";
+import type { HealthResponse } from "@loop/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { FAKE_CLAUDE, FAKE_CODEX, TEST_TOKEN, waitFor } from "./helpers.ts";
 import { claude, scenario } from "./scenarios.ts";
@@ -63,6 +64,41 @@ describe("server.ts as a process", () => {
     await waitFor(() => out.stdout.includes("token=[redacted]"), 5000, "the request's log line");
     // Only the one line meant for the person shows the token.
     expect(out.stdout.split(TEST_TOKEN).length - 1).toBe(1);
+    child!.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+
+  it("health warns when an installed CLI is newer than the version loop was tested with", async () => {
+    dir = mkdtempSync(join(tmpdir(), "loop-proc-"));
+    const { out, exited } = start({
+      PORT: "0",
+      LOOP_TOKEN: TEST_TOKEN,
+      LOOP_DB_PATH: join(dir, "loop.db"),
+      LOOP_ARTIFACTS_DIR: join(dir, "loops"),
+      LOOP_CLAUDE_BIN: FAKE_CLAUDE,
+      LOOP_CODEX_BIN: FAKE_CODEX,
+      // Both fakes then answer --version with 99.0.0.
+      FAKE_VERSION: "99.0.0",
+    });
+    const url = await waitFor(
+      () => out.stdout.match(/loop is running: (http:\/\/127\.0\.0\.1:\d+)\//),
+      15_000,
+      "URL line",
+    );
+    const res = await fetch(`${url[1]}/api/health`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+    const { agents } = (await res.json()) as HealthResponse;
+    const tested = JSON.parse(
+      readFileSync(new URL("../../../packages/core/package.json", import.meta.url), "utf8"),
+    ).devDependencies as Record<string, string>;
+    expect(agents.claude).toMatchObject({
+      version: "99.0.0 (Claude Code)",
+      testedVersion: tested["@anthropic-ai/claude-code"],
+      newerThanTested: `claude 99.0.0 is newer than the tested ${tested["@anthropic-ai/claude-code"]}`,
+    });
+    expect(agents.codex).toMatchObject({
+      version: "codex-cli 99.0.0",
+      newerThanTested: `codex 99.0.0 is newer than the tested ${tested["@openai/codex"]}`,
+    });
     child!.kill("SIGTERM");
     expect(await exited).toBe(0);
   });

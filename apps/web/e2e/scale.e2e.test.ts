@@ -64,10 +64,14 @@ describe("reconnecting", () => {
     await e2e.server.restart(async () => {
       await page.getByRole("status").filter({ hasText: "Reconnecting…" }).waitFor();
     });
-    // The server stopped mid-run: the task ends failed and the page catches up with it.
+    // The server stopped mid-run: the task is paused (resumable) and the page catches up with it.
     const header = page.getByRole("banner").filter({ has: page.getByRole("heading", { level: 1 }) });
-    await header.getByText("failed", { exact: true }).waitFor({ timeout: 60_000 });
+    await header.getByText("paused", { exact: true }).waitFor({ timeout: 60_000 });
+    await header.getByText(/interrupted by a server stop during iteration 1 \(claude\)/).waitFor();
     await page.getByRole("status").filter({ hasText: "Reconnecting…" }).waitFor({ state: "detached" });
+    // Resume continues the same task: Claude's unfinished run of iteration 1 runs again.
+    await page.getByRole("button", { name: "Resume", exact: true }).click();
+    await header.getByText("done", { exact: true }).waitFor({ timeout: 60_000 });
 
     const stored = await e2e.server.eventsUntilFinished(task.id);
     const count = page.locator("section[data-iteration='1'] .agent-claude .line-count");

@@ -1,7 +1,9 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app/App.tsx";
-import "./styles.css";
+import "./styles/base.css";
+import "./styles/views.css";
+import "./styles/task.css";
 
 // The token only travels in the URL once (the server turned it into a cookie): keep it out of history.
 const url = new URL(window.location.href);

@@ -62,6 +62,36 @@ describe("agentProblems", () => {
       ["codex", "error"],
     ]);
   });
+  it("only warns about a codex that answers but has no stored login (a custom provider's normal state)", () => {
+    // What the real codex 0.171.0 reports with a model_provider in its config: exit 1, "Not logged in".
+    const p = agentProblems({
+      claude: ok,
+      codex: {
+        bin: "codex",
+        found: true,
+        version: "codex-cli 0.171.0",
+        loggedIn: false,
+        error: "not logged in (codex login status); fine if you use an API key or a custom provider",
+      },
+    });
+    expect(p.map((x) => [x.agent, x.severity])).toEqual([["codex", "warning"]]);
+  });
+  it("warns when a CLI is newer than the version loop was tested with", () => {
+    const p = agentProblems({
+      claude: ok,
+      codex: {
+        bin: "codex",
+        found: true,
+        version: "codex-cli 0.175.0",
+        loggedIn: true,
+        testedVersion: "0.171.0",
+        newerThanTested: "codex 0.175.0 is newer than the tested 0.171.0",
+      },
+    });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatchObject({ agent: "codex", severity: "warning" });
+    expect(p[0]!.message).toMatch(/^codex 0\.175\.0 is newer than the tested 0\.171\.0/);
+  });
 });
 
 describe("matchRoute", () => {

@@ -30,6 +30,8 @@ export class EventBus {
   /** Set while stored events are behind: the bus is not healthy. */
   fault: StorageError | null = null;
   dropped = 0;
+  /** Events lost per task while the backlog was full: said in a warning once storage works again. */
+  private readonly droppedBy = new Map<string, number>();
 
   constructor(repos: Repositories, opts: { busyTimeoutMs?: number } = {}) {
     this.repos = repos;
@@ -145,6 +147,7 @@ export class EventBus {
   private enqueue(event: NewEvent): void {
     if (this.backlog.length >= MAX_BACKLOG) {
       this.dropped++;
+      this.droppedBy.set(event.taskId, (this.droppedBy.get(event.taskId) ?? 0) + 1);
       return;
     }
     this.backlog.push({ event, at: new Date() });
@@ -190,7 +193,14 @@ export class EventBus {
     this.backlog = this.backlog.slice(batch.length);
     this.retryDelay = 10;
     for (const e of stored) this.publish(e);
-    if (this.backlog.length === 0) this.fault = null;
+    if (this.backlog.length > 0) return;
+    this.fault = null;
+    for (const [taskId, n] of this.droppedBy) {
+      this.send(taskId, null, "task.warning", {
+        message: `${n} events (mostly agent output lines) were lost: the database refused writes for longer than loop could hold them in memory`,
+      });
+    }
+    this.droppedBy.clear();
   }
 }
 

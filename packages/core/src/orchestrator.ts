@@ -174,10 +174,14 @@ export class Orchestrator {
         `Task ${id} is ${label(task.status)}; cancel it before deleting it`,
       );
     }
-    // Out of the queue first, in the same tick the worker would look at it.
+    // Out of the queue first, in the same tick the worker would look at it; open pages see it go.
     if (task.status === "queued") {
+      const reason = "Removed from the queue";
       await this.write(() =>
-        this.repos.tasks.update(id, { status: "cancelled", statusReason: "Removed from the queue" }),
+        this.repos.transaction(() => {
+          this.repos.tasks.update(id, { status: "cancelled", statusReason: reason });
+          this.bus.send(id, null, "task.finished", { status: "cancelled", reason });
+        }),
       );
     }
     while ((await this.write(() => this.repos.events.deleteSomeOf(id, 5_000))) > 0) {

@@ -43,6 +43,59 @@ describe("ClaudeStream on the real CLI's output", () => {
     expect(s.push("plain text")).toBeUndefined();
     expect(s.result).toBeUndefined();
   });
+
+  it("reads 2.1.332's budget stop: no result text, the reason in `errors`, the tokens only in modelUsage", () => {
+    const s = new ClaudeStream();
+    for (const l of realLines("claude-2.1.332-max-budget.jsonl")) s.push(l);
+    expect(s.result).toMatchObject({
+      isError: true,
+      subtype: "error_max_budget_usd",
+      text: "Reached maximum budget ($0.05)",
+      usage: { inputTokens: 20_000, outputTokens: 500, costUsd: 0.09 },
+    });
+  });
+
+  it("reads 2.1.332's subscription usage limit: rate_limit_event rejected, api_error usage_limit_reached", () => {
+    const s = new ClaudeStream();
+    const parsed = realLines("claude-2.1.332-usage-limit.jsonl").map((l) => s.push(l));
+    expect(parsed[1]).toEqual({
+      kind: "rate_limit",
+      text: "rate limit rejected · five_hour · 100% used · resets 2026-12-01T21:41:10.000Z",
+    });
+    expect(s.rateLimit).toEqual({
+      status: "rejected",
+      resetsAt: 1796161270,
+      rateLimitType: "five_hour",
+      utilization: 100,
+    });
+    expect(s.result).toMatchObject({
+      isError: true,
+      apiErrorStatus: 429,
+      apiError: "usage_limit_reached",
+      text: "You've hit your 5-hour limit · resets 9:41pm (UTC)",
+    });
+  });
+
+  it("reads 2.1.332's rate_limit_event: the window warns under unifiedWindows while the top status says allowed", () => {
+    const s = new ClaudeStream();
+    const parsed = realLines("claude-2.1.332-rate-limit-warning.jsonl").map((l) => s.push(l));
+    expect(parsed[2]).toEqual({
+      kind: "rate_limit",
+      text: "rate limit allowed_warning · five_hour · 92% used · resets 2026-12-01T21:41:10.000Z",
+    });
+    expect(s.result).toMatchObject({ isError: false, text: "Fixed." });
+  });
+
+  it("reads 2.1.332's refusal of a tool call in acceptEdits mode as a warning", () => {
+    const s = new ClaudeStream();
+    const parsed = realLines("claude-2.1.332-permission-denied.jsonl").map((l) => s.push(l));
+    expect(parsed[2]).toEqual({
+      kind: "warning",
+      text: "permission denied · Bash: This command requires approval",
+    });
+    expect(s.permissionDenials).toEqual(["Bash: This command requires approval"]);
+    expect(s.result).toMatchObject({ isError: false, text: "Could not run it." });
+  });
 });
 
 describe("CodexStream on the real CLI's output", () => {
@@ -54,6 +107,28 @@ describe("CodexStream on the real CLI's output", () => {
     expect(s.failure).toBeNull();
     expect(s.completed).toBe(false);
     expect(s.lastMessage).toBe("");
+  });
+});
+
+describe("CodexStream on codex 0.171.0's output", () => {
+  it("reads a review with a command, its message and usage (cache writes included)", () => {
+    const s = new CodexStream();
+    const parsed = realLines("codex-0.171.0-review.jsonl").map((l) => s.push(l));
+    expect(parsed[3]).toEqual({ kind: "command", text: "$ /bin/bash -lc 'cat made.txt' (exit 0)" });
+    expect(s.lastMessage).toBe("STATUS: DONE");
+    expect(s.completed).toBe(true);
+    expect(s.usage).toMatchObject({
+      inputTokens: 400,
+      outputTokens: 60,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+    });
+  });
+
+  it("reads a usage limit as a failed turn whose text names the reset time", () => {
+    const s = new CodexStream();
+    for (const l of realLines("codex-0.171.0-usage-limit.jsonl")) s.push(l);
+    expect(s.failure).toMatch(/^You’ve hit your usage limit\. .* or try again at 10:43 PM\.$/);
   });
 });
 
@@ -99,6 +174,8 @@ describe("runClaude against the fake CLI", () => {
       "usage_limit",
       "usage limit reached",
     ],
+    [{ kind: "usage_limit", resetsAt: 1795600000 }, "usage_limit", "You've hit your 5-hour limit · resets"],
+    [{ kind: "budget" }, "agent_error", "claude exited with code 1: Reached maximum budget ($0.05)"],
   ])("%j fails as %s with a reason that says %j", async (step, kind, text) => {
     const r = await runClaude({
       ...base(workdir({ claude: [step] })),
@@ -109,6 +186,44 @@ describe("runClaude against the fake CLI", () => {
     if (r.ok) return;
     expect(r.errorKind).toBe(kind);
     expect(r.error).toContain(text);
+  });
+
+  it("a usage limit with a rate_limit_event resets when the event says, to the second", async () => {
+    const cwd = workdir({ claude: [{ kind: "usage_limit", resetsAt: 1795600123 }] });
+    const r = await runClaude({ ...base(cwd), bin: FAKE_CLAUDE, permissionMode: "acceptEdits" });
+    expect(r).toMatchObject({
+      ok: false,
+      errorKind: "usage_limit",
+      resetsAt: new Date(1795600123_000).toISOString(),
+    });
+  });
+
+  it("a budget stop keeps the tokens and the cost claude reports", async () => {
+    const cwd = workdir({ claude: [{ kind: "budget", cost: 0.07 }] });
+    const r = await runClaude({ ...base(cwd), bin: FAKE_CLAUDE, permissionMode: "acceptEdits" });
+    expect(r).toMatchObject({ ok: false, usage: { inputTokens: 20_000, outputTokens: 500, costUsd: 0.07 } });
+  });
+
+  it("succeeds with warnings when the subscription is close to its limit or a tool call was refused", async () => {
+    const cwd = workdir({
+      claude: [
+        {
+          kind: "ok",
+          text: "Done.",
+          denied: true,
+          rateLimit: { status: "allowed_warning", utilization: 0.9, resetsAt: 1795600000 },
+        },
+      ],
+    });
+    const r = await runClaude({ ...base(cwd), bin: FAKE_CLAUDE, permissionMode: "acceptEdits" });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.warning).toContain(
+      "claude's subscription is close to its limit: rate limit allowed_warning · five_hour · 90% used · resets 2026-11-25T09:46:40.000Z",
+    );
+    expect(r.warning).toContain(
+      "claude was refused 1 tool call(s) (LOOP_CLAUDE_PERMISSION_MODE=acceptEdits): Bash: This command requires approval",
+    );
   });
 
   it("an empty result text falls back to the last assistant message, with a warning", async () => {
@@ -217,12 +332,12 @@ describe("probeAgent", () => {
     mkdirSync(dir, { recursive: true });
     await expect(probeAgent("claude", FAKE_CLAUDE)).resolves.toMatchObject({
       found: true,
-      version: "2.1.197 (Claude Code)",
+      version: "2.1.332 (Claude Code)",
       loggedIn: true,
     });
     await expect(probeAgent("codex", FAKE_CODEX)).resolves.toMatchObject({
       found: true,
-      version: "codex-cli 0.169.0",
+      version: "codex-cli 0.171.0",
       loggedIn: true,
     });
   });

@@ -193,4 +193,30 @@ describe("runProcess", () => {
     expect(r.failure?.kind).toBe("cancelled");
     expect(await gone(pid!)).toBe(true);
   });
+
+  it("after its answer no timer can fail a run: an agent that ignores SIGINT and never exits only lingers", async () => {
+    let answered = false;
+    const { lines, result } = run(
+      "process.on('SIGINT', () => {}); console.log('RESULT'); setInterval(() => {}, 1000);",
+      {
+        // Long enough for a slow node start-up to print its answer first, on a busy machine.
+        timeoutMs: 2500,
+        idleTimeoutMs: 1500,
+        exitGraceMs: 4000,
+        isDone: () => answered,
+        onLine: (s, l) => {
+          lines.push([s, l]);
+          if (l === "RESULT") answered = true;
+          return undefined;
+        },
+      },
+    );
+    const r = await result;
+    expect(lines).toEqual([["stdout", "RESULT"]]);
+    // Well past the idle (1.5 s) and wall-clock (2.5 s) limits, the exit grace ended it.
+    expect(r.failure).toBeNull();
+    expect(r.lingered).toBe(true);
+    expect(r.durationMs).toBeGreaterThanOrEqual(4000);
+    expect(deadAt(r.pid!)).toBe(true);
+  });
 });

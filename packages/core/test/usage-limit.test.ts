@@ -33,6 +33,21 @@ describe("detectUsageLimit: each form seen in the wild", () => {
     ).not.toBeNull();
   });
 
+  it("claude 2.1.332: 'You've hit your 5-hour limit · resets 9:41pm (UTC)'", () => {
+    const l = detectUsageLimit("You've hit your 5-hour limit · resets 9:41pm (UTC)", now);
+    expect(l?.resetsAt?.toISOString()).toBe("2026-11-25T21:41:00.000Z");
+  });
+
+  it("codex 0.171.0: 'You’ve hit your usage limit. … or try again at 10:43 PM.' (a typographic apostrophe)", () => {
+    const l = detectUsageLimit(
+      "You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro), visit https://chatgpt.com/settings/usage to purchase more credits or try again at 10:43 PM.",
+      now,
+    );
+    const expected = new Date(now);
+    expected.setHours(22, 43, 0, 0);
+    expect(l?.resetsAt).toEqual(expected);
+  });
+
   it("claude: the API's 429 rate_limit_error text, with no reset time (caller backs off)", () => {
     const l = detectUsageLimit(
       "This request would exceed your account's rate limit. Please try again later.",

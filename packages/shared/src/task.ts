@@ -176,6 +176,10 @@ export const AgentHealth = z.object({
   version: z.string().nullable(),
   loggedIn: z.boolean().nullable(),
   error: z.string().optional(),
+  /** The newest version loop's compatibility suite passed with (e.g. "0.171.0"). */
+  testedVersion: z.string().optional(),
+  /** Set when the installed CLI is newer than that: "codex 0.175.0 is newer than the tested 0.171.0". */
+  newerThanTested: z.string().optional(),
 });
 export type AgentHealth = z.infer<typeof AgentHealth>;
 

@@ -2,11 +2,20 @@ import type {
   ArtifactListResponse,
   CreateTaskBody,
   HealthResponse,
+  Task,
   TaskDetailResponse,
   TaskListResponse,
   TaskResponse,
   TaskStatus,
 } from "@loop/shared";
+
+/** GET /api/queue: queued tasks in the order they will run. */
+export interface QueueState {
+  paused: boolean;
+  tasks: Task[];
+  running: Task | null;
+}
+
 import { createStore } from "./store.ts";
 
 /** An error answer from the API: `{ error: { code, message } }` plus the HTTP status. */
@@ -70,8 +79,14 @@ export const api = {
   createTask: (body: CreateTaskBody) => request<TaskResponse>("POST", "/api/tasks", body),
   deleteTask: (id: string) => request<{ deleted: string }>("DELETE", `/api/tasks/${enc(id)}`),
   cancelTask: (id: string) => request<TaskResponse>("POST", `/api/tasks/${enc(id)}/cancel`),
-  retryTask: (id: string) =>
-    request<TaskResponse & { resumed?: boolean }>("POST", `/api/tasks/${enc(id)}/retry`),
+  retryTask: (id: string) => request<TaskResponse>("POST", `/api/tasks/${enc(id)}/retry`),
+  resumeTask: (id: string, extraIterations?: number) =>
+    request<TaskResponse>("POST", `/api/tasks/${enc(id)}/resume`, extraIterations ? { extraIterations } : {}),
+  moveTask: (id: string, to: "top" | "up" | "down" | "bottom") =>
+    request<QueueState>("POST", `/api/tasks/${enc(id)}/move`, { to }),
+  queue: () => request<QueueState>("GET", "/api/queue"),
+  setQueuePaused: (paused: boolean) =>
+    request<QueueState>("POST", `/api/queue/${paused ? "pause" : "resume"}`),
   listArtifacts: (id: string) => request<ArtifactListResponse>("GET", `/api/tasks/${enc(id)}/artifacts`),
   readArtifact: (id: string, name: string) =>
     request<string>("GET", `/api/tasks/${enc(id)}/artifacts/${enc(name)}`),

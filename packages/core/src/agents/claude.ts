@@ -27,8 +27,20 @@ interface ResultLine {
   text: string;
   subtype: string;
   apiErrorStatus: number | null;
+  /** e.g. "usage_limit_reached" (2.1.332, on the result and the synthetic assistant line). */
+  apiError: string | null;
   sessionId: string | null;
   usage: Usage;
+}
+
+/** A subscription window's state, from `rate_limit_event` lines or an API error's `rate_limit_info`. */
+export interface RateLimitInfo {
+  status: string;
+  /** Unix seconds. */
+  resetsAt: number | null;
+  rateLimitType: string | null;
+  /** Percent used, when claude says. */
+  utilization: number | null;
 }
 
 /** Tolerant reader of `--output-format stream-json`: unknown types and fields are ignored. */
@@ -36,6 +48,10 @@ export class ClaudeStream {
   result: ResultLine | undefined;
   sessionId: string | null = null;
   lastText = "";
+  /** The latest subscription rate-limit state claude reported. */
+  rateLimit: RateLimitInfo | undefined;
+  /** Tool calls claude refused (a headless run cannot ask; acceptEdits refuses what needs approval). */
+  readonly permissionDenials: string[] = [];
 
   push(line: string): ParsedLine | undefined {
     const j = tryJson(line);
@@ -51,9 +67,20 @@ export class ClaudeStream {
             text: `API retry ${num(j.attempt)}/${num(j.max_retries)} (${String(j.error ?? j.error_status ?? "error")})`,
           };
         }
+        if (j.subtype === "permission_denied") {
+          const what = `${String(j.tool_name ?? "tool")}: ${String(j.message ?? j.decision_reason ?? "denied")}`;
+          this.permissionDenials.push(what);
+          return { kind: "warning", text: `permission denied · ${what}` };
+        }
         return { kind: "system", text: String(j.subtype ?? "system") };
       case "assistant": {
         const msg = (j.message ?? {}) as { content?: unknown[]; model?: string };
+        const params = (j.api_error_params ?? {}) as { rate_limit_info?: unknown };
+        if (params.rate_limit_info) {
+          // Same window as the rate_limit_event before it, without the utilization: keep that.
+          const r = readRateLimit(params.rate_limit_info);
+          this.rateLimit = { ...r, utilization: r.utilization ?? this.rateLimit?.utilization ?? null };
+        }
         if (typeof j.error === "string") return { kind: "error", text: `API error: ${j.error}` };
         const parts = (Array.isArray(msg.content) ? msg.content : []).map((b) =>
           describeBlock(b as Record<string, unknown>),
@@ -76,20 +103,17 @@ export class ClaudeStream {
         return { kind: "tool_result", text: clip(contentText(block.content), 500) };
       }
       case "result": {
-        const u = (j.usage ?? {}) as Record<string, unknown>;
-        const usage: Usage = {
-          ...emptyUsage(),
-          inputTokens: num(u.input_tokens),
-          outputTokens: num(u.output_tokens),
-          cacheReadTokens: num(u.cache_read_input_tokens),
-          cacheWriteTokens: num(u.cache_creation_input_tokens),
-          costUsd: typeof j.total_cost_usd === "number" ? j.total_cost_usd : null,
-        };
+        const usage = resultUsage(j);
+        // Error results without a `result` text (error_max_budget_usd, error_during_execution) say why in `errors`.
+        const errors = Array.isArray(j.errors)
+          ? j.errors.filter((e) => typeof e === "string").join("; ")
+          : "";
         this.result = {
           isError: j.is_error === true,
-          text: typeof j.result === "string" ? j.result : "",
+          text: typeof j.result === "string" ? j.result : errors,
           subtype: String(j.subtype ?? ""),
           apiErrorStatus: typeof j.api_error_status === "number" ? j.api_error_status : null,
+          apiError: typeof j.api_error === "string" ? j.api_error : null,
           sessionId: typeof j.session_id === "string" ? j.session_id : this.sessionId,
           usage,
         };
@@ -99,12 +123,73 @@ export class ClaudeStream {
           text: `${this.result.isError ? "error" : "result"}${cost}: ${clip(this.result.text || this.result.subtype, 1000)}`,
         };
       }
-      case "rate_limit_event":
-        return { kind: "rate_limit", text: clip(JSON.stringify(j), 500) };
+      case "rate_limit_event": {
+        this.rateLimit = readRateLimit(j.rate_limit_info);
+        return { kind: "rate_limit", text: describeRateLimit(this.rateLimit) };
+      }
       default:
         return undefined;
     }
   }
+}
+
+/**
+ * The result line's usage. When a run stops early (error_max_budget_usd in 2.1.332) `usage` is all
+ * zeros and the tokens are only in `modelUsage` (per model): add those up instead.
+ */
+function resultUsage(j: Record<string, unknown>): Usage {
+  const u = (j.usage ?? {}) as Record<string, unknown>;
+  const usage: Usage = {
+    ...emptyUsage(),
+    inputTokens: num(u.input_tokens),
+    outputTokens: num(u.output_tokens),
+    cacheReadTokens: num(u.cache_read_input_tokens),
+    cacheWriteTokens: num(u.cache_creation_input_tokens),
+    costUsd: typeof j.total_cost_usd === "number" ? j.total_cost_usd : null,
+  };
+  const tokens = usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
+  const models = j.modelUsage && typeof j.modelUsage === "object" ? Object.values(j.modelUsage) : [];
+  if (tokens > 0 || models.length === 0) return usage;
+  for (const m of models as Array<Record<string, unknown>>) {
+    usage.inputTokens += num(m.inputTokens);
+    usage.outputTokens += num(m.outputTokens);
+    usage.cacheReadTokens += num(m.cacheReadInputTokens);
+    usage.cacheWriteTokens += num(m.cacheCreationInputTokens);
+  }
+  return usage;
+}
+
+/**
+ * `rate_limit_info` of a rate_limit_event. 2.1.332 puts the window's own status and its utilization
+ * (a 0–1 fraction) under `unifiedWindows.<type>`, next to a top-level status that stays "allowed"
+ * while the window warns; older builds had `utilization` (0–100) at the top. Every field optional.
+ */
+function readRateLimit(info: unknown): RateLimitInfo {
+  const i = (info && typeof info === "object" ? info : {}) as Record<string, unknown>;
+  const type = typeof i.rateLimitType === "string" ? i.rateLimitType : null;
+  const windows = (
+    i.unifiedWindows && typeof i.unifiedWindows === "object" ? i.unifiedWindows : {}
+  ) as Record<string, Record<string, unknown> | undefined>;
+  const w = type ? windows[type] : undefined;
+  const status =
+    typeof w?.status === "string" && i.status !== "rejected" ? w.status : String(i.status ?? "unknown");
+  let utilization: number | null = null;
+  if (typeof w?.utilization === "number") utilization = Math.round(w.utilization * 1000) / 10;
+  else if (typeof i.utilization === "number") utilization = i.utilization;
+  const resetsAt =
+    typeof i.resetsAt === "number" ? i.resetsAt : typeof w?.resetsAt === "number" ? w.resetsAt : null;
+  return { status, resetsAt, rateLimitType: type, utilization };
+}
+
+function describeRateLimit(r: RateLimitInfo): string {
+  return [
+    `rate limit ${r.status}`,
+    r.rateLimitType,
+    r.utilization === null ? null : `${r.utilization}% used`,
+    r.resetsAt === null ? null : `resets ${new Date(r.resetsAt * 1000).toISOString()}`,
+  ]
+    .filter(Boolean)
+    .join(" · ");
 }
 
 function contentText(c: unknown): string {
@@ -188,6 +273,14 @@ export async function runClaude(
         `claude did not exit within ${duration(o.exitGraceMs ?? 0)} after its result; its process tree was stopped`,
       );
     }
+    const rl = stream.rateLimit;
+    if (rl && rl.status === "allowed_warning")
+      notes.push(`claude's subscription is close to its limit: ${describeRateLimit(rl)}`);
+    if (stream.permissionDenials.length > 0) {
+      notes.push(
+        `claude was refused ${stream.permissionDenials.length} tool call(s) (LOOP_CLAUDE_PERMISSION_MODE=${o.permissionMode}): ${clip(stream.permissionDenials.join("; "), 300)}`,
+      );
+    }
     return {
       ok: true,
       output,
@@ -200,12 +293,16 @@ export async function runClaude(
   if (r?.isError) {
     const text = r.text || `${r.subtype}${r.apiErrorStatus ? ` (HTTP ${r.apiErrorStatus})` : ""}`;
     const limit = detectUsageLimit(text);
+    // 2.1.332 says so outright (api_error usage_limit_reached) and gives the reset as a timestamp.
+    const rejected = stream.rateLimit?.status === "rejected" ? stream.rateLimit : undefined;
+    const isLimit = limit !== null || r.apiError === "usage_limit_reached" || rejected !== undefined;
+    const resetsAt = rejected?.resetsAt ? new Date(rejected.resetsAt * 1000) : (limit?.resetsAt ?? null);
     return {
       ok: false,
-      errorKind: limit ? "usage_limit" : "agent_error",
+      errorKind: isLimit ? "usage_limit" : "agent_error",
       error: `claude exited with code ${code}: ${text}`,
       usage: r.usage,
-      ...(limit && { resetsAt: limit.resetsAt?.toISOString() ?? null }),
+      ...(isLimit && { resetsAt: resetsAt?.toISOString() ?? null }),
       ...base,
     };
   }

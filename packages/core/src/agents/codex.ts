@@ -55,6 +55,9 @@ export class CodexStream {
           }
           case "reasoning":
             return done ? { kind: "thinking", text: clip(String(item.text ?? ""), 2000) } : undefined;
+          // e.g. 0.171.0 on a model it has no metadata for: "Model metadata for `x` not found. …"
+          case "error":
+            return done ? { kind: "warning", text: String(item.message ?? "") } : undefined;
           default:
             return undefined;
         }
@@ -67,6 +70,8 @@ export class CodexStream {
           inputTokens: num(u.input_tokens),
           outputTokens: num(u.output_tokens),
           cacheReadTokens: num(u.cached_input_tokens),
+          // Since 0.171.0: the Responses API's input_tokens_details.cache_write_tokens.
+          cacheWriteTokens: num(u.cache_write_input_tokens),
           reasoningTokens: num(u.reasoning_output_tokens),
         };
         return {

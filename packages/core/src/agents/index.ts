@@ -1,6 +1,7 @@
 export { ClaudeStream, claudeArgs, runClaude } from "./claude.ts";
 export { CodexStream, codexArgs, runCodex } from "./codex.ts";
 export { probeAgent } from "./probe.ts";
+export { cliVersion, compareVersions, newerThanTested, TESTED_VERSIONS } from "./tested-versions.ts";
 export type { AgentOutcome, AgentRunOptions } from "./types.ts";
 export { detectUsageLimit, type UsageLimit } from "./usage-limit.ts";
 export { type ParsedVerdict, parseVerdict } from "./verdict.ts";

@@ -9,7 +9,7 @@ export interface UsageLimit {
 }
 
 const LIMIT_WORDS =
-  /usage limit reached|hit your (?:usage |session |weekly |daily )?limit|limit will reset|quota exceeded|usage_limit_reached|exceed your account's rate limit/i;
+  /usage limit reached|hit your (?:[\w-]+ ){0,3}limit|limit will reset|quota exceeded|usage_limit_reached|exceed your account's rate limit/i;
 
 export function detectUsageLimit(text: string, now: Date = new Date()): UsageLimit | null {
   if (!LIMIT_WORDS.test(text)) return null;

@@ -28,6 +28,7 @@ import {
   type Phase,
   resumePoint,
   type StopCause,
+  usageLimitPolicy,
 } from "./transitions.ts";
 
 export interface Logger {
@@ -266,26 +267,19 @@ export class TaskRun {
     return phase.resume;
   }
 
-  private async failed(
-    n: number,
-    agent: AgentName,
-    outcome: AgentOutcome & { ok: false },
-    retry: Phase,
-  ): Promise<Phase> {
-    const { settings } = this.deps;
+  private failed(n: number, agent: AgentName, outcome: AgentOutcome & { ok: false }, retry: Phase): Phase {
+    const { errorKind, error, resetsAt } = outcome;
     const next = afterFailure({
+      ...usageLimitPolicy(this.deps.settings),
       n,
       agent,
-      errorKind: outcome.errorKind,
-      error: outcome.error,
-      resetsAt: outcome.resetsAt,
+      errorKind,
+      error,
+      resetsAt,
+      retry,
       stop: this.stopCause,
       pauses: this.pauses,
-      maxPauses: settings.maxUsageLimitPauses,
-      backoffMs: settings.usageLimitBackoffMs,
-      marginMs: settings.usageLimitMarginMs,
       now: new Date(),
-      retry,
     });
     if (next.kind === "paused") this.pauses++;
     return next;

@@ -78,6 +78,17 @@ export const interruptedReason = (stop: StopCause, where: string): string => {
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
+/** The settings afterFailure needs, by their names there. */
+export const usageLimitPolicy = (s: {
+  maxUsageLimitPauses: number;
+  usageLimitBackoffMs: number;
+  usageLimitMarginMs: number;
+}) => ({
+  maxPauses: s.maxUsageLimitPauses,
+  backoffMs: s.usageLimitBackoffMs,
+  marginMs: s.usageLimitMarginMs,
+});
+
 /** After an agent run that did not succeed. */
 export function afterFailure(f: FailureInput): Phase {
   const where = `during iteration ${f.n} (${f.agent})`;

@@ -16,13 +16,20 @@ export const healthRoutes: FastifyPluginAsync<{ probe?: HealthProbe }> = async (
   const { config, orchestrator } = app;
   const probe: HealthProbe =
     opts.probe ?? (async (agent, bin) => (await import("@loop/core")).probeAgent(agent, bin));
+  // A CLI newer than the one the compatibility suite passed with may have changed a format or a flag.
+  const withTested = async (agent: "claude" | "codex", h: AgentHealth): Promise<AgentHealth> => {
+    const { TESTED_VERSIONS, newerThanTested } = await import("@loop/core");
+    const newer = newerThanTested(agent, h.version);
+    return { ...h, testedVersion: TESTED_VERSIONS[agent], ...(newer && { newerThanTested: newer }) };
+  };
   let cached: { at: number; value: Promise<{ claude: AgentHealth; codex: AgentHealth }> } | undefined;
 
   const agents = () => {
     if (!cached || Date.now() - cached.at > CACHE_MS) {
-      const value = Promise.all([probe("claude", config.claudeBin), probe("codex", config.codexBin)]).then(
-        ([claude, codex]) => ({ claude, codex }),
-      );
+      const value = Promise.all([
+        probe("claude", config.claudeBin).then((h) => withTested("claude", h)),
+        probe("codex", config.codexBin).then((h) => withTested("codex", h)),
+      ]).then(([claude, codex]) => ({ claude, codex }));
       cached = { at: Date.now(), value };
       value.catch(() => {
         cached = undefined;

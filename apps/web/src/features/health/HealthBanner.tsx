@@ -16,7 +16,7 @@ export function HealthBanner() {
       <strong>{error ? "Tasks cannot run yet." : "Check your agent CLIs."}</strong>
       <ul>
         {problems.map((p) => (
-          <li key={p.agent}>{p.message}</li>
+          <li key={`${p.agent}: ${p.message}`}>{p.message}</li>
         ))}
       </ul>
     </section>

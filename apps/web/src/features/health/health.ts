@@ -31,7 +31,7 @@ export function agentProblems(agents: HealthResponse["agents"]): AgentProblem[] 
         severity: "error",
         message: `${agent} was not found at "${h.bin}"${h.error ? ` (${h.error})` : ""}. Install it or set ${ENV[agent]} to its path, then restart loop.`,
       });
-    } else if (h.error || h.version === null) {
+    } else if (h.version === null) {
       out.push({
         agent,
         severity: "error",
@@ -41,7 +41,14 @@ export function agentProblems(agents: HealthResponse["agents"]): AgentProblem[] 
       out.push({
         agent,
         severity: "warning",
-        message: `${agent} (${h.version}) at "${h.bin}" is not logged in: run \`${agent === "claude" ? "claude" : "codex login"}\` in a terminal once.`,
+        message: `${agent} (${h.version}) at "${h.bin}" is not logged in: run \`${agent === "claude" ? "claude" : "codex login"}\` in a terminal once (not needed with an API key or a custom model provider).`,
+      });
+    }
+    if (h.found && h.newerThanTested) {
+      out.push({
+        agent,
+        severity: "warning",
+        message: `${h.newerThanTested}: loop may not understand it yet. If tasks fail oddly, install the tested version or check for a newer loop.`,
       });
     }
   }

@@ -20,6 +20,7 @@ import { setViewing } from "../notifications/notifications.ts";
 import { StatusBadge } from "../tasks/StatusBadge.tsx";
 import { IterationSection } from "./IterationSection.tsx";
 import { applyEvents, createTaskView, patchTask, type TaskView } from "./model.ts";
+import { ResumeControl } from "./ResumeControl.tsx";
 
 type Load =
   | { state: "loading" }
@@ -202,8 +203,11 @@ function TaskHeader({
   const retry = () =>
     act(async () => {
       const r = await api.retryTask(task.id);
-      if (r.task.id !== task.id) navigate(`/tasks/${encodeURIComponent(r.task.id)}`);
-      else onTask(r.task);
+      navigate(`/tasks/${encodeURIComponent(r.task.id)}`);
+    });
+  const resume = (extraIterations?: number) =>
+    act(async () => {
+      onTask((await api.resumeTask(task.id, extraIterations)).task);
     });
 
   return (
@@ -221,8 +225,14 @@ function TaskHeader({
             {view.cancelRequested ? "Cancelling…" : "Cancel"}
           </button>
         )}
+        <ResumeControl task={task} waitingForLimit={view.paused !== null} busy={busy} onResume={resume} />
         {terminal && (
-          <button type="button" onClick={retry} disabled={busy}>
+          <button
+            type="button"
+            onClick={retry}
+            disabled={busy}
+            title="Start over as a new task, from iteration 1"
+          >
             Retry
           </button>
         )}

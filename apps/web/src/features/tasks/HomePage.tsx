@@ -1,4 +1,5 @@
 import { navigate } from "../../app/router.tsx";
+import { QueuePanel } from "../queue/QueuePanel.tsx";
 import { NewTaskForm } from "./NewTaskForm.tsx";
 import { TaskList } from "./TaskList.tsx";
 
@@ -6,7 +7,10 @@ export function HomePage() {
   return (
     <div className="home">
       <NewTaskForm onCreated={(task) => navigate(`/tasks/${encodeURIComponent(task.id)}`)} />
-      <TaskList />
+      <div className="home-side">
+        <QueuePanel />
+        <TaskList />
+      </div>
     </div>
   );
 }
