@@ -79,7 +79,7 @@ export const ConfigSchema = z.object({
   LOOP_CLAUDE_ARGS: words,
   // LOOP_CODEX_ARGS — (none) — extra codex exec arguments, split on spaces (no shell)
   LOOP_CODEX_ARGS: words,
-  // LOOP_STALL_ITERATIONS — 3 — stop (needs_attention) when Codex repeats the same findings this many times in a row; 0 = off
+  // LOOP_STALL_ITERATIONS — 3 — stop (needs_attention) when one finding stays open this many reviews in a row (however reworded); 0 = off
   LOOP_STALL_ITERATIONS: int("LOOP_STALL_ITERATIONS", 0, 100).default(DEFAULTS.stallIterations),
   // LOOP_EXIT_GRACE_MS — 10000 — after an agent has answered, how long it may take to exit before its tree is stopped (the run still succeeds)
   LOOP_EXIT_GRACE_MS: int("LOOP_EXIT_GRACE_MS", 100, 600_000).default(DEFAULTS.exitGraceMs),

@@ -390,7 +390,11 @@ describe("symlinks in a task folder", () => {
     );
     const names = (r.json() as { artifacts: { name: string }[] }).artifacts.map((a) => a.name);
     expect(names).toContain("task.md");
-    expect(names.every((n) => /^(task|result|\d{3}-(claude|codex)-(prompt|output))\.md$/.test(n))).toBe(true);
+    expect(
+      names.every((n) =>
+        /^(task|result|changes|\d{3}-changes|\d{3}-(claude|codex)-(prompt|output))\.md$/.test(n),
+      ),
+    ).toBe(true);
   });
 
   it("a task folder that is itself a link: empty listing, nothing served", async () => {

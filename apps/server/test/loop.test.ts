@@ -84,18 +84,22 @@ describe("a task runs Claude ↔ Codex iterations", () => {
       .json()
       .artifacts.map((a: { name: string }) => a.name);
     expect(names).toEqual([
+      "001-changes.md",
       "001-claude-output.md",
       "001-claude-prompt.md",
       "001-codex-output.md",
       "001-codex-prompt.md",
+      "002-changes.md",
       "002-claude-output.md",
       "002-claude-prompt.md",
       "002-codex-output.md",
       "002-codex-prompt.md",
+      "003-changes.md",
       "003-claude-output.md",
       "003-claude-prompt.md",
       "003-codex-output.md",
       "003-codex-prompt.md",
+      "changes.md",
       "result.md",
       "task.md",
     ]);
@@ -123,9 +127,12 @@ describe("a task runs Claude ↔ Codex iterations", () => {
       "iteration.started",
       "agent.started",
       "agent.finished",
+      "changes.recorded",
+      "changes.recorded",
       "agent.started",
       "agent.finished",
       "review.verdict",
+      "findings.updated",
       "iteration.finished",
     ];
     expect(skeleton).toEqual([
@@ -199,14 +206,16 @@ describe("a task runs Claude ↔ Codex iterations", () => {
     });
   });
 
-  it("stops a loop that makes no progress (the same findings three times)", async () => {
+  it("stops a loop that makes no progress (the same finding three times)", async () => {
     t = await createTestApp();
     const wd = t.workdir(
       scenario({ claude: [claude.ok("x")], codex: [codex.review("STATUS: ISSUES_FOUND\n- the same thing")] }),
     );
     const task = await finished((await file({ workingDir: wd, maxIterations: 10 })).id);
     expect(task.status).toBe("needs_attention");
-    expect(task.statusReason).toMatch(/^No progress: Codex returned the same findings in iterations 1–3/);
+    expect(task.statusReason).toMatch(
+      /^No progress: Codex reported the same finding in 3 reviews in a row \(iterations 1–3\).*F1: "the same thing"$/,
+    );
     expect(task.currentIteration).toBe(3);
   });
 });

@@ -37,6 +37,32 @@ describe("applyEvents", () => {
     expect(view.lastEventId).toBe(13);
   });
 
+  it("keeps each iteration's latest changes, the whole task's, and the latest ledger", () => {
+    const s = eventStream();
+    const view = createTaskView();
+    const recorded = (scope: "iteration" | "task", artifact: string, summary: string, n: number | null) =>
+      s.ev("changes.recorded", { scope, artifact, summary, files: 1, added: 1, deleted: 0 }, n);
+    const finding = { id: "F1", text: "x", firstIteration: 1, lastIteration: 1, streak: 1 };
+    applyEvents(view, [
+      recorded("iteration", "001-changes.md", "first", 1),
+      recorded("task", "changes.md", "task so far", null),
+      recorded("iteration", "001-changes.md", "again", 1),
+      s.ev("findings.updated", {
+        findings: [{ ...finding, status: "open", openSince: 1, resolvedIteration: null }],
+        opened: ["F1"],
+        resolved: [],
+      }),
+    ]);
+    expect(view.iterations[0]?.changes).toMatchObject({
+      artifact: "001-changes.md",
+      summary: "again",
+      id: 3,
+    });
+    expect(view.iterations[0]?.changes?.taskId).toBe("t1");
+    expect(view.changes).toMatchObject({ artifact: "changes.md", summary: "task so far" });
+    expect(view.findings?.map((f) => [f.id, f.status])).toEqual([["F1", "open"]]);
+  });
+
   it("never applies an event twice (replay after reload or reconnect overlaps)", () => {
     const s = eventStream();
     const events = [s.out(1, "a"), s.out(1, "b"), s.out(1, "c")];

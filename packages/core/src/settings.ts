@@ -17,7 +17,7 @@ export interface Settings {
   maxQueueDepth: number;
   defaultMaxIterations: number;
   artifactsDir: string;
-  /** Stop with needs_attention when Codex repeats the same findings this many times in a row (0 = off). */
+  /** Stop with needs_attention when one finding stays open this many reviews in a row (0 = off). */
   stallIterations: number;
   /** How long an agent may take to exit after its answer before its tree is stopped. */
   exitGraceMs: number;

@@ -41,6 +41,15 @@ describe("claude prompt", () => {
     expect(p.indexOf("Earlier iterations")).toBeLessThan(p.indexOf("Your job"));
   });
 
+  it("carries the ledger's open findings as a checklist right before the job", () => {
+    const checklist = "## Open review findings\n\n- [ ] **F1** (reported in iteration 1): no test for --json";
+    const p = buildClaudePrompt(task, past, 2, checklist);
+    expect(p).toContain(checklist);
+    expect(p.indexOf("Earlier iterations")).toBeLessThan(p.indexOf(checklist));
+    expect(p.indexOf(checklist)).toBeLessThan(p.indexOf("Your job"));
+    expect(p).toMatch(/open findings are the checklist above/);
+  });
+
   it("keeps prompts bounded: old iterations are shortened, recent ones kept", () => {
     const long = "x".repeat(50_000);
     const many: HistoryEntry[] = Array.from({ length: 10 }, (_, i) => ({

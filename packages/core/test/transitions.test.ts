@@ -1,6 +1,7 @@
 import type { IterationTexts } from "@loop/db";
 import type { AgentErrorKind } from "@loop/shared";
 import { describe, expect, it } from "vitest";
+import type { Stalemate } from "../src/findings/index.ts";
 import {
   afterFailure,
   afterReview,
@@ -8,43 +9,56 @@ import {
   afterWaitCut,
   type FailureInput,
   resumePoint,
-  stalledSince,
 } from "../src/run/transitions.ts";
+
+const stuck: Stalemate = {
+  finding: {
+    id: "F2",
+    text: "the flag is not parsed",
+    status: "open",
+    firstIteration: 2,
+    lastIteration: 4,
+    openSince: 2,
+    streak: 3,
+    resolvedIteration: null,
+  },
+  reviews: 3,
+  since: 2,
+};
 
 describe("afterReview", () => {
   it.each([
     [
-      { n: 2, verdict: "DONE", maxIterations: 5, stalledSince: null },
+      { n: 2, verdict: "DONE", maxIterations: 5, stalemate: null },
       { kind: "finished", status: "done" },
     ],
     [
-      { n: 2, verdict: "DONE", maxIterations: 2, stalledSince: 1 },
+      { n: 2, verdict: "DONE", maxIterations: 2, stalemate: stuck },
       { kind: "finished", status: "done" },
     ],
     [
-      { n: 3, verdict: "ISSUES_FOUND", maxIterations: 5, stalledSince: 1 },
+      { n: 3, verdict: "ISSUES_FOUND", maxIterations: 5, stalemate: stuck },
       { kind: "finished", status: "needs_attention" },
     ],
     [
-      { n: 5, verdict: "ISSUES_FOUND", maxIterations: 5, stalledSince: null },
+      { n: 5, verdict: "ISSUES_FOUND", maxIterations: 5, stalemate: null },
       { kind: "finished", status: "needs_attention" },
     ],
     [
-      { n: 2, verdict: "ISSUES_FOUND", maxIterations: 5, stalledSince: null },
+      { n: 2, verdict: "ISSUES_FOUND", maxIterations: 5, stalemate: null },
       { kind: "claude", n: 3 },
     ],
   ] as const)("%j → %j", (input, expected) => {
     expect(afterReview(input)).toMatchObject(expected);
   });
 
-  it("names the cap and the stalled iterations", () => {
-    expect(
-      afterReview({ n: 4, verdict: "ISSUES_FOUND", maxIterations: 4, stalledSince: null }),
-    ).toMatchObject({
+  it("names the cap, and quotes the finding that stalled", () => {
+    expect(afterReview({ n: 4, verdict: "ISSUES_FOUND", maxIterations: 4, stalemate: null })).toMatchObject({
       reason: "Reached the iteration cap (4) with issues remaining",
     });
-    expect(afterReview({ n: 4, verdict: "ISSUES_FOUND", maxIterations: 9, stalledSince: 2 })).toMatchObject({
-      reason: expect.stringContaining("iterations 2–4"),
+    expect(afterReview({ n: 4, verdict: "ISSUES_FOUND", maxIterations: 9, stalemate: stuck })).toMatchObject({
+      reason:
+        'No progress: Codex reported the same finding in 3 reviews in a row (iterations 2–4); stopped early to save your quota. F2: "the flag is not parsed"',
     });
   });
 });
@@ -223,18 +237,5 @@ describe("resumePoint", () => {
       { n: 1, claudeOutput: "c1", review: "r1", verdict: "ISSUES_FOUND" },
       { n: 2, claudeOutput: "c2", review: "r2", verdict: "ISSUES_FOUND" },
     ]);
-  });
-});
-
-describe("stalledSince", () => {
-  const h = (reviews: string[]) =>
-    reviews.map((review, i) => ({ n: i + 1, claudeOutput: "", review, verdict: "ISSUES_FOUND" as const }));
-  it.each([
-    [["a", "b", "c"], 3, null],
-    [["x", "- same", "* Same", "same  "], 3, 2],
-    [["same", "same"], 3, null],
-    [["same", "same", "same"], 0, null],
-  ] as const)("%j with k=%i → %j", (reviews, k, expected) => {
-    expect(stalledSince(h([...reviews]), k)).toBe(expected);
   });
 });

@@ -2,6 +2,7 @@ import { type DatabaseHandle, openDatabase } from "./client.ts";
 import { AgentRunRepository } from "./repositories/agent-runs.ts";
 import { AppStateRepository } from "./repositories/app-state.ts";
 import { EventRepository } from "./repositories/events.ts";
+import { FindingRepository } from "./repositories/findings.ts";
 import { IterationRepository } from "./repositories/iterations.ts";
 import { TaskRepository } from "./repositories/tasks.ts";
 
@@ -10,7 +11,13 @@ export * from "./faults.ts";
 export { type AgentRun, AgentRunRepository } from "./repositories/agent-runs.ts";
 export { AppStateRepository } from "./repositories/app-state.ts";
 export { EventRepository, type EventRow } from "./repositories/events.ts";
-export { type IterationPatch, IterationRepository, type IterationTexts } from "./repositories/iterations.ts";
+export { FindingRepository } from "./repositories/findings.ts";
+export {
+  type IterationPatch,
+  IterationRepository,
+  type IterationSnapshots,
+  type IterationTexts,
+} from "./repositories/iterations.ts";
 export { type NewTask, type TaskPatch, TaskRepository } from "./repositories/tasks.ts";
 export * as schema from "./schema/index.ts";
 
@@ -19,6 +26,7 @@ export interface Repositories {
   readonly tasks: TaskRepository;
   readonly iterations: IterationRepository;
   readonly events: EventRepository;
+  readonly findings: FindingRepository;
   readonly agentRuns: AgentRunRepository;
   readonly state: AppStateRepository;
   /** Runs fn in one SQLite transaction (synchronous, like better-sqlite3). */
@@ -31,6 +39,7 @@ export function createRepositories(handle: DatabaseHandle): Repositories {
     tasks: new TaskRepository(handle.db),
     iterations: new IterationRepository(handle.db),
     events: new EventRepository(handle.sqlite),
+    findings: new FindingRepository(handle.db),
     agentRuns: new AgentRunRepository(handle.db),
     state: new AppStateRepository(handle.db),
     transaction: <T>(fn: () => T): T => handle.sqlite.transaction(fn)(),

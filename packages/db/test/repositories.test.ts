@@ -51,6 +51,52 @@ describe("iterations", () => {
   });
 });
 
+describe("findings and snapshots", () => {
+  const entry = (id: string, status: "open" | "resolved", first: number) => ({
+    id,
+    text: `finding ${id}`,
+    status,
+    firstIteration: first,
+    lastIteration: first,
+    openSince: status === "open" ? first : null,
+    streak: status === "open" ? 1 : 0,
+    resolvedIteration: status === "open" ? null : first + 1,
+  });
+
+  it("replaces a task's ledger whole and lists it by id number; deleting the task drops it", () => {
+    repos = createTestRepositories();
+    const t = repos.tasks.create({ title: "t", prompt: "p", workingDir: "/tmp", maxIterations: 3 });
+    const other = repos.tasks.create({ title: "o", prompt: "p", workingDir: "/tmp", maxIterations: 3 });
+    repos.findings.replace(other.id, [entry("F1", "open", 1)]);
+    repos.findings.replace(t.id, [entry("F10", "open", 2), entry("F2", "resolved", 1)]);
+    expect(repos.findings.list(t.id).map((f) => f.id)).toEqual(["F2", "F10"]);
+    repos.findings.replace(t.id, [entry("F2", "open", 1)]);
+    expect(repos.findings.list(t.id)).toEqual([entry("F2", "open", 1)]);
+    repos.tasks.delete(t.id);
+    expect(repos.findings.list(t.id)).toEqual([]);
+    expect(repos.findings.list(other.id)).toHaveLength(1);
+  });
+
+  it("keeps an iteration's first snapshot when it starts again; finds the task's first and last", () => {
+    repos = createTestRepositories();
+    const t = repos.tasks.create({ title: "t", prompt: "p", workingDir: "/tmp", maxIterations: 3 });
+    expect(repos.iterations.taskSnapshots(t.id)).toEqual({ first: null, last: null });
+    repos.iterations.start(t.id, 1);
+    repos.iterations.update(t.id, 1, {
+      snapshotBefore: { kind: "git", tree: "a" },
+      snapshotAfter: { tree: "b" },
+    });
+    repos.iterations.start(t.id, 2);
+    repos.iterations.update(t.id, 2, { snapshotBefore: { tree: "c" }, snapshotAfter: { tree: "d" } });
+    repos.iterations.start(t.id, 2);
+    expect(repos.iterations.snapshotsOf(t.id, 2)).toEqual({ n: 2, before: { tree: "c" }, after: null });
+    expect(repos.iterations.taskSnapshots(t.id)).toEqual({
+      first: { kind: "git", tree: "a" },
+      last: { tree: "b" },
+    });
+  });
+});
+
 describe("events", () => {
   it("appends with growing ids across tasks and pages by task", () => {
     repos = createTestRepositories();

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Finding } from "./findings.ts";
 import { TaskStatus, Usage, Verdict } from "./task.ts";
 
 export const AgentName = z.enum(["claude", "codex"]);
@@ -106,6 +107,32 @@ export const LoopEvent = z.discriminatedUnion("type", [
   /** POST /resume queued the task again. */
   ev("task.requeued", z.object({ maxIterations: z.number().int(), from: z.string() })),
   ev("task.usage", z.object({ agent: AgentName, usage: Usage, total: Usage })),
+  /**
+   * An artifact with what changed was written: `NNN-changes.md` for one iteration's Claude run
+   * (scope "iteration", the event's iteration), `changes.md` for the whole task so far (scope "task").
+   */
+  ev(
+    "changes.recorded",
+    z.object({
+      scope: z.enum(["iteration", "task"]),
+      artifact: z.string(),
+      /** "2 files changed, +12 -4", "No files changed.", or why nothing could be compared. */
+      summary: z.string(),
+      files: z.number().int(),
+      added: z.number().int(),
+      deleted: z.number().int(),
+    }),
+  ),
+  /** The findings ledger after a review changed it: the whole ledger, as in GET /api/tasks/:id. */
+  ev(
+    "findings.updated",
+    z.object({
+      findings: z.array(Finding),
+      /** Ids this review added or reopened, and those it resolved. */
+      opened: z.array(z.string()),
+      resolved: z.array(z.string()),
+    }),
+  ),
 ]);
 export type LoopEvent = z.infer<typeof LoopEvent>;
 export type LoopEventType = LoopEvent["type"];

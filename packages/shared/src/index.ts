@@ -1,4 +1,5 @@
 export * from "./errors.ts";
 export * from "./events.ts";
+export * from "./findings.ts";
 export * from "./task.ts";
 export * from "./usage.ts";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Finding } from "./findings.ts";
 
 export const TASK_STATUSES = [
   "queued",
@@ -156,7 +157,12 @@ export const TaskListResponse = z.object({
   lastEventId: z.number().int(),
 });
 export type TaskListResponse = z.infer<typeof TaskListResponse>;
-export const TaskDetailResponse = z.object({ task: Task, iterations: z.array(Iteration) });
+export const TaskDetailResponse = z.object({
+  task: Task,
+  iterations: z.array(Iteration),
+  /** The findings ledger (contract: id, text, status, firstIteration, lastIteration), oldest first. */
+  findings: z.array(Finding),
+});
 export type TaskDetailResponse = z.infer<typeof TaskDetailResponse>;
 
 export const Artifact = z.object({ name: z.string(), size: z.number().int() });

@@ -58,7 +58,16 @@ function taskSection(task: TaskInput): string {
   ].join("\n");
 }
 
-export function buildClaudePrompt(task: TaskInput, past: readonly HistoryEntry[], n: number): string {
+/**
+ * `openFindings`: the ledger's open findings as a checklist (renderOpenFindings), "" when none;
+ * Claude is asked to go through it.
+ */
+export function buildClaudePrompt(
+  task: TaskInput,
+  past: readonly HistoryEntry[],
+  n: number,
+  openFindings = "",
+): string {
   const last = past.at(-1);
   const instruction =
     last === undefined
@@ -72,11 +81,13 @@ export function buildClaudePrompt(task: TaskInput, past: readonly HistoryEntry[]
       : [
           `## Your job (iteration ${n} of at most ${task.maxIterations})`,
           "",
-          `The reviewer found issues in iteration ${last.n} (quoted above). Address every finding in the working directory,`,
+          openFindings
+            ? `The reviewer found issues in iteration ${last.n}; the open findings are the checklist above. Address each one in the working directory,`
+            : `The reviewer found issues in iteration ${last.n} (quoted above). Address every finding in the working directory,`,
           "or explain briefly why a finding is wrong. Do not undo earlier correct work.",
           "End with a short summary of what you changed in this iteration.",
         ];
-  return `${[taskSection(task), history(past), instruction.join("\n")].filter(Boolean).join("\n\n")}\n`;
+  return `${[taskSection(task), history(past), openFindings.trim(), instruction.join("\n")].filter(Boolean).join("\n\n")}\n`;
 }
 
 export function buildCodexPrompt(

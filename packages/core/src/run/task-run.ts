@@ -3,16 +3,20 @@ import {
   type AgentName,
   addUsage,
   emptyUsage,
+  type Finding,
   type LoopEventType,
   type Task,
   type Usage,
 } from "@loop/shared";
-import { type AgentOutcome, parseVerdict, runClaude, runCodex } from "../agents/index.ts";
+import { type AgentOutcome, runClaude, runCodex } from "../agents/index.ts";
 import { type ArtifactStore, iterationFile } from "../artifacts.ts";
 import type { EventBus, EventData } from "../events.ts";
+import { findStalemate, renderOpenFindings } from "../findings/index.ts";
 import { buildClaudePrompt, buildCodexPrompt, type HistoryEntry } from "../prompts/index.ts";
 import type { Settings } from "../settings.ts";
 import { type AgentOptions, runRecordedAgent } from "./agent-step.ts";
+import { ChangeTracker } from "./changes-step.ts";
+import { recordReview } from "./ledger.ts";
 import { ensureNewline, failureMarkdown, resultMarkdown } from "./reports.ts";
 import { sleep } from "./sleep.ts";
 import {
@@ -24,7 +28,6 @@ import {
   type Phase,
   resumePoint,
   type StopCause,
-  stalledSince,
   usageLimitPolicy,
 } from "./transitions.ts";
 
@@ -59,6 +62,9 @@ export class TaskRun {
   /** A cancel that came while the run was already stopping for another reason still cancels it. */
   private cancelRequested = false;
   private history: HistoryEntry[] = [];
+  /** The findings ledger, as stored with the latest review. */
+  private ledger: Finding[] = [];
+  private readonly changes: ChangeTracker;
   private usage: Usage;
   private pauses = 0;
   private where: { n: number; agent: AgentName } | null = null;
@@ -71,6 +77,7 @@ export class TaskRun {
     this.done = new Promise((r) => {
       this.release = r;
     });
+    this.changes = new ChangeTracker(this.context());
   }
 
   /** Stops the run from outside; the first cause wins. False when it was already stopping. */
@@ -118,6 +125,7 @@ export class TaskRun {
     if (!point.ok)
       return { kind: "finished", status: "needs_attention", reason: `Nothing to run: ${point.reason}` };
     this.history = point.history;
+    this.ledger = repos.findings.list(this.task.id);
     this.task = await this.write(() =>
       repos.tasks.update(this.task.id, {
         status: "running",
@@ -155,10 +163,8 @@ export class TaskRun {
     const { settings, repos, log } = this.deps;
     const where = this.where ? `during iteration ${this.where.n} (${this.where.agent})` : "before it started";
     const next = afterStepError(err, where, { db: repos.handle.path, artifacts: settings.artifactsDir });
-    log[next.kind === "interrupted" ? "warn" : "error"](
-      { err, taskId: this.task.id },
-      "iteration step failed",
-    );
+    const level = next.kind === "interrupted" ? "warn" : "error";
+    log[level]({ err, taskId: this.task.id }, "iteration step failed");
     return next;
   }
 
@@ -173,8 +179,9 @@ export class TaskRun {
       }),
     );
     this.send("iteration.started", { n }, n);
-    const prompt = buildClaudePrompt(this.task, this.history, n);
+    const prompt = buildClaudePrompt(this.task, this.history, n, renderOpenFindings(this.ledger));
     await artifacts.write(id, iterationFile(n, "claude", "prompt"), prompt);
+    await this.changes.before(n);
     const outcome = await this.runAgent(n, "claude", (o) =>
       runClaude({
         ...o,
@@ -189,6 +196,7 @@ export class TaskRun {
       iterationFile(n, "claude", "output"),
       outcome.ok ? ensureNewline(outcome.output) : failureMarkdown("claude", outcome),
     );
+    await this.changes.after(n, this.stopCause);
     // Stored last: from here on a resume runs only Codex for this iteration.
     await this.write(() =>
       repos.iterations.update(id, n, {
@@ -227,32 +235,14 @@ export class TaskRun {
     await this.write(() => repos.iterations.update(id, n, { codexDurationMs: outcome.durationMs }));
     if (!outcome.ok) return this.failed(n, "codex", outcome, { kind: "codex", n, claudeOutput });
 
-    const verdict = parseVerdict(outcome.output);
-    this.send("review.verdict", { status: verdict.status, firstLine: verdict.firstLine }, n);
-    if (!verdict.explicit) {
-      this.send(
-        "task.warning",
-        {
-          message: `Codex's review in iteration ${n} has no STATUS line (first line: ${JSON.stringify(verdict.firstLine.slice(0, 200))}); counted as ISSUES_FOUND`,
-        },
-        n,
-      );
-    }
-    await this.write(() =>
-      repos.iterations.update(id, n, {
-        status: "done",
-        verdict: verdict.status,
-        review: outcome.output,
-        finishedAt: new Date().toISOString(),
-      }),
-    );
-    this.send("iteration.finished", { n, verdict: verdict.status, status: "done" }, n);
-    this.history.push({ n, claudeOutput, review: outcome.output, verdict: verdict.status });
+    const reviewed = await recordReview(this.context(), n, outcome.output, this.ledger);
+    this.ledger = reviewed.ledger;
+    this.history.push({ n, claudeOutput, review: outcome.output, verdict: reviewed.verdict });
     return afterReview({
       n,
-      verdict: verdict.status,
+      verdict: reviewed.verdict,
       maxIterations: this.task.maxIterations,
-      stalledSince: stalledSince(this.history, settings.stallIterations),
+      stalemate: findStalemate(this.ledger, settings.stallIterations),
     });
   }
 
@@ -301,18 +291,7 @@ export class TaskRun {
     agent: AgentName,
     run: (o: AgentOptions) => Promise<AgentOutcome>,
   ): Promise<AgentOutcome> {
-    const outcome = await runRecordedAgent(
-      {
-        deps: this.deps,
-        task: this.task,
-        signal: this.abort.signal,
-        send: (type, data, iteration) => this.send(type, data, iteration),
-        write: (fn) => this.write(fn),
-      },
-      n,
-      agent,
-      run,
-    );
+    const outcome = await runRecordedAgent(this.context(), n, agent, run);
     if (outcome.usage) await this.addUsage(n, agent, outcome.usage);
     return outcome;
   }
@@ -362,7 +341,8 @@ export class TaskRun {
     // result.md first: whoever reacts to task.finished can already read it.
     const ended = { ...this.task, status, statusReason: final.reason, finishedAt };
     try {
-      await artifacts.write(id, "result.md", resultMarkdown(ended, repos.iterations.list(id)));
+      const extras = { changes: await this.changes.summary(), ledger: this.ledger };
+      await artifacts.write(id, "result.md", resultMarkdown(ended, repos.iterations.list(id), extras));
     } catch (err) {
       log.error({ err, taskId: id }, "could not write result.md");
       this.send("task.warning", { message: `result.md could not be written: ${(err as Error).message}` });
@@ -372,6 +352,19 @@ export class TaskRun {
     );
     this.send("task.finished", { status, reason: final.reason });
     log.info({ taskId: id, status, reason: final.reason }, "task finished");
+  }
+
+  /** What the steps in other files (agent-step, changes-step, ledger) get of this run. */
+  private context() {
+    return {
+      deps: this.deps,
+      task: this.task,
+      taskId: this.task.id,
+      workingDir: this.task.workingDir,
+      signal: this.abort.signal,
+      send: this.send.bind(this),
+      write: this.write.bind(this),
+    };
   }
 
   private send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null = null): void {

@@ -1,5 +1,6 @@
 import { classifyStorageError, type IterationTexts } from "@loop/db";
 import type { AgentErrorKind, AgentName, TaskStatus } from "@loop/shared";
+import { type Stalemate, stalemateReason } from "../findings/index.ts";
 import type { HistoryEntry } from "../prompts/index.ts";
 
 /**
@@ -22,20 +23,16 @@ export interface ReviewOutcome {
   n: number;
   verdict: "DONE" | "ISSUES_FOUND";
   maxIterations: number;
-  /** First iteration of a run of identical findings ending now, or null. */
-  stalledSince: number | null;
+  /** A finding the reviews keep reporting (findStalemate over the ledger), or null. */
+  stalemate: Stalemate | null;
 }
 
 export function afterReview(r: ReviewOutcome): Phase {
   if (r.verdict === "DONE") {
     return { kind: "finished", status: "done", reason: `Codex reported STATUS: DONE in iteration ${r.n}` };
   }
-  if (r.stalledSince !== null) {
-    return {
-      kind: "finished",
-      status: "needs_attention",
-      reason: `No progress: Codex returned the same findings in iterations ${r.stalledSince}–${r.n}; stopped early to save your quota`,
-    };
+  if (r.stalemate !== null) {
+    return { kind: "finished", status: "needs_attention", reason: stalemateReason(r.stalemate) };
   }
   if (r.n >= r.maxIterations) {
     return {
@@ -221,18 +218,3 @@ export function resumePoint(iterations: readonly IterationTexts[], maxIterations
   }
   return { ok: true, phase: { kind: "claude", n: last.n }, history, from: `iteration ${last.n} (claude)` };
 }
-
-/** First iteration of a run of `k` identical reviews ending now, or null. */
-export function stalledSince(history: readonly HistoryEntry[], k: number): number | null {
-  if (k < 2 || history.length < k) return null;
-  const tail = history.slice(-k).map((h) => normalizeReview(h.review));
-  return tail.every((r) => r === tail[0]) ? history[history.length - k]!.n : null;
-}
-
-/** Whitespace, case and list markers do not count as progress. */
-const normalizeReview = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[`*#>_-]/g, "")
-    .replace(/\s+/g, " ")
-    .trim();

@@ -1,6 +1,6 @@
 import { emptyUsage, type Iteration, type IterationStatus, type Verdict } from "@loop/shared";
 import type { Db } from "../client.ts";
-import { and, asc, eq } from "../drizzle.ts";
+import { and, asc, desc, eq, isNotNull } from "../drizzle.ts";
 import { iterations } from "../schema/index.ts";
 
 type Row = typeof iterations.$inferSelect;
@@ -20,7 +20,16 @@ const toIteration = (r: Row): Iteration => ({
 export type IterationPatch = Partial<Omit<Iteration, "n" | "startedAt">> & {
   claudeOutput?: string | null;
   review?: string | null;
+  snapshotBefore?: unknown;
+  snapshotAfter?: unknown;
 };
+
+/** The snapshots (core's Snapshot JSON) taken around an iteration's Claude run; null when not taken. */
+export interface IterationSnapshots {
+  n: number;
+  before: unknown;
+  after: unknown;
+}
 
 /** A finished iteration's texts, for the next prompts (a resumed run reads them from here). */
 export interface IterationTexts {
@@ -52,12 +61,16 @@ export class IterationRepository {
       usage: emptyUsage(),
       claudeOutput: null,
       review: null,
+      snapshotBefore: null,
+      snapshotAfter: null,
     };
-    // A resumed task may re-run an iteration that a crash interrupted.
+    // A resumed task may re-run an iteration that a crash interrupted. Its first snapshot is kept:
+    // what the interrupted run changed still belongs to this iteration.
+    const { snapshotBefore: _kept, ...again } = row;
     this.db
       .insert(iterations)
       .values(row)
-      .onConflictDoUpdate({ target: [iterations.taskId, iterations.n], set: row })
+      .onConflictDoUpdate({ target: [iterations.taskId, iterations.n], set: again })
       .run();
     return toIteration(row);
   }
@@ -101,6 +114,34 @@ export class IterationRepository {
         status: r.status as IterationStatus,
         verdict: (r.verdict as Verdict | null) ?? null,
       }));
+  }
+
+  /** The snapshots of iteration n (null where not taken). */
+  snapshotsOf(taskId: string, n: number): IterationSnapshots | undefined {
+    return this.db
+      .select({ n: iterations.n, before: iterations.snapshotBefore, after: iterations.snapshotAfter })
+      .from(iterations)
+      .where(and(eq(iterations.taskId, taskId), eq(iterations.n, n)))
+      .get();
+  }
+
+  /** The task's first snapshot (before its earliest Claude run) and its latest one (after its last). */
+  taskSnapshots(taskId: string): { first: unknown; last: unknown } {
+    const first = this.db
+      .select({ s: iterations.snapshotBefore })
+      .from(iterations)
+      .where(and(eq(iterations.taskId, taskId), isNotNull(iterations.snapshotBefore)))
+      .orderBy(asc(iterations.n))
+      .limit(1)
+      .get();
+    const last = this.db
+      .select({ s: iterations.snapshotAfter })
+      .from(iterations)
+      .where(and(eq(iterations.taskId, taskId), isNotNull(iterations.snapshotAfter)))
+      .orderBy(desc(iterations.n))
+      .limit(1)
+      .get();
+    return { first: first?.s ?? null, last: last?.s ?? null };
   }
 
   list(taskId: string): Iteration[] {

@@ -1,4 +1,4 @@
-import type { Usage } from "@loop/shared";
+import type { FindingStatus, Usage } from "@loop/shared";
 import { index, integer, primaryKey, real, sql, sqliteTable, text } from "../drizzle.ts";
 
 export const tasks = sqliteTable(
@@ -46,8 +46,34 @@ export const iterations = sqliteTable(
     claudeOutput: text("claude_output"),
     /** Codex's review once it finished: the history of later prompts comes from here. */
     review: text("review"),
+    /** The working directory just before Claude's run (core's Snapshot as JSON); kept when the iteration re-runs. */
+    snapshotBefore: text("snapshot_before", { mode: "json" }).$type<unknown>(),
+    /** …and just after it: NNN-changes.md is the diff of the two. */
+    snapshotAfter: text("snapshot_after", { mode: "json" }).$type<unknown>(),
   },
   (t) => [primaryKey({ columns: [t.taskId, t.n] })],
+);
+
+/** The findings ledger: one row per distinct finding of a task's reviews (see docs/findings.md). */
+export const findings = sqliteTable(
+  "findings",
+  {
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    /** `F1`, `F2`, …: stable across iterations and resumes. */
+    id: text("id").notNull(),
+    /** The order of first appearance (the number in the id). */
+    seq: integer("seq").notNull(),
+    text: text("text").notNull(),
+    status: text("status").$type<FindingStatus>().notNull(),
+    firstIteration: integer("first_iteration").notNull(),
+    lastIteration: integer("last_iteration").notNull(),
+    openSince: integer("open_since"),
+    streak: integer("streak").notNull(),
+    resolvedIteration: integer("resolved_iteration"),
+  },
+  (t) => [primaryKey({ columns: [t.taskId, t.id] })],
 );
 
 export const events = sqliteTable(

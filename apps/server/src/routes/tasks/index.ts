@@ -34,7 +34,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
   app.get("/tasks/:id", async (req) => {
     const { id } = parseOr("invalid_query", IdParams, req.params);
     const task = getTask(id);
-    return { task, iterations: repos.iterations.list(id) };
+    return { task, iterations: repos.iterations.list(id), findings: repos.findings.list(id) };
   });
 
   app.get("/tasks/:id/artifacts", async (req) => {

@@ -1,6 +1,7 @@
 import type { AgentName, Iteration } from "@loop/shared";
 import { useId, useState } from "react";
 import { formatDuration, formatUsage, usageDetail } from "../../lib/format.ts";
+import { ChangesDisclosure } from "../changes/ChangesDisclosure.tsx";
 import { LogView } from "./LogView.tsx";
 import type { AgentLog, IterationView } from "./model.ts";
 
@@ -58,6 +59,9 @@ export function IterationSection({
         defaultOpen={isLatest}
         version={version}
       />
+      {live?.changes && (
+        <ChangesDisclosure recorded={live.changes} title="Changes" label={`Changes in iteration ${n}`} />
+      )}
       <AgentPanel
         n={n}
         agent="codex"

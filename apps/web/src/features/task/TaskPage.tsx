@@ -1,4 +1,4 @@
-import type { Iteration, LoopEvent, Task } from "@loop/shared";
+import type { Finding, Iteration, LoopEvent, Task } from "@loop/shared";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, navigate } from "../../app/router.tsx";
 import { ApiError, api } from "../../lib/api.ts";
@@ -15,6 +15,7 @@ import {
   usageDetail,
 } from "../../lib/format.ts";
 import { ArtifactsPanel } from "../artifacts/ArtifactsPanel.tsx";
+import { TaskOverview } from "../changes/TaskOverview.tsx";
 import { setViewing } from "../notifications/notifications.ts";
 import { StatusBadge } from "../tasks/StatusBadge.tsx";
 import { IterationSection } from "./IterationSection.tsx";
@@ -38,6 +39,7 @@ const REFRESH_ON = new Set<LoopEvent["type"]>([
 export function TaskPage({ id }: { id: string }) {
   const [task, setTask] = useState<Task | null>(null);
   const [iterations, setIterations] = useState<Iteration[]>([]);
+  const [findings, setFindings] = useState<Finding[]>([]);
   const [load, setLoad] = useState<Load>({ state: "loading" });
   const viewRef = useRef<TaskView>(createTaskView());
   const [, setVersion] = useState(0);
@@ -50,6 +52,7 @@ export function TaskPage({ id }: { id: string }) {
       const d = await api.getTask(id);
       setTask(d.task);
       setIterations(d.iterations);
+      setFindings(d.findings);
       setLoad({ state: "ready" });
       loaded.current = true;
     } catch (err) {
@@ -126,6 +129,7 @@ export function TaskPage({ id }: { id: string }) {
   return (
     <div className="task-page">
       <TaskHeader task={task} view={view} now={now} onTask={setTask} streamState={stream} />
+      <TaskOverview findings={view.findings ?? findings} changes={view.changes} />
       <div className="task-body">
         <main className="iterations" aria-label="Iterations">
           {ns.length === 0 && (

@@ -1,6 +1,7 @@
 import type {
   AgentName,
   EventOf,
+  Finding,
   LoopEvent,
   ParsedLine,
   Task,
@@ -21,6 +22,8 @@ export interface LogLine {
 }
 
 export type AgentStarted = EventOf<"agent.started">["data"] & { ts: string };
+/** The latest NNN-changes.md (or changes.md) written; `id` (the event's) changes whenever it is rewritten. */
+export type ChangesRecorded = EventOf<"changes.recorded">["data"] & { id: number; taskId: string };
 export type AgentFinished = EventOf<"agent.finished">["data"] & { ts: string };
 
 /** One agent's log within one iteration (all its runs, e.g. before and after a usage-limit pause). */
@@ -45,6 +48,7 @@ export interface IterationView {
   codex: AgentLog;
   verdict: { status: Verdict; firstLine: string } | null;
   outcome: { verdict: Verdict | null; status: string } | null;
+  changes: ChangesRecorded | null;
 }
 
 export interface TaskView {
@@ -58,6 +62,10 @@ export interface TaskView {
   cancelRequested: boolean;
   finished: { status: TaskStatus; reason: string; ts: string } | null;
   usage: Usage | null;
+  /** The whole task's change so far (changes.md). */
+  changes: ChangesRecorded | null;
+  /** The findings ledger as of the latest findings.updated; null before one arrived. */
+  findings: Finding[] | null;
   version: number;
 }
 
@@ -81,6 +89,8 @@ export function createTaskView(): TaskView {
     cancelRequested: false,
     finished: null,
     usage: null,
+    changes: null,
+    findings: null,
     version: 0,
   };
 }
@@ -100,6 +110,7 @@ export function iterationOf(view: TaskView, n: number): IterationView {
     codex: newLog("codex"),
     verdict: null,
     outcome: null,
+    changes: null,
   };
   view.iterations.push(it);
   view.iterations.sort((a, b) => a.n - b.n);
@@ -224,6 +235,15 @@ function applyOne(view: TaskView, e: LoopEvent): void {
       return;
     case "task.usage":
       view.usage = e.data.total;
+      return;
+    case "changes.recorded": {
+      const recorded = { ...e.data, id: e.id, taskId: e.taskId };
+      if (e.data.scope === "task") view.changes = recorded;
+      else if (e.iteration !== null) iterationOf(view, e.iteration).changes = recorded;
+      return;
+    }
+    case "findings.updated":
+      view.findings = e.data.findings;
       return;
     default: {
       // A newer server may send types this build does not know: ignore them.

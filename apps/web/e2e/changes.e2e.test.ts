@@ -1,0 +1,96 @@
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Task } from "@loop/shared";
+import { describe, expect, it } from "vitest";
+import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
+
+const e2e = e2eSuite();
+
+// A clean environment and a fixed identity for the test's own git runs.
+const gitEnv = (() => {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("GIT_")) delete env[k];
+  return {
+    ...env,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_AUTHOR_NAME: "t",
+    GIT_AUTHOR_EMAIL: "t@example.com",
+    GIT_COMMITTER_NAME: "t",
+    GIT_COMMITTER_EMAIL: "t@example.com",
+  };
+})();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", args, { cwd, env: gitEnv, stdio: "ignore" });
+
+describe("a task's changes and findings", () => {
+  it("shows each iteration's diff with collapsible files, the whole task's change, and the ledger", async () => {
+    const wd = e2e.server.workdir({
+      claude: [
+        { kind: "ok", text: "added notes", write: { path: "notes.txt", content: "one\ntwo\n" } },
+        { kind: "ok", text: "edited notes", write: { path: "notes.txt", content: "one\nTWO\nthree\n" } },
+      ],
+      codex: [
+        {
+          kind: "review",
+          text: "STATUS: ISSUES_FOUND\n- notes.txt:2 must be upper case\n- The README does not mention notes.txt",
+        },
+        { kind: "review", text: "STATUS: ISSUES_FOUND\n1. notes.txt:2 is still not upper case everywhere" },
+      ],
+    });
+    git(wd, "init", "-q", "-b", "main");
+    writeFileSync(join(wd, ".gitignore"), ".fake-state/\n.fake-scenario.json\n");
+    writeFileSync(join(wd, "README.md"), "hello\n");
+    git(wd, "add", "-A");
+    git(wd, "commit", "-q", "-m", "initial");
+    const r = await e2e.server.api<{ task: Task }>("/api/tasks", {
+      method: "POST",
+      body: { title: "Notes", prompt: "Write notes", workingDir: wd, maxIterations: 2 },
+    });
+    expect(r.status).toBe(201);
+    const task = r.body.task;
+    await e2e.server.waitForStatus(task.id, ["needs_attention"]);
+
+    const page = await signedInPage(e2e.browser, e2e.server);
+    await page.goto(`${e2e.server.origin}/tasks/${task.id}`);
+    await page.getByRole("heading", { level: 1, name: "Notes" }).waitFor();
+
+    // The ledger: F1 still open since iteration 1, F2 resolved in iteration 2.
+    const overview = page.getByRole("region", { name: "Findings and changes" });
+    const findings = overview.getByRole("table");
+    await findings.waitFor();
+    const row = (id: string) =>
+      findings.getByRole("row").filter({ has: page.getByRole("rowheader", { name: id }) });
+    expect(await row("F1").innerText()).toMatch(
+      /notes\.txt:2 is still not upper case[\s\S]*Open since iteration 1/,
+    );
+    expect(await row("F2").innerText()).toMatch(/README does not mention[\s\S]*Resolved in iteration 2/);
+    expect(await overview.getByText("1 open · 1 resolved").count()).toBe(1);
+
+    // Iteration 2's own change: only the edit, in a diff view whose files fold.
+    const it2 = page.locator("section[data-iteration='2']");
+    await it2.getByText("1 file changed, +2 -1").waitFor();
+    await it2.getByRole("button", { name: "Changes" }).click();
+    const diff2 = page.getByRole("region", { name: "Changes in iteration 2" });
+    await diff2.waitFor();
+    const file = diff2.locator("details", { hasText: "notes.txt" });
+    await file.getByText("TWO", { exact: true }).waitFor();
+    expect(await diff2.innerText()).not.toContain("new file");
+    expect(await file.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
+    await file.getByText("notes.txt").click();
+    await page.waitForFunction((el) => !(el as HTMLDetailsElement).open, await file.elementHandle());
+    expect(await file.getByText("TWO", { exact: true }).count()).toBe(0);
+    await file.getByText("notes.txt").click();
+    await file.getByText("TWO", { exact: true }).waitFor();
+
+    // The whole task's change is one view too: the file is added, with its final content.
+    await overview.getByText("1 file changed, +3 -0").waitFor();
+    await overview.getByRole("button", { name: "Whole task's changes" }).click();
+    const whole = page.getByRole("region", { name: "Changes over the whole task" });
+    await whole.locator("details", { hasText: "notes.txt" }).getByText("three", { exact: true }).waitFor();
+    expect(await whole.getByText("added", { exact: true }).count()).toBe(1);
+    await page.screenshot({ path: screenshotPath("changes-and-findings.png"), fullPage: true });
+    await page.context().close();
+  });
+});

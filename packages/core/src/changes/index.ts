@@ -1,0 +1,21 @@
+export {
+  type ChangedFile,
+  type ChangeStatus,
+  type Changes,
+  DEFAULT_MAX_DIFF_BYTES,
+  DEFAULT_MAX_FILE_DIFF_BYTES,
+  type DiffOptions,
+  diff,
+  diffAll,
+  type OmittedDiff,
+} from "./diff.ts";
+export { DEFAULT_FILE_LIMITS, type FileEntry, type FileLimits } from "./files.ts";
+export { summaryLine } from "./markdown.ts";
+export {
+  type FilesSnapshot,
+  type GitSnapshot,
+  type Snapshot,
+  type SnapshotOptions,
+  snapshot,
+  type UnavailableSnapshot,
+} from "./snapshot.ts";

@@ -1,0 +1,80 @@
+import type { Finding, LoopEventType, Verdict } from "@loop/shared";
+import { parseVerdict } from "../agents/index.ts";
+import type { EventData } from "../events.ts";
+import { parseFindings, updateLedger } from "../findings/index.ts";
+import type { RunDeps } from "./task-run.ts";
+
+export interface LedgerStep {
+  ledger: Finding[];
+  /** Ids this review added or reopened. */
+  opened: string[];
+  /** Ids this review no longer reported. */
+  resolved: string[];
+  /** False when the ledger is exactly as before (no event, nothing to store). */
+  changed: boolean;
+}
+
+/** The ledger after the review of iteration n (a DONE review reports no findings). */
+export function reviewLedger(
+  ledger: readonly Finding[],
+  n: number,
+  verdict: Verdict,
+  review: string,
+): LedgerStep {
+  const next = updateLedger(ledger, n, verdict === "DONE" ? [] : parseFindings(review));
+  const was = new Map(ledger.map((f) => [f.id, f.status]));
+  const opened = next.filter((f) => f.status === "open" && was.get(f.id) !== "open").map((f) => f.id);
+  const resolved = next.filter((f) => f.status === "resolved" && was.get(f.id) === "open").map((f) => f.id);
+  return { ledger: next, opened, resolved, changed: JSON.stringify(next) !== JSON.stringify(ledger) };
+}
+
+export interface ReviewContext {
+  deps: Pick<RunDeps, "repos">;
+  taskId: string;
+  send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
+  write<T>(fn: () => T): Promise<T>;
+}
+
+/**
+ * Stores Codex's finished review of iteration n: its verdict (review.verdict, a warning when it has
+ * no STATUS line), the iteration as done, and the ledger it gives, in one transaction so a resume
+ * never counts a review twice; then findings.updated and iteration.finished.
+ */
+export async function recordReview(
+  ctx: ReviewContext,
+  n: number,
+  review: string,
+  ledger: readonly Finding[],
+): Promise<{ verdict: Verdict; ledger: Finding[] }> {
+  const { repos } = ctx.deps;
+  const verdict = parseVerdict(review);
+  ctx.send("review.verdict", { status: verdict.status, firstLine: verdict.firstLine }, n);
+  if (!verdict.explicit) {
+    const first = JSON.stringify(verdict.firstLine.slice(0, 200));
+    ctx.send(
+      "task.warning",
+      {
+        message: `Codex's review in iteration ${n} has no STATUS line (first line: ${first}); counted as ISSUES_FOUND`,
+      },
+      n,
+    );
+  }
+  const step = reviewLedger(ledger, n, verdict.status, review);
+  await ctx.write(() =>
+    repos.transaction(() => {
+      repos.iterations.update(ctx.taskId, n, {
+        status: "done",
+        verdict: verdict.status,
+        review,
+        finishedAt: new Date().toISOString(),
+      });
+      if (step.changed) repos.findings.replace(ctx.taskId, step.ledger);
+    }),
+  );
+  if (step.changed) {
+    const { ledger: findings, opened, resolved } = step;
+    ctx.send("findings.updated", { findings, opened, resolved }, n);
+  }
+  ctx.send("iteration.finished", { n, verdict: verdict.status, status: "done" }, n);
+  return { verdict: verdict.status, ledger: step.ledger };
+}

@@ -1,0 +1,142 @@
+// git for changes/ (snapshots and diffs): here because runner/ is the only code that imports execa.
+import { execa } from "execa";
+
+export interface GitOptions {
+  cwd: string;
+  /** Base environment (default: process.env); variables that point git elsewhere are removed. */
+  env?: NodeJS.ProcessEnv | undefined;
+  /** A private index for this command (GIT_INDEX_FILE); the user's index is never written. */
+  indexFile?: string | undefined;
+  input?: string | undefined;
+  signal?: AbortSignal | undefined;
+  timeoutMs?: number | undefined;
+}
+
+export interface GitResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** git itself could not be run (not installed, timed out, cancelled). */
+export class GitUnavailableError extends Error {
+  override name = "GitUnavailableError";
+}
+
+// Variables that would make git look at another repository, work tree or index than cwd's.
+const RELOCATING = [
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+  "GIT_INDEX_FILE",
+  "GIT_OBJECT_DIRECTORY",
+  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+  "GIT_NAMESPACE",
+  "GIT_COMMON_DIR",
+  "GIT_PREFIX",
+];
+
+/**
+ * Settings that keep git from writing anything but objects and our private index: no background
+ * maintenance, no fsmonitor daemon, no split index or untracked cache written next to .git's files.
+ */
+const SAFE_CONFIG = [
+  "gc.auto=0",
+  "maintenance.auto=false",
+  "core.fsmonitor=false",
+  "core.untrackedCache=false",
+  "core.splitIndex=false",
+  "core.safecrlf=false",
+  "advice.addEmbeddedRepo=false",
+  "advice.addIgnoredFile=false",
+].flatMap((c) => ["-c", c]);
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+function gitEnv(opts: GitOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...(opts.env ?? process.env) };
+  for (const k of RELOCATING) delete env[k];
+  // GIT_OPTIONAL_LOCKS=0: `status`-like refreshes must not rewrite the user's index behind our back.
+  Object.assign(env, { GIT_OPTIONAL_LOCKS: "0", GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", LANGUAGE: "" });
+  if (opts.indexFile) env.GIT_INDEX_FILE = opts.indexFile;
+  return env;
+}
+
+function execaOptions(opts: GitOptions) {
+  return {
+    cwd: opts.cwd,
+    env: gitEnv(opts),
+    extendEnv: false,
+    reject: false,
+    stripFinalNewline: false,
+    timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    cancelSignal: opts.signal,
+    forceKillAfterDelay: 2000,
+    maxBuffer: 64 * 1024 * 1024,
+  } as const;
+}
+
+/** Runs git and returns its exit code and output; throws GitUnavailableError when it did not run to an exit. */
+export async function git(args: readonly string[], opts: GitOptions): Promise<GitResult> {
+  const r = await execa("git", [...SAFE_CONFIG, ...args], {
+    ...execaOptions(opts),
+    input: opts.input ?? "",
+  });
+  if (r.exitCode === undefined || r.isTerminated || r.isMaxBuffer) {
+    throw new GitUnavailableError(r.shortMessage ?? `git ${args[0]} did not finish`);
+  }
+  return { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** Like git(), but fails on a non-zero exit with git's message. */
+export async function gitOk(args: readonly string[], opts: GitOptions): Promise<string> {
+  const r = await git(args, opts);
+  if (r.exitCode !== 0) {
+    throw new Error(
+      `git ${args[0]} exited with code ${r.exitCode}: ${r.stderr.trim().split("\n").at(-1) ?? ""}`,
+    );
+  }
+  return r.stdout;
+}
+
+/**
+ * Streams git's stdout line by line to onLine; onLine returns false to stop early, which ends git
+ * (its output is not read further). Resolves whether it was stopped; rejects when git failed.
+ */
+export async function gitLines(
+  args: readonly string[],
+  opts: GitOptions,
+  onLine: (line: string) => boolean,
+): Promise<{ stopped: boolean }> {
+  const subprocess = execa("git", [...SAFE_CONFIG, ...args], {
+    ...execaOptions(opts),
+    stdin: "ignore",
+    buffer: { stdout: false, stderr: true },
+  });
+  let stopped = false;
+  try {
+    for await (const line of subprocess.iterable({ from: "stdout" })) {
+      if (!onLine(String(line))) {
+        stopped = true;
+        break;
+      }
+    }
+  } catch (err) {
+    // Leaving the loop early closes git's stdout; the broken pipe that follows is expected.
+    if (!stopped) throw err;
+  }
+  if (stopped) {
+    subprocess.kill();
+    await subprocess.catch(() => undefined);
+    return { stopped };
+  }
+  const r = await subprocess;
+  if (r.exitCode === undefined || r.isTerminated) {
+    throw new GitUnavailableError(r.shortMessage ?? `git ${args[0]} did not finish`);
+  }
+  if (r.exitCode !== 0) {
+    throw new Error(
+      `git ${args[0]} exited with code ${r.exitCode}: ${String(r.stderr).trim().split("\n").at(-1) ?? ""}`,
+    );
+  }
+  return { stopped };
+}

@@ -1,0 +1,65 @@
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestRepositories } from "@loop/db/testing";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { ArtifactStore } from "../src/artifacts.ts";
+import { EventBus } from "../src/events.ts";
+import { ChangeTracker } from "../src/run/changes-step.ts";
+import type { RunDeps } from "../src/run/task-run.ts";
+import { resolveSettings } from "../src/settings.ts";
+
+describe("ChangeTracker", () => {
+  it("a directory it cannot snapshot is a warning, never a failure of the run", async () => {
+    const root = mkdtempSync(join(tmpdir(), "loop-changes-step-"));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    const repos = createTestRepositories();
+    onTestFinished(() => repos.handle.close());
+    const task = repos.tasks.create({
+      title: "t",
+      prompt: "p",
+      workingDir: "/nonexistent/dir",
+      maxIterations: 2,
+    });
+    repos.iterations.start(task.id, 1);
+    const bus = new EventBus(repos);
+    const silent = { info() {}, warn() {}, error() {} };
+    const deps: RunDeps = {
+      repos,
+      bus,
+      settings: resolveSettings({ artifactsDir: join(root, "loops") }),
+      artifacts: new ArtifactStore(join(root, "loops")),
+      log: silent,
+      closing: new AbortController().signal,
+    };
+    const tracker = new ChangeTracker({
+      deps,
+      taskId: task.id,
+      workingDir: task.workingDir,
+      signal: new AbortController().signal,
+      send: (type, data, n) => bus.send(task.id, n, type, data),
+      write: async (fn) => fn(),
+    });
+    await tracker.before(1);
+    await tracker.after(1, null);
+    expect(await tracker.summary()).toMatch(/^The working directory could not be read: ENOENT/);
+
+    const events = repos.events.listAfter({ afterId: 0, taskId: task.id, limit: 100 });
+    expect(events.map((e) => e.type)).toEqual([
+      "task.warning",
+      "task.warning",
+      "changes.recorded",
+      "changes.recorded",
+    ]);
+    expect(events[0]?.data).toMatchObject({
+      message: expect.stringMatching(
+        /^Changes in iteration 1: the working directory could not be snapshotted before/,
+      ),
+    });
+    // The stored snapshot says why; the diff of it says so in NNN-changes.md.
+    const stored = repos.iterations.snapshotsOf(task.id, 1);
+    expect(stored?.before).toMatchObject({ kind: "unavailable" });
+    expect(readdirSync(join(root, "loops", task.id)).sort()).toEqual(["001-changes.md", "changes.md"]);
+    expect(await deps.artifacts.read(task.id, "001-changes.md")).toMatch(/could not be read: ENOENT/);
+  });
+});
