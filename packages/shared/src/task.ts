@@ -75,6 +75,16 @@ const nonBlank = (field: string, max: number) =>
     .max(max, `${field} must be at most ${max} characters`)
     .refine((s) => s.trim().length > 0, `${field} must not be blank`);
 
+/** The messages of a strict JSON body: not an object, or fields it does not know. */
+const bodyErrors = (notAnObject: string) => ({
+  error: (iss: { code: string; keys?: string[] }) =>
+    iss.code === "invalid_type"
+      ? notAnObject
+      : iss.code === "unrecognized_keys"
+        ? `unknown field(s): ${(iss.keys ?? []).join(", ")}`
+        : undefined,
+});
+
 export const CreateTaskBody = z.strictObject(
   {
     title: nonBlank("title", 200),
@@ -91,14 +101,7 @@ export const CreateTaskBody = z.strictObject(
       .max(MAX_ITERATIONS_LIMIT, `maxIterations must be at most ${MAX_ITERATIONS_LIMIT}`)
       .optional(),
   },
-  {
-    error: (iss) =>
-      iss.code === "invalid_type"
-        ? "body must be a JSON object"
-        : iss.code === "unrecognized_keys"
-          ? `unknown field(s): ${iss.keys.join(", ")}`
-          : undefined,
-  },
+  bodyErrors("body must be a JSON object"),
 );
 export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
 
@@ -111,27 +114,13 @@ export const ResumeTaskBody = z.strictObject(
       .max(MAX_ITERATIONS_LIMIT, `extraIterations must be at most ${MAX_ITERATIONS_LIMIT}`)
       .optional(),
   },
-  {
-    error: (iss) =>
-      iss.code === "invalid_type"
-        ? "body must be a JSON object"
-        : iss.code === "unrecognized_keys"
-          ? `unknown field(s): ${iss.keys.join(", ")}`
-          : undefined,
-  },
+  bodyErrors("body must be a JSON object"),
 );
 export type ResumeTaskBody = z.infer<typeof ResumeTaskBody>;
 
 export const MoveTaskBody = z.strictObject(
   { to: z.enum(["top", "up", "down", "bottom"], { error: "to must be one of top, up, down, bottom" }) },
-  {
-    error: (iss) =>
-      iss.code === "invalid_type"
-        ? "body must be a JSON object with a field to"
-        : iss.code === "unrecognized_keys"
-          ? `unknown field(s): ${iss.keys.join(", ")}`
-          : undefined,
-  },
+  bodyErrors("body must be a JSON object with a field to"),
 );
 export type MoveTaskBody = z.infer<typeof MoveTaskBody>;
 
