@@ -104,6 +104,44 @@ describe("a loop with the real CLIs", () => {
     expect(iterations.map((i) => i.verdict)).toEqual(["ISSUES_FOUND"]);
   });
 
+  it("a review with no STATUS line: codex exec resume <thread> is asked for the verdict alone", async () => {
+    const { loop } = suite;
+    const wd = loop.workdir({ git: true, files: { "README.md": "# demo\n" } });
+    const ask = "Say hello [reask]";
+    loop.model.script({
+      claude: [{ match: ask, replies: [{ text: "Said hello." }] }],
+      codex: [
+        { match: ask, replies: [{ text: "Looks good to me; nothing left to fix." }] },
+        { match: "does not start with a STATUS line", replies: [{ text: "STATUS: DONE" }] },
+      ],
+    });
+    const task = await loop.createTask({ prompt: ask, workingDir: wd, maxIterations: 2 });
+    const { task: done, iterations } = await loop.waitForTask(
+      task.id,
+      (t) => t.status !== "queued" && t.status !== "running",
+    );
+    expect(done).toMatchObject({
+      status: "done",
+      statusReason: "Codex reported STATUS: DONE in iteration 1",
+    });
+    expect(iterations.map((i) => i.verdict)).toEqual(["DONE"]);
+
+    // The re-ask continued the review's thread: same id, and the model saw the review before it.
+    const events = await loop.events(task.id);
+    const threads = jsonLines(events, "codex")
+      .filter((j) => j.type === "thread.started")
+      .map((j) => j.thread_id);
+    expect(threads).toHaveLength(2);
+    expect(threads[1]).toBe(threads[0]);
+    const starts = events.filter((e) => e.type === "agent.started" && e.data.agent === "codex");
+    expect((starts[1]!.data as { argv: string[] }).argv).toEqual(
+      expect.arrayContaining(["resume", threads[0] as string, "-"]),
+    );
+    const reask = loop.model.calls("codex").find((r) => r.rule === 1);
+    expect(JSON.stringify(reask?.body)).toContain("Looks good to me; nothing left to fix.");
+    expect(await loop.artifact(task.id, "001-codex-verdict-output.md")).toBe("STATUS: DONE\n");
+  });
+
   it("health finds both CLIs with their versions; a custom-provider codex is only a warning", async () => {
     const { loop } = suite;
     const r = await loop.api<HealthResponse>("/api/health");

@@ -282,6 +282,40 @@ describe("runCodex against the fake CLI", () => {
     ]);
   });
 
+  it("resumes a thread with `exec [OPTIONS] resume <thread_id> -`, which keeps its id", async () => {
+    const thread = "0199a213-81c0-7800-8aa1-bbab2a035a51";
+    const cwd = workdir({ codex: [{ kind: "review", text: "STATUS: DONE" }] });
+    const r = await runCodex({ ...base(cwd), bin: FAKE_CODEX, outputFile: out(cwd), resume: thread });
+    expect(r).toMatchObject({ ok: true, output: "STATUS: DONE", sessionId: thread });
+    const call = JSON.parse(readFileSync(join(cwd, ".fake-state/codex-1.json"), "utf8"));
+    expect(call.argv).toEqual([
+      "exec",
+      "--sandbox",
+      "read-only",
+      "--skip-git-repo-check",
+      "--json",
+      "-o",
+      out(cwd),
+      "-C",
+      cwd,
+      "resume",
+      thread,
+      "-",
+    ]);
+  });
+
+  it("the fake codex refuses -C after `resume`, as the real one does", async () => {
+    const cwd = workdir({ codex: [{ kind: "review", text: "STATUS: DONE" }] });
+    const r = await runCodex({
+      ...base(cwd),
+      bin: FAKE_CODEX,
+      outputFile: out(cwd),
+      extraArgs: ["resume", "x", "-C", cwd],
+    });
+    expect(r).toMatchObject({ ok: false });
+    if (!r.ok) expect(r.error).toContain("unexpected argument '-C'");
+  });
+
   it("a review that never exits afterwards still counts, after exitGraceMs", async () => {
     const cwd = workdir({ codex: [{ kind: "review", text: "STATUS: DONE", linger: true }] });
     const r = await runCodex({ ...base(cwd), bin: FAKE_CODEX, outputFile: out(cwd), exitGraceMs: 300 });

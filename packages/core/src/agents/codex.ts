@@ -6,8 +6,17 @@ import { clip, duration, isRetryNotice, num, runFailureMessage, tail, tryJson } 
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
 
-/** `-` reads the prompt from stdin; `-o` writes the last message (empty on failure). */
-export function codexArgs(o: { cwd: string; outputFile: string; extraArgs: readonly string[] }): string[] {
+/**
+ * `-` reads the prompt from stdin; `-o` writes the last message (empty on failure). With `resume`,
+ * `exec … resume <thread_id> -` continues that thread (the sandbox and `-C` are `exec`'s options, so
+ * they stay before the subcommand).
+ */
+export function codexArgs(o: {
+  cwd: string;
+  outputFile: string;
+  extraArgs: readonly string[];
+  resume?: string | undefined;
+}): string[] {
   return [
     "exec",
     "--sandbox",
@@ -19,6 +28,7 @@ export function codexArgs(o: { cwd: string; outputFile: string; extraArgs: reado
     "-C",
     o.cwd,
     ...o.extraArgs,
+    ...(o.resume ? ["resume", o.resume] : []),
     "-",
   ];
 }
@@ -94,7 +104,9 @@ export class CodexStream {
 }
 
 /** Runs `codex exec` read-only on the review prompt. Output: the -o file, else the last agent message. */
-export async function runCodex(o: AgentRunOptions & { outputFile: string }): Promise<AgentOutcome> {
+export async function runCodex(
+  o: AgentRunOptions & { outputFile: string; resume?: string | undefined },
+): Promise<AgentOutcome> {
   const args = codexArgs(o);
   const stream = new CodexStream();
   // A link planted under the output's name would have codex write through it: remove it (not its target).

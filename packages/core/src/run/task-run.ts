@@ -30,6 +30,7 @@ import {
   type StopCause,
   usageLimitPolicy,
 } from "./transitions.ts";
+import { settleVerdict } from "./verdict-step.ts";
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -234,10 +235,12 @@ export class TaskRun {
     );
     await this.write(() => repos.iterations.update(id, n, { codexDurationMs: outcome.durationMs }));
     if (!outcome.ok) return this.failed(n, "codex", outcome, { kind: "codex", n, claudeOutput });
-
-    const reviewed = await recordReview(this.context(), n, outcome.output, this.ledger);
+    // No STATUS line: Codex is asked once more for the verdict alone (verdict-step.ts).
+    const v = await settleVerdict(this.context(), n, outcome, (run) => this.runAgent(n, "codex", run));
+    if (v.kind === "stopped") return this.failed(n, "codex", v.outcome, { kind: "codex", n, claudeOutput });
+    const reviewed = await recordReview(this.context(), n, v.review, this.ledger);
     this.ledger = reviewed.ledger;
-    this.history.push({ n, claudeOutput, review: outcome.output, verdict: reviewed.verdict });
+    this.history.push({ n, claudeOutput, review: v.review, verdict: reviewed.verdict });
     return afterReview({
       n,
       verdict: reviewed.verdict,
