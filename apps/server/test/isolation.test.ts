@@ -127,6 +127,10 @@ describe("worktree isolation", () => {
     expect(git(wd, "show", "--name-only", "--format=", `${branch}~1`).trim()).toBe("notes.txt");
     // The agents ran in the worktree, the diff of each iteration was taken there.
     expect(readFileSync(join(path, "notes.txt"), "utf8")).toBe("one\nTWO\n");
+    const call = JSON.parse(readFileSync(join(path, ".fake-state", "claude-1.json"), "utf8"));
+    expect(call.cwd).toBe(path);
+    expect(call.prompt).toContain(`Working directory: ${path}`);
+    expect(call.prompt).toContain(`on the branch ${branch}`);
     const changes = await t.api({ url: `/api/tasks/${filed.id}/artifacts/002-changes.md` });
     expect(changes.body).toContain("-two\n+TWO\n");
     const artifacts = (await t.api({ url: `/api/tasks/${filed.id}/artifacts` })).json().artifacts;
@@ -156,6 +160,42 @@ describe("worktree isolation", () => {
     expect(existsSync(second.worktree?.path ?? "")).toBe(false);
     expect(git(wd, "branch", "--list", `loop/${second.id}`)).toBe("");
     expect(git(wd, "rev-parse", "--verify", "--quiet", branch).trim()).not.toBe("");
+    expect(checkout(wd)).toEqual(before);
+  });
+
+  it("a resumed task reuses its worktree and goes on committing on its branch", async () => {
+    t = await createTestApp();
+    const wd = userRepo(
+      t,
+      scenario({
+        claude: [
+          claude.ok("one", { write: { path: "a.txt", content: "1\n" } }),
+          claude.ok("two", { write: { path: "a.txt", content: "2\n" } }),
+        ],
+        codex: [codex.review("STATUS: ISSUES_FOUND\n- a.txt must say 2"), codex.review("STATUS: DONE")],
+      }),
+    );
+    git(wd, "add", ".fake-scenario.json");
+    git(wd, "commit", "-q", "-m", "scenario");
+    const before = checkout(wd);
+    const r = await file(t, { workingDir: wd, maxIterations: 1 });
+    const task: Task = r.json().task;
+    expect(await settled(t, task.id)).toMatchObject({ status: "needs_attention", currentIteration: 1 });
+    const resumed = await t.api({
+      method: "POST",
+      url: `/api/tasks/${task.id}/resume`,
+      payload: { extraIterations: 1 },
+      headers: { "content-type": "application/json" },
+    });
+    expect(resumed.statusCode, resumed.body).toBe(200);
+    await waitFor(() => t?.repos.tasks.get(task.id)?.status !== "needs_attention", 10_000, "the resume");
+    expect(await settled(t, task.id)).toMatchObject({ status: "done", currentIteration: 2 });
+    // The same worktree (iteration 2's fake call counted on from iteration 1's state in it).
+    expect(existsSync(join(task.worktree?.path ?? "", ".fake-state", "claude-2.json"))).toBe(true);
+    expect(git(wd, "log", "--format=%s", `main..loop/${task.id}`).trim().split("\n")).toEqual([
+      `loop: iteration 2 of task ${task.id}`,
+      `loop: iteration 1 of task ${task.id}`,
+    ]);
     expect(checkout(wd)).toEqual(before);
   });
 

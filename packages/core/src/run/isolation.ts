@@ -68,7 +68,7 @@ function repoTop(dir: string): string | null {
  * Where the agents run: the task's working directory, or in worktree mode the same place inside
  * its worktree (a working directory below the repository's top stays as deep in the worktree).
  */
-export function runDir(task: Pick<Task, "workingDir" | "worktree">): string {
+export function runDir(task: Pick<Task, "workingDir"> & { worktree?: Task["worktree"] | undefined }): string {
   if (!task.worktree) return task.workingDir;
   let real = task.workingDir;
   try {
@@ -109,7 +109,8 @@ export async function removeIsolation(
   try {
     const top = await gitTopLevel(task.workingDir);
     if (!top) throw new Error(`${task.workingDir} is no longer in a git repository`);
-    await removeWorktree(top, wt.path);
+    // A worktree never made (a task deleted while queued) is nothing to remove.
+    if (existsSync(wt.path)) await removeWorktree(top, wt.path);
     if (opts.deleteBranch) await deleteBranch(top, wt.branch);
   } catch (err) {
     log.warn({ err, taskId: task.id, worktree: wt }, "the task's worktree could not be removed");

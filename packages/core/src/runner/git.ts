@@ -178,10 +178,9 @@ export async function commitAll(worktree: string, message: string): Promise<bool
   return true;
 }
 
-/** Removes a worktree (even with changes in it); when its directory is gone, forgets it. */
+/** Removes a worktree, even with changes in it or locked. */
 export async function removeWorktree(repo: string, path: string): Promise<void> {
-  const r = await git(["worktree", "remove", "--force", "--force", path], { cwd: repo });
-  if (r.exitCode !== 0) await gitOk(["worktree", "prune"], { cwd: repo });
+  await gitOk(["worktree", "remove", "--force", "--force", path], { cwd: repo });
 }
 
 export async function deleteBranch(repo: string, branch: string): Promise<void> {
