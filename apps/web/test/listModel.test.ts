@@ -24,6 +24,8 @@ const task = (id: string, o: Partial<Task> = {}): Task => ({
     costUsd: null,
   },
   retryOf: null,
+  isolation: "none",
+  worktree: null,
   ...o,
 });
 

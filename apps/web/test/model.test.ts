@@ -189,6 +189,8 @@ describe("patchTask", () => {
       costUsd: null,
     },
     retryOf: null,
+    isolation: "none",
+    worktree: null,
   };
 
   it("follows a task through its life", () => {

@@ -6,6 +6,7 @@ export * from "./findings/index.ts";
 export * from "./orchestrator.ts";
 export * from "./prompts/index.ts";
 export * from "./recovery.ts";
+export { branchOf, checkIsolation, runDir, WORKTREES_DIR } from "./run/isolation.ts";
 export { resultMarkdown } from "./run/reports.ts";
 export * from "./run/transitions.ts";
 export * from "./runner/index.ts";

@@ -1,8 +1,9 @@
 import { classifyStorageError, type Repositories, retryBusy } from "@loop/db";
-import { AppError, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
+import { AppError, type Isolation, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
 import { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
 import { taskMarkdown } from "./prompts/index.ts";
+import { isolationFields, removeIsolation } from "./run/isolation.ts";
 import { type Logger, TaskRun } from "./run/task-run.ts";
 import { resumePoint } from "./run/transitions.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
@@ -14,6 +15,7 @@ export interface SubmitInput {
   prompt: string;
   workingDir: string;
   maxIterations?: number | undefined;
+  isolation?: Isolation | undefined;
 }
 
 export type QueueMove = "top" | "up" | "down" | "bottom";
@@ -62,10 +64,10 @@ export class Orchestrator {
   async submit(input: SubmitInput): Promise<Task> {
     this.assertAccepting();
     return this.file({
-      title: input.title,
-      prompt: input.prompt,
-      workingDir: input.workingDir,
+      ...input,
       maxIterations: input.maxIterations ?? this.settings.defaultMaxIterations,
+      isolation: input.isolation ?? "none",
+      retryOf: null,
     });
   }
 
@@ -166,7 +168,7 @@ export class Orchestrator {
    * Deletes a finished or queued task: its events (in batches, so a long history never blocks the
    * server), its iterations and its artifacts. Running or paused tasks must be cancelled first.
    */
-  async delete(id: string): Promise<void> {
+  async delete(id: string, opts: { deleteBranch?: boolean } = {}): Promise<void> {
     const task = this.get(id);
     if (!isTerminal(task.status) && task.status !== "queued") {
       throw new AppError(
@@ -188,6 +190,7 @@ export class Orchestrator {
       await new Promise((r) => setImmediate(r));
     }
     await this.write(() => this.repos.tasks.delete(id));
+    await removeIsolation(task, opts, this.log);
     await this.artifacts.remove(id);
     this.log.info({ taskId: id }, "task deleted");
   }
@@ -294,7 +297,7 @@ export class Orchestrator {
 
   /** task.md is written before the row exists: a task a client is told about always has its file. */
   private async file(
-    input: Pick<Task, "title" | "prompt" | "workingDir" | "maxIterations"> & { retryOf?: string },
+    input: Pick<Task, "title" | "prompt" | "workingDir" | "maxIterations" | "isolation" | "retryOf">,
   ): Promise<Task> {
     const id = this.repos.tasks.newId();
     const createdAt = new Date().toISOString();
@@ -305,7 +308,8 @@ export class Orchestrator {
       task = await this.write(() =>
         this.repos.transaction(() => {
           this.assertQueueRoom();
-          const t = this.repos.tasks.create({ ...input, id }, new Date(createdAt));
+          const iso = isolationFields(input.isolation, id, this.settings.artifactsDir);
+          const t = this.repos.tasks.create({ ...input, ...iso, id }, new Date(createdAt));
           this.bus.send(t.id, null, "task.created", {
             title: t.title,
             workingDir: t.workingDir,

@@ -46,8 +46,14 @@ export const Task = z.object({
   usage: Usage,
   /** Id of the task this one was retried from, if any. */
   retryOf: z.string().nullable(),
+  /** "worktree": the task runs in a git worktree of its own, on the branch loop/<task-id>. */
+  isolation: z.enum(["none", "worktree"]),
+  /** Where a worktree task runs (path) and the branch its iterations are committed on. */
+  worktree: z.object({ path: z.string(), branch: z.string() }).nullable(),
 });
 export type Task = z.infer<typeof Task>;
+export const Isolation = z.enum(["none", "worktree"], { error: 'isolation must be "none" or "worktree"' });
+export type Isolation = z.infer<typeof Isolation>;
 
 export const Verdict = z.enum(["DONE", "ISSUES_FOUND"]);
 export type Verdict = z.infer<typeof Verdict>;
@@ -100,6 +106,8 @@ export const CreateTaskBody = z.strictObject(
       .min(1, "maxIterations must be at least 1")
       .max(MAX_ITERATIONS_LIMIT, `maxIterations must be at most ${MAX_ITERATIONS_LIMIT}`)
       .optional(),
+    /** "worktree": run in a git worktree on the branch loop/<task-id>; workingDir must be in a git repository. */
+    isolation: Isolation.optional(),
   },
   bodyErrors("body must be a JSON object"),
 );

@@ -1,4 +1,5 @@
 import type { Task, Verdict } from "@loop/shared";
+import { runDir } from "../run/isolation.ts";
 
 /** What one finished iteration contributes to the next prompts. */
 export interface HistoryEntry {
@@ -8,7 +9,8 @@ export interface HistoryEntry {
   verdict: Verdict;
 }
 
-type TaskInput = Pick<Task, "title" | "prompt" | "workingDir" | "maxIterations">;
+type TaskInput = Pick<Task, "title" | "prompt" | "workingDir" | "maxIterations"> &
+  Partial<Pick<Task, "worktree">>;
 
 /** The latest iterations are quoted in full; older ones are shortened so prompts stay bounded. */
 const RECENT_FULL = 2;
@@ -50,7 +52,14 @@ function taskSection(task: TaskInput): string {
   return [
     `# Task: ${task.title}`,
     "",
-    `Working directory: ${task.workingDir}`,
+    `Working directory: ${runDir(task)}`,
+    ...(task.worktree
+      ? [
+          "",
+          `This is a git worktree of ${task.workingDir} on the branch ${task.worktree.branch}, kept apart ` +
+            "from the user's checkout: work only here; loop commits your changes after each run.",
+        ]
+      : []),
     "",
     "## The request",
     "",

@@ -2,6 +2,7 @@ import type { AgentName, LoopEventType, Task } from "@loop/shared";
 import type { AgentOutcome, runCodex } from "../agents/index.ts";
 import type { EventData } from "../events.ts";
 import { newMarker, processStartTime } from "../runner/index.ts";
+import { runDir } from "./isolation.ts";
 import { mib, OutputBudget } from "./output-budget.ts";
 import type { RunDeps } from "./task-run.ts";
 
@@ -38,7 +39,7 @@ export async function runRecordedAgent(
   let outcome: AgentOutcome;
   try {
     outcome = await run({
-      cwd: ctx.task.workingDir,
+      cwd: runDir(ctx.task),
       timeoutMs: settings.iterationTimeoutMs,
       idleTimeoutMs: settings.idleTimeoutMs || undefined,
       graceMs: settings.killGraceMs,

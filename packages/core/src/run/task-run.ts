@@ -16,6 +16,7 @@ import { buildClaudePrompt, buildCodexPrompt, type HistoryEntry } from "../promp
 import type { Settings } from "../settings.ts";
 import { type AgentOptions, runRecordedAgent } from "./agent-step.ts";
 import { ChangeTracker } from "./changes-step.ts";
+import { commitIteration, ensureWorktree, runDir } from "./isolation.ts";
 import { recordReview } from "./ledger.ts";
 import { ensureNewline, failureMarkdown, resultMarkdown } from "./reports.ts";
 import { sleep } from "./sleep.ts";
@@ -127,6 +128,7 @@ export class TaskRun {
       return { kind: "finished", status: "needs_attention", reason: `Nothing to run: ${point.reason}` };
     this.history = point.history;
     this.ledger = repos.findings.list(this.task.id);
+    await ensureWorktree(this.task);
     this.task = await this.write(() =>
       repos.tasks.update(this.task.id, {
         status: "running",
@@ -198,6 +200,7 @@ export class TaskRun {
       outcome.ok ? ensureNewline(outcome.output) : failureMarkdown("claude", outcome),
     );
     await this.changes.after(n, this.stopCause);
+    await commitIteration(this.task, n);
     // Stored last: from here on a resume runs only Codex for this iteration.
     await this.write(() =>
       repos.iterations.update(id, n, {
@@ -363,7 +366,7 @@ export class TaskRun {
       deps: this.deps,
       task: this.task,
       taskId: this.task.id,
-      workingDir: this.task.workingDir,
+      workingDir: runDir(this.task),
       signal: this.abort.signal,
       send: this.send.bind(this),
       write: this.write.bind(this),

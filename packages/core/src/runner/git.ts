@@ -140,3 +140,49 @@ export async function gitLines(
   }
   return { stopped };
 }
+
+// ---- Worktrees for isolated tasks (run/isolation.ts). Only loop's branch and worktree are written.
+
+/** loop's own identity for its commits: the user's config is never read for it nor written. */
+const LOOP_AUTHOR = ["-c", "user.name=loop", "-c", "user.email=loop@localhost", "-c", "commit.gpgsign=false"];
+
+/** The top of the work tree `dir` is in, or null when it is not in one (or git is missing). */
+export async function gitTopLevel(dir: string): Promise<string | null> {
+  try {
+    const r = await git(["rev-parse", "--show-toplevel"], { cwd: dir, timeoutMs: 20_000 });
+    return r.exitCode === 0 ? r.stdout.trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the repository at `dir` has a commit at HEAD (a worktree is made from it). */
+export async function gitHasHead(dir: string): Promise<boolean> {
+  const r = await git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { cwd: dir, timeoutMs: 20_000 });
+  return r.exitCode === 0;
+}
+
+/** A worktree at `path` on `branch`: a new branch from HEAD, or the branch as it stands when it exists. */
+export async function addWorktree(repo: string, path: string, branch: string): Promise<void> {
+  const exists = await git(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], { cwd: repo });
+  const args = exists.exitCode === 0 ? [path, branch] : ["-b", branch, path, "HEAD"];
+  await gitOk(["worktree", "add", "--quiet", ...args], { cwd: repo });
+}
+
+/** Commits everything in the worktree (its own index) on its branch; false when nothing changed. */
+export async function commitAll(worktree: string, message: string): Promise<boolean> {
+  await gitOk(["add", "--all"], { cwd: worktree });
+  const staged = await git(["diff", "--cached", "--quiet"], { cwd: worktree });
+  if (staged.exitCode === 0) return false;
+  await gitOk([...LOOP_AUTHOR, "commit", "--quiet", "--no-verify", "-m", message], { cwd: worktree });
+  return true;
+}
+
+/** Removes a worktree, even with changes in it or locked. */
+export async function removeWorktree(repo: string, path: string): Promise<void> {
+  await gitOk(["worktree", "remove", "--force", "--force", path], { cwd: repo });
+}
+
+export async function deleteBranch(repo: string, branch: string): Promise<void> {
+  await gitOk(["branch", "--quiet", "-D", branch], { cwd: repo });
+}

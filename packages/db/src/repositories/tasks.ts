@@ -20,6 +20,8 @@ const toTask = (r: Row): Task => ({
   finishedAt: r.finishedAt,
   usage: r.usage,
   retryOf: r.retryOf,
+  isolation: r.isolation === "worktree" ? "worktree" : "none",
+  worktree: r.worktreePath && r.worktreeBranch ? { path: r.worktreePath, branch: r.worktreeBranch } : null,
 });
 
 export interface NewTask {
@@ -30,6 +32,8 @@ export interface NewTask {
   workingDir: string;
   maxIterations: number;
   retryOf?: string | null;
+  isolation?: Task["isolation"];
+  worktree?: Task["worktree"];
 }
 
 export type TaskPatch = Partial<
@@ -69,6 +73,9 @@ export class TaskRepository {
       costUsd: null,
       retryOf: input.retryOf ?? null,
       queuePos: this.tailPos(),
+      isolation: input.isolation ?? "none",
+      worktreePath: input.worktree?.path ?? null,
+      worktreeBranch: input.worktree?.branch ?? null,
     };
     this.db.insert(tasks).values(row).run();
     return toTask(row);

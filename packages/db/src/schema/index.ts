@@ -20,6 +20,11 @@ export const tasks = sqliteTable(
     retryOf: text("retry_of"),
     /** Order of queued tasks (lowest runs first); reordering changes only this. */
     queuePos: real("queue_pos").notNull().default(0),
+    /** "worktree" or "none" (see docs: optional isolation). */
+    isolation: text("isolation").notNull().default("none"),
+    /** A worktree task's worktree (under the artifacts root) and its branch loop/<id>. */
+    worktreePath: text("worktree_path"),
+    worktreeBranch: text("worktree_branch"),
   },
   (t) => [
     index("tasks_status_idx").on(t.status, t.id),

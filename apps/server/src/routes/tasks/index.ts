@@ -1,3 +1,4 @@
+import { checkIsolation } from "@loop/core";
 import { CreateTaskBody, ListTasksQuery, MoveTaskBody, ResumeTaskBody } from "@loop/shared";
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
@@ -7,6 +8,9 @@ import { checkWorkingDir } from "../../working-dir.ts";
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const ArtifactParams = IdParams.extend({ name: z.string().min(1).max(200) });
+const DeleteQuery = z.strictObject({
+  deleteBranch: z.enum(["0", "1", "true", "false"], { error: "deleteBranch must be 1 or 0" }).optional(),
+});
 
 export const taskRoutes: FastifyPluginAsync = async (app) => {
   const { repos, orchestrator } = app;
@@ -20,6 +24,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
   app.post("/tasks", async (req, reply) => {
     const body = parseOr("invalid_body", CreateTaskBody, req.body);
     const workingDir = await checkWorkingDir(body.workingDir, app.config.allowedRoots);
+    await checkIsolation(workingDir, body.isolation);
     const task = await orchestrator.submit({ ...body, workingDir });
     return reply.status(201).send({ task });
   });
@@ -63,16 +68,18 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
 
   app.delete("/tasks/:id", async (req) => {
     const { id } = parseOr("invalid_query", IdParams, req.params);
+    const q = parseOr("invalid_query", DeleteQuery, req.query ?? {});
     getTask(id);
-    await orchestrator.delete(id);
+    await orchestrator.delete(id, { deleteBranch: q.deleteBranch === "1" || q.deleteBranch === "true" });
     return { deleted: id };
   });
 
   app.post("/tasks/:id/retry", async (req, reply) => {
     const { id } = parseOr("invalid_query", IdParams, req.params);
-    const { workingDir } = getTask(id);
+    const { workingDir, isolation } = getTask(id);
     // The roots may have changed since the task was filed.
     if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
+    await checkIsolation(workingDir, isolation);
     return reply.status(201).send({ task: await orchestrator.retry(id) });
   });
 

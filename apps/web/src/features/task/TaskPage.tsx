@@ -21,6 +21,7 @@ import { StatusBadge } from "../tasks/StatusBadge.tsx";
 import { IterationSection } from "./IterationSection.tsx";
 import { applyEvents, createTaskView, patchTask, type TaskView } from "./model.ts";
 import { ResumeControl } from "./ResumeControl.tsx";
+import { WorktreeInfo } from "./WorktreeInfo.tsx";
 
 type Load =
   | { state: "loading" }
@@ -280,6 +281,7 @@ function TaskHeader({
             <code>{task.workingDir}</code>
           </dd>
         </div>
+        <WorktreeInfo task={task} />
         <div>
           <dt>Created</dt>
           <dd>

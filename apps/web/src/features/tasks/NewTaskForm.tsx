@@ -1,8 +1,9 @@
-import type { CreateTaskBody, Task } from "@loop/shared";
+import type { Task } from "@loop/shared";
 import { type FormEvent, type KeyboardEvent, type ReactNode, useId, useState } from "react";
 import { api, type FormErrors, type FormField, formErrorsFrom } from "../../lib/api.ts";
 import { useStore } from "../../lib/store.ts";
 import { health } from "../health/health.ts";
+import { newTaskBody } from "./newTaskBody.ts";
 
 const LAST_DIR_KEY = "loop.lastWorkingDir";
 
@@ -20,6 +21,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const [prompt, setPrompt] = useState("");
   const [workingDir, setWorkingDir] = useState(readLastDir);
   const [maxIterations, setMaxIterations] = useState("");
+  const [isolate, setIsolate] = useState(false);
   const [errors, setErrors] = useState<FormErrors>({ fields: {} });
   const [busy, setBusy] = useState(false);
   const id = useId();
@@ -27,9 +29,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const submit = async (e?: FormEvent) => {
     e?.preventDefault();
     if (busy) return;
-    const body: CreateTaskBody = { title, prompt, workingDir: workingDir.trim() };
-    // Empty means "use the server's default"; anything else goes as typed so the server can say what is wrong.
-    if (maxIterations.trim() !== "") body.maxIterations = Number(maxIterations);
+    const body = newTaskBody({ title, prompt, workingDir, maxIterations, isolate });
     setBusy(true);
     try {
       const { task } = await api.createTask(body);
@@ -150,6 +150,22 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
           placeholder={defaultMax ? `${defaultMax} (default)` : "server default"}
         />
       ))}
+      <div className="field field-check">
+        <label>
+          <input
+            type="checkbox"
+            name="isolation"
+            checked={isolate}
+            onChange={(e) => setIsolate(e.target.checked)}
+            aria-describedby={`${id}-isolation-hint`}
+          />{" "}
+          Isolate in a git worktree
+        </label>
+        <div className="hint" id={`${id}-isolation-hint`}>
+          Runs on a branch loop/&lt;task-id&gt; from the current HEAD, one commit per iteration; your checkout
+          stays as it is.
+        </div>
+      </div>
       <div className="form-actions">
         <button type="submit" className="primary" disabled={busy}>
           {busy ? "Starting…" : "Start"}

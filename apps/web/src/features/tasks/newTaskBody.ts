@@ -1,0 +1,19 @@
+import type { CreateTaskBody } from "@loop/shared";
+
+export interface NewTaskInput {
+  title: string;
+  prompt: string;
+  workingDir: string;
+  maxIterations: string;
+  /** The "Isolate in a git worktree" checkbox. */
+  isolate: boolean;
+}
+
+/** The POST /api/tasks body from the form's fields. */
+export function newTaskBody(f: NewTaskInput): CreateTaskBody {
+  const body: CreateTaskBody = { title: f.title, prompt: f.prompt, workingDir: f.workingDir.trim() };
+  // Empty means "use the server's default"; anything else goes as typed so the server can say what is wrong.
+  if (f.maxIterations.trim() !== "") body.maxIterations = Number(f.maxIterations);
+  if (f.isolate) body.isolation = "worktree";
+  return body;
+}

@@ -1,0 +1,40 @@
+import { renderToStaticMarkup } from "react-dom/server";
+import { describe, expect, it } from "vitest";
+import { WorktreeInfo } from "../src/features/task/WorktreeInfo.tsx";
+import { NewTaskForm } from "../src/features/tasks/NewTaskForm.tsx";
+import { newTaskBody } from "../src/features/tasks/newTaskBody.ts";
+
+const fields = { title: "t", prompt: "p", workingDir: " /w ", maxIterations: "" };
+
+describe("worktree isolation in the web app", () => {
+  it("the new-task form has an unchecked 'Isolate in a git worktree' checkbox", () => {
+    const html = renderToStaticMarkup(<NewTaskForm onCreated={() => {}} />);
+    const box = html.match(/<input type="checkbox"[^>]*>/)?.[0] ?? "";
+    expect(box).toContain('name="isolation"');
+    expect(box).not.toContain("checked");
+    expect(html).toContain("Isolate in a git worktree");
+  });
+
+  it("the checkbox asks for isolation: worktree; unchecked sends no isolation", () => {
+    expect(newTaskBody({ ...fields, isolate: true })).toEqual({
+      title: "t",
+      prompt: "p",
+      workingDir: "/w",
+      isolation: "worktree",
+    });
+    expect(newTaskBody({ ...fields, maxIterations: "4", isolate: false })).toEqual({
+      title: "t",
+      prompt: "p",
+      workingDir: "/w",
+      maxIterations: 4,
+    });
+  });
+
+  it("the task page names the branch and the worktree's path", () => {
+    const worktree = { path: "/data/.loops/.worktrees/01ABC", branch: "loop/01ABC" };
+    const html = renderToStaticMarkup(<WorktreeInfo task={{ worktree }} />);
+    expect(html).toContain("<code>loop/01ABC</code>");
+    expect(html).toContain("<code>/data/.loops/.worktrees/01ABC</code>");
+    expect(renderToStaticMarkup(<WorktreeInfo task={{ worktree: null }} />)).toBe("");
+  });
+});

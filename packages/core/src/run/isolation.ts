@@ -1,0 +1,118 @@
+import { existsSync, realpathSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { AppError, type Isolation, type Task } from "@loop/shared";
+import {
+  addWorktree,
+  commitAll,
+  deleteBranch,
+  gitHasHead,
+  gitTopLevel,
+  removeWorktree,
+} from "../runner/git.ts";
+
+/**
+ * Optional isolation: a task with `isolation: "worktree"` runs in a git worktree of its own on the
+ * branch loop/<task-id>, made from HEAD when it first starts, so the user's checkout (HEAD, index,
+ * working tree, branches, stash) is never touched. The worktrees live under the artifacts root in
+ * the dot-directory `.worktrees/` (loop's own directory, 0700, never listed as an artifact, never
+ * inside the user's tree unless the artifacts root is), rather than next to the repository, where
+ * loop may have no right to write and the user would find directories it did not ask for.
+ */
+export const WORKTREES_DIR = ".worktrees";
+export const branchOf = (taskId: string) => `loop/${taskId}`;
+
+/** Refuses worktree isolation outside a git repository (or one without a commit to branch from). */
+export async function checkIsolation(workingDir: string, isolation: Isolation | undefined): Promise<void> {
+  if (isolation !== "worktree") return;
+  const top = await gitTopLevel(workingDir);
+  if (!top) {
+    throw new AppError(
+      "invalid_working_dir",
+      `workingDir ${workingDir} is not in a git repository; isolation "worktree" needs one`,
+    );
+  }
+  if (!(await gitHasHead(top))) {
+    throw new AppError(
+      "invalid_working_dir",
+      `The git repository at ${top} has no commit yet; isolation "worktree" branches from HEAD`,
+    );
+  }
+}
+
+/** What a new task stores: its isolation and, in worktree mode, where its worktree will be. */
+export const isolationFields = (
+  isolation: Isolation | undefined,
+  taskId: string,
+  artifactsDir: string,
+): Pick<Task, "isolation" | "worktree"> =>
+  isolation === "worktree"
+    ? {
+        isolation,
+        worktree: { path: join(resolve(artifactsDir), WORKTREES_DIR, taskId), branch: branchOf(taskId) },
+      }
+    : { isolation: "none", worktree: null };
+
+/** The nearest directory at or above dir with a .git (directory or file), synchronously. */
+function repoTop(dir: string): string | null {
+  let d = dir;
+  for (;;) {
+    if (existsSync(join(d, ".git"))) return d;
+    const up = dirname(d);
+    if (up === d) return null;
+    d = up;
+  }
+}
+
+/**
+ * Where the agents run: the task's working directory, or in worktree mode the same place inside
+ * its worktree (a working directory below the repository's top stays as deep in the worktree).
+ */
+export function runDir(task: Pick<Task, "workingDir"> & { worktree?: Task["worktree"] | undefined }): string {
+  if (!task.worktree) return task.workingDir;
+  let real = task.workingDir;
+  try {
+    real = realpathSync(task.workingDir);
+  } catch {}
+  const top = repoTop(real);
+  return top ? join(task.worktree.path, relative(top, real)) : task.worktree.path;
+}
+
+/** Before a run: makes the task's worktree unless it is there already (a resumed task reuses it). */
+export async function ensureWorktree(task: Task): Promise<void> {
+  const wt = task.worktree;
+  if (!wt || existsSync(wt.path)) return;
+  const top = await gitTopLevel(task.workingDir);
+  if (!top)
+    throw new Error(`${task.workingDir} is no longer in a git repository; the worktree cannot be made`);
+  await mkdir(dirname(wt.path), { recursive: true, mode: 0o700 });
+  await addWorktree(top, wt.path, wt.branch);
+}
+
+/** After Claude's run of iteration n: its changes, committed on loop's branch. */
+export async function commitIteration(task: Task, n: number): Promise<boolean> {
+  if (!task.worktree || !existsSync(task.worktree.path)) return false;
+  return commitAll(task.worktree.path, `loop: iteration ${n} of task ${task.id}\n\n${task.title}`);
+}
+
+/**
+ * When a task is deleted: its worktree goes; its branch stays (the work is on it) unless asked.
+ * What could not be done is a warning in the log; never throws.
+ */
+export async function removeIsolation(
+  task: Task,
+  opts: { deleteBranch?: boolean | undefined },
+  log: { warn(obj: object, msg?: string): void },
+): Promise<void> {
+  const wt = task.worktree;
+  if (!wt) return;
+  try {
+    const top = await gitTopLevel(task.workingDir);
+    if (!top) throw new Error(`${task.workingDir} is no longer in a git repository`);
+    // A worktree never made (a task deleted while queued) is nothing to remove.
+    if (existsSync(wt.path)) await removeWorktree(top, wt.path);
+    if (opts.deleteBranch) await deleteBranch(top, wt.branch);
+  } catch (err) {
+    log.warn({ err, taskId: task.id, worktree: wt }, "the task's worktree could not be removed");
+  }
+}
