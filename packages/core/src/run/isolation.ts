@@ -89,10 +89,19 @@ export async function ensureWorktree(task: Task): Promise<void> {
   await addWorktree(top, wt.path, wt.branch);
 }
 
-/** After Claude's run of iteration n: its changes, committed on loop's branch. */
-export async function commitIteration(task: Task, n: number): Promise<boolean> {
-  if (!task.worktree || !existsSync(task.worktree.path)) return false;
-  return commitAll(task.worktree.path, `loop: iteration ${n} of task ${task.id}\n\n${task.title}`);
+/**
+ * After Claude's run of iteration n: its changes, committed on loop's branch. A commit that fails
+ * (a git lock, a hook-less repo oddity) never fails the task: the work stays in the worktree and the
+ * returned sentence becomes a warning.
+ */
+export async function commitIteration(task: Task, n: number): Promise<string | null> {
+  if (!task.worktree || !existsSync(task.worktree.path)) return null;
+  try {
+    await commitAll(task.worktree.path, `loop: iteration ${n} of task ${task.id}\n\n${task.title}`);
+    return null;
+  } catch (err) {
+    return `Could not commit iteration ${n} on ${task.worktree.branch} (${(err as Error).message}); its changes stay uncommitted in ${task.worktree.path}`;
+  }
 }
 
 /**

@@ -200,7 +200,8 @@ export class TaskRun {
       outcome.ok ? ensureNewline(outcome.output) : failureMarkdown("claude", outcome),
     );
     await this.changes.after(n, this.stopCause);
-    await commitIteration(this.task, n);
+    const uncommitted = await commitIteration(this.task, n);
+    if (uncommitted) this.send("task.warning", { message: uncommitted }, n);
     // Stored last: from here on a resume runs only Codex for this iteration.
     await this.write(() =>
       repos.iterations.update(id, n, {
