@@ -123,9 +123,10 @@ describe("subscription limits with the real CLIs", () => {
     const paused = (await loop.events(task.id, (e) => e.type === "task.paused")).at(
       -1,
     ) as EventOf<"task.paused">;
-    // codex words it "… or try again at 10:20 PM." (local time, minutes): loop reads it back to the minute.
+    // codex words it "… or try again at 10:20 PM." (local time, minutes), or with the date when the
+    // reset is on another day ("… at Dec 2nd, 2026 12:09 AM."): loop reads both back to the minute.
     expect(paused.data.reason).toMatch(
-      /codex exited with code 1: You’ve hit your usage limit\. .* try again at \d{1,2}:\d{2} [AP]M\./,
+      /codex exited with code 1: You’ve hit your usage limit\. .* try again at ([A-Z][a-z]{2} \d{1,2}(st|nd|rd|th), \d{4} )?\d{1,2}:\d{2} [AP]M\./,
     );
     const resumeAt = Date.parse(paused.data.resumeAt);
     expect(Math.abs(resumeAt - (reset + 30) * 1000)).toBeLessThan(60_000);
