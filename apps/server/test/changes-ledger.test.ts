@@ -1,9 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Finding, LoopEvent, Task } from "@loop/shared";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import { git } from "../../../packages/core/test/fixtures/git.ts";
 import { createTestApp, type TestApp, waitFor } from "./helpers.ts";
 import { claude, codex, scenario } from "./scenarios.ts";
 
@@ -12,24 +12,6 @@ afterEach(async () => {
   await t?.close();
   t = undefined;
 });
-
-// The test's own git runs: a clean environment, a fixed identity, no user or system config.
-const gitEnv = (() => {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("GIT_")) delete env[k];
-  return {
-    ...env,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_AUTHOR_NAME: "t",
-    GIT_AUTHOR_EMAIL: "t@example.com",
-    GIT_COMMITTER_NAME: "t",
-    GIT_COMMITTER_EMAIL: "t@example.com",
-    GIT_OPTIONAL_LOCKS: "0",
-  };
-})();
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", args, { cwd, env: gitEnv, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 /**
  * A working directory that is a git repository with one commit, a staged edit and a stash (so

@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Task } from "@loop/shared";
 import { afterEach, describe, expect, it } from "vitest";
+import { git } from "../../../packages/core/test/fixtures/git.ts";
 import { createTestApp, type TestApp, waitFor } from "./helpers.ts";
 import { claude, codex, scenario } from "./scenarios.ts";
 
@@ -11,24 +11,6 @@ afterEach(async () => {
   await t?.close();
   t = undefined;
 });
-
-// The test's own git runs: a clean environment, a fixed identity, no user or system config.
-const gitEnv = (() => {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("GIT_")) delete env[k];
-  return {
-    ...env,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_AUTHOR_NAME: "t",
-    GIT_AUTHOR_EMAIL: "t@example.com",
-    GIT_COMMITTER_NAME: "t",
-    GIT_COMMITTER_EMAIL: "t@example.com",
-    GIT_OPTIONAL_LOCKS: "0",
-  };
-})();
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", args, { cwd, env: gitEnv, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 /**
  * A repository whose HEAD holds the fake CLIs' scenario (a worktree from HEAD has it too), with a

@@ -1,28 +1,11 @@
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Task } from "@loop/shared";
 import { describe, expect, it } from "vitest";
+import { git } from "../../../packages/core/test/fixtures/git.ts";
 import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
 
 const e2e = e2eSuite();
-
-// A clean environment and a fixed identity for the test's own git runs.
-const gitEnv = (() => {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith("GIT_")) delete env[k];
-  return {
-    ...env,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_AUTHOR_NAME: "t",
-    GIT_AUTHOR_EMAIL: "t@example.com",
-    GIT_COMMITTER_NAME: "t",
-    GIT_COMMITTER_EMAIL: "t@example.com",
-  };
-})();
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync("git", args, { cwd, env: gitEnv, stdio: "ignore" });
 
 describe("a task's changes and findings", () => {
   it("shows each iteration's diff with collapsible files, the whole task's change, and the ledger", async () => {
