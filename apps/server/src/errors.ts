@@ -1,6 +1,6 @@
 import { STATUS_CODES as HTTP_REASONS, type Server } from "node:http";
 import type { Socket } from "node:net";
-import { classifyStorageError, type StorageFaultKind } from "@loop/db";
+import { classifyFault, type StorageFaultKind } from "@loop/db";
 import { AppError, describeZodError, ERROR_STATUS, type ErrorCode } from "@loop/shared";
 import type { FastifyError, FastifyHttpOptions, FastifyInstance, FastifyReply } from "fastify";
 import type { z } from "zod";
@@ -90,11 +90,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message } });
     }
     // The database or the artifacts folder refused a write: say so, with a status a client can act on.
-    const code = String(err.code ?? "");
-    const storage = classifyStorageError(
-      err,
-      code.startsWith("SQLITE") ? app.config.dbPath : `the artifacts folder ${app.config.artifactsDir}`,
-    );
+    const storage = classifyFault(err, { db: app.config.dbPath, artifacts: app.config.artifactsDir });
     if (storage) {
       req.log.warn({ err }, "storage fault");
       const mappedCode = STORAGE_CODES[storage.kind];

@@ -39,6 +39,18 @@ export function classifyStorageError(err: unknown, where: string): StorageError 
   return new StorageError(kind, describe(kind, where, code), { cause: err });
 }
 
+/**
+ * classifyStorageError for an error that came from either store: SQLite's codes name the database
+ * file, file-system codes the artifacts folder.
+ */
+export function classifyFault(err: unknown, paths: { db: string; artifacts: string }): StorageError | null {
+  const code = String((err as { code?: unknown } | null)?.code ?? "");
+  return classifyStorageError(
+    err,
+    code.startsWith("SQLITE") ? paths.db : `the artifacts folder ${paths.artifacts}`,
+  );
+}
+
 function describe(kind: StorageFaultKind, where: string, code: string): string {
   switch (kind) {
     case "busy":

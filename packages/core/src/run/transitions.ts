@@ -1,4 +1,4 @@
-import { classifyStorageError, type IterationTexts } from "@loop/db";
+import { classifyFault, type IterationTexts } from "@loop/db";
 import type { AgentErrorKind, AgentName, TaskStatus } from "@loop/shared";
 import { type Stalemate, stalemateReason } from "../findings/index.ts";
 import type { HistoryEntry } from "../prompts/index.ts";
@@ -146,11 +146,7 @@ export function afterFailure(f: FailureInput): Phase {
  * interrupts the run, so the task is paused and resumable; anything else is a failure.
  */
 export function afterStepError(err: unknown, where: string, paths: { db: string; artifacts: string }): Phase {
-  const code = String((err as { code?: unknown } | null)?.code ?? "");
-  const fault = classifyStorageError(
-    err,
-    code.startsWith("SQLITE") ? paths.db : `the artifacts folder ${paths.artifacts}`,
-  );
+  const fault = classifyFault(err, paths);
   if (fault)
     return {
       kind: "interrupted",
