@@ -44,13 +44,14 @@ describe("subscription limits with the real CLIs", () => {
       rateLimitType: "five_hour",
       unifiedWindows: { five_hour: { status: "allowed_warning", utilization: 0.92, resetsAt: reset } },
     });
-    const when = new Date(reset * 1000).toISOString();
+    const iso = new Date(reset * 1000).toISOString();
+    const when = `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
     expect(line.data.parsed).toEqual({
       kind: "rate_limit",
-      text: `rate limit allowed_warning · five_hour · 92% used · resets ${when}`,
+      text: `5-hour window: close to the limit · 92% used · resets ${when}`,
     });
     expect(of(events, "task.warning").map((e) => e.data.message)).toContain(
-      `claude's subscription is close to its limit: rate limit allowed_warning · five_hour · 92% used · resets ${when}`,
+      `claude's 5-hour window: close to the limit · 92% used · resets ${when}`,
     );
   });
 

@@ -1,5 +1,14 @@
 import { emptyUsage, type ParsedLine, type Usage } from "@loop/shared";
 import { runProcess } from "../runner/index.ts";
+import {
+  contentText,
+  describeBlock,
+  describeOther,
+  describeRetry,
+  describeStreamEvent,
+  describeSystem,
+  describeUser,
+} from "./claude-lines.ts";
 import { clip, duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
@@ -61,18 +70,13 @@ export class ClaudeStream {
       case "system":
         if (j.subtype === "init")
           return { kind: "system", text: `session started · model ${String(j.model ?? "?")}` };
-        if (j.subtype === "api_retry") {
-          return {
-            kind: "retry",
-            text: `API retry ${num(j.attempt)}/${num(j.max_retries)} (${String(j.error ?? j.error_status ?? "error")})`,
-          };
-        }
+        if (j.subtype === "api_retry") return describeRetry(j);
         if (j.subtype === "permission_denied") {
           const what = `${String(j.tool_name ?? "tool")}: ${String(j.message ?? j.decision_reason ?? "denied")}`;
           this.permissionDenials.push(what);
           return { kind: "warning", text: `permission denied · ${what}` };
         }
-        return { kind: "system", text: String(j.subtype ?? "system") };
+        return describeSystem(j);
       case "assistant": {
         const msg = (j.message ?? {}) as { content?: unknown[]; model?: string };
         const params = (j.api_error_params ?? {}) as { rate_limit_info?: unknown };
@@ -81,9 +85,12 @@ export class ClaudeStream {
           const r = readRateLimit(params.rate_limit_info);
           this.rateLimit = { ...r, utilization: r.utilization ?? this.rateLimit?.utilization ?? null };
         }
-        if (typeof j.error === "string") return { kind: "error", text: `API error: ${j.error}` };
+        if (typeof j.error === "string") {
+          const said = contentText(msg.content).trim();
+          return { kind: "error", text: `API error (${j.error})${said ? `: ${clip(said, 1000)}` : ""}` };
+        }
         const parts = (Array.isArray(msg.content) ? msg.content : []).map((b) =>
-          describeBlock(b as Record<string, unknown>),
+          describeBlock((b ?? {}) as Record<string, unknown>),
         );
         const texts = parts.filter((p): p is ParsedLine => p !== undefined);
         const text = texts.find((p) => p.kind === "text");
@@ -92,16 +99,12 @@ export class ClaudeStream {
           ? texts[0]
           : texts.length
             ? { kind: texts[0]!.kind, text: texts.map((t) => t.text).join("\n") }
-            : undefined;
+            : { kind: "text", text: "(empty message)" };
       }
-      case "user": {
-        const msg = (j.message ?? {}) as { content?: unknown[] };
-        const block = (Array.isArray(msg.content) ? msg.content : []).find(
-          (b) => (b as Record<string, unknown>)?.type === "tool_result",
-        ) as Record<string, unknown> | undefined;
-        if (!block) return undefined;
-        return { kind: "tool_result", text: clip(contentText(block.content), 500) };
-      }
+      case "user":
+        return describeUser(j);
+      case "stream_event":
+        return describeStreamEvent(j);
       case "result": {
         const usage = resultUsage(j);
         // Error results without a `result` text (error_max_budget_usd, error_during_execution) say why in `errors`.
@@ -117,20 +120,32 @@ export class ClaudeStream {
           sessionId: typeof j.session_id === "string" ? j.session_id : this.sessionId,
           usage,
         };
-        const cost = usage.costUsd === null ? "" : ` · $${usage.costUsd.toFixed(4)}`;
-        return {
-          kind: this.result.isError ? "error" : "result",
-          text: `${this.result.isError ? "error" : "result"}${cost}: ${clip(this.result.text || this.result.subtype, 1000)}`,
-        };
+        return describeResult(this.result, j);
       }
       case "rate_limit_event": {
         this.rateLimit = readRateLimit(j.rate_limit_info);
         return { kind: "rate_limit", text: describeRateLimit(this.rateLimit) };
       }
       default:
-        return undefined;
+        return describeOther(j);
     }
   }
+}
+
+/** The last line: the final answer (with what it cost), or why the run failed. */
+function describeResult(r: ResultLine, j: Record<string, unknown>): ParsedLine {
+  const facts = [
+    r.usage.costUsd ? `$${r.usage.costUsd.toFixed(4)}` : null,
+    typeof j.num_turns === "number" ? `${j.num_turns} turn${j.num_turns === 1 ? "" : "s"}` : null,
+    typeof j.duration_ms === "number" ? `${(j.duration_ms / 1000).toFixed(1)} s` : null,
+  ].filter(Boolean);
+  const tail = facts.length ? ` (${facts.join(" · ")})` : "";
+  if (!r.isError) return { kind: "result", text: `${clip(r.text, 1000) || "(empty answer)"}${tail}` };
+  // error_during_execution (SIGINT, a crash mid-turn) carries only a diagnostic for Anthropic.
+  if (r.subtype === "error_during_execution" && (!r.text || r.text.startsWith("[ede_diagnostic]")))
+    return { kind: "error", text: `claude stopped before it finished${tail}` };
+  const why = r.text || r.subtype.replace(/_/g, " ");
+  return { kind: "error", text: `claude stopped with an error: ${clip(why, 1000)}${tail}` };
 }
 
 /**
@@ -181,46 +196,30 @@ function readRateLimit(info: unknown): RateLimitInfo {
   return { status, resetsAt, rateLimitType: type, utilization };
 }
 
+const WINDOW_NAMES: Record<string, string> = {
+  five_hour: "5-hour window",
+  seven_day: "weekly window",
+  seven_day_opus: "weekly Opus window",
+  seven_day_sonnet: "weekly Sonnet window",
+};
+const WINDOW_STATES: Record<string, string> = {
+  allowed: "within the limit",
+  allowed_warning: "close to the limit",
+  rejected: "limit reached",
+};
+
+/** "5-hour window: close to the limit · 92% used · resets 2026-12-01 21:41 UTC". */
 function describeRateLimit(r: RateLimitInfo): string {
+  const name = r.rateLimitType ? (WINDOW_NAMES[r.rateLimitType] ?? r.rateLimitType.replace(/_/g, " ")) : null;
+  const state = WINDOW_STATES[r.status] ?? r.status.replace(/_/g, " ");
+  const resets = r.resetsAt === null ? null : new Date(r.resetsAt * 1000).toISOString();
   return [
-    `rate limit ${r.status}`,
-    r.rateLimitType,
+    `${name ?? "subscription"}: ${state}`,
     r.utilization === null ? null : `${r.utilization}% used`,
-    r.resetsAt === null ? null : `resets ${new Date(r.resetsAt * 1000).toISOString()}`,
+    resets === null ? null : `resets ${resets.slice(0, 10)} ${resets.slice(11, 16)} UTC`,
   ]
     .filter(Boolean)
     .join(" · ");
-}
-
-function contentText(c: unknown): string {
-  if (typeof c === "string") return c;
-  if (Array.isArray(c))
-    return c.map((x) => (typeof x === "object" && x && "text" in x ? String(x.text) : "")).join("\n");
-  return "";
-}
-
-function describeBlock(b: Record<string, unknown> | undefined): ParsedLine | undefined {
-  if (!b) return undefined;
-  switch (b.type) {
-    case "text":
-      return { kind: "text", text: String(b.text ?? "") };
-    case "thinking":
-      return { kind: "thinking", text: clip(String(b.thinking ?? ""), 2000) };
-    case "tool_use": {
-      const input = (b.input ?? {}) as Record<string, unknown>;
-      const summary =
-        input.command ??
-        input.file_path ??
-        input.path ??
-        input.pattern ??
-        input.url ??
-        input.description ??
-        JSON.stringify(input);
-      return { kind: "tool_use", text: `${String(b.name ?? "tool")}: ${clip(String(summary), 300)}` };
-    }
-    default:
-      return undefined;
-  }
 }
 
 /**
@@ -274,8 +273,7 @@ export async function runClaude(
       );
     }
     const rl = stream.rateLimit;
-    if (rl && rl.status === "allowed_warning")
-      notes.push(`claude's subscription is close to its limit: ${describeRateLimit(rl)}`);
+    if (rl && rl.status === "allowed_warning") notes.push(`claude's ${describeRateLimit(rl)}`);
     if (stream.permissionDenials.length > 0) {
       notes.push(
         `claude was refused ${stream.permissionDenials.length} tool call(s) (LOOP_CLAUDE_PERMISSION_MODE=${o.permissionMode}): ${clip(stream.permissionDenials.join("; "), 300)}`,

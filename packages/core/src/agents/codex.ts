@@ -2,7 +2,8 @@ import { unlink } from "node:fs/promises";
 import { emptyUsage, type ParsedLine, type Usage } from "@loop/shared";
 import { readRegularFile } from "../artifacts.ts";
 import { runProcess } from "../runner/index.ts";
-import { clip, duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
+import { describeError, describeItem } from "./codex-lines.ts";
+import { duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
 
@@ -48,29 +49,18 @@ export class CodexStream {
     switch (j.type) {
       case "thread.started":
         this.threadId = typeof j.thread_id === "string" ? j.thread_id : null;
-        return { kind: "system", text: "review started" };
+        return { kind: "system", text: "codex started" };
+      case "turn.started":
+        return { kind: "system", text: "turn started" };
       case "item.started":
+      case "item.updated":
       case "item.completed": {
         const item = (j.item ?? {}) as Record<string, unknown>;
-        const done = j.type === "item.completed";
-        switch (item.type) {
-          case "agent_message":
-            if (done && typeof item.text === "string") this.lastMessage = item.text;
-            return done ? { kind: "text", text: String(item.text ?? "") } : undefined;
-          case "command_execution": {
-            const cmd = clip(String(item.command ?? ""), 300);
-            return done
-              ? { kind: "command", text: `$ ${cmd} (exit ${item.exit_code ?? "?"})` }
-              : { kind: "command", text: `$ ${cmd} …` };
-          }
-          case "reasoning":
-            return done ? { kind: "thinking", text: clip(String(item.text ?? ""), 2000) } : undefined;
-          // e.g. 0.171.0 on a model it has no metadata for: "Model metadata for `x` not found. …"
-          case "error":
-            return done ? { kind: "warning", text: String(item.message ?? "") } : undefined;
-          default:
-            return undefined;
-        }
+        const phase =
+          j.type === "item.started" ? "started" : j.type === "item.updated" ? "updated" : "completed";
+        if (phase === "completed" && item.type === "agent_message" && typeof item.text === "string")
+          this.lastMessage = item.text;
+        return describeItem(item, phase);
       }
       case "turn.completed": {
         const u = (j.usage ?? {}) as Record<string, unknown>;
@@ -84,21 +74,23 @@ export class CodexStream {
           cacheWriteTokens: num(u.cache_write_input_tokens),
           reasoningTokens: num(u.reasoning_output_tokens),
         };
+        const n = (v: number) => v.toLocaleString("en-US");
+        const cached = this.usage.cacheReadTokens ? ` (${n(this.usage.cacheReadTokens)} cached)` : "";
         return {
           kind: "usage",
-          text: `tokens: ${this.usage.inputTokens} in / ${this.usage.outputTokens} out`,
+          text: `turn done · ${n(this.usage.inputTokens)} tokens in${cached} · ${n(this.usage.outputTokens)} out`,
         };
       }
       case "error":
         this.lastError = String(j.message ?? "error");
-        return { kind: "error", text: this.lastError };
+        return describeError(this.lastError);
       case "turn.failed": {
         const err = (j.error ?? {}) as Record<string, unknown>;
         this.failure = String(err.message ?? this.lastError ?? "turn failed");
         return { kind: "error", text: `turn failed: ${this.failure}` };
       }
       default:
-        return undefined;
+        return { kind: "system", text: `${String(j.type ?? "unknown").replace(/[._]/g, " ")} event` };
     }
   }
 }
