@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
+  agentState,
   displayText,
   findMatches,
   isAtBottom,
-  kindTag,
+  iterationState,
+  kindLabel,
+  lineCount,
   logToText,
+  matchCounter,
   nextFollow,
   splitHighlight,
   stepMatch,
@@ -72,12 +76,63 @@ describe("log logic", () => {
     expect(nextFollow(false, 9000, m(9500))).toBe(true);
   });
 
-  it("gives parsed kinds short tags", () => {
-    expect(kindTag("tool_use")).toBe("tool");
-    expect(kindTag("tool_result")).toBe("result");
-    expect(kindTag("command")).toBe("cmd");
-    expect(kindTag("thinking")).toBe("think");
-    expect(kindTag("text")).toBe("text");
-    expect(kindTag("system")).toBe("system");
+  it("labels each kind of parsed line, the tool's output apart from the final answer", () => {
+    const label = (k: string) => kindLabel(k).label;
+    expect(label("tool_use")).toBe("tool");
+    expect(label("tool_result")).toBe("tool output");
+    expect(label("result")).toBe("answer");
+    expect(label("text")).toBe("message");
+    expect(label("command")).toBe("command");
+    expect(label("thinking")).toBe("thinking");
+    expect(label("interrupted")).toBe("stopped");
+    expect(label("retry")).toBe("retry");
+    // Every kind the agents' parsers produce has a label of its own.
+    const kinds = ["text", "thinking", "tool_use", "command", "file_change", "tool_result", "result"];
+    const more = ["error", "warning", "retry", "rate_limit", "interrupted", "usage", "todo", "system"];
+    const labels = [...kinds, ...more, "partial", "user"].map(label);
+    expect(new Set(labels).size).toBe(labels.length);
+    // A kind from a newer server shows its own name.
+    expect(kindLabel("mcp_progress")).toEqual({ label: "mcp progress", tone: "muted" });
+  });
+
+  it("counts search matches as a person reads them", () => {
+    expect(matchCounter(0, -1)).toBe("no matches");
+    expect(matchCounter(1, -1)).toBe("1 match");
+    expect(matchCounter(12, -1)).toBe("12 matches");
+    expect(matchCounter(12, 2)).toBe("3 of 12");
+    expect(matchCounter(1, 0)).toBe("1 of 1");
+    expect(matchCounter(1200, 0)).toBe("1 of 1,200");
+    expect(matchCounter(matches(lines, "world"), -1)).toBe("2 matches");
+  });
+
+  it("counts an agent's lines in the header as its log numbers them", () => {
+    expect(lineCount(1)).toBe("1 line");
+    expect(lineCount(1200)).toBe("1,200 lines");
+  });
+
+  it("labels a run loop cancelled as cancelled, never failed", () => {
+    const started = { agent: "claude" };
+    expect(agentState(null)).toBe("not started");
+    expect(agentState({ started, finished: null })).toBe("running…");
+    expect(agentState({ started, finished: { ok: true } })).toBe("finished");
+    expect(agentState({ started, finished: { ok: false, errorKind: "exit_nonzero" } })).toBe("failed");
+    expect(agentState({ started, finished: { ok: false, errorKind: "cancelled" } })).toBe("cancelled");
+  });
+
+  it("says an iteration's state from the live view first (it is newer than the fetched row)", () => {
+    const live = (startedAt: string | null, finishedAt: string | null, status?: string) => ({
+      startedAt,
+      finishedAt,
+      outcome: status ? { status } : null,
+    });
+    expect(iterationState(live("t1", "t2", "cancelled"), "running")).toBe("cancelled");
+    expect(iterationState(live("t1", null), "running")).toBe("in progress");
+    // Resumed: it runs again after the earlier iteration.finished.
+    expect(iterationState(live("t3", "t2", "interrupted"), "running")).toBe("in progress");
+    expect(iterationState(null, "failed")).toBe("failed");
+    expect(iterationState(null, "done")).toBe("done");
+    expect(iterationState(null, undefined)).toBe("not started");
   });
 });
+
+const matches = (l: readonly LogLine[], q: string) => findMatches(l, q, false).length;

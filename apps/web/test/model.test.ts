@@ -1,6 +1,12 @@
 import type { Task } from "@loop/shared";
 import { describe, expect, it } from "vitest";
-import { applyEvents, commandLine, createTaskView, patchTask } from "../src/features/task/model.ts";
+import {
+  applyEvents,
+  commandLine,
+  createTaskView,
+  finishedLine,
+  patchTask,
+} from "../src/features/task/model.ts";
 import { eventStream } from "./events.ts";
 
 describe("applyEvents", () => {
@@ -91,6 +97,38 @@ describe("applyEvents", () => {
     expect(log.lines[0]!.parsed).toEqual({ kind: "text", text: "readable" });
     expect(log.outputLines).toBe(3);
     expect(log.open).toEqual({});
+  });
+
+  it("numbers the output lines as the header counts them, meta lines unnumbered, split lines once", () => {
+    const s = eventStream();
+    const view = createTaskView();
+    applyEvents(view, [
+      s.ev("agent.started", { agent: "claude", pid: 42, argv: ["claude", "--print"] }, 1),
+      s.out(1, "one"),
+      s.out(1, "x", { final: false }),
+      s.out(1, "y", { continuation: true, final: true }),
+      s.ev("agent.output", { agent: "claude", stream: "stderr", line: "warn" }, 1),
+      s.ev("agent.finished", { agent: "claude", exitCode: 0, durationMs: 10, ok: true }, 1),
+    ]);
+    const log = view.iterations[0]!.claude;
+    expect(log.lines.map((l) => [l.n, l.text])).toEqual([
+      [undefined, "$ claude --print   (pid 42)"],
+      [1, "one"],
+      [2, "xy"],
+      [3, "warn"],
+      [undefined, "✓ claude finished in 0.0 s (exit code 0)"],
+    ]);
+    expect(log.outputLines).toBe(3);
+  });
+
+  it("ends a cancelled run's log with 'cancelled', not 'failed (exit code 0)'", () => {
+    const d = { agent: "claude" as const, durationMs: 2100, ok: false };
+    expect(finishedLine({ ...d, exitCode: 0, errorKind: "cancelled", error: "claude was stopped" })).toBe(
+      "■ claude was cancelled after 2.1 s",
+    );
+    expect(finishedLine({ ...d, exitCode: 1, errorKind: "exit_nonzero", error: "boom" })).toBe(
+      "✗ claude failed after 2.1 s (exit code 1): boom",
+    );
   });
 
   it("records warnings, pauses, usage, cancel requests and the end", () => {

@@ -3,6 +3,7 @@ import { useId, useState } from "react";
 import { formatDuration, formatUsage, usageDetail } from "../../lib/format.ts";
 import { ChangesDisclosure } from "../changes/ChangesDisclosure.tsx";
 import { LogView } from "./LogView.tsx";
+import { agentState, iterationState, lineCount } from "./logic.ts";
 import type { AgentLog, IterationView } from "./model.ts";
 
 const AGENT_LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
@@ -25,7 +26,7 @@ export function IterationSection({
 }) {
   const headingId = useId();
   const verdict = live?.verdict?.status ?? stored?.verdict ?? null;
-  const status = stored?.status ?? (live?.outcome ? live.outcome.status : live ? "running" : "unknown");
+  const state = iterationState(live, stored?.status);
   return (
     <section className="iteration card" aria-labelledby={headingId} data-iteration={n}>
       <header className="iteration-head">
@@ -38,7 +39,7 @@ export function IterationSection({
             {verdict === "DONE" ? "✓ STATUS: DONE" : "! STATUS: ISSUES_FOUND"}
           </span>
         ) : (
-          <span className="muted">{status === "running" ? "in progress" : status}</span>
+          <span className={`muted iteration-state state-${state.replace(/\W/g, "")}`}>{state}</span>
         )}
         {stored?.usage && (
           <span className="muted usage" title={usageDetail(stored.usage)}>
@@ -88,21 +89,11 @@ function AgentPanel({
   defaultOpen: boolean;
   version: number;
 }) {
-  const failed = log?.finished ? !log.finished.ok : false;
+  const state = agentState(log);
+  const failed = state === "failed";
   const [userOpen, setUserOpen] = useState<boolean | null>(null);
   const open = userOpen ?? (defaultOpen || failed);
   const bodyId = useId();
-  const running = log?.started && !log.finished;
-  const stopped = log?.finished?.errorKind === "cancelled";
-  const state = !log?.started
-    ? "not started"
-    : running
-      ? "running…"
-      : stopped
-        ? "stopped"
-        : failed
-          ? "failed"
-          : "finished";
   const label = `${AGENT_LABEL[agent]} output, iteration ${n}`;
   return (
     <div className={`agent agent-${agent}${failed ? " agent-failed" : ""}`}>
@@ -121,10 +112,10 @@ function AgentPanel({
         </button>
         <span className={`agent-state state-${state.replace(/\W/g, "")}`}>{state}</span>
         {durationMs !== null && <span className="muted">{formatDuration(durationMs)}</span>}
-        {log && <span className="muted line-count">{log.outputLines.toLocaleString()} lines</span>}
+        {log && <span className="muted line-count">{lineCount(log.outputLines)}</span>}
       </h3>
-      {failed && log?.finished?.error && (
-        <p className="agent-error" role="note">
+      {(failed || state === "cancelled") && log?.finished?.error && (
+        <p className={failed ? "agent-error" : "agent-note"} role="note">
           {log.finished.error}
         </p>
       )}

@@ -13,8 +13,9 @@ import {
   CLIP_CHARS,
   displayText,
   findMatches,
-  kindTag,
+  kindLabel,
   logToText,
+  matchCounter,
   nextFollow,
   splitHighlight,
   stepMatch,
@@ -119,6 +120,7 @@ export function LogView({ lines, version, label }: LogViewProps) {
 
   const items = virtualizer.getVirtualItems();
   const total = virtualizer.getTotalSize();
+  // The gutter numbers the agent's output lines (meta lines have none), as the header counts them.
   const gutter = `${String(count).length + 1}ch`;
 
   return (
@@ -135,7 +137,7 @@ export function LogView({ lines, version, label }: LogViewProps) {
         />
         {query && (
           <span className="muted log-matches" aria-live="polite">
-            {matches.length === 0 ? "no matches" : `${current >= 0 ? current + 1 : "–"} of ${matches.length}`}
+            {matchCounter(matches.length, current)}
           </span>
         )}
         {query && (
@@ -196,7 +198,7 @@ export function LogView({ lines, version, label }: LogViewProps) {
                   style={{ transform: `translateY(${vi.start}px)` }}
                 >
                   <span className="ln" style={{ width: gutter }}>
-                    {vi.index + 1}
+                    {line.n ?? ""}
                   </span>
                   <Line
                     line={line}
@@ -238,9 +240,7 @@ const Line = memo(function Line({ line, raw, query, expanded, onExpand }: LinePr
   const parsed = !raw && line.parsed && line.kind !== "meta";
   return (
     <span className={`lt${!parsed && line.kind === "stdout" && text.startsWith("{") ? " json" : ""}`}>
-      {parsed && (
-        <span className={`tag tag-${kindTag(line.parsed!.kind)}`}>{kindTag(line.parsed!.kind)}</span>
-      )}
+      {parsed && <KindTag kind={line.parsed!.kind} />}
       {line.kind === "stderr" && <span className="tag tag-stderr">stderr</span>}
       {splitHighlight(text, query).map((p, i) => (p.hit ? <mark key={i}>{p.text}</mark> : p.text))}
       {clipped && (
@@ -251,3 +251,8 @@ const Line = memo(function Line({ line, raw, query, expanded, onExpand }: LinePr
     </span>
   );
 });
+
+function KindTag({ kind }: { kind: string }) {
+  const { label, tone } = kindLabel(kind);
+  return <span className={`tag tag-${tone}`}>{label}</span>;
+}

@@ -75,14 +75,76 @@ export function logToText(lines: readonly LogLine[], raw: boolean): string {
   return lines.map((l) => displayText(l, raw)).join("\n");
 }
 
-/** A short tag for a parsed line's kind. */
-export function kindTag(kind: string): string {
-  const k = kind.toLowerCase();
-  if (k.includes("tool_result")) return "result";
-  if (k.includes("tool")) return "tool";
-  if (k.includes("command")) return "cmd";
-  if (k.includes("think") || k.includes("reason")) return "think";
-  if (k.includes("assistant") || k.includes("message") || k === "text") return "text";
-  if (k.includes("error")) return "error";
-  return k.slice(0, 8);
+/** The label (and its colour class) of each kind of parsed line the agents' parsers produce. */
+const KIND_LABELS: Record<string, { label: string; tone: string }> = {
+  text: { label: "message", tone: "text" },
+  thinking: { label: "thinking", tone: "think" },
+  tool_use: { label: "tool", tone: "tool" },
+  command: { label: "command", tone: "tool" },
+  file_change: { label: "files", tone: "tool" },
+  tool_result: { label: "tool output", tone: "output" },
+  result: { label: "answer", tone: "answer" },
+  error: { label: "error", tone: "error" },
+  warning: { label: "warning", tone: "warn" },
+  retry: { label: "retry", tone: "warn" },
+  rate_limit: { label: "limit", tone: "warn" },
+  interrupted: { label: "stopped", tone: "warn" },
+  usage: { label: "usage", tone: "muted" },
+  todo: { label: "plan", tone: "muted" },
+  system: { label: "system", tone: "muted" },
+  partial: { label: "partial", tone: "muted" },
+  user: { label: "input", tone: "muted" },
+};
+
+/** A short label for a parsed line's kind; a kind this build does not know shows its own name. */
+export function kindLabel(kind: string): { label: string; tone: string } {
+  return KIND_LABELS[kind] ?? { label: kind.replace(/_/g, " ").slice(0, 12) || "line", tone: "muted" };
+}
+
+/** The search box's status: "no matches", "3 of 12" (the current one), or "12 matches" before one is picked. */
+export function matchCounter(count: number, current: number): string {
+  if (count === 0) return "no matches";
+  if (current < 0 || current >= count)
+    return `${count.toLocaleString("en-US")} ${count === 1 ? "match" : "matches"}`;
+  return `${(current + 1).toLocaleString("en-US")} of ${count.toLocaleString("en-US")}`;
+}
+
+/** An agent header's count: the agent's output lines, the numbers its log's gutter shows. */
+export const lineCount = (n: number): string => `${n.toLocaleString("en-US")} ${n === 1 ? "line" : "lines"}`;
+
+export type AgentState = "not started" | "running…" | "cancelled" | "failed" | "finished";
+
+/** What an agent's header says: a run loop stopped on a cancel is "cancelled", never "failed". */
+export function agentState(
+  log: { started: unknown; finished: { ok: boolean; errorKind?: string | undefined } | null } | null,
+): AgentState {
+  if (!log?.started) return "not started";
+  if (!log.finished) return "running…";
+  if (log.finished.ok) return "finished";
+  return log.finished.errorKind === "cancelled" ? "cancelled" : "failed";
+}
+
+const ITERATION_STATES: Record<string, string> = {
+  running: "in progress",
+  done: "done",
+  failed: "failed",
+  cancelled: "cancelled",
+  interrupted: "interrupted",
+};
+
+/**
+ * What an iteration's header says when it has no verdict. The live view (built from every event)
+ * is newer than the stored row the page fetched, so its state wins: "finished" when the latest
+ * iteration.finished came after the latest iteration.started (a resumed iteration runs again).
+ */
+export function iterationState(
+  live: { startedAt: string | null; finishedAt: string | null; outcome: { status: string } | null } | null,
+  stored: string | null | undefined,
+): string {
+  let status: string | null = stored ?? null;
+  if (live?.outcome && (!live.startedAt || (live.finishedAt ?? "") >= live.startedAt))
+    status = live.outcome.status;
+  else if (live?.startedAt) status = "running";
+  if (status === null) return live ? "in progress" : "not started";
+  return ITERATION_STATES[status] ?? status;
 }

@@ -19,6 +19,8 @@ export interface LogLine {
   /** The raw line as the agent printed it (pieces of a split line rejoined). */
   text: string;
   parsed?: ParsedLine;
+  /** Its number among the agent's output lines (the log's gutter; meta lines have none). */
+  n?: number;
 }
 
 export type AgentStarted = EventOf<"agent.started">["data"] & { ts: string };
@@ -136,9 +138,8 @@ function appendOutput(log: AgentLog, e: EventOf<"agent.output">): void {
   if (d.continuation && open) {
     open.text += d.line;
   } else {
-    const line: LogLine = { id: e.id, kind: d.stream, text: d.line };
+    const line: LogLine = { id: e.id, kind: d.stream, text: d.line, n: ++log.outputLines };
     log.lines.push(line);
-    log.outputLines++;
     if (d.final === false) log.open[d.stream] = line;
   }
   const target = log.open[d.stream] ?? log.lines[log.lines.length - 1]!;
@@ -257,6 +258,8 @@ export function finishedLine(d: EventOf<"agent.finished">["data"]): string {
   const secs = `${(d.durationMs / 1000).toFixed(1)} s`;
   const code = d.exitCode === null ? "no exit code" : `exit code ${d.exitCode}`;
   if (d.ok) return `✓ ${d.agent} finished in ${secs} (${code})`;
+  // loop stopped it (a cancel): its exit code says nothing about the work.
+  if (d.errorKind === "cancelled") return `■ ${d.agent} was cancelled after ${secs}`;
   return `✗ ${d.agent} failed after ${secs} (${code})${d.error ? `: ${d.error}` : ""}`;
 }
 
