@@ -17,14 +17,16 @@ export async function checkWorkingDir(dir: string, allowedRoots: readonly string
   try {
     real = await realpath(abs);
     if (!(await stat(real)).isDirectory()) {
-      throw new AppError("invalid_working_dir", `workingDir ${abs} is not a directory`);
+      throw new AppError("invalid_working_dir", `The working directory ${abs} is not a directory`);
     }
   } catch (e) {
     if (e instanceof AppError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new AppError(
       "invalid_working_dir",
-      code === "ENOENT" ? `workingDir ${abs} does not exist` : `workingDir ${abs} cannot be read (${code})`,
+      code === "ENOENT"
+        ? `The working directory ${abs} does not exist`
+        : `The working directory ${abs} cannot be read (${code})`,
     );
   }
   if (allowedRoots.length === 0) return abs;
@@ -33,7 +35,7 @@ export async function checkWorkingDir(dir: string, allowedRoots: readonly string
     const via = real === abs ? "" : ` (it resolves to ${real})`;
     throw new AppError(
       "invalid_working_dir",
-      `workingDir ${abs}${via} is outside LOOP_ALLOWED_ROOTS (${allowedRoots.join(":")})`,
+      `The working directory ${abs}${via} is outside the directories this server allows (LOOP_ALLOWED_ROOTS: ${allowedRoots.join(":")})`,
     );
   }
   return real;

@@ -665,7 +665,9 @@ describe("LOOP_ALLOWED_ROOTS", () => {
   it.each(["/", "/etc"])("%s: 400 invalid_working_dir", async (dir) => {
     const res = await o.file(dir);
     expect(res.status).toBe(400);
-    expect(res.json().error?.message).toMatch(/outside LOOP_ALLOWED_ROOTS/);
+    expect(res.json().error?.message).toMatch(
+      /outside the directories this server allows \(LOOP_ALLOWED_ROOTS/,
+    );
   });
 
   it("names where a link leads", async () => {

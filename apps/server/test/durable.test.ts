@@ -152,7 +152,7 @@ describe("resume continues from the last finished agent run", () => {
     });
     const bad = await resume(t, task.id, { extraIterations: 0 });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.message).toMatch(/extraIterations must be at least 1/);
+    expect(bad.json().error.message).toBe("extraIterations: must be at least 1");
     const more = await resume(t, task.id, { extraIterations: 2 });
     expect(more.statusCode, more.body).toBe(200);
     expect(more.json().task.maxIterations).toBe(3);

@@ -22,9 +22,12 @@ describe("the new task form", () => {
     await page.getByLabel("Max iterations", { exact: true }).fill("500");
     await page.getByRole("button", { name: "Start" }).click();
 
-    expect(await fieldError(page, "Title")).toMatch(/title must not be blank/);
-    expect(await fieldError(page, "Working directory")).toMatch(/workingDir must be an absolute path/);
-    expect(await fieldError(page, "Max iterations")).toMatch(/maxIterations must be at most 100/);
+    // In the form's words, each said once.
+    expect(await fieldError(page, "Title")).toBe("Title must not be empty");
+    expect(await fieldError(page, "Working directory")).toBe(
+      "Working directory must be an absolute path (starting with /) | Absolute path of the repository the agents work in.",
+    );
+    expect(await fieldError(page, "Max iterations")).toBe("Max iterations must be at most 100");
     expect(await page.getByLabel("Prompt", { exact: true }).getAttribute("aria-invalid")).toBeNull();
     expect(page.url()).toBe(`${e2e.server.origin}/`);
 
@@ -59,9 +62,9 @@ describe("the new task form", () => {
     await page.getByRole("button", { name: "Start" }).click();
     const alert = page.getByRole("alert").filter({ hasText: "queue is full" });
     await alert.waitFor();
-    expect(await alert.innerText()).toMatch(
-      /Wait for a queued task to start \(or cancel one\), then press Start again/,
-    );
+    const said = await alert.innerText();
+    expect(said).toMatch(/Wait for one to start, or cancel one, then try again\.$/);
+    expect(said.match(/queue is full/gi)).toHaveLength(1);
 
     // Cancelling from the task list's task page frees the queue.
     const list = await e2e.server.api<{ tasks: { id: string }[] }>("/api/tasks");

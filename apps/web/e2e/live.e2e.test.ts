@@ -68,8 +68,8 @@ describe("a task filed in the browser", () => {
       const count = page.locator(`section[data-iteration='${n}'] .agent-claude .line-count`);
       expect(await count.textContent()).toBe(`${storedLines(events, n, "claude")} lines`);
       // Each printed line exactly once: a lost line or a doubled replay would change the count.
-      expect(await countMatches(page, name, "slow line")).toBe(`– of ${LINES}`);
-      expect(await countMatches(page, name, `slow line ${LINES}`)).toBe("– of 1");
+      expect(await countMatches(page, name, "slow line")).toBe(`${LINES} matches`);
+      expect(await countMatches(page, name, `slow line ${LINES}`)).toBe("1 match");
     }
     // Parsed lines read as text; the raw JSON line is one toggle away; Copy copies the whole log.
     const log2 = page.getByRole("log", { name: "Claude output, iteration 2" });

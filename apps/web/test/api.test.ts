@@ -4,36 +4,51 @@ import { agentProblems } from "../src/features/health/health.ts";
 import { ApiError, formErrorsFrom } from "../src/lib/api.ts";
 
 describe("formErrorsFrom", () => {
-  it("puts each invalid_body part next to its field", () => {
+  it("puts each invalid_body part next to its field, in the form's words", () => {
     const e = new ApiError(
       400,
       "invalid_body",
-      "title: title must not be empty; maxIterations: maxIterations must be at most 100",
+      "title: must not be empty; workingDir: must be an absolute path (starting with /); maxIterations: must be at most 100",
     );
     expect(formErrorsFrom(e)).toEqual({
-      fields: { title: "title must not be empty", maxIterations: "maxIterations must be at most 100" },
+      fields: {
+        title: "Title must not be empty",
+        workingDir: "Working directory must be an absolute path (starting with /)",
+        maxIterations: "Max iterations must be at most 100",
+      },
     });
   });
 
-  it("keeps what names no field as a general message", () => {
-    const e = new ApiError(400, "invalid_body", "unknown field(s): foo; prompt: prompt must not be empty");
+  it("says each field's problem once", () => {
+    const e = new ApiError(400, "invalid_body", "title: must not be empty; title: must not be blank");
+    expect(formErrorsFrom(e)).toEqual({ fields: { title: "Title must not be empty" } });
+  });
+
+  it("keeps what names no form field as a general message, as a sentence", () => {
+    const e = new ApiError(
+      400,
+      "invalid_body",
+      'unknown field: foo; isolation: must be "none" or "worktree"; prompt: must not be empty',
+    );
     expect(formErrorsFrom(e)).toEqual({
-      fields: { prompt: "prompt must not be empty" },
-      general: "unknown field(s): foo",
+      fields: { prompt: "Prompt must not be empty" },
+      general: 'Unknown field: foo. Isolation must be "none" or "worktree".',
     });
   });
 
   it("maps invalid_working_dir to the working directory field", () => {
-    const e = new ApiError(400, "invalid_working_dir", "workingDir /nope does not exist");
-    expect(formErrorsFrom(e)).toEqual({ fields: { workingDir: "workingDir /nope does not exist" } });
+    const e = new ApiError(400, "invalid_working_dir", "The working directory /nope does not exist");
+    expect(formErrorsFrom(e)).toEqual({
+      fields: { workingDir: "The working directory /nope does not exist" },
+    });
   });
 
-  it("says plainly what to do when the queue is full", () => {
-    const e = new ApiError(429, "queue_full", "5 tasks are already waiting (LOOP_MAX_QUEUE_DEPTH=5).");
-    const r = formErrorsFrom(e);
-    expect(r.fields).toEqual({});
-    expect(r.general).toMatch(/^The queue is full: 5 tasks are already waiting/);
-    expect(r.general).toMatch(/press Start again/);
+  it("says the queue is full once, as the server says it", () => {
+    const message =
+      "The queue is full: 5 tasks are waiting (LOOP_MAX_QUEUE_DEPTH=5). Wait for one to start, or cancel one, then try again.";
+    const r = formErrorsFrom(new ApiError(429, "queue_full", message));
+    expect(r).toEqual({ fields: {}, general: message });
+    expect(r.general!.match(/queue is full/gi)).toHaveLength(1);
   });
 });
 

@@ -290,7 +290,7 @@ export class Orchestrator {
     if (queued >= this.settings.maxQueueDepth) {
       throw new AppError(
         "queue_full",
-        `The queue is full (${queued} tasks waiting, LOOP_MAX_QUEUE_DEPTH=${this.settings.maxQueueDepth}); wait for one to start or cancel one, then try again`,
+        `The queue is full: ${queued} tasks are waiting (LOOP_MAX_QUEUE_DEPTH=${this.settings.maxQueueDepth}). Wait for one to start, or cancel one, then try again.`,
       );
     }
   }

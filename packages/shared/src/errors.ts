@@ -41,11 +41,20 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-/** One readable sentence from a zod error: "title: must not be empty; maxIterations: …". */
+/**
+ * One readable sentence from a zod error: "title: must not be empty; maxIterations: must be at most
+ * 100". One issue per field (the first), so nothing is said twice.
+ */
 export function describeZodError(error: z.ZodError): string {
-  return error.issues
-    .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
-    .join("; ");
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const i of error.issues) {
+    const path = i.path.join(".");
+    if (seen.has(path)) continue;
+    seen.add(path);
+    parts.push(path ? `${path}: ${i.message}` : i.message);
+  }
+  return parts.join("; ");
 }
 
 /** An expected failure with a stable code; the server maps it to its HTTP status. */

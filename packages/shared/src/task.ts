@@ -52,7 +52,7 @@ export const Task = z.object({
   worktree: z.object({ path: z.string(), branch: z.string() }).nullable(),
 });
 export type Task = z.infer<typeof Task>;
-export const Isolation = z.enum(["none", "worktree"], { error: 'isolation must be "none" or "worktree"' });
+export const Isolation = z.enum(["none", "worktree"], { error: 'must be "none" or "worktree"' });
 export type Isolation = z.infer<typeof Isolation>;
 
 export const Verdict = z.enum(["DONE", "ISSUES_FOUND"]);
@@ -74,12 +74,26 @@ export const Iteration = z.object({
 });
 export type Iteration = z.infer<typeof Iteration>;
 
-const nonBlank = (field: string, max: number) =>
+/*
+ * Issue messages say what is wrong, not which field: describeZodError puts the field's name in
+ * front ("title: must not be empty") and the web puts the form's label there ("Title must not be
+ * empty"). Each field reports one issue at a time (the first check that fails stops the rest).
+ */
+const typeError = (what: string) => (iss: { input?: unknown }) =>
+  iss.input === undefined ? "is required" : `must be ${what}`;
+
+const text = (max: number) =>
   z
-    .string({ error: `${field} must be a string` })
-    .min(1, `${field} must not be empty`)
-    .max(max, `${field} must be at most ${max} characters`)
-    .refine((s) => s.trim().length > 0, `${field} must not be blank`);
+    .string({ error: typeError("text") })
+    .max(max, { error: `must be at most ${max.toLocaleString("en-US")} characters`, abort: true })
+    .refine((s) => s.trim().length > 0, "must not be empty");
+
+const count = () =>
+  z
+    .number({ error: typeError("a number") })
+    .int({ error: "must be a whole number", abort: true })
+    .min(1, { error: "must be at least 1", abort: true })
+    .max(MAX_ITERATIONS_LIMIT, `must be at most ${MAX_ITERATIONS_LIMIT}`);
 
 /** The messages of a strict JSON body: not an object, or fields it does not know. */
 const bodyErrors = (notAnObject: string) => ({
@@ -87,48 +101,36 @@ const bodyErrors = (notAnObject: string) => ({
     iss.code === "invalid_type"
       ? notAnObject
       : iss.code === "unrecognized_keys"
-        ? `unknown field(s): ${(iss.keys ?? []).join(", ")}`
+        ? `unknown field${(iss.keys ?? []).length === 1 ? "" : "s"}: ${(iss.keys ?? []).join(", ")}`
         : undefined,
 });
 
 export const CreateTaskBody = z.strictObject(
   {
-    title: nonBlank("title", 200),
-    prompt: nonBlank("prompt", 100_000),
+    title: text(200),
+    prompt: text(100_000),
     workingDir: z
-      .string({ error: "workingDir must be a string" })
-      .min(1, "workingDir must not be empty")
-      .max(4096, "workingDir must be at most 4096 characters")
-      .refine((s) => s.startsWith("/"), "workingDir must be an absolute path"),
-    maxIterations: z
-      .number({ error: "maxIterations must be a number" })
-      .int("maxIterations must be an integer")
-      .min(1, "maxIterations must be at least 1")
-      .max(MAX_ITERATIONS_LIMIT, `maxIterations must be at most ${MAX_ITERATIONS_LIMIT}`)
-      .optional(),
+      .string({ error: typeError("text") })
+      .min(1, { error: "must not be empty", abort: true })
+      .max(4096, { error: "must be at most 4,096 characters", abort: true })
+      .refine((s) => s.startsWith("/"), "must be an absolute path (starting with /)"),
+    maxIterations: count().optional(),
     /** "worktree": run in a git worktree on the branch loop/<task-id>; workingDir must be in a git repository. */
     isolation: Isolation.optional(),
   },
-  bodyErrors("body must be a JSON object"),
+  bodyErrors("the body must be a JSON object"),
 );
 export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
 
 export const ResumeTaskBody = z.strictObject(
-  {
-    extraIterations: z
-      .number({ error: "extraIterations must be a number" })
-      .int("extraIterations must be an integer")
-      .min(1, "extraIterations must be at least 1")
-      .max(MAX_ITERATIONS_LIMIT, `extraIterations must be at most ${MAX_ITERATIONS_LIMIT}`)
-      .optional(),
-  },
-  bodyErrors("body must be a JSON object"),
+  { extraIterations: count().optional() },
+  bodyErrors("the body must be a JSON object"),
 );
 export type ResumeTaskBody = z.infer<typeof ResumeTaskBody>;
 
 export const MoveTaskBody = z.strictObject(
-  { to: z.enum(["top", "up", "down", "bottom"], { error: "to must be one of top, up, down, bottom" }) },
-  bodyErrors("body must be a JSON object with a field to"),
+  { to: z.enum(["top", "up", "down", "bottom"], { error: "must be one of top, up, down, bottom" }) },
+  bodyErrors('the body must be a JSON object with a field "to"'),
 );
 export type MoveTaskBody = z.infer<typeof MoveTaskBody>;
 

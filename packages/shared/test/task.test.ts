@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { addUsage, CreateTaskBody, ERROR_STATUS, emptyUsage, isTerminal } from "../src/index.ts";
+import {
+  addUsage,
+  CreateTaskBody,
+  describeZodError,
+  ERROR_STATUS,
+  emptyUsage,
+  isTerminal,
+} from "../src/index.ts";
 
 const ok = { title: "Fix it", prompt: "Do the thing", workingDir: "/tmp" };
 const issueOf = (body: unknown) => {
@@ -14,22 +21,32 @@ describe("CreateTaskBody", () => {
   });
   it.each([
     [{ ...ok, title: "" }, "title", /empty/],
-    [{ ...ok, title: "   " }, "title", /blank/],
+    [{ ...ok, title: "   " }, "title", /^must not be empty$/],
     [{ ...ok, title: "x".repeat(201) }, "title", /200/],
-    [{ ...ok, title: 5 }, "title", /string/],
+    [{ ...ok, title: 5 }, "title", /^must be text$/],
     [{ ...ok, prompt: "" }, "prompt", /empty/],
-    [{ ...ok, prompt: "x".repeat(100_001) }, "prompt", /100000/],
+    [{ ...ok, prompt: "x".repeat(100_001) }, "prompt", /100,000/],
     [{ ...ok, workingDir: "relative/dir" }, "workingDir", /absolute/],
     [{ ...ok, maxIterations: 0 }, "maxIterations", /at least 1/],
     [{ ...ok, maxIterations: 101 }, "maxIterations", /at most 100/],
-    [{ ...ok, maxIterations: 2.5 }, "maxIterations", /integer/],
+    [{ ...ok, maxIterations: 2.5 }, "maxIterations", /whole number/],
     [{ ...ok, maxIterations: "3" }, "maxIterations", /number/],
     [{ ...ok, extra: 1 }, "", /extra/],
-    [{ prompt: "p", workingDir: "/tmp" }, "title", /string/],
+    [{ prompt: "p", workingDir: "/tmp" }, "title", /^is required$/],
   ])("rejects %j on %s", (body, path, message) => {
     const issue = issueOf(body);
     expect(issue?.path).toBe(path);
     expect(issue?.message).toMatch(message);
+  });
+});
+
+describe("describeZodError", () => {
+  it("names each field once, with one problem each, in words for people", () => {
+    const r = CreateTaskBody.safeParse({ title: "", prompt: " ", workingDir: "", maxIterations: 0.5 });
+    expect(r.success).toBe(false);
+    expect(describeZodError(r.error!)).toBe(
+      "title: must not be empty; prompt: must not be empty; workingDir: must not be empty; maxIterations: must be a whole number",
+    );
   });
 });
 

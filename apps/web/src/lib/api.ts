@@ -93,7 +93,15 @@ export const api = {
 };
 
 export type FormField = "title" | "prompt" | "workingDir" | "maxIterations";
-const FORM_FIELDS: readonly FormField[] = ["title", "prompt", "workingDir", "maxIterations"];
+
+/** The New task form's labels, by the API field each one fills. */
+export const FIELD_LABELS: Record<FormField, string> = {
+  title: "Title",
+  prompt: "Prompt",
+  workingDir: "Working directory",
+  maxIterations: "Max iterations",
+};
+const isFormField = (name: string): name is FormField => Object.hasOwn(FIELD_LABELS, name);
 
 export interface FormErrors {
   fields: Partial<Record<FormField, string>>;
@@ -101,28 +109,27 @@ export interface FormErrors {
   general?: string;
 }
 
+const sentence = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 /**
- * Maps a failed POST /api/tasks to messages next to the fields: `invalid_body` names fields as
- * "title: …; maxIterations: …", `invalid_working_dir` is about workingDir.
+ * Maps a failed POST /api/tasks to messages next to the fields, each in the form's words:
+ * `invalid_body` names fields as "title: must not be empty; maxIterations: …", which read
+ * "Title must not be empty" under the Title field; `invalid_working_dir` is about the working
+ * directory. Other errors (queue full, …) are said once, as the server said them.
  */
 export function formErrorsFrom(err: unknown): FormErrors {
   if (!(err instanceof ApiError)) return { fields: {}, general: String((err as Error)?.message ?? err) };
   if (err.code === "invalid_working_dir") return { fields: { workingDir: err.message } };
-  if (err.code === "queue_full") {
-    return {
-      fields: {},
-      general: `The queue is full: ${err.message} Wait for a queued task to start (or cancel one), then press Start again.`,
-    };
-  }
   if (err.code !== "invalid_body") return { fields: {}, general: err.message };
   const fields: FormErrors["fields"] = {};
   const rest: string[] = [];
   for (const part of err.message.split("; ")) {
-    const m = /^([A-Za-z]+): (.*)$/s.exec(part);
-    const field = m?.[1] as FormField | undefined;
-    if (m && field && FORM_FIELDS.includes(field)) {
-      fields[field] = fields[field] ? `${fields[field]}; ${m[2]}` : m[2];
-    } else rest.push(part);
+    const m = /^([A-Za-z.]+): (.*)$/s.exec(part);
+    const name = m?.[1] ?? "";
+    if (m && isFormField(name)) {
+      // One message per field: the server says each once; keep the first if a proxy repeats it.
+      fields[name] ??= `${FIELD_LABELS[name]} ${m[2]}`;
+    } else rest.push(m ? `${sentence(name)} ${m[2]}` : sentence(part));
   }
-  return rest.length ? { fields, general: rest.join("; ") } : { fields };
+  return rest.length ? { fields, general: `${rest.join(". ")}.` } : { fields };
 }

@@ -29,13 +29,13 @@ export async function checkIsolation(workingDir: string, isolation: Isolation | 
   if (!top) {
     throw new AppError(
       "invalid_working_dir",
-      `workingDir ${workingDir} is not in a git repository; isolation "worktree" needs one`,
+      `The working directory ${workingDir} is not in a git repository; a worktree (isolation "worktree") needs one`,
     );
   }
   if (!(await gitHasHead(top))) {
     throw new AppError(
       "invalid_working_dir",
-      `The git repository at ${top} has no commit yet; isolation "worktree" branches from HEAD`,
+      `The git repository at ${top} has no commit yet; a worktree (isolation "worktree") branches from HEAD`,
     );
   }
 }

@@ -9,7 +9,7 @@ import { checkWorkingDir } from "../../working-dir.ts";
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const ArtifactParams = IdParams.extend({ name: z.string().min(1).max(200) });
 const DeleteQuery = z.strictObject({
-  deleteBranch: z.enum(["0", "1", "true", "false"], { error: "deleteBranch must be 1 or 0" }).optional(),
+  deleteBranch: z.enum(["0", "1", "true", "false"], { error: "must be 1 or 0" }).optional(),
 });
 
 export const taskRoutes: FastifyPluginAsync = async (app) => {
