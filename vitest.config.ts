@@ -7,6 +7,11 @@ export default defineConfig({
       { extends: true, test: { name: "db", root: "packages/db", include: ["test/**/*.test.ts"] } },
       { extends: true, test: { name: "core", root: "packages/core", include: ["test/**/*.test.ts"] } },
       { extends: true, test: { name: "server", root: "apps/server", include: ["test/**/*.test.ts"] } },
+      // Each test runs the real server and several client processes.
+      {
+        extends: true,
+        test: { name: "cli", root: "apps/cli", include: ["test/**/*.test.ts"], testTimeout: 90_000 },
+      },
       {
         extends: true,
         test: {

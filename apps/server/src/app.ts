@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastif
 import type { Config } from "./config.ts";
 import { rawErrorOptions, registerErrorHandling } from "./errors.ts";
 import { headersPlugin } from "./plugins/headers.ts";
+import { loggingPlugin, QuietRequestLogs } from "./plugins/logging.ts";
 import { rateLimitPlugin } from "./plugins/rate-limit.ts";
 import { securityPlugin } from "./plugins/security.ts";
 import { type ServicesOptions, servicesPlugin } from "./plugins/services.ts";
@@ -45,6 +46,8 @@ export const redactToken = (url: string): string => url.replace(/([?&]token=)[^&
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
+    // One line per request, at debug: the terminal stays readable at info.
+    logController: new QuietRequestLogs(),
     bodyLimit: BODY_LIMIT,
     // Long-lived SSE responses must not be cut by the default request timeouts.
     requestTimeout: 0,
@@ -54,6 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.decorate("config", deps.config);
   await app.register(servicesPlugin, { config: deps.config, ...deps.services });
+  await app.register(loggingPlugin);
   app.decorate("eventStreams", new Set<EventStream>());
   // Before the listener closes: otherwise close() would wait for (or cut) the open streams.
   app.addHook("preClose", async () => endAllStreams(app.eventStreams));

@@ -37,6 +37,7 @@ const roots = z
   .default([]);
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const LOG_FORMATS = ["auto", "pretty", "json"] as const;
 
 /**
  * Every environment variable loop reads. Each line: variable — default — meaning.
@@ -67,7 +68,7 @@ export const ConfigSchema = z.object({
   LOOP_KILL_GRACE_MS: int("LOOP_KILL_GRACE_MS", 0, 60_000).default(DEFAULTS.killGraceMs),
   // LOOP_MAX_QUEUE_DEPTH — 5 — most queued (not yet running) tasks; past it POST returns 429
   LOOP_MAX_QUEUE_DEPTH: int("LOOP_MAX_QUEUE_DEPTH", 1, 10_000).default(DEFAULTS.maxQueueDepth),
-  // LOOP_TOKEN — random per start — the access token (min 16 characters)
+  // LOOP_TOKEN — random, kept next to the database — the access token (min 16 characters)
   LOOP_TOKEN: z.string().min(16, "LOOP_TOKEN must be at least 16 characters").optional(),
   // LOOP_CLAUDE_PERMISSION_MODE — acceptEdits — claude --permission-mode for headless runs
   LOOP_CLAUDE_PERMISSION_MODE: z
@@ -89,6 +90,10 @@ export const ConfigSchema = z.object({
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` })
     .default("info"),
+  // LOG_FORMAT — auto — pretty (one readable line per entry) when stdout is a terminal, json (one JSON object per line) otherwise; or pretty, json
+  LOG_FORMAT: z
+    .enum(LOG_FORMATS, { error: `LOG_FORMAT must be one of ${LOG_FORMATS.join(", ")}` })
+    .default("auto"),
   // LOOP_SSE_HEARTBEAT_MS — 15000 — interval of the ": ping" comment on event streams
   LOOP_SSE_HEARTBEAT_MS: int("LOOP_SSE_HEARTBEAT_MS", 10, 15_000).default(15_000),
   // LOOP_DB_BUSY_TIMEOUT_MS — 5000 — how long a write waits for another process's lock on the database (a backup, an sqlite3 shell) before the running task is paused
@@ -105,6 +110,7 @@ export type RawConfig = z.infer<typeof ConfigSchema>;
 
 export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
+  logFormat: (typeof LOG_FORMATS)[number];
   port: number;
   host: "127.0.0.1";
   dbPath: string;
@@ -116,7 +122,7 @@ export interface Config {
   idleTimeoutMs: number;
   killGraceMs: number;
   maxQueueDepth: number;
-  /** Set when LOOP_TOKEN was given; otherwise the server generates one per start. */
+  /** Set when LOOP_TOKEN was given; otherwise the server keeps one in <dbPath>.token (state-files.ts). */
   token: string | undefined;
   claudePermissionMode: (typeof PERMISSION_MODES)[number];
   claudeArgs: string[];
@@ -156,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const abs = (p: string) => (p === ":memory:" || isAbsolute(p) ? p : resolve(cwd, p));
   return {
     logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT,
     port: c.PORT,
     host: "127.0.0.1",
     dbPath: abs(c.LOOP_DB_PATH),

@@ -16,7 +16,7 @@ const modeOf = (path: string): number | undefined => {
  * root is created 0700 (task folders 0700 and files 0600 come from ArtifactStore), and a missing
  * database is created empty with 0600, which SQLite copies to the -wal and -shm files it makes.
  * Existing files keep their modes (they may be shared on purpose), with a warning when others can
- * read them. The token is never written to a file.
+ * read them. The token is written only to owner-only files of its own (state-files.ts).
  */
 export function secureStorage(
   paths: { dbPath: string; artifactsDir: string },

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { InstanceLockedError } from "@loop/core";
@@ -6,6 +5,8 @@ import closeWithGrace from "close-with-grace";
 import { buildApp, redactToken } from "./app.ts";
 import { type Config, ConfigError, forgetSecrets, loadConfig } from "./config.ts";
 import { secureStorage } from "./fs-perms.ts";
+import { LISTENING_MESSAGE, logOutput } from "./log-output.ts";
+import { keptToken, removeServerInfo, writeServerInfo } from "./state-files.ts";
 
 /** The only place that listens and handles signals. */
 async function main(): Promise<void> {
@@ -23,10 +24,16 @@ async function main(): Promise<void> {
   forgetSecrets();
   // Owner-only database and artifacts (0600/0700), created before anything opens them.
   if (config.dbPath !== ":memory:") mkdirSync(dirname(config.dbPath), { recursive: true });
-  secureStorage(config, (m) => process.stderr.write(`loop: warning: ${m}\n`));
-  const token = config.token ?? randomBytes(24).toString("base64url");
+  const warn = (m: string) => process.stderr.write(`loop: warning: ${m}\n`);
+  secureStorage(config, warn);
+  const token = config.token ?? keptToken(config.dbPath, warn);
+  const output = logOutput({
+    pretty: config.logFormat === "pretty" || (config.logFormat === "auto" && process.stdout.isTTY === true),
+    out: process.stdout,
+  });
   const logger = {
     level: config.logLevel,
+    stream: output,
     // Request logs must not carry the access token (the first visit is /?token=…).
     serializers: {
       req: (req: { method: string; url: string; host?: string }) => ({
@@ -54,15 +61,22 @@ async function main(): Promise<void> {
     async ({ signal, err }) => {
       if (err) app.log.error({ err }, "fatal error; shutting down");
       else app.log.info({ signal }, "shutting down: no new work, stopping the running agent");
-      await app.close();
+      try {
+        await app.close();
+      } finally {
+        removeServerInfo(config.dbPath);
+      }
     },
   );
 
-  await app.listen({ host: config.host, port: config.port });
+  await app.listen({ host: config.host, port: config.port, listenTextResolver: () => LISTENING_MESSAGE });
   const addr = app.server.address();
   const port = addr && typeof addr === "object" ? addr.port : config.port;
-  // The one line a person needs: open it and the cookie is set.
-  process.stdout.write(`loop is running: http://127.0.0.1:${port}/?token=${token}\n`);
+  const url = `http://127.0.0.1:${port}`;
+  writeServerInfo(config.dbPath, { url, token, pid: process.pid, startedAt: new Date().toISOString() });
+  // The one line a person needs: open it and the cookie is set. Log lines wait until it is out.
+  process.stdout.write(`loop is running: ${url}/?token=${token}\n`);
+  output.release();
 }
 
 main().catch((err) => {

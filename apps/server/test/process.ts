@@ -11,6 +11,8 @@ export interface ServerProcess {
   exited: Promise<number | null>;
   /** http://127.0.0.1:<port>, once the start-up line is printed. */
   base: string;
+  /** The token in that line. */
+  token: string;
   api(
     path: string,
     init?: { method?: string; body?: unknown },
@@ -46,22 +48,28 @@ export async function startServer(dir: string, env: Record<string, string> = {})
   });
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
   const url = await Promise.race([
-    waitFor(() => out.stdout.match(/loop is running: (http:\/\/127\.0\.0\.1:\d+)\//), 30_000, "the URL line"),
+    waitFor(
+      () => out.stdout.match(/loop is running: (http:\/\/127\.0\.0\.1:\d+)\/\?token=(\S+)/),
+      30_000,
+      "the URL line",
+    ),
     exited.then((code) => {
       throw new Error(`server exited with ${code} before listening: ${out.stderr}`);
     }),
   ]);
   const base = url[1]!;
+  const token = url[2]!;
   return {
     child,
     out,
     exited,
     base,
+    token,
     async api(path, init = {}) {
       const res = await fetch(`${base}${path}`, {
         method: init.method ?? "GET",
         headers: {
-          authorization: `Bearer ${TEST_TOKEN}`,
+          authorization: `Bearer ${token}`,
           ...(init.body !== undefined && { "content-type": "application/json" }),
         },
         ...(init.body !== undefined && { body: JSON.stringify(init.body) }),

@@ -49,11 +49,11 @@ describe("server.ts as a process", () => {
     expect(out.stderr).toMatch(/PORT="99999": PORT must be at most 65535/);
   });
 
-  it("logs requests without the access token", async () => {
+  it("logs requests (at debug) without the access token", async () => {
     dir = mkdtempSync(join(tmpdir(), "loop-proc-"));
     const { out, exited } = start({
       PORT: "0",
-      LOG_LEVEL: "info",
+      LOG_LEVEL: "debug",
       LOOP_TOKEN: TEST_TOKEN,
       LOOP_DB_PATH: join(dir, "loop.db"),
       LOOP_ARTIFACTS_DIR: join(dir, "loops"),
@@ -171,7 +171,7 @@ describe("server.ts as a process", () => {
     chmodSync(spy, 0o755);
     const { out, exited } = start({
       PORT: "0",
-      LOG_LEVEL: "info",
+      LOG_LEVEL: "debug",
       LOOP_TOKEN: TEST_TOKEN,
       LOOP_DB_PATH: join(dir, "loop.db"),
       LOOP_ARTIFACTS_DIR: join(dir, "loops"),

@@ -56,7 +56,8 @@ export interface LoopServer {
 /** Runs the real server (apps/server/src/server.ts) as `pnpm start` would, on a free port, with the fake CLIs. */
 export async function startServer(env: Record<string, string> = {}): Promise<LoopServer> {
   const dir = mkdtempSync(join(tmpdir(), "loop-e2e-"));
-  const token = `e2e-token-${Math.random().toString(36).slice(2)}-0123456789`;
+  // LOOP_TOKEN: "" in `env` lets the server make (and keep) its own: the printed URL then tells it.
+  let token = `e2e-token-${Math.random().toString(36).slice(2)}-0123456789`;
   const spawnServer = async (port: string): Promise<{ child: ChildProcess; url: string }> => {
     const child: ChildProcess = spawn(process.execPath, [join(ROOT, "apps/server/src/server.ts")], {
       cwd: dir,
@@ -97,6 +98,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Loo
     return { child, url };
   };
   let { child, url } = await spawnServer("0");
+  token = new URL(url).searchParams.get("token") ?? token;
   const stopChild = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once("exit", r));

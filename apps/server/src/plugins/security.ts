@@ -68,8 +68,8 @@ const WRONG_TOKEN_PAGE = `<!doctype html>
 <title>loop: wrong token</title>
 <main>
 <h1>This token does not open loop</h1>
-<p>The token in the link is not the one this server printed when it started. It changes at every
-start unless <code>LOOP_TOKEN</code> is set.</p>
+<p>The token in the link is not the one this server printed when it started. It is kept next to
+the database, in <code>loop.db.token</code> by default (or set with <code>LOOP_TOKEN</code>).</p>
 <p>Open the URL that <code>pnpm start</code> printed (<code>http://127.0.0.1:PORT/?token=…</code>), or
 paste its token here:</p>
 <form method="get" action="/"><label>Token <input name="token" autocomplete="off" required></label>

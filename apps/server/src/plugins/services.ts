@@ -70,7 +70,8 @@ export const servicesPlugin = fp<ServicesOptions>(
       bus,
       settings,
       logger: {
-        info: (o, m) => log.info(o, m),
+        // The orchestrator's own progress notes are diagnostics: plugins/logging.ts says the lifecycle at info.
+        info: (o, m) => log.debug(o, m),
         warn: (o, m) => log.warn(o, m),
         error: (o, m) => log.error(o, m),
       },

@@ -1,16 +1,38 @@
 import { type FormEvent, useId, useState } from "react";
 
+type Check = "idle" | "checking" | "wrong" | "unreachable";
+
 /** Shown when the API answers 401: the token comes from the URL `pnpm start` printed. */
 export function SignIn() {
   const [token, setToken] = useState("");
+  const [check, setCheck] = useState<Check>("idle");
   const id = useId();
-  const submit = (e: FormEvent) => {
+  const submit = async (e: FormEvent) => {
     e.preventDefault();
     const t = token.trim().replace(/^.*[?&]token=/, "");
     if (!t) return;
+    setCheck("checking");
+    // Asked first, so a wrong token is said here instead of on the server's bare 401 page.
+    let status: number;
+    try {
+      status = (await fetch("/api/health", { headers: { authorization: `Bearer ${t}` } })).status;
+    } catch {
+      setCheck("unreachable");
+      return;
+    }
+    if (status === 401) {
+      setCheck("wrong");
+      return;
+    }
     // The server sets its HttpOnly cookie when a page is opened with ?token=…
     window.location.assign(`${window.location.pathname}?token=${encodeURIComponent(t)}`);
   };
+  const message =
+    check === "wrong"
+      ? "That token is not valid for this server. Copy it again from the URL the server printed."
+      : check === "unreachable"
+        ? "The server did not answer. Is it still running?"
+        : undefined;
   return (
     <main className="sign-in card" aria-labelledby={`${id}-h`}>
       <h1 id={`${id}-h`}>Open loop with its token</h1>
@@ -26,15 +48,26 @@ export function SignIn() {
           type="password"
           autoComplete="off"
           value={token}
-          onChange={(e) => setToken(e.target.value)}
+          onChange={(e) => {
+            setToken(e.target.value);
+            setCheck("idle");
+          }}
+          aria-invalid={check === "wrong"}
+          aria-describedby={message ? `${id}-m` : undefined}
           className="mono"
         />
-        <button type="submit" className="primary">
+        <button type="submit" className="primary" disabled={check === "checking"}>
           Continue
         </button>
       </form>
+      {message && (
+        <p id={`${id}-m`} role="alert" className="field-error">
+          {message}
+        </p>
+      )}
       <p className="muted">
-        Set <code>LOOP_TOKEN</code> before starting the server to keep the same token across restarts.
+        The token is kept next to the database (<code>loop.db.token</code>), so it stays the same across
+        restarts; set <code>LOOP_TOKEN</code> to choose your own.
       </p>
     </main>
   );

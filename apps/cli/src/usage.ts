@@ -1,0 +1,41 @@
+/** `pnpm loop --help`. Exit statuses: exit-codes.ts (keep the two and the README in step). */
+export const HELP = `pnpm loop: file, list, follow and steer loop's tasks from a shell
+
+Usage:
+  pnpm loop add --title TITLE [--dir DIR] [--max N] [--budget USD] [--worktree] [--wait] < prompt.md
+  pnpm loop add --title TITLE --prompt "Fix the flaky test" …
+  pnpm loop ls [--status STATUS] [--limit N]
+  pnpm loop show ID
+  pnpm loop tail ID
+  pnpm loop cancel ID
+  pnpm loop resume ID [--extra N]
+
+Commands:
+  add      file a task; the prompt comes from --prompt or stdin. Prints the task id.
+             --dir       working directory (default: the directory you ran pnpm in)
+             --max       iteration cap, 1-100 (default: the server's LOOP_MAX_ITERATIONS)
+             --budget    most the task may spend on claude, in USD (maxCostUsd)
+             --worktree  run in a git worktree of its own (branch loop/<task-id>)
+             --wait      follow the task (as tail) and exit with its outcome
+             --title     defaults to the prompt's first line
+  ls       tasks, newest first: id, status, iterations, age, title (--status queued|running|
+           paused|done|needs_attention|failed|cancelled)
+  show     a task: status and reason, iterations, findings, prompt
+  tail     follow a task's log (agent text, verdicts, status) until it ends; reconnects after a
+           drop without losing or repeating a line
+  cancel   cancel a queued or running task
+  resume   queue a paused or ended task again from where it stopped (--extra N raises its cap)
+
+Finding the server: the running server writes its URL and token to <LOOP_DB_PATH>.server.json
+(LOOP_DB_PATH defaults to ./loop.db, read as the server reads it). LOOP_URL and LOOP_TOKEN
+override it.
+
+Exit status:
+  0   done (add --wait, tail), or the command succeeded
+  1   the server refused the request (no such task, not resumable, invalid field, …)
+  2   bad usage
+  3   server not running or not reachable (no server file, a stale one, refused token)
+  10  the task ended needs_attention
+  11  the task failed
+  12  the task was cancelled
+`;
