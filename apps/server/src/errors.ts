@@ -104,9 +104,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     // Malformed JSON comes from the body parser as a SyntaxError with statusCode 400.
     if (err.statusCode === 400 || err instanceof SyntaxError) {
-      return reply
-        .status(400)
-        .send({ error: { code: "invalid_body", message: `body is not valid JSON: ${err.message}` } });
+      // Fastify's own message already says "Body is not valid JSON …": say it once.
+      const message = /not valid JSON/i.test(err.message)
+        ? "The body is not valid JSON"
+        : `The body is not valid JSON: ${err.message}`;
+      return reply.status(400).send({ error: { code: "invalid_body", message } });
     }
     if (err.statusCode && err.statusCode < 500) {
       const code = STATUS_CODES[err.statusCode] ?? "bad_request";

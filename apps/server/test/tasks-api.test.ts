@@ -53,6 +53,22 @@ describe("POST /api/tasks validation", () => {
     expect(t.repos.tasks.list({ limit: 10 }).tasks).toHaveLength(0);
   });
 
+  it.each([
+    ['{"title": "t",', "invalid JSON", "The body is not valid JSON"],
+    ["", "an empty body", "Body cannot be empty when content-type is set to 'application/json'"],
+  ])("400 invalid_body for %j (%s), said once", async (payload, _what, said) => {
+    t = await createTestApp();
+    const r = await t.api({
+      method: "POST",
+      url: "/api/tasks",
+      payload,
+      headers: { "content-type": "application/json" },
+    });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error.code).toBe("invalid_body");
+    expect(r.json().error.message).toBe(said);
+  });
+
   it("400 invalid_working_dir for a missing directory and for a file", async () => {
     t = await createTestApp();
     const missing = await post({ title: "t", prompt: "p", workingDir: join(t.dir, "nope") });

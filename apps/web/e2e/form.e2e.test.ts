@@ -44,8 +44,11 @@ describe("the new task form", () => {
 
   it("shows the default iteration cap and says plainly when the queue is full", async () => {
     const page = await signedInPage(e2e.browser, e2e.server);
+    // GET /api/health probes both CLIs first: on a loaded machine that takes more than poll's 1 s.
     await expect
-      .poll(() => page.getByLabel("Max iterations", { exact: true }).getAttribute("placeholder"))
+      .poll(() => page.getByLabel("Max iterations", { exact: true }).getAttribute("placeholder"), {
+        timeout: 15_000,
+      })
       .toBe("10 (default)");
     // One task hangs in claude (running), one waits (the queue's depth is 1): the next gets 429.
     const hang = e2e.server.workdir({ claude: [{ kind: "hang" }] });

@@ -47,7 +47,7 @@ describe("reconnecting", () => {
     const task = await e2e.server.fileTask(
       "Survives a restart",
       {
-        claude: [{ kind: "slow", lines: 400, intervalMs: 15 }],
+        claude: [{ kind: "slow", lines: 400, intervalMs: 30 }],
         codex: [{ kind: "review", text: "STATUS: DONE" }],
       },
       { maxIterations: 1 },

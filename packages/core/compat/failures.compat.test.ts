@@ -129,5 +129,10 @@ describe("failures with the real CLIs", () => {
     expect(await loop.artifact(task.id, "001-claude-output.md")).toBe("Done on the second try, slowly.\n");
     expect(loop.model.calls("claude")).toHaveLength(2);
     expect(parsed(events, "claude").filter((p) => p.kind === "retry")).toHaveLength(1);
+    // Every JSON line the real CLIs printed has a readable form: the log never shows one raw.
+    const raw = events.flatMap((e) =>
+      e.type === "agent.output" && e.data.stream === "stdout" && !e.data.parsed ? [e.data.line] : [],
+    );
+    expect(raw).toEqual([]);
   });
 });

@@ -38,7 +38,11 @@ describe("subscription limits with the real CLIs", () => {
     const events = await loop.events(task.id);
     expect(events.at(-1)).toMatchObject({ type: "task.finished", data: { status: "done" } });
 
-    const line = of(events, "agent.output").find((e) => e.data.line.includes('"type":"rate_limit_event"'))!;
+    const outputs = of(events, "agent.output");
+    expect(
+      outputs.filter((e) => e.data.stream === "stdout" && !e.data.parsed).map((e) => e.data.line),
+    ).toEqual([]);
+    const line = outputs.find((e) => e.data.line.includes('"type":"rate_limit_event"'))!;
     expect(JSON.parse(line.data.line).rate_limit_info).toMatchObject({
       resetsAt: reset,
       rateLimitType: "five_hour",
