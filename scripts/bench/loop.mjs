@@ -79,12 +79,9 @@ export async function overhead(dir) {
         workingDir: wd,
         maxIterations: ITERATIONS,
       });
-      const events = await collect(`${server.base}/api/tasks/${task.id}/events`, (_got, batch) =>
+      await collect(`${server.base}/api/tasks/${task.id}/events`, (_got, batch) =>
         batch.some((e) => e.type === "task.finished"),
       );
-      if (process.env.BENCH_DEBUG)
-        for (const e of events)
-          if (e.type !== "agent.output") console.error(e.ts, e.type, JSON.stringify(e.data).slice(0, 100));
       const loopMs = performance.now() - t0;
       const done = await waitFinished(server.base, task.id);
       if (done.status !== "done" || done.currentIteration !== ITERATIONS)

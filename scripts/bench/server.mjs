@@ -130,7 +130,10 @@ export async function lineLatency(dir, clients = 100, lines = 200) {
   };
 }
 
-/** An agent writes ~200 MB (short and long lines): the server's peak RSS; stored lines byte-exact. */
+/**
+ * An agent writes ~200 MB (short and long lines): the server's peak RSS; stored lines byte-exact.
+ * BENCH_BIG_MB makes it smaller while developing the bench.
+ */
 export async function bigOutput(dir, bytes = Number(process.env.BENCH_BIG_MB ?? 200) * MB) {
   const server = await startServer(dir, { LOOP_MAX_OUTPUT_MB: "1024" });
   const step = { kind: "bulk", bytes };
