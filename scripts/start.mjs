@@ -1,4 +1,5 @@
-// `pnpm start`: build the SPA if it is missing, then run the server (which applies migrations).
+// `pnpm start`: build the SPA if it is missing and the server bundle if it is missing or older than
+// its sources, then run the bundle (which applies pending migrations and serves).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -17,13 +18,12 @@ if (!existsSync(`${root}apps/web/dist/index.html`)) {
   const r = spawnSync("pnpm", ["--filter", "@loop/web", "build"], { cwd: root, stdio: "inherit" });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
-const server = spawn(
-  process.execPath,
-  [...SERVER_NODE_FLAGS, `${root}apps/server/src/server.ts`, ...process.argv.slice(2)],
-  {
-    stdio: "inherit",
-  },
-);
+// After the version check: the build script is plain JavaScript, its esbuild a dev dependency.
+const { ensureServerBuilt } = await import("./build-server.mjs");
+const bundle = await ensureServerBuilt();
+const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, bundle, ...process.argv.slice(2)], {
+  stdio: "inherit",
+});
 // Forward signals so the server can stop its agents cleanly; exit with its code.
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.kill(sig));
 server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

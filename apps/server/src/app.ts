@@ -22,6 +22,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions["logger"];
   /** Checks the agent CLIs for /api/health (tests pass a fast one). */
   healthProbe?: HealthProbe;
+  /** Probe the CLIs right away so the first /api/health finds the answer ready (server.ts). */
+  warmHealth?: boolean;
   /** SSE tunables (tests shorten the drain timeout and the page size). */
   sse?: EventRoutesOptions;
   /** Serve the SPA from this directory (default apps/web/dist). */
@@ -79,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(taskRoutes, { prefix: "/api" });
   await app.register(queueRoutes, { prefix: "/api" });
   await app.register(eventRoutes, { prefix: "/api", ...deps.sse });
-  await app.register(healthRoutes, { prefix: "/api", probe: deps.healthProbe });
+  await app.register(healthRoutes, { prefix: "/api", probe: deps.healthProbe, warm: deps.warmHealth });
 
   await app.register(staticPlugin, { root: deps.webRoot });
   return app;

@@ -1,4 +1,4 @@
-import { STATUS_CODES as HTTP_REASONS, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import { classifyFault, type StorageFaultKind } from "@loop/db";
 import { AppError, describeZodError, ERROR_STATUS, type ErrorCode } from "@loop/shared";
@@ -7,6 +7,10 @@ import type { z } from "zod";
 import { RAW_RESPONSE_HEADERS } from "./plugins/headers.ts";
 
 export { AppError };
+
+// Not `import … from "node:http"`: its ES-module facade reads every export, and one of them loads
+// Node's bundled undici (fetch, WebSocket) — ~60 ms of every start for a table of reason phrases.
+const HTTP_REASONS = process.getBuiltinModule("node:http").STATUS_CODES;
 
 /** Parses input with a zod schema or throws AppError(code) with a sentence naming each bad field. */
 export function parseOr<S extends z.ZodType>(code: ErrorCode, schema: S, input: unknown): z.infer<S> {

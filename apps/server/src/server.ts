@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   let app: Awaited<ReturnType<typeof buildApp>>;
   try {
     // Opens the database, claims it, stops what a crashed server left running: before listening.
-    app = await buildApp({ config, token, logger });
+    app = await buildApp({ config, token, logger, warmHealth: true });
   } catch (e) {
     if (e instanceof InstanceLockedError) {
       process.stderr.write(`loop: ${e.message}\n`);

@@ -1,10 +1,10 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { isAlive, type RunOptions, runProcess } from "../src/runner/index.ts";
+import { isAlive, listProcesses, type RunOptions, runProcess } from "../src/runner/index.ts";
 
 const TREE = fileURLToPath(new URL("./fixtures/runner/tree.mjs", import.meta.url));
 const node = process.execPath;
@@ -218,5 +218,27 @@ describe("runProcess", () => {
     expect(r.lingered).toBe(true);
     expect(r.durationMs).toBeGreaterThanOrEqual(4000);
     expect(deadAt(r.pid!)).toBe(true);
+  });
+});
+
+describe("listProcesses", () => {
+  it("lists this process and a detached child with their parents and process groups, as ps does", async () => {
+    const child = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], {
+      detached: true,
+      stdio: "ignore",
+    });
+    try {
+      const procs = await listProcesses();
+      expect(procs.find((p) => p.pid === child.pid)).toEqual({
+        pid: child.pid,
+        ppid: process.pid,
+        pgid: child.pid,
+      });
+      const ps = spawnSync("ps", ["-o", "pid=,ppid=,pgid=", "-p", String(process.pid)], { encoding: "utf8" });
+      const [pid, ppid, pgid] = ps.stdout.trim().split(/\s+/).map(Number);
+      expect(procs.find((p) => p.pid === process.pid)).toEqual({ pid, ppid, pgid });
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });

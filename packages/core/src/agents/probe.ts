@@ -2,7 +2,7 @@ import type { AgentHealth } from "@loop/shared";
 import { execShort } from "../runner/index.ts";
 
 /**
- * Health of one CLI: `--version`, then its login check (`claude auth status` / `codex login
+ * Health of one CLI: `--version` and its login check (`claude auth status` / `codex login
  * status`). Not being logged in is reported, not treated as broken: API-key or custom-provider
  * setups run without a stored login.
  */
@@ -13,7 +13,12 @@ export async function probeAgent(
 ): Promise<AgentHealth> {
   const timeout = opts.timeoutMs ?? 5000;
   const run = (args: string[]) => execShort(bin, args, { timeoutMs: timeout, cwd: opts.cwd });
-  const version = await run(["--version"]);
+  // Both at once: the first /api/health waits for the slower one, not for their sum (each is a
+  // CLI start-up, ~100 ms for a Node CLI). A login check of a missing CLI is simply ignored.
+  const [version, login] = await Promise.all([
+    run(["--version"]),
+    run(agent === "claude" ? ["auth", "status"] : ["login", "status"]),
+  ]);
   if (!version.started) {
     const notFound = version.notFound;
     return {
@@ -40,7 +45,6 @@ export async function probeAgent(
     };
   }
   const v = String(version.stdout).trim().split("\n")[0] ?? "";
-  const login = await run(agent === "claude" ? ["auth", "status"] : ["login", "status"]);
   let loggedIn: boolean | null = login.exitCode === 0;
   if (agent === "claude") {
     try {

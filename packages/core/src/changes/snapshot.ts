@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
-import { copyFile, mkdtemp, rename, rm, stat, utimes } from "node:fs/promises";
+import { copyFile, lstat, mkdtemp, rename, rm, stat, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { GitUnavailableError, git, gitOk } from "../runner/git.ts";
 import { type FileEntry, type FileLimits, walkFiles } from "./files.ts";
 
@@ -84,7 +84,26 @@ interface Repo {
   index: string;
 }
 
+/**
+ * Whether git could find a repository for `dir`: a `.git` (directory or file) in it or above. git
+ * runs with the variables that relocate it removed (runner/git.ts), so this is how it searches too;
+ * outside git it saves a git process per snapshot (two per iteration).
+ */
+async function hasGitAbove(dir: string): Promise<boolean> {
+  for (let d = dir; ; d = dirname(d)) {
+    if (
+      await lstat(join(d, ".git")).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+    if (dirname(d) === d) return false;
+  }
+}
+
 async function findRepo(dir: string, opts: SnapshotOptions): Promise<Repo | null> {
+  if (!(await hasGitAbove(dir))) return null;
   let r: Awaited<ReturnType<typeof git>>;
   try {
     r = await git(

@@ -12,7 +12,10 @@ const VERSION = (
 /** Caches CLI probes briefly: `--version` and the login check spawn processes. */
 const CACHE_MS = 30_000;
 
-export const healthRoutes: FastifyPluginAsync<{ probe?: HealthProbe }> = async (app, opts) => {
+export const healthRoutes: FastifyPluginAsync<{ probe?: HealthProbe; warm?: boolean | undefined }> = async (
+  app,
+  opts,
+) => {
   const { config, orchestrator } = app;
   const probe: HealthProbe =
     opts.probe ?? (async (agent, bin) => (await import("@loop/core")).probeAgent(agent, bin));
@@ -37,6 +40,9 @@ export const healthRoutes: FastifyPluginAsync<{ probe?: HealthProbe }> = async (
     }
     return cached.value;
   };
+
+  // The dashboard's first request: probing while the server finishes starting saves its wait.
+  if (opts.warm) agents().catch(() => undefined);
 
   app.get("/health", async () => ({
     ok: true as const,

@@ -1,0 +1,143 @@
+// Whole loops through the server: what loop adds to the agents' own time, and how many prompt bytes
+// session continuity saves.
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  api,
+  collect,
+  FAKE_CLAUDE,
+  FAKE_CODEX,
+  median,
+  startServer,
+  submit,
+  waitFinished,
+  workdir,
+} from "./lib.mjs";
+
+const ITERATIONS = 10;
+/** Codex finds issues 9 times, then is satisfied: a 10-iteration loop. */
+const scenario = () => ({
+  claude: [{ kind: "ok", text: "Changed it." }],
+  codex: [
+    ...Array.from({ length: ITERATIONS - 1 }, (_, i) => ({
+      kind: "review",
+      text: `STATUS: ISSUES_FOUND\n- issue ${i + 1}: ${["naming", "a test", "an edge case", "docs", "errors", "types", "logging", "a race", "cleanup"][i]}`,
+    })),
+    { kind: "review", text: "STATUS: DONE" },
+  ],
+});
+
+const sh = (s) => `'${String(s).replaceAll("'", `'\\''`)}'`;
+
+/**
+ * The same agent calls as a plain shell script: each recorded call (argv, stdin, cwd) of the loop
+ * just run, in order, the fake spawned directly as loop does, its output read (to a file).
+ */
+function replayCalls(wd) {
+  const state = join(wd, ".fake-state");
+  const calls = [];
+  for (let k = 1; ; k++) {
+    const files = ["claude", "codex"].map((cli) => join(state, `${cli}-${k}.json`));
+    const got = files.filter((f) => statSync(f, { throwIfNoEntry: false }));
+    if (!got.length) break;
+    for (const f of got)
+      calls.push({
+        cli: f.includes("/claude-") ? FAKE_CLAUDE : FAKE_CODEX,
+        ...JSON.parse(readFileSync(f, "utf8")),
+      });
+  }
+  const lines = ["#!/bin/sh", "set -e"];
+  calls.forEach((c, i) => {
+    const input = join(wd, `.stdin-${i}`);
+    writeFileSync(input, c.prompt);
+    lines.push(
+      `cd ${sh(c.cwd)} && ${sh(c.cli)} ${c.argv.map(sh).join(" ")} < ${sh(input)} > ${sh(join(wd, ".out"))} 2>&1`,
+    );
+  });
+  const script = join(wd, "agents.sh");
+  writeFileSync(script, `${lines.join("\n")}\n`);
+  rmSync(state, { recursive: true, force: true }); // the fakes count their calls again from 1
+  const t0 = performance.now();
+  const r = spawnSync("sh", [script], { stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) throw new Error(`agents.sh exited with ${r.status}`);
+  return { ms: performance.now() - t0, calls: calls.length };
+}
+
+/** Wall time of a 10-iteration loop through the server ÷ the same agent calls from a shell script. */
+export async function overhead(dir) {
+  const server = await startServer(dir, { LOOP_STALL_ITERATIONS: "0" });
+  const ratios = [];
+  const notes = [];
+  try {
+    for (let run = 0; run < 3; run++) {
+      const wd = workdir(join(dir, `run-${run}`), scenario());
+      const t0 = performance.now();
+      const task = await submit(server.base, {
+        title: "overhead",
+        prompt: "Make it better",
+        workingDir: wd,
+        maxIterations: ITERATIONS,
+      });
+      await collect(`${server.base}/api/tasks/${task.id}/events`, (_got, batch) =>
+        batch.some((e) => e.type === "task.finished"),
+      );
+      const loopMs = performance.now() - t0;
+      const done = await waitFinished(server.base, task.id);
+      if (done.status !== "done" || done.currentIteration !== ITERATIONS)
+        throw new Error(`the loop ended ${done.status} at iteration ${done.currentIteration}`);
+      const plain = replayCalls(wd);
+      ratios.push(loopMs / plain.ms);
+      notes.push(`loop ${loopMs.toFixed(0)} ms / sh ${plain.ms.toFixed(0)} ms (${plain.calls} calls)`);
+    }
+  } finally {
+    await server.stop();
+  }
+  return { overhead_ratio: { value: median(ratios), note: `median of 3: ${notes.join("; ")}` } };
+}
+
+/** Sum of the NNN-claude-prompt.md and NNN-codex-prompt.md artifacts of a task. */
+function promptBytesOf(dir, taskId) {
+  const folder = join(dir, "loops", taskId);
+  return readdirSync(folder)
+    .filter((f) => /^\d{3}-(claude|codex)-prompt\.md$/.test(f))
+    .reduce((n, f) => n + statSync(join(folder, f)).size, 0);
+}
+
+/** Prompt bytes of a 10-iteration loop with session continuity ÷ the same loop with full history. */
+export async function promptBytes(dir) {
+  const server = await startServer(dir, { LOOP_STALL_ITERATIONS: "0" });
+  try {
+    const bytes = {};
+    for (const continueSession of [false, true]) {
+      const body = {
+        title: `prompts ${continueSession}`,
+        prompt: "Make it better",
+        workingDir: workdir(join(dir, String(continueSession)), scenario()),
+        maxIterations: ITERATIONS,
+        continueSession,
+      };
+      const r = await api(server.base, "POST", "/api/tasks", body);
+      if (r.status === 400)
+        return {
+          prompt_bytes_ratio: {
+            value: null,
+            note: `the server refuses continueSession (400 ${r.json.error?.code}: ${r.json.error?.message}); session continuity is not merged yet`,
+          },
+        };
+      if (r.status !== 201) throw new Error(`POST /api/tasks: ${r.status} ${JSON.stringify(r.json)}`);
+      const done = await waitFinished(server.base, r.json.task.id);
+      if (done.status !== "done")
+        throw new Error(`continueSession ${continueSession}: the loop ended ${done.status}`);
+      bytes[continueSession] = promptBytesOf(dir, r.json.task.id);
+    }
+    return {
+      prompt_bytes_ratio: {
+        value: bytes.true / bytes.false,
+        note: `session ${bytes.true} B / full history ${bytes.false} B over ${ITERATIONS} iterations`,
+      },
+    };
+  } finally {
+    await server.stop();
+  }
+}
