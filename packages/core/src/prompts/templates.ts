@@ -102,7 +102,7 @@ export function checkTemplate(template: string, agent: PromptAgent): void {
 
 function allowed(name: string, agent: PromptAgent): boolean {
   const p = (PLACEHOLDERS as Record<string, { agents: readonly string[] }>)[name];
-  return p !== undefined && p.agents.includes(agent);
+  return p?.agents.includes(agent) === true;
 }
 
 /** Fills the placeholders; blocks (between blank lines) that come out blank are left out. */
