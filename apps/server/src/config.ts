@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { DEFAULTS } from "@loop/core";
+import { checkTemplate, DEFAULTS, type PromptAgent } from "@loop/core";
 import { MAX_ITERATIONS_LIMIT } from "@loop/shared";
 import { z } from "zod";
 
@@ -104,6 +105,15 @@ export const ConfigSchema = z.object({
   LOOP_RATE_LIMIT_PER_MINUTE: int("LOOP_RATE_LIMIT_PER_MINUTE", 1, 1_000_000).default(120),
   // LOOP_ALLOWED_ROOTS — (any directory) — `:`-separated directories tasks may run in (after resolving symlinks); others get 400 invalid_working_dir
   LOOP_ALLOWED_ROOTS: roots,
+  // LOOP_CONTINUE_SESSION — 0 — 1: tasks that do not say (`continueSession`) resume Claude's session in later iterations and send only what is new
+  LOOP_CONTINUE_SESSION: z
+    .enum(["0", "1"], { error: "LOOP_CONTINUE_SESSION must be 0 or 1" })
+    .default("0")
+    .transform((v) => v === "1"),
+  // LOOP_CLAUDE_PROMPT_FILE — (built-in) — a template file replacing Claude's prompt (placeholders: see "Prompt templates")
+  LOOP_CLAUDE_PROMPT_FILE: z.string().optional(),
+  // LOOP_CODEX_PROMPT_FILE — (built-in) — a template file replacing Codex's review prompt
+  LOOP_CODEX_PROMPT_FILE: z.string().optional(),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -136,6 +146,11 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Directories a task's working directory must be inside; empty = anywhere. */
   allowedRoots: string[];
+  /** The default of a task's `continueSession`. */
+  continueSession: boolean;
+  /** Prompt templates read from LOOP_*_PROMPT_FILE (checked); undefined: the built-in ones. */
+  claudePromptTemplate: string | undefined;
+  codexPromptTemplate: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -160,6 +175,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const c = r.data;
   const abs = (p: string) => (p === ":memory:" || isAbsolute(p) ? p : resolve(cwd, p));
+  const bad: string[] = [];
+  const template = (name: "LOOP_CLAUDE_PROMPT_FILE" | "LOOP_CODEX_PROMPT_FILE", agent: PromptAgent) => {
+    const path = c[name];
+    if (path === undefined) return undefined;
+    try {
+      const text = readFileSync(abs(path), "utf8");
+      checkTemplate(text, agent);
+      return text;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code ? `cannot read ${abs(path)} (${code})` : (e as Error).message;
+      bad.push(`  ${name}=${JSON.stringify(path)}: ${why}`);
+      return undefined;
+    }
+  };
+  const claudePromptTemplate = template("LOOP_CLAUDE_PROMPT_FILE", "claude");
+  const codexPromptTemplate = template("LOOP_CODEX_PROMPT_FILE", "codex");
+  if (bad.length > 0) throw new ConfigError(`Invalid configuration:\n${bad.join("\n")}`);
   return {
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,
@@ -186,6 +219,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dbBusyTimeoutMs: c.LOOP_DB_BUSY_TIMEOUT_MS,
     rateLimitPerMinute: c.LOOP_RATE_LIMIT_PER_MINUTE,
     allowedRoots: c.LOOP_ALLOWED_ROOTS.map((p) => resolve(p)),
+    continueSession: c.LOOP_CONTINUE_SESSION,
+    claudePromptTemplate,
+    codexPromptTemplate,
   };
 }
 

@@ -49,6 +49,25 @@ describe("server.ts as a process", () => {
     expect(out.stderr).toMatch(/PORT="99999": PORT must be at most 65535/);
   });
 
+  it("refuses to start on a prompt template with an unknown placeholder, or one it cannot read, naming the variable", async () => {
+    dir = mkdtempSync(join(tmpdir(), "loop-proc-"));
+    const template = join(dir, "claude.md");
+    writeFileSync(template, "{{title}}\n\n{{prompt}}\n\n{{reviw}}\n");
+    const bad = start({ LOOP_CLAUDE_PROMPT_FILE: template, LOOP_DB_PATH: join(dir, "loop.db") });
+    expect(await bad.exited).toBe(2);
+    expect(bad.out.stderr).toContain(
+      `loop: Invalid configuration:\n  LOOP_CLAUDE_PROMPT_FILE=${JSON.stringify(template)}: unknown placeholder {{reviw}} (a claude prompt may use`,
+    );
+    expect(bad.out.stdout).not.toContain("loop is running");
+
+    const missing = join(dir, "no-such-codex.md");
+    const unreadable = start({ LOOP_CODEX_PROMPT_FILE: missing, LOOP_DB_PATH: join(dir, "loop.db") });
+    expect(await unreadable.exited).toBe(2);
+    expect(unreadable.out.stderr).toContain(
+      `LOOP_CODEX_PROMPT_FILE=${JSON.stringify(missing)}: cannot read ${missing} (ENOENT)`,
+    );
+  });
+
   it("logs requests (at debug) without the access token", async () => {
     dir = mkdtempSync(join(tmpdir(), "loop-proc-"));
     const { out, exited } = start({

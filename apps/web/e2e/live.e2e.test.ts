@@ -1,4 +1,4 @@
-import type { LoopEvent } from "@loop/shared";
+import type { Iteration, LoopEvent } from "@loop/shared";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
@@ -88,8 +88,14 @@ describe("a task filed in the browser", () => {
     const copied = await page.evaluate(() => navigator.clipboard.readText());
     for (let i = 1; i <= LINES; i++) expect(copied).toContain(`slow line ${i}\n`);
 
-    // The verdicts are shown per iteration.
+    // The verdicts are shown per iteration, and the size of the prompt each agent was sent.
     expect(await it1.textContent()).toContain("ISSUES_FOUND");
+    const detail = await e2e.server.api<{ iterations: Iteration[] }>(`/api/tasks/${taskId}`);
+    const bytes = detail.body.iterations[0]!.claudePromptBytes!;
+    expect(bytes).toBeGreaterThan(0);
+    expect(await it1.locator(".agent-claude .prompt-bytes").textContent()).toBe(
+      `prompt ${bytes.toLocaleString("en-US")} bytes`,
+    );
     await page.screenshot({ path: screenshotPath("task-page-done.png"), fullPage: true });
 
     // Artifacts: the list, a rendered file, and its raw view.

@@ -30,6 +30,18 @@ describe("worktree isolation in the web app", () => {
     });
   });
 
+  it("the session checkbox asks for continueSession: true; unchecked leaves it to the server", () => {
+    expect(newTaskBody({ ...fields, isolate: false, continueSession: true })).toEqual({
+      title: "t",
+      prompt: "p",
+      workingDir: "/w",
+      continueSession: true,
+    });
+    expect(newTaskBody({ ...fields, isolate: false, continueSession: false })).not.toHaveProperty(
+      "continueSession",
+    );
+  });
+
   it("the task page names the branch and the worktree's path", () => {
     const worktree = { path: "/data/.loops/.worktrees/01ABC", branch: "loop/01ABC" };
     const html = renderToStaticMarkup(<WorktreeInfo task={{ worktree }} />);

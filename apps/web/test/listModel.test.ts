@@ -26,6 +26,7 @@ const task = (id: string, o: Partial<Task> = {}): Task => ({
   retryOf: null,
   isolation: "none",
   worktree: null,
+  continueSession: false,
   ...o,
 });
 

@@ -229,6 +229,7 @@ describe("patchTask", () => {
     retryOf: null,
     isolation: "none",
     worktree: null,
+    continueSession: false,
   };
 
   it("follows a task through its life", () => {

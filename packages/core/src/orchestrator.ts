@@ -16,9 +16,11 @@ export interface SubmitInput {
   workingDir: string;
   maxIterations?: number | undefined;
   isolation?: Isolation | undefined;
+  continueSession?: boolean | undefined;
 }
 
 export type QueueMove = "top" | "up" | "down" | "bottom";
+type Filed = SubmitInput & Pick<Task, "maxIterations" | "isolation" | "retryOf">;
 
 export interface QueueState {
   paused: boolean;
@@ -296,9 +298,7 @@ export class Orchestrator {
   }
 
   /** task.md is written before the row exists: a task a client is told about always has its file. */
-  private async file(
-    input: Pick<Task, "title" | "prompt" | "workingDir" | "maxIterations" | "isolation" | "retryOf">,
-  ): Promise<Task> {
+  private async file(input: Filed): Promise<Task> {
     const id = this.repos.tasks.newId();
     const createdAt = new Date().toISOString();
     this.assertQueueRoom();

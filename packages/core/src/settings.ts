@@ -31,6 +31,9 @@ export interface Settings {
   maxUsageLimitPauses: number;
   /** How long a write may wait for another process's lock on the database before it is a fault. */
   dbBusyTimeoutMs: number;
+  /** Templates replacing the default prompts (prompts/templates.ts), already checked. */
+  claudePromptTemplate?: string | undefined;
+  codexPromptTemplate?: string | undefined;
   /** Extra environment for the agent processes (merged over the server's). */
   env?: NodeJS.ProcessEnv | undefined;
 }
@@ -54,6 +57,6 @@ export const DEFAULTS = {
   usageLimitMarginMs: 30_000,
   maxUsageLimitPauses: 10,
   dbBusyTimeoutMs: 5000,
-} as const satisfies Omit<Settings, "env">;
+} as const satisfies Omit<Settings, "env" | "claudePromptTemplate" | "codexPromptTemplate">;
 
 export const resolveSettings = (s: Partial<Settings>): Settings => ({ ...DEFAULTS, ...s });

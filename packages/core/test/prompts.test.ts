@@ -1,8 +1,14 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   buildClaudePrompt,
   buildCodexPrompt,
+  checkTemplate,
+  DEFAULT_TEMPLATES,
   type HistoryEntry,
+  PLACEHOLDERS,
+  TemplateError,
   taskMarkdown,
 } from "../src/prompts/index.ts";
 
@@ -88,5 +94,93 @@ describe("task.md", () => {
     expect(md).toContain("`/work/repo`");
     expect(md).toContain("Iteration cap: 4");
     expect(md).toContain(task.prompt);
+  });
+});
+
+describe("full-history prompts are what they were before templates and sessions", () => {
+  // The golden files were written by the prompt code before issue 14 (templates, session mode).
+  const gold = (name: string) =>
+    readFileSync(fileURLToPath(new URL(`./fixtures/prompts/${name}.md`, import.meta.url)), "utf8");
+  const t = { ...task, prompt: "Add a `--json` flag to the CLI.\n\n\nKeep the old output as the default." };
+  const wt = { ...t, worktree: { path: "/a/.loops/worktrees/X", branch: "loop/X" } };
+  const three: HistoryEntry[] = [
+    past[0]!,
+    {
+      n: 2,
+      claudeOutput: "Added a test\n\n```\ncode\n```",
+      review: "STATUS: ISSUES_FOUND\n- README",
+      verdict: "ISSUES_FOUND",
+    },
+    { n: 3, claudeOutput: "", review: "STATUS: ISSUES_FOUND\n- more", verdict: "ISSUES_FOUND" },
+  ];
+  it.each([
+    ["claude-1", () => buildClaudePrompt(t, [], 1)],
+    ["claude-4", () => buildClaudePrompt(wt, three, 4)],
+    ["claude-4-findings", () => buildClaudePrompt(t, three, 4, "## Open findings\n\n- [ ] F1 x\n")],
+    ["codex-1", () => buildCodexPrompt(t, [], 1, "Did it")],
+    ["codex-4", () => buildCodexPrompt(wt, three, 4, "")],
+  ])("%s", (name, build) => {
+    expect(build()).toBe(gold(name));
+  });
+});
+
+describe("session mode", () => {
+  const findings = "## Open review findings\n\n- [ ] **F1**: no test for --json";
+  it("iteration 1 is the full prompt; later Claude prompts carry only the latest review and the open findings", () => {
+    expect(buildClaudePrompt(task, [], 1, "", { mode: "session" })).toBe(buildClaudePrompt(task, [], 1));
+    const full = buildClaudePrompt(task, past, 2, findings);
+    const p = buildClaudePrompt(task, past, 2, findings, { mode: "session" });
+    expect(p).toContain("## What Codex found in iteration 1 (verdict: ISSUES_FOUND)");
+    expect(p).toContain("- no test for --json");
+    expect(p).toContain(findings);
+    expect(p).toMatch(/## Your job \(iteration 2 of at most 4\)/);
+    expect(p).not.toContain(task.prompt);
+    expect(p).not.toContain("Added the flag in cli.ts");
+    expect(Buffer.byteLength(p)).toBeLessThan(Buffer.byteLength(full));
+  });
+
+  it("Codex keeps a fresh context: the task and Claude's report, no history", () => {
+    const p = buildCodexPrompt(task, past, 2, "Wrote tests", { mode: "session", openFindings: findings });
+    expect(p).toBe(buildCodexPrompt(task, [], 2, "Wrote tests"));
+    expect(p).toContain(task.prompt);
+    expect(p).not.toContain(findings);
+    expect(p).toContain("Wrote tests");
+    expect(p).not.toContain("Earlier iterations");
+    expect(p).toContain("STATUS: DONE\nSTATUS: ISSUES_FOUND");
+  });
+});
+
+describe("prompt templates", () => {
+  it("fills the placeholders and leaves out blocks that come out empty", () => {
+    const template =
+      "{{title}} · {{iteration}}/{{maxIterations}} in {{workingDir}}\n\n{{history}}\n\n{{review}}\n\n{{prompt}}\n\n{{ openFindings }}\n";
+    const first = buildClaudePrompt(task, [], 1, "", { template });
+    expect(first).toBe(`Add a --json flag · 1/4 in /work/repo\n\n${task.prompt}\n`);
+    const later = buildClaudePrompt(task, past, 2, "- [ ] F1", { template, mode: "session" });
+    expect(later).toContain("Add a --json flag · 2/4");
+    expect(later).toContain("## What Codex found in iteration 1");
+    expect(later).toContain("- [ ] F1");
+    const codexT = "Review {{title}}: {{claudeOutput}}\n\n{{openFindings}}";
+    expect(buildCodexPrompt(task, [], 1, "did it", { template: codexT })).toBe(
+      "Review Add a --json flag: ```text\ndid it\n```\n",
+    );
+  });
+
+  it("the defaults are the templates in code; an unknown placeholder is refused, naming it", () => {
+    expect(() => checkTemplate(DEFAULT_TEMPLATES.claude, "claude")).not.toThrow();
+    expect(() => checkTemplate(DEFAULT_TEMPLATES.codex, "codex")).not.toThrow();
+    expect(() => checkTemplate("{{prompt}} {{nope}} {{ promt }}", "claude")).toThrow(
+      /unknown placeholders \{\{nope\}\}, \{\{promt\}\} \(a claude prompt may use \{\{title\}\}, \{\{prompt\}\}/,
+    );
+    // {{claudeOutput}} is Codex's; {{review}} and {{job}} are Claude's.
+    expect(() => checkTemplate("{{claudeOutput}}", "claude")).toThrow(TemplateError);
+    expect(() => checkTemplate("{{review}}", "codex")).toThrow(/unknown placeholder \{\{review\}\}/);
+  });
+
+  it("the README shows the default templates and every placeholder", () => {
+    const readme = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
+    expect(readme).toContain(`\`\`\`text\n${DEFAULT_TEMPLATES.claude}\`\`\``);
+    expect(readme).toContain(`\`\`\`text\n${DEFAULT_TEMPLATES.codex}\`\`\``);
+    for (const name of Object.keys(PLACEHOLDERS)) expect(readme).toContain(`| \`{{${name}}}\` |`);
   });
 });

@@ -50,6 +50,8 @@ export const Task = z.object({
   isolation: z.enum(["none", "worktree"]),
   /** Where a worktree task runs (path) and the branch its iterations are committed on. */
   worktree: z.object({ path: z.string(), branch: z.string() }).nullable(),
+  /** Iterations after the first continue Claude's own conversation (`--resume`) and get only what is new. */
+  continueSession: z.boolean(),
 });
 export type Task = z.infer<typeof Task>;
 export const Isolation = z.enum(["none", "worktree"], { error: 'must be "none" or "worktree"' });
@@ -71,6 +73,9 @@ export const Iteration = z.object({
   codexDurationMs: z.number().nullable(),
   claudeSessionId: z.string().nullable(),
   usage: Usage,
+  /** Bytes (UTF-8) of the prompt sent to each agent in this iteration (NNN-<agent>-prompt.md); null before it was sent. */
+  claudePromptBytes: z.number().int().nullable(),
+  codexPromptBytes: z.number().int().nullable(),
 });
 export type Iteration = z.infer<typeof Iteration>;
 
@@ -117,6 +122,8 @@ export const CreateTaskBody = z.strictObject(
     maxIterations: count().optional(),
     /** "worktree": run in a git worktree on the branch loop/<task-id>; workingDir must be in a git repository. */
     isolation: Isolation.optional(),
+    /** true: iteration N > 1 resumes Claude's session with only what is new; default LOOP_CONTINUE_SESSION. */
+    continueSession: z.boolean({ error: "continueSession must be a boolean" }).optional(),
   },
   bodyErrors("the body must be a JSON object"),
 );

@@ -39,6 +39,8 @@ export function settingsFrom(config: Config): Partial<Settings> {
     maxOutputBytes: config.maxOutputBytes,
     exitGraceMs: config.exitGraceMs,
     dbBusyTimeoutMs: config.dbBusyTimeoutMs,
+    claudePromptTemplate: config.claudePromptTemplate,
+    codexPromptTemplate: config.codexPromptTemplate,
   };
 }
 

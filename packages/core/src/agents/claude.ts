@@ -17,7 +17,7 @@ import { detectUsageLimit } from "./usage-limit.ts";
 export function claudeArgs(o: {
   permissionMode: string;
   extraArgs: readonly string[];
-  resumeSessionId?: string;
+  resumeSessionId?: string | undefined;
 }): string[] {
   return [
     "--print",
@@ -227,7 +227,7 @@ function describeRateLimit(r: RateLimitInfo): string {
  * arrived: exit codes lie (0 after SIGINT with no result at all).
  */
 export async function runClaude(
-  o: AgentRunOptions & { permissionMode: string; resumeSessionId?: string },
+  o: AgentRunOptions & { permissionMode: string; resumeSessionId?: string | undefined },
 ): Promise<AgentOutcome> {
   const args = claudeArgs(o);
   const stream = new ClaudeStream();

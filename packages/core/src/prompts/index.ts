@@ -1,5 +1,8 @@
 import type { Task, Verdict } from "@loop/shared";
 import { runDir } from "../run/isolation.ts";
+import { DEFAULT_TEMPLATES, renderTemplate, type TemplateValues } from "./templates.ts";
+
+export * from "./templates.ts";
 
 /** What one finished iteration contributes to the next prompts. */
 export interface HistoryEntry {
@@ -68,6 +71,27 @@ function taskSection(task: TaskInput): string {
 }
 
 /**
+ * "full": every prompt carries the task and the whole history. "session": Claude continues its own
+ * conversation (`--resume`), so after iteration 1 it gets only what is new (Codex's latest review,
+ * the open findings); Codex keeps a fresh context: the task and Claude's report, no history.
+ */
+export type PromptMode = "full" | "session";
+
+export interface PromptOptions {
+  mode?: PromptMode;
+  /** A template replacing the default (see templates.ts); checked with checkTemplate at start-up. */
+  template?: string | undefined;
+}
+
+const base = (task: TaskInput, n: number): TemplateValues => ({
+  title: task.title,
+  prompt: task.prompt,
+  workingDir: runDir(task),
+  iteration: String(n),
+  maxIterations: String(task.maxIterations),
+});
+
+/**
  * `openFindings`: the ledger's open findings as a checklist (renderOpenFindings), "" when none;
  * Claude is asked to go through it.
  */
@@ -76,27 +100,46 @@ export function buildClaudePrompt(
   past: readonly HistoryEntry[],
   n: number,
   openFindings = "",
+  opts: PromptOptions = {},
 ): string {
   const last = past.at(-1);
-  const instruction =
+  const continued = opts.mode === "session" && last !== undefined;
+  const job =
     last === undefined
       ? [
-          `## Your job (iteration ${n} of at most ${task.maxIterations})`,
-          "",
           "Carry out the request above in the working directory: make the changes, run what you need to check them.",
           "A reviewer (Codex) will inspect the working directory read-only after you finish.",
           "End with a short summary of what you changed and anything left undone.",
         ]
-      : [
-          `## Your job (iteration ${n} of at most ${task.maxIterations})`,
-          "",
-          openFindings
-            ? `The reviewer found issues in iteration ${last.n}; the open findings are the checklist above. Address each one in the working directory,`
-            : `The reviewer found issues in iteration ${last.n} (quoted above). Address every finding in the working directory,`,
-          "or explain briefly why a finding is wrong. Do not undo earlier correct work.",
-          "End with a short summary of what you changed in this iteration.",
-        ];
-  return `${[taskSection(task), history(past), openFindings.trim(), instruction.join("\n")].filter(Boolean).join("\n\n")}\n`;
+      : continued
+        ? [
+            "Address each open finding above in the working directory, or explain briefly why it is wrong.",
+            "End with a short summary of what you changed in this iteration.",
+          ]
+        : [
+            openFindings
+              ? `The reviewer found issues in iteration ${last.n}; the open findings are the checklist above. Address each one in the working directory,`
+              : `The reviewer found issues in iteration ${last.n} (quoted above). Address every finding in the working directory,`,
+            "or explain briefly why a finding is wrong. Do not undo earlier correct work.",
+            "End with a short summary of what you changed in this iteration.",
+          ];
+  return renderTemplate(opts.template ?? DEFAULT_TEMPLATES.claude, {
+    ...base(task, n),
+    task: continued ? "" : taskSection(task),
+    history: continued ? "" : history(past),
+    review: continued ? latestReview(last) : "",
+    openFindings: openFindings.trim(),
+    job: job.join("\n"),
+  });
+}
+
+/** Session mode: what Claude's conversation does not hold yet, the review of its last turn. */
+function latestReview(e: HistoryEntry): string {
+  return [
+    `## What Codex found in iteration ${e.n} (verdict: ${e.verdict})`,
+    "",
+    fence(clip(e.review.trim() || "(no review)", FULL_LIMIT)),
+  ].join("\n");
 }
 
 export function buildCodexPrompt(
@@ -104,30 +147,17 @@ export function buildCodexPrompt(
   past: readonly HistoryEntry[],
   n: number,
   claudeOutput: string,
+  opts: PromptOptions & { openFindings?: string } = {},
 ): string {
-  return `${[
-    taskSection(task),
-    history(past),
-    `## What Claude reported in iteration ${n}`,
-    fence(clip(claudeOutput.trim() || "(no output)", FULL_LIMIT)),
-    [
-      "## Your job: review",
-      "",
-      "Review the current state of the working directory against the request above. You are read-only: do not",
-      "modify files. Inspect the code, run read-only checks (tests, linters) if useful, and judge whether the",
-      "request is fully and correctly done.",
-      "",
-      "Answer in exactly this format. The FIRST line must be one of:",
-      "",
-      "STATUS: DONE",
-      "STATUS: ISSUES_FOUND",
-      "",
-      "Use STATUS: DONE only when nothing important remains. With STATUS: ISSUES_FOUND, list each finding on",
-      "the following lines: what is wrong, where (file and line), and what to do, most important first.",
-    ].join("\n"),
-  ]
-    .filter(Boolean)
-    .join("\n\n")}\n`;
+  const openFindings = (opts.openFindings ?? "").trim();
+  return renderTemplate(opts.template ?? DEFAULT_TEMPLATES.codex, {
+    ...base(task, n),
+    task: taskSection(task),
+    // Session mode: a fresh reviewer of the current state; the ledger still follows its findings.
+    history: opts.mode === "session" ? "" : history(past),
+    openFindings,
+    claudeOutput: fence(clip(claudeOutput.trim() || "(no output)", FULL_LIMIT)),
+  });
 }
 
 export function taskMarkdown(

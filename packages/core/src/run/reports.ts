@@ -35,7 +35,11 @@ export function resultMarkdown(
 ): string {
   const rows = iterations.map(
     (i) =>
-      `| ${i.n} | ${i.status} | ${i.verdict ?? "–"} | ${fmtSec(i.claudeDurationMs)} | ${fmtSec(i.codexDurationMs)} | ${i.usage.inputTokens} / ${i.usage.outputTokens} | ${fmtCost(i.usage)} |`,
+      `| ${i.n} | ${i.status} | ${i.verdict ?? "–"} | ${fmtSec(i.claudeDurationMs)} | ${fmtSec(i.codexDurationMs)} | ${i.usage.inputTokens} / ${i.usage.outputTokens} | ${fmtCost(i.usage)} | ${i.claudePromptBytes ?? "–"} / ${i.codexPromptBytes ?? "–"} |`,
+  );
+  const promptBytes = iterations.reduce(
+    (s, i) => s + (i.claudePromptBytes ?? 0) + (i.codexPromptBytes ?? 0),
+    0,
   );
   return [
     `# Result: ${task.title}`,
@@ -46,10 +50,11 @@ export function resultMarkdown(
     `- Started: ${task.startedAt ?? "never"}`,
     `- Finished: ${task.finishedAt ?? ""}`,
     `- Tokens (in / out): ${task.usage.inputTokens} / ${task.usage.outputTokens}; cost: ${fmtCost(task.usage)}`,
+    `- Prompts: ${promptBytes} bytes sent (${task.continueSession ? "session mode: Claude continued its conversation" : "full history each time"})`,
     `- Changes: ${extras.changes === null ? "not recorded" : `${extras.changes} (whole task: changes.md; each iteration: NNN-changes.md)`}`,
     "",
-    "| Iteration | Status | Verdict | Claude | Codex | Tokens in / out | Cost |",
-    "|---|---|---|---|---|---|---|",
+    "| Iteration | Status | Verdict | Claude | Codex | Tokens in / out | Cost | Prompt bytes (Claude / Codex) |",
+    "|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
     renderLedgerMarkdown(extras.ledger),

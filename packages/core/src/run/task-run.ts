@@ -11,14 +11,14 @@ import {
 import { type AgentOutcome, runClaude, runCodex } from "../agents/index.ts";
 import { type ArtifactStore, iterationFile } from "../artifacts.ts";
 import type { EventBus, EventData } from "../events.ts";
-import { findStalemate, renderOpenFindings } from "../findings/index.ts";
-import { buildClaudePrompt, buildCodexPrompt, type HistoryEntry } from "../prompts/index.ts";
+import { findStalemate } from "../findings/index.ts";
 import type { Settings } from "../settings.ts";
 import { type AgentOptions, runRecordedAgent } from "./agent-step.ts";
 import { ChangeTracker } from "./changes-step.ts";
 import { commitIteration, ensureWorktree, runDir } from "./isolation.ts";
 import { recordReview } from "./ledger.ts";
 import { ensureNewline, failureMarkdown, resultMarkdown } from "./reports.ts";
+import { claudeTurn, codexPrompt, type HistoryEntry } from "./session.ts";
 import { sleep } from "./sleep.ts";
 import {
   afterFailure,
@@ -182,17 +182,18 @@ export class TaskRun {
       }),
     );
     this.send("iteration.started", { n }, n);
-    const prompt = buildClaudePrompt(this.task, this.history, n, renderOpenFindings(this.ledger));
-    await artifacts.write(id, iterationFile(n, "claude", "prompt"), prompt);
     await this.changes.before(n);
-    const outcome = await this.runAgent(n, "claude", (o) =>
-      runClaude({
-        ...o,
-        bin: settings.claudeBin,
-        extraArgs: settings.claudeArgs,
-        permissionMode: settings.claudePermissionMode,
-        prompt,
-      }),
+    const outcome = await claudeTurn(this.context(), n, this.history, this.ledger, (prompt, resume) =>
+      this.runAgent(n, "claude", (o) =>
+        runClaude({
+          ...o,
+          bin: settings.claudeBin,
+          extraArgs: settings.claudeArgs,
+          permissionMode: settings.claudePermissionMode,
+          prompt,
+          resumeSessionId: resume,
+        }),
+      ),
     );
     await artifacts.write(
       id,
@@ -220,8 +221,7 @@ export class TaskRun {
     if (this.task.currentIteration !== n) {
       this.task = await this.write(() => repos.tasks.update(id, { currentIteration: n }));
     }
-    const prompt = buildCodexPrompt(this.task, this.history, n, claudeOutput);
-    await artifacts.write(id, iterationFile(n, "codex", "prompt"), prompt);
+    const prompt = await codexPrompt(this.context(), n, this.history, this.ledger, claudeOutput);
     const outputName = iterationFile(n, "codex", "output");
     const outcome = await this.runAgent(n, "codex", (o) =>
       runCodex({

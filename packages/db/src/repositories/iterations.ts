@@ -15,6 +15,8 @@ const toIteration = (r: Row): Iteration => ({
   codexDurationMs: r.codexDurationMs,
   claudeSessionId: r.claudeSessionId,
   usage: r.usage,
+  claudePromptBytes: r.claudePromptBytes,
+  codexPromptBytes: r.codexPromptBytes,
 });
 
 export type IterationPatch = Partial<Omit<Iteration, "n" | "startedAt">> & {
@@ -63,6 +65,8 @@ export class IterationRepository {
       review: null,
       snapshotBefore: null,
       snapshotAfter: null,
+      claudePromptBytes: null,
+      codexPromptBytes: null,
     };
     // A resumed task may re-run an iteration that a crash interrupted. Its first snapshot is kept:
     // what the interrupted run changed still belongs to this iteration.

@@ -22,6 +22,7 @@ const toTask = (r: Row): Task => ({
   retryOf: r.retryOf,
   isolation: r.isolation === "worktree" ? "worktree" : "none",
   worktree: r.worktreePath && r.worktreeBranch ? { path: r.worktreePath, branch: r.worktreeBranch } : null,
+  continueSession: r.continueSession,
 });
 
 export interface NewTask {
@@ -34,6 +35,7 @@ export interface NewTask {
   retryOf?: string | null;
   isolation?: Task["isolation"];
   worktree?: Task["worktree"];
+  continueSession?: boolean | undefined;
 }
 
 export type TaskPatch = Partial<
@@ -76,6 +78,7 @@ export class TaskRepository {
       isolation: input.isolation ?? "none",
       worktreePath: input.worktree?.path ?? null,
       worktreeBranch: input.worktree?.branch ?? null,
+      continueSession: input.continueSession ?? false,
     };
     this.db.insert(tasks).values(row).run();
     return toTask(row);

@@ -25,6 +25,8 @@ export const tasks = sqliteTable(
     /** A worktree task's worktree (under the artifacts root) and its branch loop/<id>. */
     worktreePath: text("worktree_path"),
     worktreeBranch: text("worktree_branch"),
+    /** Session continuity (claude --resume) for iterations after the first. */
+    continueSession: integer("continue_session", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     index("tasks_status_idx").on(t.status, t.id),
@@ -55,6 +57,9 @@ export const iterations = sqliteTable(
     snapshotBefore: text("snapshot_before", { mode: "json" }).$type<unknown>(),
     /** …and just after it: NNN-changes.md is the diff of the two. */
     snapshotAfter: text("snapshot_after", { mode: "json" }).$type<unknown>(),
+    /** Bytes of the prompts sent in this iteration. */
+    claudePromptBytes: integer("claude_prompt_bytes"),
+    codexPromptBytes: integer("codex_prompt_bytes"),
   },
   (t) => [primaryKey({ columns: [t.taskId, t.n] })],
 );

@@ -25,7 +25,9 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     const body = parseOr("invalid_body", CreateTaskBody, req.body);
     const workingDir = await checkWorkingDir(body.workingDir, app.config.allowedRoots);
     await checkIsolation(workingDir, body.isolation);
-    const task = await orchestrator.submit({ ...body, workingDir });
+    // A task that does not say takes the server's default (LOOP_CONTINUE_SESSION).
+    const continueSession = body.continueSession ?? app.config.continueSession;
+    const task = await orchestrator.submit({ ...body, workingDir, continueSession });
     return reply.status(201).send({ task });
   });
 

@@ -57,6 +57,7 @@ export function IterationSection({
         agent="claude"
         log={live?.claude ?? null}
         durationMs={stored?.claudeDurationMs ?? live?.claude.finished?.durationMs ?? null}
+        promptBytes={stored?.claudePromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
       />
@@ -68,6 +69,7 @@ export function IterationSection({
         agent="codex"
         log={live?.codex ?? null}
         durationMs={stored?.codexDurationMs ?? live?.codex.finished?.durationMs ?? null}
+        promptBytes={stored?.codexPromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
       />
@@ -80,12 +82,15 @@ function AgentPanel({
   agent,
   log,
   durationMs,
+  promptBytes,
   defaultOpen,
 }: {
   n: number;
   agent: AgentName;
   log: AgentLog | null;
   durationMs: number | null;
+  /** Size of the prompt sent (NNN-<agent>-prompt.md); null until it was sent. */
+  promptBytes: number | null;
   defaultOpen: boolean;
   version: number;
 }) {
@@ -113,6 +118,14 @@ function AgentPanel({
         <span className={`agent-state state-${state.replace(/\W/g, "")}`}>{state}</span>
         {durationMs !== null && <span className="muted">{formatDuration(durationMs)}</span>}
         {log && <span className="muted line-count">{lineCount(log.outputLines)}</span>}
+        {promptBytes !== null && (
+          <span
+            className="muted prompt-bytes"
+            title={`The prompt sent to ${AGENT_LABEL[agent]} in iteration ${n}`}
+          >
+            prompt {promptBytes.toLocaleString("en-US")} bytes
+          </span>
+        )}
       </h3>
       {(failed || state === "cancelled") && log?.finished?.error && (
         <p className={failed ? "agent-error" : "agent-note"} role="note">

@@ -22,6 +22,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const [workingDir, setWorkingDir] = useState(readLastDir);
   const [maxIterations, setMaxIterations] = useState("");
   const [isolate, setIsolate] = useState(false);
+  const [continueSession, setContinueSession] = useState(false);
   const [errors, setErrors] = useState<FormErrors>({ fields: {} });
   const [busy, setBusy] = useState(false);
   const id = useId();
@@ -29,7 +30,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const submit = async (e?: FormEvent) => {
     e?.preventDefault();
     if (busy) return;
-    const body = newTaskBody({ title, prompt, workingDir, maxIterations, isolate });
+    const body = newTaskBody({ title, prompt, workingDir, maxIterations, isolate, continueSession });
     setBusy(true);
     try {
       const { task } = await api.createTask(body);
@@ -164,6 +165,22 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
         <div className="hint" id={`${id}-isolation-hint`}>
           Runs on a branch loop/&lt;task-id&gt; from the current HEAD, one commit per iteration; your checkout
           stays as it is.
+        </div>
+      </div>
+      <div className="field field-check">
+        <label>
+          <input
+            type="checkbox"
+            name="continueSession"
+            checked={continueSession}
+            onChange={(e) => setContinueSession(e.target.checked)}
+            aria-describedby={`${id}-session-hint`}
+          />{" "}
+          Continue Claude's session
+        </label>
+        <div className="hint" id={`${id}-session-hint`}>
+          Later iterations resume Claude's conversation and send only the new review and open findings
+          (smaller prompts). Unchecked: the server's default.
         </div>
       </div>
       <div className="form-actions">

@@ -7,6 +7,8 @@ export interface NewTaskInput {
   maxIterations: string;
   /** The "Isolate in a git worktree" checkbox. */
   isolate: boolean;
+  /** The "Continue Claude's session" checkbox; unchecked leaves it to the server (LOOP_CONTINUE_SESSION). */
+  continueSession?: boolean;
 }
 
 /** The POST /api/tasks body from the form's fields. */
@@ -15,5 +17,6 @@ export function newTaskBody(f: NewTaskInput): CreateTaskBody {
   // Empty means "use the server's default"; anything else goes as typed so the server can say what is wrong.
   if (f.maxIterations.trim() !== "") body.maxIterations = Number(f.maxIterations);
   if (f.isolate) body.isolation = "worktree";
+  if (f.continueSession) body.continueSession = true;
   return body;
 }
