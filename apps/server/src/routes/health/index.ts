@@ -44,5 +44,6 @@ export const healthRoutes: FastifyPluginAsync<{ probe?: HealthProbe }> = async (
     agents: await agents(),
     queue: orchestrator.stats(),
     defaults: { maxIterations: config.maxIterations },
+    eventStreams: app.eventStreams.size,
   }));
 };

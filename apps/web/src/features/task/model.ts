@@ -4,7 +4,6 @@ import type {
   Finding,
   LoopEvent,
   ParsedLine,
-  Task,
   TaskStatus,
   Usage,
   Verdict,
@@ -168,6 +167,9 @@ function applyOne(view: TaskView, e: LoopEvent): void {
   switch (e.type) {
     case "task.created":
     case "task.started":
+    // The rows themselves: the page's query cache applies them (lib/cache.ts).
+    case "task.updated":
+    case "iteration.updated":
       return;
     case "iteration.started": {
       const it = iterationOf(view, e.data.n);
@@ -258,48 +260,4 @@ export function finishedLine(d: EventOf<"agent.finished">["data"]): string {
   const code = d.exitCode === null ? "no exit code" : `exit code ${d.exitCode}`;
   if (d.ok) return `✓ ${d.agent} finished in ${secs} (${code})`;
   return `✗ ${d.agent} failed after ${secs} (${code})${d.error ? `: ${d.error}` : ""}`;
-}
-
-/**
- * The task as of an event: lets the list and the task page stay live between REST fetches.
- * Returns the same object when the event does not change the task.
- */
-export function patchTask(task: Task, e: LoopEvent): Task {
-  if (e.taskId !== task.id) return task;
-  switch (e.type) {
-    case "task.started":
-      return {
-        ...task,
-        status: "running",
-        startedAt: task.startedAt ?? e.ts,
-        finishedAt: null,
-        statusReason: null,
-      };
-    case "iteration.started":
-      return {
-        ...task,
-        currentIteration: e.data.n,
-        status: task.status === "queued" ? "running" : task.status,
-      };
-    case "task.paused":
-      return { ...task, status: "paused", statusReason: e.data.reason };
-    case "task.resumed":
-      return { ...task, status: "running", statusReason: null };
-    case "task.interrupted":
-      return { ...task, status: "paused", statusReason: e.data.reason };
-    case "task.requeued":
-      return {
-        ...task,
-        status: "queued",
-        statusReason: null,
-        finishedAt: null,
-        maxIterations: e.data.maxIterations,
-      };
-    case "task.finished":
-      return { ...task, status: e.data.status, statusReason: e.data.reason, finishedAt: e.ts };
-    case "task.usage":
-      return { ...task, usage: e.data.total };
-    default:
-      return task;
-  }
 }
