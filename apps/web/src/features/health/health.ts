@@ -1,16 +1,24 @@
 import type { AgentHealth, HealthResponse } from "@loop/shared";
 import { api } from "../../lib/api.ts";
+import { keys, queryClient } from "../../lib/cache.ts";
 import { createStore } from "../../lib/store.ts";
 
+/** The last GET /api/health, from the query cache (the stream invalidates it when a task's status changes). */
 export const health = createStore<HealthResponse | null>(null);
 
+export const healthQuery = { queryKey: keys.health, queryFn: () => api.health() };
+
+/** Reads it again now (focus: a CLI installed meanwhile); the cache shares one request between callers. */
 export async function refreshHealth(): Promise<void> {
-  try {
-    health.set(await api.health());
-  } catch {
-    // 401 is shown by the sign-in screen and a dead server by the connection banner.
-  }
+  await queryClient.invalidateQueries({ queryKey: keys.health });
 }
+
+// Mirror the cached answer into the store the banners read.
+queryClient.getQueryCache().subscribe((e) => {
+  if (e.query.queryHash !== JSON.stringify(keys.health)) return;
+  const data = e.query.state.data as HealthResponse | undefined;
+  if (data) health.set(data);
+});
 
 export interface AgentProblem {
   agent: "claude" | "codex";
