@@ -96,6 +96,23 @@ export async function fetchListPage(filter: ListFilter, cursor: string | null): 
   }
 }
 
+/**
+ * A task this tab deleted leaves the cache. No event says so (its events go with it), so other
+ * tabs keep showing it until they reload or open it (404: "Task not found").
+ */
+export function forgetTask(id: string): void {
+  queryClient.removeQueries({ queryKey: keys.task(id) });
+  queryClient.setQueriesData<InfiniteData<TaskListResponse, string | null>>(
+    { queryKey: ["tasks"] },
+    (data) =>
+      data
+        ? { ...data, pages: data.pages.map((p) => ({ ...p, tasks: p.tasks.filter((t) => t.id !== id) })) }
+        : data,
+  );
+  void queryClient.invalidateQueries({ queryKey: keys.queue });
+  void queryClient.invalidateQueries({ queryKey: keys.health });
+}
+
 const lastStatus = new Map<string, TaskStatus>();
 
 function applyEvents(events: readonly LoopEvent[]): void {

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, navigate } from "../../app/router.tsx";
 import { ApiError, api } from "../../lib/api.ts";
-import { fetchDetail, keys } from "../../lib/cache.ts";
+import { fetchDetail, forgetTask, keys } from "../../lib/cache.ts";
 import { useNow } from "../../lib/clock.ts";
 import { globalStreamState, useTaskEvents } from "../../lib/events.ts";
 import {
@@ -144,6 +144,7 @@ function TaskHeader({
     if (!ok) return;
     return act(async () => {
       await api.deleteTask(task.id);
+      forgetTask(task.id);
       navigate("/");
     });
   };
