@@ -50,8 +50,13 @@ export class EventBus {
 
   /** Stores and publishes one event; undefined when it had to wait in the backlog. */
   emit(event: NewEvent): LoopEvent | undefined {
-    // Inside a caller's transaction the caller must see the failure (and roll back).
-    if (this.repos.handle.sqlite.inTransaction) return this.publish(this.repos.events.append(event));
+    // Inside a caller's transaction the caller must see the failure (and roll back), and listeners
+    // hear of the event only once it committed: a rollback gives its id to the next event.
+    if (this.repos.handle.sqlite.inTransaction) {
+      const stored = this.repos.events.append(event);
+      this.repos.afterCommit(() => this.publish(stored));
+      return stored;
+    }
     if (this.backlog.length > 0) {
       this.enqueue(event);
       return undefined;

@@ -64,13 +64,13 @@ function deliver(events: readonly LoopEvent[], ephemeral: EphemeralEvent[]): voi
   for (const l of listeners) l(fresh, ephemeral);
 }
 
+const outputKey = (output: readonly string[] | null) => (output === null ? "*" : output.join());
+
 function noteState(state: StreamState, output: string[] | null, lastId: number): void {
   globalStreamState.set(state);
   streamCoverage.set((c) => {
     const joined = c.joined ?? lastId;
-    const same =
-      c.joined === joined && (c.output ?? []).join() === (output ?? []).join() && !!c.output === !!output;
-    return same ? c : { output, joined };
+    return c.joined === joined && outputKey(c.output) === outputKey(output) ? c : { output, joined };
   });
 }
 
@@ -120,9 +120,12 @@ function resubscribe(): void {
   }, 30);
 }
 
-/** Once per frame while visible; hidden tabs get no frames, so fall back to a timer (notifications). */
+/**
+ * Once per frame while visible. A hidden leader gets no frames and throttled timers (once a
+ * minute after a while), yet relays for visible tabs: it flushes each chunk as it is read.
+ */
 const schedule = (flush: () => void) => {
-  if (document.hidden) setTimeout(flush, 200);
+  if (document.hidden) queueMicrotask(flush);
   else requestAnimationFrame(flush);
 };
 
@@ -189,6 +192,12 @@ export function startEvents(): void {
     post({ kind: "hello", tab });
   }
   window.addEventListener("pagehide", () => post({ kind: "bye", tab }));
+  // Back from the back/forward cache: say hello again (the others dropped this tab's subscriptions).
+  window.addEventListener("pageshow", (e) => {
+    if (!e.persisted) return;
+    post({ kind: "hello", tab });
+    if (mine.size > 0) post({ kind: "subs", tab, tasks: [...mine.keys()] });
+  });
   // Without Web Locks (or BroadcastChannel) every tab is its own leader: still correct, more connections.
   if (channel && navigator.locks) void navigator.locks.request(NAME, lead);
   else void lead();
