@@ -235,7 +235,7 @@ describe("finding tasks", () => {
     const list = page.getByRole("list", { name: "Tasks, newest first" });
     await list.getByRole("link", { name: "Fresh one" }).waitFor();
 
-    await page.getByRole("searchbox", { name: "Search task titles" }).fill("alpha SEARCH");
+    await page.getByRole("searchbox", { name: "Search tasks" }).fill("alpha SEARCH");
     await until(
       async () => (await list.getByRole("link", { name: "Fresh one" }).count()) === 0,
       "the search",
@@ -244,7 +244,7 @@ describe("finding tasks", () => {
     expect(await rows.count()).toBe(2);
     expect(await rows.getByRole("link", { name: "Alpha search target" }).count()).toBe(2);
 
-    await page.getByRole("searchbox", { name: "Search task titles" }).fill("");
+    await page.getByRole("searchbox", { name: "Search tasks" }).fill("");
     await page.getByRole("combobox", { name: "Status" }).selectOption("done");
     await list.getByRole("link", { name: "Fresh one" }).waitFor();
     for (const s of await list

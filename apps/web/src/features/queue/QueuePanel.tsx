@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "../../app/router.tsx";
 import { api, type QueueState } from "../../lib/api.ts";
-import { forgetTask, keys, queryClient } from "../../lib/cache.ts";
+import { keys, queryClient } from "../../lib/cache.ts";
 
 /**
  * The queue as the server has it: what runs next, in order, with move / remove controls, and a
@@ -91,7 +91,8 @@ export function QueuePanel() {
                 className="subtle danger"
                 aria-label={`Remove ${t.title} from the queue`}
                 disabled={busy}
-                onClick={() => act(() => api.deleteTask(t.id).then(() => forgetTask(t.id)))}
+                // The list keeps its row, cancelled "Removed from the queue" (the task.updated before the delete).
+                onClick={() => act(() => api.deleteTask(t.id))}
               >
                 Remove
               </button>

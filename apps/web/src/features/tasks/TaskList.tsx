@@ -40,7 +40,7 @@ export function TaskList() {
       <search className="task-filters" aria-label="Find tasks">
         <input
           type="search"
-          aria-label="Search task titles"
+          aria-label="Search tasks"
           placeholder="Search titles"
           value={search}
           maxLength={200}
