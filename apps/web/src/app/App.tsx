@@ -2,7 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect } from "react";
 import { SignIn } from "../features/auth/SignIn.tsx";
 import { HealthBanner } from "../features/health/HealthBanner.tsx";
-import { healthQuery, refreshHealth } from "../features/health/health.ts";
+import { health, healthQuery, refreshHealth } from "../features/health/health.ts";
 import { NotificationsButton } from "../features/notifications/NotificationsButton.tsx";
 import { onEvents, unseen } from "../features/notifications/notifications.ts";
 import { HomePage } from "../features/tasks/HomePage.tsx";
@@ -77,6 +77,10 @@ export function App() {
 
 function TopBar() {
   const h = useQuery(healthQuery).data;
+  // The banners and the form's default read the store.
+  useEffect(() => {
+    if (h) health.set(h);
+  }, [h]);
   return (
     <header className="topbar">
       <Link href="/" className="brand" aria-label="loop: all tasks">

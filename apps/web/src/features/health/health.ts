@@ -3,7 +3,7 @@ import { api } from "../../lib/api.ts";
 import { keys, queryClient } from "../../lib/cache.ts";
 import { createStore } from "../../lib/store.ts";
 
-/** The last GET /api/health, from the query cache (the stream invalidates it when a task's status changes). */
+/** The last GET /api/health (the top bar's query puts it here; the stream invalidates it when a task's status changes). */
 export const health = createStore<HealthResponse | null>(null);
 
 export const healthQuery = { queryKey: keys.health, queryFn: () => api.health() };
@@ -12,13 +12,6 @@ export const healthQuery = { queryKey: keys.health, queryFn: () => api.health() 
 export async function refreshHealth(): Promise<void> {
   await queryClient.invalidateQueries({ queryKey: keys.health });
 }
-
-// Mirror the cached answer into the store the banners read.
-queryClient.getQueryCache().subscribe((e) => {
-  if (e.query.queryHash !== JSON.stringify(keys.health)) return;
-  const data = e.query.state.data as HealthResponse | undefined;
-  if (data) health.set(data);
-});
 
 export interface AgentProblem {
   agent: "claude" | "codex";
