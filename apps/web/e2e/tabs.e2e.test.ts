@@ -145,7 +145,7 @@ describe("the tabs of one browser", () => {
     console.log(`8 tabs: at most ${watch.max} streams at once, 1 at rest; ${open} TCP sockets established`);
     await context.close();
     await until(async () => (await streams()) === 0, "no stream after the browser closed");
-  });
+  }, 240_000);
 
   it("carries on when the leader tab closes mid-run: every line exactly once in the others", async () => {
     const context = await signedInContext();
@@ -177,7 +177,7 @@ describe("the tabs of one browser", () => {
     await watch.stop();
     expect(watch.max).toBeLessThanOrEqual(2);
     await context.close();
-  });
+  }, 180_000);
 
   it("notifies once across tabs, only for tasks that end after the page opened, and counts them in the title", async () => {
     const history = await e2e.server.fileTask("Old news", DONE, { maxIterations: 1 });
