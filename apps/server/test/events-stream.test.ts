@@ -12,8 +12,12 @@ afterEach(async () => {
   t = undefined;
 });
 
-const newTask = (app: TestApp, title = "seeded"): Task =>
-  app.repos.tasks.create({ title, prompt: "p", workingDir: app.dir, maxIterations: 3 });
+/** A task whose event log holds only what a test seeds (its row's task.updated is removed). */
+const newTask = (app: TestApp, title = "seeded"): Task => {
+  const task = app.repos.tasks.create({ title, prompt: "p", workingDir: app.dir, maxIterations: 3 });
+  app.repos.events.deleteSomeOf(task.id, 10);
+  return task;
+};
 
 const seed = (app: TestApp, taskId: string, n: number, size = 10): void => {
   const pad = "x".repeat(size);

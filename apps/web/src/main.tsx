@@ -1,6 +1,8 @@
+import { QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app/App.tsx";
+import { queryClient } from "./lib/cache.ts";
 import "./styles/base.css";
 import "./styles/views.css";
 import "./styles/task.css";
@@ -14,6 +16,8 @@ if (url.searchParams.has("token")) {
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
-    <App />
+    <QueryClientProvider client={queryClient}>
+      <App />
+    </QueryClientProvider>
   </StrictMode>,
 );

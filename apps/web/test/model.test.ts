@@ -1,12 +1,5 @@
-import type { Task } from "@loop/shared";
 import { describe, expect, it } from "vitest";
-import {
-  applyEvents,
-  commandLine,
-  createTaskView,
-  finishedLine,
-  patchTask,
-} from "../src/features/task/model.ts";
+import { applyEvents, commandLine, createTaskView, finishedLine } from "../src/features/task/model.ts";
 import { eventStream } from "./events.ts";
 
 describe("applyEvents", () => {
@@ -202,54 +195,5 @@ describe("commandLine", () => {
     expect(commandLine(["claude", "--append-system-prompt", "it's here"], null)).toBe(
       "$ claude --append-system-prompt 'it'\\''s here'",
     );
-  });
-});
-
-describe("patchTask", () => {
-  const task: Task = {
-    id: "t1",
-    title: "t",
-    prompt: "p",
-    workingDir: "/w",
-    maxIterations: 3,
-    status: "queued",
-    statusReason: null,
-    currentIteration: 0,
-    createdAt: "2026-01-01T00:00:00.000Z",
-    startedAt: null,
-    finishedAt: null,
-    usage: {
-      inputTokens: 0,
-      outputTokens: 0,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-      reasoningTokens: 0,
-      costUsd: null,
-    },
-    retryOf: null,
-    isolation: "none",
-    worktree: null,
-    continueSession: false,
-  };
-
-  it("follows a task through its life", () => {
-    const s = eventStream();
-    let t = patchTask(task, s.ev("task.started", {}));
-    expect(t.status).toBe("running");
-    expect(t.startedAt).not.toBeNull();
-    t = patchTask(t, s.ev("iteration.started", { n: 2 }, 2));
-    expect(t.currentIteration).toBe(2);
-    t = patchTask(
-      t,
-      s.ev("task.finished", { status: "done", reason: "Codex reported STATUS: DONE in iteration 2" }),
-    );
-    expect(t).toMatchObject({ status: "done", statusReason: "Codex reported STATUS: DONE in iteration 2" });
-    expect(t.finishedAt).not.toBeNull();
-  });
-
-  it("ignores other tasks' events and output lines", () => {
-    const other = eventStream("t2");
-    expect(patchTask(task, other.ev("task.started", {}))).toBe(task);
-    expect(patchTask(task, eventStream().out(1, "x"))).toBe(task);
   });
 });

@@ -32,17 +32,31 @@ export class EventBus {
   dropped = 0;
   /** Events lost per task while the backlog was full: said in a warning once storage works again. */
   private readonly droppedBy = new Map<string, number>();
+  private readonly unwatch: Array<() => void>;
 
   constructor(repos: Repositories, opts: { busyTimeoutMs?: number } = {}) {
     this.repos = repos;
     this.where = repos.handle.path;
     this.busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+    // The one place rows become events: every write of a task or iteration row, whoever makes it,
+    // is followed by the row itself, so the browser applies the server's state instead of re-deriving it.
+    this.unwatch = [
+      repos.tasks.watch((task) => this.send(task.id, null, "task.updated", { task })),
+      repos.iterations.watch((iteration, taskId) =>
+        this.send(taskId, iteration.n, "iteration.updated", { iteration }),
+      ),
+    ];
   }
 
   /** Stores and publishes one event; undefined when it had to wait in the backlog. */
   emit(event: NewEvent): LoopEvent | undefined {
-    // Inside a caller's transaction the caller must see the failure (and roll back).
-    if (this.repos.handle.sqlite.inTransaction) return this.publish(this.repos.events.append(event));
+    // Inside a caller's transaction the caller must see the failure (and roll back), and listeners
+    // hear of the event only once it committed: a rollback gives its id to the next event.
+    if (this.repos.handle.sqlite.inTransaction) {
+      const stored = this.repos.events.append(event);
+      this.repos.afterCommit(() => this.publish(stored));
+      return stored;
+    }
     if (this.backlog.length > 0) {
       this.enqueue(event);
       return undefined;
@@ -127,6 +141,7 @@ export class EventBus {
 
   /** Stops retrying (the database is closing); what is still waiting is lost, and counted. */
   close(): void {
+    for (const off of this.unwatch) off();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.dropped += this.backlog.length;

@@ -69,3 +69,36 @@ describe("EventBus", () => {
     repos.handle.close();
   });
 });
+
+describe("row events", () => {
+  it("follow every task and iteration write with the row, and only once its transaction committed", () => {
+    const repos = createTestRepositories();
+    const bus = new EventBus(repos);
+    const sent: LoopEvent[] = [];
+    bus.subscribe((e) => sent.push(e));
+    const task = repos.tasks.create({ title: "t", prompt: "p", workingDir: "/tmp", maxIterations: 1 });
+    const running = repos.tasks.update(task.id, { status: "running" });
+    repos.iterations.start(task.id, 1);
+    expect(sent.map((e) => [e.type, e.iteration])).toEqual([
+      ["task.updated", null],
+      ["task.updated", null],
+      ["iteration.updated", 1],
+    ]);
+    expect(sent[1]!.data).toEqual({ task: running });
+    // A rolled-back write publishes nothing, and its id goes to the next event as SQLite decides.
+    expect(() =>
+      repos.transaction(() => {
+        repos.tasks.update(task.id, { status: "done" });
+        throw new Error("roll back");
+      }),
+    ).toThrow("roll back");
+    expect(sent).toHaveLength(3);
+    repos.transaction(() => {
+      repos.tasks.update(task.id, { currentIteration: 1 });
+      expect(sent).toHaveLength(3);
+    });
+    expect(sent).toHaveLength(4);
+    const stored = repos.events.listAfter({ afterId: 0, limit: 100 });
+    expect(stored).toEqual(sent);
+  });
+});

@@ -31,9 +31,16 @@ export interface Repositories {
   readonly state: AppStateRepository;
   /** Runs fn in one SQLite transaction (synchronous, like better-sqlite3). */
   transaction<T>(fn: () => T): T;
+  /**
+   * Runs cb once the current transaction() committed (at once outside one); never when it rolled
+   * back. The event bus publishes events stored inside a transaction this way, so a listener never
+   * sees an id that the rollback handed to another event.
+   */
+  afterCommit(cb: () => void): void;
 }
 
 export function createRepositories(handle: DatabaseHandle): Repositories {
+  let waiting: Array<() => void> = [];
   return {
     handle,
     tasks: new TaskRepository(handle.db),
@@ -42,7 +49,26 @@ export function createRepositories(handle: DatabaseHandle): Repositories {
     findings: new FindingRepository(handle.db),
     agentRuns: new AgentRunRepository(handle.db),
     state: new AppStateRepository(handle.db),
-    transaction: <T>(fn: () => T): T => handle.sqlite.transaction(fn)(),
+    transaction<T>(fn: () => T): T {
+      const outer = !handle.sqlite.inTransaction;
+      let result: T;
+      try {
+        result = handle.sqlite.transaction(fn)();
+      } catch (err) {
+        if (outer) waiting = [];
+        throw err;
+      }
+      if (outer) {
+        const run = waiting;
+        waiting = [];
+        for (const cb of run) cb();
+      }
+      return result;
+    },
+    afterCommit(cb) {
+      if (handle.sqlite.inTransaction) waiting.push(cb);
+      else cb();
+    },
   };
 }
 

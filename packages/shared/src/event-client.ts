@@ -16,15 +16,32 @@ export interface StreamStateDetail {
   error?: string;
 }
 
+/**
+ * A message that came without an `id:` line: live-only ("ephemeral", e.g. a growing partial
+ * line), never stored, never replayed. Delivered as it came, never de-duplicated.
+ */
+export interface EphemeralEvent {
+  type: string;
+  taskId?: string;
+  iteration?: number | null;
+  data?: unknown;
+  [key: string]: unknown;
+}
+
 export interface EventClientOptions {
-  /** `/api/events` or `/api/tasks/<id>/events` (absolute in Node). */
-  url: string;
+  /**
+   * `/api/events` or `/api/tasks/<id>/events` (absolute in Node). A function is called for every
+   * connection attempt, so a caller can change the query (e.g. `output=`) and call reconnect().
+   */
+  url: string | (() => string);
   /** Resume after this id (0 = from the beginning). */
   lastEventId?: number;
   /** Extra request headers (Node callers pass `authorization`; the browser relies on the cookie). */
   headers?: Record<string, string>;
   /** Called with events in id order, each id once, never one the caller already had. */
   onBatch: (events: LoopEvent[]) => void;
+  /** Messages without an id, in the order they came; called after onBatch in the same flush. */
+  onEphemeral?: (events: EphemeralEvent[]) => void;
   onState?: (state: StreamState, detail: StreamStateDetail) => void;
   /** Delivers batches: the SPA passes requestAnimationFrame so it renders once per frame. */
   schedule?: (flush: () => void) => void;
@@ -69,6 +86,7 @@ export function connectEvents(opts: EventClientOptions): EventClient {
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let pending: LoopEvent[] = [];
+  let pendingEphemeral: EphemeralEvent[] = [];
   let flushScheduled = false;
   let reconnectNow = false;
 
@@ -80,16 +98,25 @@ export function connectEvents(opts: EventClientOptions): EventClient {
 
   const flush = () => {
     flushScheduled = false;
-    if (closed || pending.length === 0) return;
+    if (closed || (pending.length === 0 && pendingEphemeral.length === 0)) return;
     const batch = pending;
+    const ephemeral = pendingEphemeral;
     pending = [];
-    opts.onBatch(batch);
+    pendingEphemeral = [];
+    if (batch.length > 0) opts.onBatch(batch);
+    if (ephemeral.length > 0) opts.onEphemeral?.(ephemeral);
   };
 
-  const accept = (e: LoopEvent) => {
+  const accept = (msg: { id?: string | undefined; event?: string | undefined; data: string }) => {
+    if (msg.event !== undefined && msg.event !== "message") return;
+    const e = JSON.parse(msg.data) as LoopEvent | EphemeralEvent;
+    if (msg.id === undefined || typeof e.id !== "number") {
+      pendingEphemeral.push(e as EphemeralEvent);
+      return;
+    }
     if (e.id <= lastId) return;
     lastId = e.id;
-    pending.push(e);
+    pending.push(e as LoopEvent);
   };
 
   const armIdle = () => {
@@ -115,10 +142,7 @@ export function connectEvents(opts: EventClientOptions): EventClient {
     controller = ac;
     let reason = "the stream ended";
     try {
-      const url = new URL(
-        opts.url,
-        (globalThis as { location?: { href: string } }).location?.href ?? "http://localhost/",
-      );
+      const url = resolveUrl(typeof opts.url === "string" ? opts.url : opts.url());
       const res = await doFetch(url, {
         headers: { accept: "text/event-stream", "last-event-id": String(lastId), ...opts.headers },
         signal: ac.signal,
@@ -141,7 +165,7 @@ export function connectEvents(opts: EventClientOptions): EventClient {
         maxBufferSize: 16 * 1024 * 1024,
         onEvent(msg) {
           try {
-            accept(JSON.parse(msg.data) as LoopEvent);
+            accept(msg);
           } catch {
             // Not JSON: not one of ours; skip rather than stop the stream.
           }
@@ -158,7 +182,7 @@ export function connectEvents(opts: EventClientOptions): EventClient {
         // Any byte (even a ping) proves the connection is alive: reset the backoff.
         attempt = 0;
         parser.feed(value);
-        if (pending.length > 0 && !flushScheduled) {
+        if ((pending.length > 0 || pendingEphemeral.length > 0) && !flushScheduled) {
           flushScheduled = true;
           schedule(flush);
         }
@@ -201,6 +225,61 @@ export function connectEvents(opts: EventClientOptions): EventClient {
       setState("closed");
     },
   };
+}
+
+const resolveUrl = (url: string): URL =>
+  new URL(url, (globalThis as { location?: { href: string } }).location?.href ?? "http://localhost/");
+
+export interface ReplayOptions {
+  /** `/api/tasks/<id>/events` (the `once=1` query is added). */
+  url: string;
+  lastEventId?: number;
+  headers?: Record<string, string>;
+  /** Pages of stored events in id order, as they arrive. */
+  onBatch: (events: LoopEvent[]) => void;
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+/**
+ * A one-off replay (`?once=1`): the stored events after `lastEventId`, then the server's `end`
+ * message. Resolves with the id the replay reached; rejects when the stream broke before its end,
+ * so a caller never mistakes half a history for all of it.
+ */
+export async function replayEvents(opts: ReplayOptions): Promise<number> {
+  const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  const url = resolveUrl(opts.url);
+  url.searchParams.set("once", "1");
+  url.searchParams.set("lastEventId", String(opts.lastEventId ?? 0));
+  const res = await doFetch(url, {
+    headers: { accept: "text/event-stream", ...opts.headers },
+    cache: "no-store",
+    credentials: "same-origin",
+    ...(opts.signal && { signal: opts.signal }),
+  });
+  if (!res.ok || !res.body) throw new Error(await errorMessage(res));
+  let end: number | undefined;
+  let batch: LoopEvent[] = [];
+  const parser = createParser({
+    maxBufferSize: 16 * 1024 * 1024,
+    onEvent(msg) {
+      if (msg.event === "end") end = (JSON.parse(msg.data) as { lastEventId: number }).lastEventId;
+      else if (msg.id !== undefined) batch.push(JSON.parse(msg.data) as LoopEvent);
+    },
+  });
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    parser.feed(value);
+    if (batch.length > 0) {
+      const out = batch;
+      batch = [];
+      opts.onBatch(out);
+    }
+  }
+  if (end === undefined) throw new Error("the replay ended early");
+  return end;
 }
 
 async function errorMessage(res: Response): Promise<string> {

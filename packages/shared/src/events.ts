@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Finding } from "./findings.ts";
-import { TaskStatus, Usage, Verdict } from "./task.ts";
+import { Iteration, Task, TaskStatus, Usage, Verdict } from "./task.ts";
 
 export const AgentName = z.enum(["claude", "codex"]);
 export type AgentName = z.infer<typeof AgentName>;
@@ -133,6 +133,13 @@ export const LoopEvent = z.discriminatedUnion("type", [
       resolved: z.array(z.string()),
     }),
   ),
+  /**
+   * A task row changed (created, started, paused, finished, usage, …): the whole task as in
+   * GET /api/tasks/:id's `task`. Emitted by the repository's write path, so it follows every change.
+   */
+  ev("task.updated", z.object({ task: Task })),
+  /** An iteration row changed: the whole iteration as in GET /api/tasks/:id's `iterations`. */
+  ev("iteration.updated", z.object({ iteration: Iteration })),
 ]);
 export type LoopEvent = z.infer<typeof LoopEvent>;
 export type LoopEventType = LoopEvent["type"];

@@ -151,6 +151,8 @@ export const ListTasksQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().min(1).max(100).optional(),
   status: TaskStatus.optional(),
+  /** Keeps tasks whose title contains this text (case-insensitive); combines with status and cursor. */
+  q: z.string().trim().min(1, "q must not be empty").max(200).optional(),
 });
 export type ListTasksQuery = z.infer<typeof ListTasksQuery>;
 
@@ -168,6 +170,8 @@ export const TaskDetailResponse = z.object({
   iterations: z.array(Iteration),
   /** The findings ledger (contract: id, text, status, firstIteration, lastIteration), oldest first. */
   findings: z.array(Finding),
+  /** The newest event id when the task was read: events after it (task.updated, …) are newer than this. */
+  lastEventId: z.number().int(),
 });
 export type TaskDetailResponse = z.infer<typeof TaskDetailResponse>;
 
@@ -200,5 +204,7 @@ export const HealthResponse = z.object({
     paused: z.boolean().optional(),
   }),
   defaults: z.object({ maxIterations: z.number().int() }).optional(),
+  /** Event streams (SSE responses) open now: a browser holds one, however many tabs it has. */
+  eventStreams: z.number().int().optional(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;

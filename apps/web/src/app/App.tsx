@@ -1,18 +1,17 @@
-import type { LoopEvent } from "@loop/shared";
+import { useQuery } from "@tanstack/react-query";
 import { lazy, Suspense, useEffect } from "react";
 import { SignIn } from "../features/auth/SignIn.tsx";
 import { HealthBanner } from "../features/health/HealthBanner.tsx";
-import { health, refreshHealth } from "../features/health/health.ts";
+import { health, healthQuery, refreshHealth } from "../features/health/health.ts";
 import { NotificationsButton } from "../features/notifications/NotificationsButton.tsx";
-import { onGlobalEvents, unseen } from "../features/notifications/notifications.ts";
+import { onEvents, unseen } from "../features/notifications/notifications.ts";
 import { HomePage } from "../features/tasks/HomePage.tsx";
 import { unauthorized } from "../lib/api.ts";
-import { globalStreamState, startGlobalEvents, subscribeGlobalEvents } from "../lib/events.ts";
+import { startCache } from "../lib/cache.ts";
+import { globalStreamState, startEvents, subscribeEvents } from "../lib/events.ts";
 import { pageTitle } from "../lib/format.ts";
 import { useStore } from "../lib/store.ts";
 import { Link, matchRoute, usePathname } from "./router.tsx";
-
-const QUEUE_EVENTS = new Set<LoopEvent["type"]>(["task.created", "task.started", "task.finished"]);
 
 const TaskPage = lazy(() => import("../features/task/TaskPage.tsx").then((m) => ({ default: m.TaskPage })));
 
@@ -23,24 +22,14 @@ export function App() {
   const count = useStore(unseen).size;
 
   useEffect(() => {
-    void refreshHealth();
-    const stopStream = startGlobalEvents();
-    const unsub = subscribeGlobalEvents(onGlobalEvents);
-    // Keep the queue counts in the top bar current (the agent probe is cached server-side).
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const unsubQueue = subscribeGlobalEvents((events) => {
-      if (!events.some((e) => QUEUE_EVENTS.has(e.type))) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => void refreshHealth(), 300);
-    });
+    startCache();
+    startEvents();
+    const off = subscribeEvents((events) => onEvents(events));
     // Installing a CLI or logging in fixes the banner without a reload.
     const onFocus = () => void refreshHealth();
     window.addEventListener("focus", onFocus);
     return () => {
-      stopStream();
-      unsub();
-      unsubQueue();
-      clearTimeout(timer);
+      off();
       window.removeEventListener("focus", onFocus);
     };
   }, []);
@@ -87,7 +76,11 @@ export function App() {
 }
 
 function TopBar() {
-  const h = useStore(health);
+  const h = useQuery(healthQuery).data;
+  // The banners and the form's default read the store.
+  useEffect(() => {
+    if (h) health.set(h);
+  }, [h]);
   return (
     <header className="topbar">
       <Link href="/" className="brand" aria-label="loop: all tasks">
@@ -109,10 +102,6 @@ function TopBar() {
 
 function ConnectionBanner() {
   const state = useStore(globalStreamState);
-  // The queue counts in the top bar are a snapshot: refresh them once the server is back.
-  useEffect(() => {
-    if (state === "open") void refreshHealth();
-  }, [state]);
   if (state !== "reconnecting") return null;
   return (
     <div className="banner banner-warning" role="status">

@@ -67,11 +67,12 @@ const enc = encodeURIComponent;
 
 export const api = {
   health: () => request<HealthResponse>("GET", "/api/health"),
-  listTasks: (q: { limit?: number; cursor?: string | null; status?: TaskStatus } = {}) => {
+  listTasks: (q: { limit?: number; cursor?: string | null; status?: TaskStatus; q?: string } = {}) => {
     const p = new URLSearchParams();
     if (q.limit) p.set("limit", String(q.limit));
     if (q.cursor) p.set("cursor", q.cursor);
     if (q.status) p.set("status", q.status);
+    if (q.q?.trim()) p.set("q", q.q.trim());
     const qs = p.toString();
     return request<TaskListResponse>("GET", `/api/tasks${qs ? `?${qs}` : ""}`);
   },

@@ -29,6 +29,7 @@ export class EventRepository {
   private readonly insert: Database.Statement;
   private readonly afterAll: Database.Statement;
   private readonly afterTask: Database.Statement;
+  private readonly afterFiltered: Database.Statement;
   private readonly maxIdStmt: Database.Statement;
   private readonly deleteSome: Database.Statement;
 
@@ -38,6 +39,9 @@ export class EventRepository {
     );
     this.afterAll = sqlite.prepare("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?");
     this.afterTask = sqlite.prepare("SELECT * FROM events WHERE task_id = ? AND id > ? ORDER BY id LIMIT ?");
+    this.afterFiltered = sqlite.prepare(
+      "SELECT * FROM events WHERE id > ? AND (type NOT IN ('agent.output', 'agent.partial') OR task_id IN (SELECT value FROM json_each(?))) ORDER BY id LIMIT ?",
+    );
     this.maxIdStmt = sqlite.prepare("SELECT COALESCE(MAX(id), 0) AS id FROM events");
     this.deleteSome = sqlite.prepare(
       "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE task_id = ? ORDER BY id LIMIT ?)",
@@ -71,14 +75,16 @@ export class EventRepository {
 
   /**
    * Like listAfter, but rows as stored, `data` still JSON text: the SSE replay writes them out
-   * without parsing and re-serialising each event (most of its garbage otherwise).
+   * without parsing and re-serialising each event (most of its garbage otherwise). With `outputOf`
+   * (all tasks only), agent output rows are kept only for those task ids; other rows for every task.
    */
-  listRowsAfter(opts: { afterId: number; taskId?: string; limit: number }): EventRow[] {
-    return (
-      opts.taskId === undefined
-        ? this.afterAll.all(opts.afterId, opts.limit)
-        : this.afterTask.all(opts.taskId, opts.afterId, opts.limit)
-    ) as EventRow[];
+  listRowsAfter(opts: { afterId: number; taskId?: string; limit: number; outputOf?: string[] }): EventRow[] {
+    if (opts.taskId !== undefined)
+      return this.afterTask.all(opts.taskId, opts.afterId, opts.limit) as EventRow[];
+    if (opts.outputOf !== undefined) {
+      return this.afterFiltered.all(opts.afterId, JSON.stringify(opts.outputOf), opts.limit) as EventRow[];
+    }
+    return this.afterAll.all(opts.afterId, opts.limit) as EventRow[];
   }
 
   maxId(): number {

@@ -2,6 +2,7 @@ import { emptyUsage, type Iteration, type IterationStatus, type Verdict } from "
 import type { Db } from "../client.ts";
 import { and, asc, desc, eq, isNotNull } from "../drizzle.ts";
 import { iterations } from "../schema/index.ts";
+import { Watchers } from "./watchers.ts";
 
 type Row = typeof iterations.$inferSelect;
 
@@ -44,9 +45,15 @@ export interface IterationTexts {
 
 export class IterationRepository {
   private readonly db: Db;
+  private readonly watchers = new Watchers<Iteration, string>();
 
   constructor(db: Db) {
     this.db = db;
+  }
+
+  /** Calls `listener` with the task id and the whole row after every start or update (see TaskRepository.watch). */
+  watch(listener: (iteration: Iteration, taskId: string) => void): () => void {
+    return this.watchers.add(listener);
   }
 
   start(taskId: string, n: number, now = new Date()): Iteration {
@@ -76,7 +83,7 @@ export class IterationRepository {
       .values(row)
       .onConflictDoUpdate({ target: [iterations.taskId, iterations.n], set: again })
       .run();
-    return toIteration(row);
+    return this.watchers.changed(toIteration(row), taskId);
   }
 
   update(taskId: string, n: number, patch: IterationPatch): Iteration {
@@ -87,7 +94,7 @@ export class IterationRepository {
       .returning()
       .get();
     if (!r) throw new Error(`iteration ${taskId}#${n} not found`);
-    return toIteration(r);
+    return this.watchers.changed(toIteration(r), taskId);
   }
 
   get(taskId: string, n: number): Iteration | undefined {

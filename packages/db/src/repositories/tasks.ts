@@ -3,6 +3,7 @@ import { monotonicFactory } from "ulid";
 import type { Db } from "../client.ts";
 import { and, asc, count, desc, eq, lt, sql } from "../drizzle.ts";
 import { tasks } from "../schema/index.ts";
+import { Watchers } from "./watchers.ts";
 
 type Row = typeof tasks.$inferSelect;
 
@@ -47,9 +48,18 @@ export class TaskRepository {
   private readonly nextId = monotonicFactory();
 
   private readonly db: Db;
+  private readonly watchers = new Watchers<Task>();
 
   constructor(db: Db) {
     this.db = db;
+  }
+
+  /**
+   * Calls `listener` with the whole row after every insert or update (not deletes), in the
+   * writer's stack: the event bus turns it into `task.updated`, so no caller has to remember to.
+   */
+  watch(listener: (task: Task) => void): () => void {
+    return this.watchers.add(listener);
   }
 
   /** A fresh task id (ULID), for callers that prepare files before the row exists. */
@@ -81,7 +91,7 @@ export class TaskRepository {
       continueSession: input.continueSession ?? false,
     };
     this.db.insert(tasks).values(row).run();
-    return toTask(row);
+    return this.watchers.changed(toTask(row));
   }
 
   get(id: string): Task | undefined {
@@ -89,14 +99,21 @@ export class TaskRepository {
     return r ? toTask(r) : undefined;
   }
 
-  /** Newest first; `cursor` is the id of the last task of the previous page. */
-  list(opts: { limit: number; cursor?: string; status?: TaskStatus }): {
+  /**
+   * Newest first; `cursor` is the id of the last task of the previous page; `q` keeps titles that
+   * contain it (case-insensitive for ASCII, `%` and `_` taken literally).
+   */
+  list(opts: { limit: number; cursor?: string; status?: TaskStatus; q?: string }): {
     tasks: Task[];
     nextCursor: string | null;
   } {
     const conds = [];
     if (opts.cursor) conds.push(lt(tasks.id, opts.cursor));
     if (opts.status) conds.push(eq(tasks.status, opts.status));
+    if (opts.q) {
+      const pattern = `%${opts.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      conds.push(sql`${tasks.title} LIKE ${pattern} ESCAPE '\\'`);
+    }
     const rows = this.db
       .select()
       .from(tasks)
@@ -119,7 +136,7 @@ export class TaskRepository {
     if (patch.usage) set.costUsd = patch.usage.costUsd;
     const r = this.db.update(tasks).set(set).where(eq(tasks.id, id)).returning().get();
     if (!r) throw new Error(`task ${id} not found`);
-    return toTask(r);
+    return this.watchers.changed(toTask(r));
   }
 
   /** Queues a task again (resume) at the end of the queue. */
@@ -131,7 +148,7 @@ export class TaskRepository {
       .returning()
       .get();
     if (!r) throw new Error(`task ${id} not found`);
-    return toTask(r);
+    return this.watchers.changed(toTask(r));
   }
 
   /** The head of the queue: lowest position, then oldest. */

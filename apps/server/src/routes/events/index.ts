@@ -15,7 +15,21 @@ const LastId = z.coerce
   .number({ error: "must be an event id (a non-negative integer)" })
   .int("must be an event id (a non-negative integer)")
   .min(0, "must be an event id (a non-negative integer)");
-const Query = z.object({ lastEventId: LastId.optional() });
+/**
+ * `output`: whose agent output a stream carries: `all` (the default), `none`, or task ids joined by
+ * commas (at most 100). Every other event type is sent for every task whatever `output` says.
+ * `once=1`: the stored events only, then `event: end` with `{"lastEventId":N}`, then the end.
+ */
+const TaskIdList = z
+  .string()
+  .max(100 * 101)
+  .transform((s) => (s === "" ? [] : s.split(",")))
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, "must be task ids joined by commas")).max(100));
+const Query = z.object({
+  lastEventId: LastId.optional(),
+  output: z.union([z.enum(["all", "none"]), TaskIdList]).optional(),
+  once: z.enum(["1", "true", "0", "false"], { error: "once must be 1 or 0" }).optional(),
+});
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 
 declare module "fastify" {
@@ -47,9 +61,16 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
     }
     return parseOr("invalid_query", Query, req.query).lastEventId ?? 0;
   };
+  const filters = (req: FastifyRequest) => {
+    const q = parseOr("invalid_query", Query, req.query);
+    const output =
+      q.output === "all" || q.output === undefined ? undefined : q.output === "none" ? [] : q.output;
+    return { ...(output && { outputOf: new Set(output) }), once: q.once === "1" || q.once === "true" };
+  };
 
   const open = (req: FastifyRequest, reply: FastifyReply, taskId?: string) => {
     const after = afterId(req);
+    const { outputOf, once } = filters(req);
     if (taskId !== undefined && !app.repos.tasks.get(taskId)) {
       throw new AppError("task_not_found", `No task with id ${taskId}`);
     }
@@ -77,6 +98,8 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
       retryMs: opts.retryMs ?? 2_000,
       onClose: (s) => streams.delete(s),
       ...(taskId !== undefined && { taskId }),
+      ...(outputOf && taskId === undefined && { outputOf }),
+      once,
     });
     streams.add(stream);
   };

@@ -9,6 +9,13 @@ export interface EventStreamOptions {
   bus: EventBus;
   /** Only this task's events; all tasks when absent. */
   taskId?: string;
+  /**
+   * Tasks whose output events (agent.output) are sent; every other event type is sent for all
+   * tasks. Absent: output of every task (the stream as it always was).
+   */
+  outputOf?: ReadonlySet<string>;
+  /** Send the stored events, then an `event: end` message with the last id, and end (no live part). */
+  once?: boolean;
   /** Send everything with a greater id (the client's Last-Event-ID). */
   afterId: number;
   heartbeatMs: number;
@@ -45,6 +52,9 @@ interface Outgoing {
   id: number;
   frame(): string;
 }
+/** Types that are agent output: the bulk of the traffic, sent only for the tasks a client shows. */
+export const OUTPUT_TYPES: ReadonlySet<string> = new Set(["agent.output", "agent.partial"]);
+
 const fromEvent = (e: LoopEvent): Outgoing => ({ id: e.id, frame: () => frame(e) });
 const fromRow = (r: EventRow): Outgoing => ({ id: r.id, frame: () => rowFrame(r) });
 
@@ -124,6 +134,8 @@ export class EventStream {
 
   private onLive(e: LoopEvent): void {
     if (this.closed || (this.o.taskId !== undefined && e.taskId !== this.o.taskId)) return;
+    const { outputOf } = this.o;
+    if (outputOf && OUTPUT_TYPES.has(e.type) && !outputOf.has(e.taskId)) return;
     if (!this.needsReplay) {
       if (this.queue.length < this.o.maxQueued) this.queue.push(e);
       else {
@@ -141,6 +153,10 @@ export class EventStream {
         this.needsReplay = false;
         this.queue = [];
         await this.replay();
+        if (this.o.once) {
+          await this.send(`event: end\ndata: {"lastEventId":${this.lastId}}\n\n`);
+          this.end();
+        }
       } else if (this.queue.length > 0) {
         const batch = this.queue;
         this.queue = [];
@@ -155,9 +171,14 @@ export class EventStream {
   }
 
   private async replay(): Promise<void> {
-    const { events, taskId, pageSize } = this.o;
+    const { events, taskId, pageSize, outputOf } = this.o;
     while (!this.closed) {
-      const page = events.listRowsAfter({ afterId: this.lastId, limit: pageSize, ...(taskId && { taskId }) });
+      const page = events.listRowsAfter({
+        afterId: this.lastId,
+        limit: pageSize,
+        ...(taskId && { taskId }),
+        ...(outputOf && { outputOf: [...outputOf] }),
+      });
       if (page.length > 0) await this.write(page.map(fromRow));
       if (page.length < pageSize) return;
     }

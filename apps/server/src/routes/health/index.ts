@@ -50,5 +50,6 @@ export const healthRoutes: FastifyPluginAsync<{ probe?: HealthProbe; warm?: bool
     agents: await agents(),
     queue: orchestrator.stats(),
     defaults: { maxIterations: config.maxIterations },
+    eventStreams: app.eventStreams.size,
   }));
 };

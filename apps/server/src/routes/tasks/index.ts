@@ -40,8 +40,10 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
 
   app.get("/tasks/:id", async (req) => {
     const { id } = parseOr("invalid_query", IdParams, req.params);
+    // Read first, as in the list: a change made while the rows are read is in the events after it.
+    const lastEventId = repos.events.maxId();
     const task = getTask(id);
-    return { task, iterations: repos.iterations.list(id), findings: repos.findings.list(id) };
+    return { task, iterations: repos.iterations.list(id), findings: repos.findings.list(id), lastEventId };
   });
 
   app.get("/tasks/:id/artifacts", async (req) => {

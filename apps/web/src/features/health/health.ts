@@ -1,15 +1,16 @@
 import type { AgentHealth, HealthResponse } from "@loop/shared";
 import { api } from "../../lib/api.ts";
+import { keys, queryClient } from "../../lib/cache.ts";
 import { createStore } from "../../lib/store.ts";
 
+/** The last GET /api/health (the top bar's query puts it here; the stream invalidates it when a task's status changes). */
 export const health = createStore<HealthResponse | null>(null);
 
+export const healthQuery = { queryKey: keys.health, queryFn: () => api.health() };
+
+/** Reads it again now (focus: a CLI installed meanwhile); the cache shares one request between callers. */
 export async function refreshHealth(): Promise<void> {
-  try {
-    health.set(await api.health());
-  } catch {
-    // 401 is shown by the sign-in screen and a dead server by the connection banner.
-  }
+  await queryClient.invalidateQueries({ queryKey: keys.health });
 }
 
 export interface AgentProblem {

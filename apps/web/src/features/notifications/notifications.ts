@@ -1,6 +1,7 @@
 import type { LoopEvent, TaskStatus } from "@loop/shared";
 import { navigate } from "../../app/router.tsx";
 import { api } from "../../lib/api.ts";
+import { isLeader, streamCoverage } from "../../lib/events.ts";
 import { STATUS_LABEL } from "../../lib/format.ts";
 import { createStore } from "../../lib/store.ts";
 
@@ -25,19 +26,52 @@ export function markSeen(taskId: string): void {
 }
 
 const NOTIFY: ReadonlySet<TaskStatus> = new Set(["done", "needs_attention", "failed", "cancelled", "paused"]);
+const openedAt = Date.now();
 
-/** Endings and pauses from the live global stream: count them and, if allowed, notify. */
-export function onGlobalEvents(events: readonly LoopEvent[]): void {
+/** What an event means for the user, or null when it is none of their business (or history). */
+export function attentionOf(
+  e: LoopEvent,
+  joined: number | null,
+  since: number,
+): { status: TaskStatus; reason: string } | null {
+  let status: TaskStatus;
+  if (e.type === "task.finished") status = e.data.status;
+  else if (e.type === "task.paused" || e.type === "task.interrupted") status = "paused";
+  else return null;
+  if (!NOTIFY.has(status)) return null;
+  // Only what happened after this page opened: never the history a stream may replay.
+  if (joined === null || e.id <= joined || Date.parse(e.ts) < since - 2_000) return null;
+  return { status, reason: e.data.reason };
+}
+
+/** The highest event id any tab of this browser notified about (a new leader replays a few). */
+const NOTIFIED_KEY = "loop:notified-up-to";
+function claim(id: number): boolean {
+  try {
+    if (Number(localStorage.getItem(NOTIFIED_KEY) ?? 0) >= id) return false;
+    localStorage.setItem(NOTIFIED_KEY, String(id));
+  } catch {
+    // No storage (private mode): the leader alone still notifies each event once.
+  }
+  return true;
+}
+
+const titles = new Map<string, string>();
+
+/**
+ * Endings and pauses from the shared stream. Every tab counts them in its title; only the tab
+ * holding the stream shows a notification, once per event across the browser's tabs.
+ */
+export function onEvents(events: readonly LoopEvent[]): void {
+  const { joined } = streamCoverage.get();
   for (const e of events) {
-    let status: TaskStatus;
-    if (e.type === "task.finished") status = e.data.status;
-    else if (e.type === "task.paused" || e.type === "task.interrupted") status = "paused";
-    else continue;
-    if (!NOTIFY.has(status)) continue;
+    if (e.type === "task.updated") titles.set(e.taskId, e.data.task.title);
+    const news = attentionOf(e, joined, openedAt);
+    if (!news) continue;
     const watched = viewing === e.taskId && document.visibilityState === "visible";
     if (watched) continue;
     if (e.type === "task.finished") unseen.set((s) => new Set(s).add(e.taskId));
-    void notify(e.taskId, status, e.data.reason);
+    if (isLeader.get() && claim(e.id)) void notify(e.taskId, news.status, news.reason);
   }
 }
 
@@ -45,11 +79,13 @@ export const notificationsSupported = (): boolean => typeof Notification !== "un
 
 async function notify(taskId: string, status: TaskStatus, reason: string): Promise<void> {
   if (!notificationsSupported() || Notification.permission !== "granted") return;
-  let title = "A task";
-  try {
-    title = (await api.getTask(taskId)).task.title;
-  } catch {
-    // The notification still says what happened, just without the title.
+  let title = titles.get(taskId) ?? "A task";
+  if (!titles.has(taskId)) {
+    try {
+      title = (await api.getTask(taskId)).task.title;
+    } catch {
+      // The notification still says what happened, just without the title.
+    }
   }
   const n = new Notification(`${title}: ${STATUS_LABEL[status]}`, { body: reason, tag: `loop-${taskId}` });
   n.onclick = () => {

@@ -1,61 +1,30 @@
-import type { LoopEvent } from "@loop/shared";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link } from "../../app/router.tsx";
 import { api, type QueueState } from "../../lib/api.ts";
-import { subscribeGlobalEvents } from "../../lib/events.ts";
-
-/** Events after which the queue's order or membership may have changed. */
-const QUEUE_EVENTS: ReadonlySet<LoopEvent["type"]> = new Set([
-  "task.created",
-  "task.started",
-  "task.finished",
-  "task.requeued",
-  "task.interrupted",
-]);
+import { keys, queryClient } from "../../lib/cache.ts";
 
 /**
  * The queue as the server has it: what runs next, in order, with move / remove controls, and a
  * pause for the whole queue (the running task finishes; nothing new starts; it survives restarts).
+ * The cache reads it again when a task's status changes (lib/cache.ts).
  */
 export function QueuePanel() {
-  const [queue, setQueue] = useState<QueueState | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const read = useQuery({ queryKey: keys.queue, queryFn: () => api.queue() });
+  const queue = read.data ?? null;
+  const [actionError, setActionError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-
-  const refresh = useCallback(() => {
-    api.queue().then(
-      (q) => {
-        setQueue(q);
-        setError(null);
-      },
-      (err: Error) => setError(err.message),
-    );
-  }, []);
-
-  useEffect(() => {
-    refresh();
-    const off = subscribeGlobalEvents((events) => {
-      if (!events.some((e) => QUEUE_EVENTS.has(e.type))) return;
-      // One fetch per burst of events.
-      clearTimeout(timer.current);
-      timer.current = setTimeout(refresh, 150);
-    });
-    return () => {
-      off();
-      clearTimeout(timer.current);
-    };
-  }, [refresh]);
+  const error = actionError ?? (read.error ? (read.error as Error).message : null);
 
   const act = async (fn: () => Promise<QueueState | unknown>) => {
     setBusy(true);
     try {
       const r = await fn();
-      if (r && typeof r === "object" && "tasks" in r) setQueue(r as QueueState);
-      else refresh();
-      setError(null);
+      if (r && typeof r === "object" && "tasks" in r) queryClient.setQueryData(keys.queue, r as QueueState);
+      else await queryClient.invalidateQueries({ queryKey: keys.queue });
+      setActionError(null);
     } catch (err) {
-      setError((err as Error).message);
+      setActionError((err as Error).message);
     } finally {
       setBusy(false);
     }
@@ -122,6 +91,7 @@ export function QueuePanel() {
                 className="subtle danger"
                 aria-label={`Remove ${t.title} from the queue`}
                 disabled={busy}
+                // The list keeps its row, cancelled "Removed from the queue" (the task.updated before the delete).
                 onClick={() => act(() => api.deleteTask(t.id))}
               >
                 Remove

@@ -1,9 +1,11 @@
-import type { Finding, Iteration, LoopEvent, Task } from "@loop/shared";
+import type { LoopEvent, Task } from "@loop/shared";
+import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, navigate } from "../../app/router.tsx";
 import { ApiError, api } from "../../lib/api.ts";
+import { fetchDetail, forgetTask, keys } from "../../lib/cache.ts";
 import { useNow } from "../../lib/clock.ts";
-import { useTaskEvents } from "../../lib/events.ts";
+import { globalStreamState, useTaskEvents } from "../../lib/events.ts";
 import {
   canCancel,
   elapsedMs,
@@ -14,97 +16,42 @@ import {
   isTerminalStatus,
   usageDetail,
 } from "../../lib/format.ts";
+import { useStore } from "../../lib/store.ts";
 import { ArtifactsPanel } from "../artifacts/ArtifactsPanel.tsx";
 import { TaskOverview } from "../changes/TaskOverview.tsx";
 import { setViewing } from "../notifications/notifications.ts";
 import { StatusBadge } from "../tasks/StatusBadge.tsx";
 import { IterationSection } from "./IterationSection.tsx";
-import { applyEvents, createTaskView, patchTask, type TaskView } from "./model.ts";
+import { applyEvents, createTaskView, type TaskView } from "./model.ts";
 import { ResumeControl } from "./ResumeControl.tsx";
 import { WorktreeInfo } from "./WorktreeInfo.tsx";
 
-type Load =
-  | { state: "loading" }
-  | { state: "missing" }
-  | { state: "error"; message: string }
-  | { state: "ready" };
-
-/** Events after which the stored iteration rows (durations, usage) and the artifacts change. */
-const REFRESH_ON = new Set<LoopEvent["type"]>([
-  "iteration.finished",
-  "task.finished",
-  "agent.finished",
-  "task.started",
-]);
-
 export function TaskPage({ id }: { id: string }) {
-  const [task, setTask] = useState<Task | null>(null);
-  const [iterations, setIterations] = useState<Iteration[]>([]);
-  const [findings, setFindings] = useState<Finding[]>([]);
-  const [load, setLoad] = useState<Load>({ state: "loading" });
+  // The task's rows (task, iterations, findings) come from the cache, which the stream keeps current.
+  const detail = useQuery({ queryKey: keys.task(id), queryFn: () => fetchDetail(id) });
   const viewRef = useRef<TaskView>(createTaskView());
   const [, setVersion] = useState(0);
-  const [artifactsTick, setArtifactsTick] = useState(0);
-  const refetchTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const stream = useStore(globalStreamState);
 
-  const loaded = useRef(false);
-  const fetchDetail = useCallback(async () => {
-    try {
-      const d = await api.getTask(id);
-      setTask(d.task);
-      setIterations(d.iterations);
-      setFindings(d.findings);
-      setLoad({ state: "ready" });
-      loaded.current = true;
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) setLoad({ state: "missing" });
-      // Once shown, a task stays on screen through a server restart: the stream reconnects and
-      // a refetch follows (below); only a first load that fails is an error page.
-      else if (!loaded.current) setLoad({ state: "error", message: (err as Error).message });
-    }
+  useEffect(() => {
+    setViewing(id);
+    return () => setViewing(null);
   }, [id]);
 
-  useEffect(() => {
-    void fetchDetail();
-    setViewing(id);
-    return () => {
-      setViewing(null);
-      clearTimeout(refetchTimer.current);
-    };
-  }, [id, fetchDetail]);
+  const onBatch = useCallback((events: LoopEvent[]) => {
+    const view = viewRef.current;
+    if (applyEvents(view, events)) setVersion(view.version);
+  }, []);
+  useTaskEvents(id, { onBatch });
 
-  const onBatch = useCallback(
-    (events: LoopEvent[]) => {
-      const view = viewRef.current;
-      const fresh = events.filter((e) => e.id > view.lastEventId);
-      if (!applyEvents(view, fresh)) return;
-      setVersion(view.version);
-      setTask((t) => (t ? fresh.reduce(patchTask, t) : t));
-      if (fresh.some((e) => REFRESH_ON.has(e.type))) {
-        clearTimeout(refetchTimer.current);
-        refetchTimer.current = setTimeout(() => {
-          void fetchDetail();
-          setArtifactsTick((n) => n + 1);
-        }, 150);
-      }
-    },
-    [fetchDetail],
-  );
-  const stream = useTaskEvents(id, onBatch);
-  // Back after a disconnect: the stored rows (durations, usage) may have changed meanwhile.
-  const wasOpen = useRef(false);
-  useEffect(() => {
-    if (stream === "open" && wasOpen.current) {
-      void fetchDetail();
-      setArtifactsTick((n) => n + 1);
-    }
-    if (stream === "open") wasOpen.current = true;
-  }, [stream, fetchDetail]);
-
+  const task = detail.data?.task ?? null;
+  const iterations = detail.data?.iterations ?? [];
+  const findings = detail.data?.findings ?? [];
   const now = useNow(task ? isActiveStatus(task.status) : false);
 
-  if (load.state === "loading") return <p className="muted page-pad">Loading task…</p>;
-  if (load.state === "missing")
+  const missing = detail.error instanceof ApiError && detail.error.status === 404;
+  if (detail.isPending) return <p className="muted page-pad">Loading task…</p>;
+  if (missing)
     return (
       <div className="page-pad">
         <h1>Task not found</h1>
@@ -113,10 +60,10 @@ export function TaskPage({ id }: { id: string }) {
         </p>
       </div>
     );
-  if (load.state === "error" || !task)
+  if (!task)
     return (
       <p className="form-error page-pad" role="alert">
-        Could not load the task: {load.state === "error" ? load.message : "unknown error"}
+        Could not load the task: {(detail.error as Error | null)?.message ?? "unknown error"}
       </p>
     );
 
@@ -129,7 +76,7 @@ export function TaskPage({ id }: { id: string }) {
 
   return (
     <div className="task-page">
-      <TaskHeader task={task} view={view} now={now} onTask={setTask} streamState={stream} />
+      <TaskHeader task={task} view={view} now={now} streamState={stream} />
       <TaskOverview findings={view.findings ?? findings} changes={view.changes} />
       <div className="task-body">
         <main className="iterations" aria-label="Iterations">
@@ -152,7 +99,7 @@ export function TaskPage({ id }: { id: string }) {
             />
           ))}
         </main>
-        <ArtifactsPanel taskId={task.id} refreshKey={artifactsTick} />
+        <ArtifactsPanel taskId={task.id} refreshKey={detail.data?.lastEventId ?? 0} />
       </div>
     </div>
   );
@@ -162,13 +109,11 @@ function TaskHeader({
   task,
   view,
   now,
-  onTask,
   streamState,
 }: {
   task: Task;
   view: TaskView;
   now: number;
-  onTask: (t: Task) => void;
   streamState: string;
 }) {
   const [busy, setBusy] = useState(false);
@@ -187,9 +132,10 @@ function TaskHeader({
       setBusy(false);
     }
   };
+  // The new state arrives as task.updated on the stream, like every other change.
   const cancel = () =>
     act(async () => {
-      onTask((await api.cancelTask(task.id)).task);
+      await api.cancelTask(task.id);
     });
   const remove = () => {
     const ok = window.confirm(
@@ -198,6 +144,7 @@ function TaskHeader({
     if (!ok) return;
     return act(async () => {
       await api.deleteTask(task.id);
+      forgetTask(task.id);
       navigate("/");
     });
   };
@@ -208,7 +155,7 @@ function TaskHeader({
     });
   const resume = (extraIterations?: number) =>
     act(async () => {
-      onTask((await api.resumeTask(task.id, extraIterations)).task);
+      await api.resumeTask(task.id, extraIterations);
     });
 
   return (

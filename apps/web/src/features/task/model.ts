@@ -4,7 +4,6 @@ import type {
   Finding,
   LoopEvent,
   ParsedLine,
-  Task,
   TaskStatus,
   Usage,
   Verdict,
@@ -169,6 +168,9 @@ function applyOne(view: TaskView, e: LoopEvent): void {
   switch (e.type) {
     case "task.created":
     case "task.started":
+    // The rows themselves: the page's query cache applies them (lib/cache.ts).
+    case "task.updated":
+    case "iteration.updated":
       return;
     case "iteration.started": {
       const it = iterationOf(view, e.data.n);
@@ -261,48 +263,4 @@ export function finishedLine(d: EventOf<"agent.finished">["data"]): string {
   // loop stopped it (a cancel): its exit code says nothing about the work.
   if (d.errorKind === "cancelled") return `■ ${d.agent} was cancelled after ${secs}`;
   return `✗ ${d.agent} failed after ${secs} (${code})${d.error ? `: ${d.error}` : ""}`;
-}
-
-/**
- * The task as of an event: lets the list and the task page stay live between REST fetches.
- * Returns the same object when the event does not change the task.
- */
-export function patchTask(task: Task, e: LoopEvent): Task {
-  if (e.taskId !== task.id) return task;
-  switch (e.type) {
-    case "task.started":
-      return {
-        ...task,
-        status: "running",
-        startedAt: task.startedAt ?? e.ts,
-        finishedAt: null,
-        statusReason: null,
-      };
-    case "iteration.started":
-      return {
-        ...task,
-        currentIteration: e.data.n,
-        status: task.status === "queued" ? "running" : task.status,
-      };
-    case "task.paused":
-      return { ...task, status: "paused", statusReason: e.data.reason };
-    case "task.resumed":
-      return { ...task, status: "running", statusReason: null };
-    case "task.interrupted":
-      return { ...task, status: "paused", statusReason: e.data.reason };
-    case "task.requeued":
-      return {
-        ...task,
-        status: "queued",
-        statusReason: null,
-        finishedAt: null,
-        maxIterations: e.data.maxIterations,
-      };
-    case "task.finished":
-      return { ...task, status: e.data.status, statusReason: e.data.reason, finishedAt: e.ts };
-    case "task.usage":
-      return { ...task, usage: e.data.total };
-    default:
-      return task;
-  }
 }

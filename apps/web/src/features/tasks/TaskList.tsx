@@ -1,9 +1,9 @@
-import type { LoopEvent, Task } from "@loop/shared";
-import { useCallback, useEffect, useReducer, useState } from "react";
+import type { Task, TaskStatus } from "@loop/shared";
+import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
+import { useDeferredValue, useState } from "react";
 import { Link } from "../../app/router.tsx";
-import { api } from "../../lib/api.ts";
+import { fetchListPage, keys } from "../../lib/cache.ts";
 import { useNow } from "../../lib/clock.ts";
-import { subscribeGlobalEvents } from "../../lib/events.ts";
 import {
   elapsedMs,
   formatCost,
@@ -11,78 +11,67 @@ import {
   formatIterations,
   formatRelative,
   isActiveStatus,
+  STATUS_LABEL,
 } from "../../lib/format.ts";
-import { addTasks, applyListEvents, emptyList, type ListState, mergeTasks } from "./listModel.ts";
+import type { ListFilter } from "./listModel.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 
-const PAGE = 25;
-
-type Action =
-  | { type: "merge"; tasks: Task[]; nextCursor?: string | null }
-  | { type: "add"; tasks: Task[] }
-  | { type: "events"; events: LoopEvent[] };
-
 export function TaskList() {
-  const [state, dispatch] = useReducer((s: ListState, a: Action): ListState => {
-    if (a.type === "merge") return mergeTasks(s, a.tasks, a.nextCursor);
-    if (a.type === "add") return addTasks(s, a.tasks);
-    return applyListEvents(s, a.events);
-  }, emptyList);
-  const [error, setError] = useState<string | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-
-  useEffect(
-    () =>
-      subscribeGlobalEvents((events) => {
-        dispatch({ type: "events", events });
-        // A task filed elsewhere (another tab, a script): fetch it; its state is as of the fetch.
-        for (const e of events) {
-          if (e.type !== "task.created") continue;
-          api.getTask(e.taskId).then(
-            ({ task }) => dispatch({ type: "add", tasks: [task] }),
-            () => {},
-          );
-        }
-      }),
-    [],
-  );
-
-  useEffect(() => {
-    let stop = false;
-    api.listTasks({ limit: PAGE }).then(
-      (page) => !stop && dispatch({ type: "merge", tasks: page.tasks, nextCursor: page.nextCursor }),
-      (err: Error) => !stop && setError(err.message),
-    );
-    return () => {
-      stop = true;
-    };
-  }, []);
-
-  const loadMore = useCallback(async () => {
-    if (!state.nextCursor) return;
-    setLoadingMore(true);
-    try {
-      const page = await api.listTasks({ limit: PAGE, cursor: state.nextCursor });
-      dispatch({ type: "merge", tasks: page.tasks, nextCursor: page.nextCursor });
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setLoadingMore(false);
-    }
-  }, [state.nextCursor]);
-
-  const now = useNow(state.tasks.some((t) => isActiveStatus(t.status)));
+  const [status, setStatus] = useState<TaskStatus | "">("");
+  const [search, setSearch] = useState("");
+  const q = useDeferredValue(search.trim());
+  const filter: ListFilter = { ...(status && { status }), ...(q && { q }) };
+  const list = useInfiniteQuery({
+    queryKey: keys.tasks(filter),
+    queryFn: ({ pageParam }) => fetchListPage(filter, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+    // While a new filter loads, the old list stays (no flash of "Loading…").
+    placeholderData: keepPreviousData,
+  });
+  const tasks = list.data?.pages.flatMap((p) => p.tasks) ?? [];
+  const filtered = Boolean(status || q);
+  const error = list.error ? (list.error as Error).message : null;
+  const now = useNow(tasks.some((t) => isActiveStatus(t.status)));
 
   return (
     <section className="card task-list" aria-labelledby="tasks-heading">
       <h2 id="tasks-heading">Tasks</h2>
+      <search className="task-filters" aria-label="Find tasks">
+        <input
+          type="search"
+          aria-label="Search tasks"
+          placeholder="Search titles"
+          value={search}
+          maxLength={200}
+          onChange={(e) => setSearch(e.target.value)}
+        />
+        <select
+          aria-label="Status"
+          value={status}
+          onChange={(e) => setStatus(e.target.value as TaskStatus | "")}
+        >
+          <option value="">All statuses</option>
+          {(Object.keys(STATUS_LABEL) as TaskStatus[]).map((s) => (
+            <option key={s} value={s}>
+              {STATUS_LABEL[s]}
+            </option>
+          ))}
+        </select>
+      </search>
       {error && (
         <p className="form-error" role="alert">
           Could not load tasks: {error}
         </p>
       )}
-      {!state.loaded && !error && <p className="muted">Loading tasks…</p>}
-      {state.loaded && state.tasks.length === 0 && (
+      {list.isPending && !error && <p className="muted">Loading tasks…</p>}
+      {list.isSuccess && tasks.length === 0 && filtered && (
+        <p className="muted">
+          No tasks match{q ? ` “${q}”` : ""}
+          {status ? ` with status ${STATUS_LABEL[status]}` : ""}.
+        </p>
+      )}
+      {list.isSuccess && tasks.length === 0 && !filtered && (
         <div className="empty">
           <p>
             <strong>No tasks yet.</strong>
@@ -94,16 +83,21 @@ export function TaskList() {
           </p>
         </div>
       )}
-      {state.tasks.length > 0 && (
+      {tasks.length > 0 && (
         <ul className="tasks" aria-label="Tasks, newest first">
-          {state.tasks.map((t) => (
+          {tasks.map((t) => (
             <TaskRow key={t.id} task={t} now={now} />
           ))}
         </ul>
       )}
-      {state.nextCursor && (
-        <button type="button" className="load-more" onClick={loadMore} disabled={loadingMore}>
-          {loadingMore ? "Loading…" : "Load older tasks"}
+      {list.hasNextPage && (
+        <button
+          type="button"
+          className="load-more"
+          onClick={() => void list.fetchNextPage()}
+          disabled={list.isFetchingNextPage}
+        >
+          {list.isFetchingNextPage ? "Loading…" : "Load older tasks"}
         </button>
       )}
     </section>
@@ -129,6 +123,11 @@ function TaskRow({ task, now }: { task: Task; now: number }) {
         </time>
       </div>
       {task.statusReason && <div className="task-row-reason">{task.statusReason}</div>}
+      {task.retryOf && (
+        <div className="task-row-origin muted">
+          Retry of <Link href={`/tasks/${encodeURIComponent(task.retryOf)}`}>an earlier task</Link>
+        </div>
+      )}
     </li>
   );
 }

@@ -1,50 +1,53 @@
-import type { LoopEvent, Task } from "@loop/shared";
-import { patchTask } from "../task/model.ts";
+import type { Task, TaskListResponse, TaskStatus } from "@loop/shared";
 
-export interface ListState {
-  tasks: Task[];
-  nextCursor: string | null;
-  loaded: boolean;
+/** What the list shows: GET /api/tasks's `status` and `q` (a title search). */
+export interface ListFilter {
+  status?: TaskStatus;
+  q?: string;
 }
 
-export const emptyList: ListState = { tasks: [], nextCursor: null, loaded: false };
-
-const newestFirst = (a: Task, b: Task) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
-
-/** Adds a page (or single tasks) to the list: newest first, each id once, fresher copies win. */
-export function mergeTasks(
-  state: ListState,
-  incoming: readonly Task[],
-  nextCursor?: string | null,
-): ListState {
-  const byId = new Map(state.tasks.map((t) => [t.id, t]));
-  for (const t of incoming) byId.set(t.id, t);
-  return {
-    tasks: [...byId.values()].sort(newestFirst),
-    nextCursor: nextCursor === undefined ? state.nextCursor : nextCursor,
-    loaded: true,
-  };
+/** The same test the server applies (q: contained in the title, ignoring case). */
+export function matches(filter: ListFilter, task: Task): boolean {
+  if (filter.status && task.status !== filter.status) return false;
+  const q = filter.q?.trim().toLowerCase();
+  return !q || task.title.toLowerCase().includes(q);
 }
 
-/** Adds tasks the list does not hold yet; a copy already there is kept (live events keep it fresh). */
-export function addTasks(state: ListState, incoming: readonly Task[]): ListState {
-  const have = new Set(state.tasks.map((t) => t.id));
-  const fresh = incoming.filter((t) => !have.has(t.id));
-  return fresh.length ? { ...state, tasks: [...state.tasks, ...fresh].sort(newestFirst) } : state;
-}
+const newerFirst = (a: Task, b: Task) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
-/** Applies live events to the listed tasks (events of tasks not listed are ignored). */
-export function applyListEvents(state: ListState, events: readonly LoopEvent[]): ListState {
-  const index = new Map(state.tasks.map((t, i) => [t.id, i]));
-  let tasks = state.tasks;
-  for (const e of events) {
-    const i = index.get(e.taskId);
-    if (i === undefined) continue;
-    const patched = patchTask(tasks[i]!, e);
-    if (patched !== tasks[i]) {
-      if (tasks === state.tasks) tasks = tasks.slice();
-      tasks[i] = patched;
-    }
-  }
-  return tasks === state.tasks ? state : { ...state, tasks };
+/**
+ * Applies a task row from `task.updated` (event `eventId`) to the loaded pages of a list: it
+ * replaces the listed copy, leaves a list it no longer matches, and joins one it now matches
+ * where it belongs (ids sort by creation, newest first). A page read after the event
+ * (`lastEventId >= eventId`) already holds this row or a newer one and is left alone. Pages not
+ * loaded yet are the server's business: a row that belongs there is not inserted.
+ */
+export function applyTaskToPages(
+  pages: readonly TaskListResponse[],
+  filter: ListFilter,
+  task: Task,
+  eventId: number,
+  mayInsert: boolean,
+): TaskListResponse[] {
+  const wanted = matches(filter, task);
+  let found = false;
+  const out = pages.map((p) => {
+    const i = p.tasks.findIndex((t) => t.id === task.id);
+    if (i < 0) return p;
+    found = true;
+    if (p.lastEventId >= eventId) return p;
+    const tasks = p.tasks.slice();
+    if (wanted) tasks[i] = task;
+    else tasks.splice(i, 1);
+    return { ...p, tasks };
+  });
+  if (found || !wanted || !mayInsert || out.length === 0) return out;
+  const complete = out[out.length - 1]!.nextCursor === null;
+  // The first page whose oldest task is older than this one; past the end only when all is loaded.
+  let at = out.findIndex((p) => p.tasks.length === 0 || p.tasks[p.tasks.length - 1]!.id < task.id);
+  if (at < 0 && complete) at = out.length - 1;
+  if (at < 0 || out[at]!.lastEventId >= eventId) return out;
+  const page = out[at]!;
+  out[at] = { ...page, tasks: [...page.tasks, task].sort(newerFirst) };
+  return out;
 }

@@ -1,0 +1,29 @@
+import type { Task } from "@loop/shared";
+
+/** A task row as the server sends it. */
+export const taskRow = (id: string, o: Partial<Task> = {}): Task => ({
+  id,
+  title: id,
+  prompt: "p",
+  workingDir: "/w",
+  maxIterations: 3,
+  status: "queued",
+  statusReason: null,
+  currentIteration: 0,
+  createdAt: "2026-01-01T00:00:00.000Z",
+  startedAt: null,
+  finishedAt: null,
+  usage: {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
+    costUsd: null,
+  },
+  retryOf: null,
+  isolation: "none",
+  worktree: null,
+  continueSession: false,
+  ...o,
+});
