@@ -142,6 +142,8 @@ export function eventLine(e: LoopEvent): string | undefined {
     case "task.requeued":
       return `queued again from ${e.data.from} (at most ${e.data.maxIterations} iterations)`;
     case "task.usage":
+    case "task.updated":
+    case "iteration.updated":
       return undefined;
     case "changes.recorded":
       return e.data.scope === "iteration" ? `changes: ${e.data.summary}` : undefined;

@@ -37,6 +37,8 @@ export function lifecycleLine(
     case "task.usage":
     case "changes.recorded":
     case "findings.updated":
+    case "task.updated":
+    case "iteration.updated":
       return undefined;
     default: {
       const _: never = e;
