@@ -13,6 +13,15 @@ const int = (name: string, min: number, max: number) =>
       z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`),
     );
 
+/** A positive number of dollars, e.g. "2.50". */
+const dollars = (name: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, `${name} must be a number of dollars, e.g. 2.50`)
+    .transform(Number)
+    .pipe(z.number().positive(`${name} must be greater than 0`));
+
 const words = z
   .string()
   .transform((s) => s.split(/\s+/).filter(Boolean))
@@ -97,6 +106,12 @@ export const ConfigSchema = z.object({
   LOOP_SSE_MAX_CONNECTIONS: int("LOOP_SSE_MAX_CONNECTIONS", 1, 10_000).default(64),
   // LOOP_RATE_LIMIT_PER_MINUTE — 120 — most mutating API requests (POST, DELETE) per client and minute; past it 429
   LOOP_RATE_LIMIT_PER_MINUTE: int("LOOP_RATE_LIMIT_PER_MINUTE", 1, 1_000_000).default(120),
+  // LOOP_MAX_COST_USD — no budget — a task's claude budget in dollars, as claude reports its cost (total_cost_usd), when the task names none (maxCostUsd)
+  LOOP_MAX_COST_USD: dollars("LOOP_MAX_COST_USD").optional(),
+  // LOOP_MAX_CODEX_TOKENS — no budget — a task's Codex token budget (input + output tokens), when the task names none (maxCodexTokens)
+  LOOP_MAX_CODEX_TOKENS: int("LOOP_MAX_CODEX_TOKENS", 1, Number.MAX_SAFE_INTEGER).optional(),
+  // LOOP_PAUSE_AT_UTILIZATION — off — percent 1–100: a new iteration waits while any subscription window is used this much or more, until that window resets
+  LOOP_PAUSE_AT_UTILIZATION: int("LOOP_PAUSE_AT_UTILIZATION", 1, 100).optional(),
   // LOOP_ALLOWED_ROOTS — (any directory) — `:`-separated directories tasks may run in (after resolving symlinks); others get 400 invalid_working_dir
   LOOP_ALLOWED_ROOTS: roots,
 });
@@ -130,6 +145,12 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Directories a task's working directory must be inside; empty = anywhere. */
   allowedRoots: string[];
+  /** Default claude budget of a task (dollars); null = none. */
+  maxCostUsd: number | null;
+  /** Default Codex token budget of a task; null = none. */
+  maxCodexTokens: number | null;
+  /** Hold new iterations while a subscription window is at least this percent used; null = off. */
+  pauseAtUtilization: number | null;
 }
 
 export class ConfigError extends Error {
@@ -179,6 +200,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dbBusyTimeoutMs: c.LOOP_DB_BUSY_TIMEOUT_MS,
     rateLimitPerMinute: c.LOOP_RATE_LIMIT_PER_MINUTE,
     allowedRoots: c.LOOP_ALLOWED_ROOTS.map((p) => resolve(p)),
+    maxCostUsd: c.LOOP_MAX_COST_USD ?? null,
+    maxCodexTokens: c.LOOP_MAX_CODEX_TOKENS ?? null,
+    pauseAtUtilization: c.LOOP_PAUSE_AT_UTILIZATION ?? null,
   };
 }
 

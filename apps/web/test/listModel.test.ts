@@ -1,4 +1,4 @@
-import type { Task } from "@loop/shared";
+import { emptyUsage, type Task } from "@loop/shared";
 import { describe, expect, it } from "vitest";
 import { addTasks, applyListEvents, emptyList, mergeTasks } from "../src/features/tasks/listModel.ts";
 import { eventStream } from "./events.ts";
@@ -15,14 +15,9 @@ const task = (id: string, o: Partial<Task> = {}): Task => ({
   createdAt: "2026-01-01T00:00:00.000Z",
   startedAt: null,
   finishedAt: null,
-  usage: {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    reasoningTokens: 0,
-    costUsd: null,
-  },
+  usage: emptyUsage(),
+  maxCostUsd: null,
+  maxCodexTokens: null,
   retryOf: null,
   isolation: "none",
   worktree: null,

@@ -1,4 +1,4 @@
-import type { Task } from "@loop/shared";
+import { emptyClaudeUsage, emptyUsage, type Task } from "@loop/shared";
 import { describe, expect, it } from "vitest";
 import { applyEvents, commandLine, createTaskView, patchTask } from "../src/features/task/model.ts";
 import { eventStream } from "./events.ts";
@@ -96,14 +96,7 @@ describe("applyEvents", () => {
   it("records warnings, pauses, usage, cancel requests and the end", () => {
     const s = eventStream();
     const view = createTaskView();
-    const usage = {
-      inputTokens: 10,
-      outputTokens: 5,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-      reasoningTokens: 0,
-      costUsd: 0.01,
-    };
+    const usage = { ...emptyUsage(), claude: { ...emptyClaudeUsage(), inputTokens: 10, costUsd: 0.01 } };
     applyEvents(view, [
       s.ev("task.warning", { message: "careful" }, 1),
       s.ev(
@@ -116,7 +109,7 @@ describe("applyEvents", () => {
     expect(view.warnings.map((w) => w.message)).toEqual(["careful"]);
     expect(view.paused?.reason).toBe("usage limit");
     expect(view.iterations[0]!.claude.lines.at(-1)?.text).toBe("Paused: usage limit");
-    expect(view.usage?.costUsd).toBe(0.01);
+    expect(view.usage?.claude.costUsd).toBe(0.01);
     applyEvents(view, [
       s.ev("task.resumed", { agent: "claude" }),
       s.ev("task.cancel_requested", {}),
@@ -180,14 +173,9 @@ describe("patchTask", () => {
     createdAt: "2026-01-01T00:00:00.000Z",
     startedAt: null,
     finishedAt: null,
-    usage: {
-      inputTokens: 0,
-      outputTokens: 0,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-      reasoningTokens: 0,
-      costUsd: null,
-    },
+    usage: emptyUsage(),
+    maxCostUsd: null,
+    maxCodexTokens: null,
     retryOf: null,
     isolation: "none",
     worktree: null,

@@ -1,5 +1,6 @@
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./findings.ts";
+export * from "./limits.ts";
 export * from "./task.ts";
 export * from "./usage.ts";

@@ -39,6 +39,9 @@ export function settingsFrom(config: Config): Partial<Settings> {
     maxOutputBytes: config.maxOutputBytes,
     exitGraceMs: config.exitGraceMs,
     dbBusyTimeoutMs: config.dbBusyTimeoutMs,
+    maxCostUsd: config.maxCostUsd,
+    maxCodexTokens: config.maxCodexTokens,
+    pauseAtUtilization: config.pauseAtUtilization,
   };
 }
 

@@ -1,5 +1,5 @@
 import { unlink } from "node:fs/promises";
-import { emptyUsage, type ParsedLine, type Usage } from "@loop/shared";
+import { type CodexUsage, codexOnly, emptyCodexUsage, type ParsedLine } from "@loop/shared";
 import { readRegularFile } from "../artifacts.ts";
 import { runProcess } from "../runner/index.ts";
 import { clip, duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
@@ -37,7 +37,7 @@ export function codexArgs(o: {
 export class CodexStream {
   lastMessage = "";
   threadId: string | null = null;
-  usage: Usage | null = null;
+  usage: CodexUsage | null = null;
   failure: string | null = null;
   lastError: string | null = null;
   completed = false;
@@ -76,12 +76,12 @@ export class CodexStream {
         const u = (j.usage ?? {}) as Record<string, unknown>;
         this.completed = true;
         this.usage = {
-          ...emptyUsage(),
+          ...emptyCodexUsage(),
           inputTokens: num(u.input_tokens),
-          outputTokens: num(u.output_tokens),
-          cacheReadTokens: num(u.cached_input_tokens),
+          cachedInputTokens: num(u.cached_input_tokens),
           // Since 0.171.0: the Responses API's input_tokens_details.cache_write_tokens.
           cacheWriteTokens: num(u.cache_write_input_tokens),
+          outputTokens: num(u.output_tokens),
           reasoningTokens: num(u.reasoning_output_tokens),
         };
         return {
@@ -132,8 +132,9 @@ export async function runCodex(
     },
   });
   const base = { exitCode: run.exitCode, durationMs: run.durationMs, pid: run.pid };
+  const usage = stream.usage ? codexOnly(stream.usage) : null;
   const failed = runFailureMessage("codex", o.bin, run, o);
-  if (failed) return { ok: false, ...failed, usage: stream.usage, ...base };
+  if (failed) return { ok: false, ...failed, usage, ...base };
 
   const code = run.exitCode ?? (run.signal ? `signal ${run.signal}` : "unknown");
   // Answered, then lingered and was stopped: its exit code is the stop's, not a failure.
@@ -152,7 +153,7 @@ export async function runCodex(
       ok: false,
       errorKind: limit ? "usage_limit" : stream.failure !== null ? "agent_error" : "exit_nonzero",
       error: `codex exited with code ${code}: ${text}`,
-      usage: stream.usage,
+      usage,
       ...(limit && { resetsAt: limit.resetsAt?.toISOString() ?? null }),
       ...base,
     };
@@ -165,14 +166,14 @@ export async function runCodex(
       ok: false,
       errorKind: "empty_output",
       error: "codex returned an empty review",
-      usage: stream.usage,
+      usage,
       ...base,
     };
   }
   return {
     ok: true,
     output,
-    usage: stream.usage ?? emptyUsage(),
+    usage: usage ?? codexOnly(emptyCodexUsage()),
     sessionId: stream.threadId,
     ...(answered && {
       warning: `codex did not exit within ${duration(o.exitGraceMs ?? 0)} after its review; its process tree was stopped`,

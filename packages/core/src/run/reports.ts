@@ -18,7 +18,11 @@ export function failureMarkdown(agent: AgentName, outcome: AgentOutcome & { ok: 
   ].join("\n");
 }
 
-const fmtCost = (u: Usage) => (u.costUsd === null ? "n/a" : `$${u.costUsd.toFixed(4)}`);
+const fmtCost = (u: Usage) => `$${u.claude.costUsd.toFixed(4)}`;
+const claudeTokens = (u: Usage) =>
+  `${u.claude.inputTokens} / ${u.claude.outputTokens} / ${u.claude.cacheReadTokens} / ${u.claude.cacheWriteTokens}`;
+const codexTokens = (u: Usage) =>
+  `${u.codex.inputTokens} / ${u.codex.cachedInputTokens} / ${u.codex.outputTokens} / ${u.codex.reasoningTokens}`;
 const fmtSec = (ms: number | null) => (ms === null ? "–" : `${(ms / 1000).toFixed(1)} s`);
 
 export interface ResultExtras {
@@ -35,7 +39,7 @@ export function resultMarkdown(
 ): string {
   const rows = iterations.map(
     (i) =>
-      `| ${i.n} | ${i.status} | ${i.verdict ?? "–"} | ${fmtSec(i.claudeDurationMs)} | ${fmtSec(i.codexDurationMs)} | ${i.usage.inputTokens} / ${i.usage.outputTokens} | ${fmtCost(i.usage)} |`,
+      `| ${i.n} | ${i.status} | ${i.verdict ?? "–"} | ${fmtSec(i.claudeDurationMs)} | ${fmtSec(i.codexDurationMs)} | ${fmtCost(i.usage)} | ${claudeTokens(i.usage)} | ${i.usage.claude.turns} | ${codexTokens(i.usage)} |`,
   );
   return [
     `# Result: ${task.title}`,
@@ -45,11 +49,12 @@ export function resultMarkdown(
     `- Iterations: ${iterations.length} of at most ${task.maxIterations}`,
     `- Started: ${task.startedAt ?? "never"}`,
     `- Finished: ${task.finishedAt ?? ""}`,
-    `- Tokens (in / out): ${task.usage.inputTokens} / ${task.usage.outputTokens}; cost: ${fmtCost(task.usage)}`,
+    `- Claude: cost ${fmtCost(task.usage)}${task.maxCostUsd === null ? "" : ` of a $${task.maxCostUsd} budget`}; tokens in / out / cache read / cache write: ${claudeTokens(task.usage)}; ${task.usage.claude.turns} turns; API time ${(task.usage.claude.apiMs / 1000).toFixed(1)} s`,
+    `- Codex: tokens in / cached in / out / reasoning: ${codexTokens(task.usage)}${task.maxCodexTokens === null ? "" : ` (budget ${task.maxCodexTokens} tokens in + out)`}`,
     `- Changes: ${extras.changes === null ? "not recorded" : `${extras.changes} (whole task: changes.md; each iteration: NNN-changes.md)`}`,
     "",
-    "| Iteration | Status | Verdict | Claude | Codex | Tokens in / out | Cost |",
-    "|---|---|---|---|---|---|---|",
+    "| Iteration | Status | Verdict | Claude | Codex | Claude cost | Claude tokens in / out / cache read / cache write | Claude turns | Codex tokens in / cached / out / reasoning |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
     renderLedgerMarkdown(extras.ledger),

@@ -1,0 +1,13 @@
+CREATE TABLE `subscription_windows` (
+	`agent` text NOT NULL,
+	`window` text NOT NULL,
+	`status` text NOT NULL,
+	`utilization` real,
+	`resets_at` text,
+	`overage` text,
+	`updated_at` text NOT NULL,
+	PRIMARY KEY(`agent`, `window`)
+);
+--> statement-breakpoint
+ALTER TABLE `tasks` ADD `max_cost_usd` real;--> statement-breakpoint
+ALTER TABLE `tasks` ADD `max_codex_tokens` integer;
