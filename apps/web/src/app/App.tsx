@@ -3,6 +3,7 @@ import { lazy, Suspense, useEffect } from "react";
 import { SignIn } from "../features/auth/SignIn.tsx";
 import { HealthBanner } from "../features/health/HealthBanner.tsx";
 import { health, refreshHealth } from "../features/health/health.ts";
+import { SubscriptionWindows } from "../features/health/SubscriptionWindows.tsx";
 import { NotificationsButton } from "../features/notifications/NotificationsButton.tsx";
 import { onGlobalEvents, unseen } from "../features/notifications/notifications.ts";
 import { HomePage } from "../features/tasks/HomePage.tsx";
@@ -12,7 +13,14 @@ import { pageTitle } from "../lib/format.ts";
 import { useStore } from "../lib/store.ts";
 import { Link, matchRoute, usePathname } from "./router.tsx";
 
-const QUEUE_EVENTS = new Set<LoopEvent["type"]>(["task.created", "task.started", "task.finished"]);
+// task.usage comes after each agent run, whose subscription windows are stored by then.
+const QUEUE_EVENTS = new Set<LoopEvent["type"]>([
+  "task.created",
+  "task.started",
+  "task.finished",
+  "task.usage",
+  "task.paused",
+]);
 
 const TaskPage = lazy(() => import("../features/task/TaskPage.tsx").then((m) => ({ default: m.TaskPage })));
 
@@ -102,6 +110,7 @@ function TopBar() {
           {h.queue.running} running · {h.queue.queued}/{h.queue.maxDepth} queued
         </span>
       )}
+      <SubscriptionWindows />
       <NotificationsButton />
     </header>
   );
