@@ -289,6 +289,32 @@ describe("subscription windows", () => {
     expect(again.pauseAtUtilization).toBe(95);
   });
 
+  it("reads codex's windows from its rollout file (codex exec --json prints none)", async () => {
+    const codexHome = mkdtempSync(join(tmpdir(), "loop-codex-home-"));
+    t = await createTestApp({}, { settings: { env: { CODEX_HOME: codexHome } } });
+    const resets = inSeconds(3600);
+    const wd = t.workdir(
+      scenario({
+        claude: [claude.ok("one")],
+        codex: [
+          codex.review("STATUS: DONE", {
+            rateLimits: {
+              primary: { used_percent: 85, window_minutes: 300, resets_at: resets },
+              secondary: { used_percent: 40, window_minutes: 10_080, resets_at: resets + 86_400 },
+            },
+          }),
+        ],
+      }),
+    );
+    const task = await file({ workingDir: wd });
+    expect((await ended(task.id)).status).toBe("done");
+    const limits = (await t.api({ method: "GET", url: "/api/limits" })).json() as LimitsResponse;
+    expect(limits.windows.map((w) => [w.agent, w.window, w.status, w.utilization, w.resetsAt])).toEqual([
+      ["codex", "five_hour", "allowed", 85, new Date(resets * 1000).toISOString()],
+      ["codex", "seven_day", "allowed", 40, new Date((resets + 86_400) * 1000).toISOString()],
+    ]);
+  });
+
   it("a rejected window pauses the task until that exact reset, then it goes on", async () => {
     t = await createTestApp({}, { settings: { usageLimitMarginMs: 0 } });
     const reset = inSeconds(2);
@@ -311,13 +337,11 @@ describe("subscription windows", () => {
 
   it("LOOP_PAUSE_AT_UTILIZATION holds the next iteration while a window is at the threshold, until it resets", async () => {
     t = await createTestApp({ LOOP_PAUSE_AT_UTILIZATION: "90" });
-    const reset = inSeconds(4);
     const wd = t.workdir(
       scenario({
         claude: [
-          claude.ok("one", {
-            rateLimits: [{ status: "allowed_warning", utilization: 0.92, resetsAt: reset }],
-          }),
+          // The reset is 4 s after claude's run (a busy machine must not let it pass before iteration 2).
+          claude.ok("one", { rateLimits: [{ status: "allowed_warning", utilization: 0.92, resetsIn: 4 }] }),
           claude.ok("two"),
         ],
         codex: [codex.review("STATUS: ISSUES_FOUND\n- more"), codex.review("STATUS: DONE")],
@@ -328,7 +352,8 @@ describe("subscription windows", () => {
       const p = of(t.events(task.id), "task.paused")[0];
       return p && t.repos.tasks.get(task.id)?.status === "paused" ? p : undefined;
     });
-    const resumeAt = new Date(reset * 1000).toISOString();
+    const resumeAt = t.repos.limits.list()[0]!.resetsAt!;
+    const reset = Date.parse(resumeAt) / 1000;
     expect(held.data).toMatchObject({ agent: "claude", resumeAt });
     expect(held.data.reason).toBe(
       `Iteration 2 waits: Claude 5-hour window at 92 % (LOOP_PAUSE_AT_UTILIZATION=90); waiting for its reset at ${resumeAt}`,

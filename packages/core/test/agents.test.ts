@@ -4,7 +4,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { emptyClaudeUsage, emptyCodexUsage } from "@loop/shared";
 import { describe, expect, it } from "vitest";
-import { ClaudeStream, CodexStream, probeAgent, runClaude, runCodex } from "../src/agents/index.ts";
+import {
+  ClaudeStream,
+  CodexStream,
+  codexRateLimits,
+  probeAgent,
+  runClaude,
+  runCodex,
+} from "../src/agents/index.ts";
 import { isAlive } from "../src/runner/index.ts";
 
 const fixture = (p: string) => fileURLToPath(new URL(`./fixtures/${p}`, import.meta.url));
@@ -167,6 +174,14 @@ describe("CodexStream on codex 0.171.0's output", () => {
       outputTokens: 60,
       reasoningTokens: 0,
     });
+  });
+
+  it("reads 0.171.0's subscription windows from its rollout file's token_count line", () => {
+    expect(codexRateLimits(realLines("codex-0.171.0-rollout-rate-limits.jsonl"))).toEqual([
+      { status: "allowed", resetsAt: 1796172402, rateLimitType: "five_hour", utilization: 85, overage: null },
+      { status: "allowed", resetsAt: 1796258802, rateLimitType: "seven_day", utilization: 40, overage: null },
+    ]);
+    expect(codexRateLimits(realLines("codex-0.171.0-review.jsonl"))).toEqual([]);
   });
 
   it("reads a usage limit as a failed turn whose text names the reset time", () => {

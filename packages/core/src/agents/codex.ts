@@ -2,6 +2,7 @@ import { unlink } from "node:fs/promises";
 import { type CodexUsage, codexOnly, emptyCodexUsage, type ParsedLine } from "@loop/shared";
 import { readRegularFile } from "../artifacts.ts";
 import { runProcess } from "../runner/index.ts";
+import { readCodexRateLimits } from "./codex-rollout.ts";
 import { clip, duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
@@ -131,7 +132,10 @@ export async function runCodex(
       return !isRetryNotice(s, line, parsed);
     },
   });
-  const base = { exitCode: run.exitCode, durationMs: run.durationMs, pid: run.pid };
+  // codex prints none of its subscription windows; its rollout file has them (codex-rollout.ts).
+  const env = { ...process.env, ...o.env };
+  const rateLimits = stream.threadId ? await readCodexRateLimits(stream.threadId, env).catch(() => []) : [];
+  const base = { exitCode: run.exitCode, durationMs: run.durationMs, pid: run.pid, rateLimits };
   const usage = stream.usage ? codexOnly(stream.usage) : null;
   const failed = runFailureMessage("codex", o.bin, run, o);
   if (failed) return { ok: false, ...failed, usage, ...base };

@@ -1,5 +1,6 @@
 export { budgetArg, ClaudeStream, claudeArgs, runClaude } from "./claude.ts";
 export { CodexStream, codexArgs, runCodex } from "./codex.ts";
+export { codexRateLimits, readCodexRateLimits } from "./codex-rollout.ts";
 export { probeAgent } from "./probe.ts";
 export {
   describeRateLimit,
