@@ -307,7 +307,6 @@ export class TaskRun {
     const usage = outcome.usage;
     await this.write(() => recordRateLimits(repos, agent, outcome.rateLimits));
     if (!usage) return outcome;
-    // The iteration keeps every run's usage; the task's is the sum over its iterations, per agent.
     this.task = await this.write(() =>
       repos.transaction(() => {
         const it = repos.iterations.get(id, n);
