@@ -34,7 +34,6 @@ export function taskTable(tasks: Task[], now = Date.now()): string {
 }
 
 const seconds = (ms: number | null) => (ms === null ? "-" : `${(ms / 1000).toFixed(1)}s`);
-const cost = (usd: number | null) => (usd === null ? "" : ` · $${usd.toFixed(2)}`);
 
 export function taskDetail(d: { task: Task; iterations: Iteration[]; findings: Finding[] }): string {
   const { task: t } = d;
@@ -45,20 +44,23 @@ export function taskDetail(d: { task: Task; iterations: Iteration[]; findings: F
     `  directory   ${t.worktree ? `${t.worktree.path} (worktree of ${t.workingDir}, branch ${t.worktree.branch})` : t.workingDir}`,
     `  iterations  ${t.currentIteration} of at most ${t.maxIterations}`,
     `  created     ${t.createdAt} (${age(t.createdAt)} ago)`,
-    `  tokens      ${t.usage.inputTokens} in, ${t.usage.outputTokens} out${cost(t.usage.costUsd)}`,
+    `  claude      $${t.usage.claude.costUsd.toFixed(4)}${t.maxCostUsd === null ? "" : ` of $${t.maxCostUsd}`} · ${t.usage.claude.inputTokens} in, ${t.usage.claude.outputTokens} out, ${t.usage.claude.turns} turns`,
+    `  codex       ${t.usage.codex.inputTokens} in (${t.usage.codex.cachedInputTokens} cached), ${t.usage.codex.outputTokens} out`,
   ];
   if (t.retryOf) out.push(`  retry of    ${t.retryOf}`);
   if (d.iterations.length > 0) {
     out.push("", "Iterations");
     out.push(
       table([
-        ["  N", "STATUS", "VERDICT", "CLAUDE", "CODEX"],
+        ["  N", "STATUS", "VERDICT", "CLAUDE", "CODEX", "CLAUDE COST", "CODEX TOKENS"],
         ...d.iterations.map((i) => [
           `  ${i.n}`,
           i.status,
           i.verdict ?? "-",
           seconds(i.claudeDurationMs),
           seconds(i.codexDurationMs),
+          `$${i.usage.claude.costUsd.toFixed(4)}`,
+          `${i.usage.codex.inputTokens + i.usage.codex.outputTokens}`,
         ]),
       ]),
     );

@@ -14,6 +14,15 @@ const int = (name: string, min: number, max: number) =>
       z.number().int().min(min, `${name} must be at least ${min}`).max(max, `${name} must be at most ${max}`),
     );
 
+/** A positive number of dollars, e.g. "2.50". */
+const dollars = (name: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, `${name} must be a number of dollars, e.g. 2.50`)
+    .transform(Number)
+    .pipe(z.number().positive(`${name} must be greater than 0`));
+
 const words = z
   .string()
   .transform((s) => s.split(/\s+/).filter(Boolean))
@@ -103,6 +112,12 @@ export const ConfigSchema = z.object({
   LOOP_SSE_MAX_CONNECTIONS: int("LOOP_SSE_MAX_CONNECTIONS", 1, 10_000).default(64),
   // LOOP_RATE_LIMIT_PER_MINUTE — 120 — most mutating API requests (POST, DELETE) per client and minute; past it 429
   LOOP_RATE_LIMIT_PER_MINUTE: int("LOOP_RATE_LIMIT_PER_MINUTE", 1, 1_000_000).default(120),
+  // LOOP_MAX_COST_USD — no budget — a task's claude budget in dollars, as claude reports its cost (total_cost_usd), when the task names none (maxCostUsd)
+  LOOP_MAX_COST_USD: dollars("LOOP_MAX_COST_USD").optional(),
+  // LOOP_MAX_CODEX_TOKENS — no budget — a task's Codex token budget (input + output tokens), when the task names none (maxCodexTokens)
+  LOOP_MAX_CODEX_TOKENS: int("LOOP_MAX_CODEX_TOKENS", 1, Number.MAX_SAFE_INTEGER).optional(),
+  // LOOP_PAUSE_AT_UTILIZATION — off — percent 1–100: a new iteration waits while any subscription window is used this much or more, until that window resets
+  LOOP_PAUSE_AT_UTILIZATION: int("LOOP_PAUSE_AT_UTILIZATION", 1, 100).optional(),
   // LOOP_ALLOWED_ROOTS — (any directory) — `:`-separated directories tasks may run in (after resolving symlinks); others get 400 invalid_working_dir
   LOOP_ALLOWED_ROOTS: roots,
   // LOOP_CONTINUE_SESSION — 0 — 1: tasks that do not say (`continueSession`) resume Claude's session in later iterations and send only what is new
@@ -151,6 +166,12 @@ export interface Config {
   /** Prompt templates read from LOOP_*_PROMPT_FILE (checked); undefined: the built-in ones. */
   claudePromptTemplate: string | undefined;
   codexPromptTemplate: string | undefined;
+  /** Default claude budget of a task (dollars); null = none. */
+  maxCostUsd: number | null;
+  /** Default Codex token budget of a task; null = none. */
+  maxCodexTokens: number | null;
+  /** Hold new iterations while a subscription window is at least this percent used; null = off. */
+  pauseAtUtilization: number | null;
 }
 
 export class ConfigError extends Error {
@@ -222,6 +243,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     continueSession: c.LOOP_CONTINUE_SESSION,
     claudePromptTemplate,
     codexPromptTemplate,
+    maxCostUsd: c.LOOP_MAX_COST_USD ?? null,
+    maxCodexTokens: c.LOOP_MAX_CODEX_TOKENS ?? null,
+    pauseAtUtilization: c.LOOP_PAUSE_AT_UTILIZATION ?? null,
   };
 }
 

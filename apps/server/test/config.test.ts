@@ -23,7 +23,19 @@ describe("loadConfig", () => {
       sseMaxConnections: 64,
       rateLimitPerMinute: 120,
       allowedRoots: [],
+      maxCostUsd: null,
+      maxCodexTokens: null,
+      pauseAtUtilization: null,
     });
+  });
+
+  it("reads the budgets and the utilization threshold", () => {
+    const c = loadConfig({
+      LOOP_MAX_COST_USD: "2.50",
+      LOOP_MAX_CODEX_TOKENS: "500000",
+      LOOP_PAUSE_AT_UTILIZATION: "90",
+    });
+    expect(c).toMatchObject({ maxCostUsd: 2.5, maxCodexTokens: 500_000, pauseAtUtilization: 90 });
   });
 
   it("splits LOOP_ALLOWED_ROOTS on ':'", () => {
@@ -72,6 +84,10 @@ describe("loadConfig", () => {
     ["LOOP_ALLOWED_ROOTS", "/ok:relative/dir", /LOOP_ALLOWED_ROOTS entries must be absolute paths/],
     ["LOOP_MAX_OUTPUT_MB", "0", /LOOP_MAX_OUTPUT_MB.*at least 1/],
     ["LOOP_EXIT_GRACE_MS", "5", /LOOP_EXIT_GRACE_MS.*at least 100/],
+    ["LOOP_MAX_COST_USD", "0", /LOOP_MAX_COST_USD must be greater than 0/],
+    ["LOOP_MAX_COST_USD", "$5", /LOOP_MAX_COST_USD must be a number of dollars/],
+    ["LOOP_MAX_CODEX_TOKENS", "0", /LOOP_MAX_CODEX_TOKENS.*at least 1/],
+    ["LOOP_PAUSE_AT_UTILIZATION", "101", /LOOP_PAUSE_AT_UTILIZATION.*at most 100/],
   ])("rejects %s=%s with a message naming it", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

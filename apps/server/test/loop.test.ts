@@ -164,7 +164,8 @@ describe("a task runs Claude ↔ Codex iterations", () => {
       type: "task.finished",
       data: { status: "done", reason: "Codex reported STATUS: DONE in iteration 3" },
     });
-    expect(done.usage.inputTokens).toBeGreaterThan(0);
+    expect(done.usage.claude.inputTokens).toBeGreaterThan(0);
+    expect(done.usage.codex.inputTokens).toBeGreaterThan(0);
   });
 
   it("stops at the cap with needs_attention", async () => {

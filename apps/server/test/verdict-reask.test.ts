@@ -94,7 +94,7 @@ describe("the missing-STATUS re-ask", () => {
     expect(finishes.map((e) => (e.data as { ok: boolean }).ok)).toEqual([true, true]);
     const codexUsage = events.filter((e) => e.type === "task.usage" && e.data.agent === "codex");
     expect(codexUsage).toHaveLength(2);
-    expect(t.repos.iterations.get(task.id, 1)?.usage.inputTokens).toBeGreaterThanOrEqual(10_000);
+    expect(t.repos.iterations.get(task.id, 1)?.usage.codex.inputTokens).toBeGreaterThanOrEqual(10_000);
 
     expect(events.find((e) => e.type === "review.verdict")?.data).toMatchObject({ status: "DONE" });
     expect(warnings(events).filter((m) => m.includes("STATUS"))).toEqual([]);

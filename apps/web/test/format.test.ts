@@ -1,7 +1,11 @@
+import { emptyClaudeUsage, emptyCodexUsage, emptyUsage } from "@loop/shared";
 import { describe, expect, it } from "vitest";
 import {
   elapsedMs,
+  formatBudget,
   formatBytes,
+  formatClaudeUsage,
+  formatCodexUsage,
   formatCost,
   formatDuration,
   formatIterations,
@@ -12,16 +16,6 @@ import {
   pageTitle,
   STATUS_LABEL,
 } from "../src/lib/format.ts";
-
-const usage = (o: Partial<Record<string, number | null>> = {}) => ({
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheReadTokens: 0,
-  cacheWriteTokens: 0,
-  reasoningTokens: 0,
-  costUsd: null,
-  ...o,
-});
 
 describe("format", () => {
   it("formats durations from milliseconds to hours", () => {
@@ -60,14 +54,30 @@ describe("format", () => {
     expect(formatCost(12.5)).toBe("$12.50");
   });
 
-  it("sums input-side tokens and says when nothing was reported", () => {
-    expect(formatUsage(usage())).toBe("no usage reported yet");
-    expect(
-      formatUsage(usage({ inputTokens: 1000, cacheReadTokens: 11_000, outputTokens: 4500, costUsd: 0.12 })),
-    ).toBe("$0.12 · 12k in · 4.5k out");
-    expect(formatUsage(usage({ outputTokens: 10, reasoningTokens: 2000 }))).toBe(
-      "cost unknown · 0 in · 10 out · 2k reasoning",
+  it("shows each agent's usage apart and says when nothing was reported", () => {
+    expect(formatUsage(emptyUsage())).toBe("Claude no usage reported yet | Codex no usage reported yet");
+    const claude = { ...emptyClaudeUsage(), inputTokens: 1000, cacheReadTokens: 11_000, outputTokens: 4500 };
+    expect(formatClaudeUsage({ ...claude, costUsd: 0.12, turns: 3 })).toBe(
+      "$0.12 · 12k in · 4.5k out · 3 turns",
     );
+    const codex = { ...emptyCodexUsage(), inputTokens: 4321, cachedInputTokens: 2000, outputTokens: 10 };
+    expect(formatCodexUsage({ ...codex, reasoningTokens: 2000 })).toBe(
+      "4.3k in (2k cached) · 10 out · 2k reasoning",
+    );
+    // Claude's 1000 input tokens and Codex's 4321 stay on their own sides.
+    expect(formatUsage({ claude: { ...claude, turns: 1 }, codex })).toBe(
+      "Claude $0.00 · 12k in · 4.5k out · 1 turn | Codex 4.3k in (2k cached) · 10 out",
+    );
+  });
+  it("shows what a budget has used", () => {
+    const usage = {
+      claude: { ...emptyClaudeUsage(), costUsd: 0.0787 },
+      codex: { ...emptyCodexUsage(), inputTokens: 9000, outputTokens: 1000 },
+    };
+    expect(formatBudget({ usage, maxCostUsd: 0.5, maxCodexTokens: 20_000 })).toBe(
+      "Claude $0.08 of $0.50 · Codex 10k of 20k tokens",
+    );
+    expect(formatBudget({ usage, maxCostUsd: null, maxCodexTokens: null })).toBeNull();
   });
 
   it("labels statuses and iterations", () => {

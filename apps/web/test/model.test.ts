@@ -1,3 +1,4 @@
+import { emptyClaudeUsage, emptyUsage } from "@loop/shared";
 import { describe, expect, it } from "vitest";
 import { applyEvents, commandLine, createTaskView, finishedLine } from "../src/features/task/model.ts";
 import { eventStream } from "./events.ts";
@@ -127,14 +128,7 @@ describe("applyEvents", () => {
   it("records warnings, pauses, usage, cancel requests and the end", () => {
     const s = eventStream();
     const view = createTaskView();
-    const usage = {
-      inputTokens: 10,
-      outputTokens: 5,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-      reasoningTokens: 0,
-      costUsd: 0.01,
-    };
+    const usage = { ...emptyUsage(), claude: { ...emptyClaudeUsage(), inputTokens: 10, costUsd: 0.01 } };
     applyEvents(view, [
       s.ev("task.warning", { message: "careful" }, 1),
       s.ev(
@@ -147,7 +141,7 @@ describe("applyEvents", () => {
     expect(view.warnings.map((w) => w.message)).toEqual(["careful"]);
     expect(view.paused?.reason).toBe("usage limit");
     expect(view.iterations[0]!.claude.lines.at(-1)?.text).toBe("Paused: usage limit");
-    expect(view.usage?.costUsd).toBe(0.01);
+    expect(view.usage?.claude.costUsd).toBe(0.01);
     applyEvents(view, [
       s.ev("task.resumed", { agent: "claude" }),
       s.ev("task.cancel_requested", {}),

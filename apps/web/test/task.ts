@@ -1,4 +1,4 @@
-import type { Task } from "@loop/shared";
+import { emptyUsage, type Task } from "@loop/shared";
 
 /** A task row as the server sends it. */
 export const taskRow = (id: string, o: Partial<Task> = {}): Task => ({
@@ -13,14 +13,9 @@ export const taskRow = (id: string, o: Partial<Task> = {}): Task => ({
   createdAt: "2026-01-01T00:00:00.000Z",
   startedAt: null,
   finishedAt: null,
-  usage: {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    reasoningTokens: 0,
-    costUsd: null,
-  },
+  usage: emptyUsage(),
+  maxCostUsd: null,
+  maxCodexTokens: null,
   retryOf: null,
   isolation: "none",
   worktree: null,

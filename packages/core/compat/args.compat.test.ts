@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { EventOf, LoopEvent } from "@loop/shared";
+import { type EventOf, emptyUsage, type LoopEvent } from "@loop/shared";
 import { describe, expect, it } from "vitest";
 import { compatSuite } from "./harness.ts";
 
@@ -13,10 +13,11 @@ const jsonLines = (events: LoopEvent[], agent: "claude" | "codex") =>
 
 describe("extra arguments, usage and budget with the real CLIs", () => {
   // Extra arguments go through as given (LOOP_CLAUDE_ARGS / LOOP_CODEX_ARGS): each CLI must accept
-  // the whole argv. --max-budget-usd stands in for the task budget of issue 14.
+  // the whole argv, including the --max-budget-usd loop adds for a task's budget (LOOP_MAX_COST_USD).
   const suite = compatSuite({
     env: {
-      LOOP_CLAUDE_ARGS: "--model claude-sonnet-4-5 --max-budget-usd 0.5",
+      LOOP_MAX_COST_USD: "0.5",
+      LOOP_CLAUDE_ARGS: "--model claude-sonnet-4-5",
       LOOP_CODEX_ARGS: "--model gpt-5.5",
     },
   });
@@ -65,10 +66,10 @@ describe("extra arguments, usage and budget with the real CLIs", () => {
         "--verbose",
         "--permission-mode",
         "acceptEdits",
-        "--model",
-        "claude-sonnet-4-5",
         "--max-budget-usd",
         "0.5",
+        "--model",
+        "claude-sonnet-4-5",
       ],
       [
         loop.clis.codex.bin,
@@ -115,34 +116,28 @@ describe("extra arguments, usage and budget with the real CLIs", () => {
     // ... is what loop recorded per agent, per iteration and for the task.
     const usage = events.filter((e): e is EventOf<"task.usage"> => e.type === "task.usage");
     const claudeUsage = {
+      costUsd: result.total_cost_usd,
       inputTokens: 2200,
       outputTokens: 130,
       cacheReadTokens: 4500,
       cacheWriteTokens: 300,
-      reasoningTokens: 0,
-      costUsd: result.total_cost_usd,
+      turns: result.num_turns,
+      apiMs: result.duration_api_ms,
     };
     const codexUsage = {
       inputTokens: 6300,
-      outputTokens: 180,
-      cacheReadTokens: 3900,
+      cachedInputTokens: 3900,
       cacheWriteTokens: 500,
+      outputTokens: 180,
       reasoningTokens: 40,
-      costUsd: null,
     };
     expect(usage.map((e) => [e.data.agent, e.data.usage])).toEqual([
-      ["claude", claudeUsage],
-      ["codex", codexUsage],
+      ["claude", { ...emptyUsage(), claude: claudeUsage }],
+      ["codex", { ...emptyUsage(), codex: codexUsage }],
     ]);
     const { task: finished, iterations } = await loop.waitForTask(task.id, (t) => t.status === "done");
-    const total = {
-      inputTokens: 8500,
-      outputTokens: 310,
-      cacheReadTokens: 8400,
-      cacheWriteTokens: 800,
-      reasoningTokens: 40,
-      costUsd: result.total_cost_usd,
-    };
+    // Kept apart: Claude's 2200 input tokens and Codex's 6300 are never one number.
+    const total = { claude: claudeUsage, codex: codexUsage };
     expect(finished.usage).toEqual(total);
     expect(iterations[0]!.usage).toEqual(total);
   });
@@ -166,15 +161,18 @@ describe("extra arguments, usage and budget with the real CLIs", () => {
         },
       ],
     });
-    const task = await loop.createTask({ prompt: ask, workingDir: wd });
+    const task = await loop.createTask({ prompt: ask, workingDir: wd, maxCostUsd: 0.5 });
     const { task: t } = await loop.waitForTask(task.id, finished);
-    expect(t.status).toBe("failed");
-    expect(t.statusReason).toBe("claude exited with code 1: Reached maximum budget ($0.5)");
+    const runs = (await loop.events(task.id)).filter((e) => e.type === "agent.started");
+    // loop passed what was left of the task's budget (all of it, before the first run).
+    expect(runs[0]).toMatchObject({ data: { argv: expect.arrayContaining(["--max-budget-usd", "0.5"]) } });
+    expect(t.status).toBe("needs_attention");
+    expect(t.statusReason).toBe(`Budget reached: $${t.usage.claude.costUsd.toFixed(4)} spent of $0.5`);
     // The turn that crossed the budget is the last: its tool call never ran.
     expect(existsSync(join(wd, "one.txt"))).toBe(false);
     expect(loop.model.calls("claude")).toHaveLength(1);
     // The result line's usage is all zeros; the tokens are in its modelUsage.
-    expect(t.usage).toMatchObject({ inputTokens: 200_000, outputTokens: 500 });
-    expect(t.usage.costUsd).toBeGreaterThan(0.5);
+    expect(t.usage.claude).toMatchObject({ inputTokens: 200_000, outputTokens: 500 });
+    expect(t.usage.claude.costUsd).toBeGreaterThan(0.5);
   });
 });

@@ -57,6 +57,7 @@ export interface LoopUnderTest {
     prompt: string;
     workingDir: string;
     maxIterations?: number;
+    maxCostUsd?: number;
   }): Promise<Task>;
   /** Polls GET /api/tasks/:id until `done(task)`; throws with the task's state on timeout. */
   waitForTask(id: string, done: (t: Task) => boolean, timeoutMs?: number): Promise<TaskDetail>;

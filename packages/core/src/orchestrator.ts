@@ -5,12 +5,12 @@ import type { EventBus } from "./events.ts";
 import { taskMarkdown } from "./prompts/index.ts";
 import { isolationFields, removeIsolation } from "./run/isolation.ts";
 import { type Logger, TaskRun } from "./run/task-run.ts";
-import { resumePoint } from "./run/transitions.ts";
+import { type Budget, type Budgets, budgetDefaults, rebudget, resumePoint } from "./run/transitions.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
 
 export type { Logger } from "./run/task-run.ts";
 
-export interface SubmitInput {
+export interface SubmitInput extends Budgets {
   title: string;
   prompt: string;
   workingDir: string;
@@ -20,7 +20,7 @@ export interface SubmitInput {
 }
 
 export type QueueMove = "top" | "up" | "down" | "bottom";
-type Filed = SubmitInput & Pick<Task, "maxIterations" | "isolation" | "retryOf">;
+type Filed = SubmitInput & Pick<Task, "maxIterations" | "isolation" | "retryOf" | Budget>;
 
 export interface QueueState {
   paused: boolean;
@@ -30,6 +30,7 @@ export interface QueueState {
 }
 
 const QUEUE_PAUSED = "queue.paused";
+const reopened = { statusReason: null, finishedAt: null } as const;
 const silent: Logger = { info() {}, warn() {}, error() {} };
 
 /**
@@ -66,7 +67,7 @@ export class Orchestrator {
   async submit(input: SubmitInput): Promise<Task> {
     this.assertAccepting();
     return this.file({
-      ...input,
+      ...budgetDefaults(input, this.settings),
       maxIterations: input.maxIterations ?? this.settings.defaultMaxIterations,
       isolation: input.isolation ?? "none",
       retryOf: null,
@@ -90,8 +91,8 @@ export class Orchestrator {
    * Queues a paused, failed, cancelled or needs_attention task again; its next run continues after
    * its last finished agent run, with its stored history. `extraIterations` raises its cap.
    */
-  async resume(id: string, extraIterations = 0): Promise<Task> {
-    const task = this.get(id);
+  async resume(id: string, extraIterations = 0, caps: Budgets = {}): Promise<Task> {
+    const task = rebudget(this.get(id), caps);
     this.assertAccepting();
     if (this.current?.task.id === id) {
       throw new AppError(
@@ -111,7 +112,7 @@ export class Orchestrator {
     const queued = await this.write(() =>
       this.repos.transaction(() => {
         this.assertQueueRoom();
-        const t = this.repos.tasks.requeue(id, { statusReason: null, finishedAt: null, maxIterations });
+        const t = this.repos.tasks.requeue(id, { ...caps, ...reopened, maxIterations });
         this.bus.send(id, null, "task.requeued", { maxIterations, from: point.from });
         return t;
       }),

@@ -34,6 +34,12 @@ export interface Settings {
   /** Templates replacing the default prompts (prompts/templates.ts), already checked. */
   claudePromptTemplate?: string | undefined;
   codexPromptTemplate?: string | undefined;
+  /** A task's claude budget (total_cost_usd) when it names none; null = no budget. */
+  maxCostUsd: number | null;
+  /** A task's Codex token budget (input + output) when it names none; null = no budget. */
+  maxCodexTokens: number | null;
+  /** Hold a new iteration while any subscription window is at or above this percent (null = off). */
+  pauseAtUtilization: number | null;
   /** Extra environment for the agent processes (merged over the server's). */
   env?: NodeJS.ProcessEnv | undefined;
 }
@@ -57,6 +63,9 @@ export const DEFAULTS = {
   usageLimitMarginMs: 30_000,
   maxUsageLimitPauses: 10,
   dbBusyTimeoutMs: 5000,
+  maxCostUsd: null,
+  maxCodexTokens: null,
+  pauseAtUtilization: null,
 } as const satisfies Omit<Settings, "env" | "claudePromptTemplate" | "codexPromptTemplate">;
 
 export const resolveSettings = (s: Partial<Settings>): Settings => ({ ...DEFAULTS, ...s });

@@ -2,8 +2,16 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { emptyClaudeUsage, emptyCodexUsage } from "@loop/shared";
 import { describe, expect, it } from "vitest";
-import { ClaudeStream, CodexStream, probeAgent, runClaude, runCodex } from "../src/agents/index.ts";
+import {
+  ClaudeStream,
+  CodexStream,
+  codexRateLimits,
+  probeAgent,
+  runClaude,
+  runCodex,
+} from "../src/agents/index.ts";
 import { isAlive } from "../src/runner/index.ts";
 
 const fixture = (p: string) => fileURLToPath(new URL(`./fixtures/${p}`, import.meta.url));
@@ -51,8 +59,50 @@ describe("ClaudeStream on the real CLI's output", () => {
       isError: true,
       subtype: "error_max_budget_usd",
       text: "Reached maximum budget ($0.05)",
-      usage: { inputTokens: 20_000, outputTokens: 500, costUsd: 0.09 },
+      usage: { inputTokens: 20_000, outputTokens: 500, costUsd: 0.09, turns: 1, apiMs: 0 },
     });
+  });
+
+  it("reads 2.1.332's usage per run: total_cost_usd, the four token counts, num_turns, duration_api_ms", () => {
+    const s = new ClaudeStream();
+    for (const l of realLines("claude-2.1.332-rate-limit-warning.jsonl")) s.push(l);
+    expect(s.result?.usage).toEqual({
+      costUsd: 0.0004,
+      inputTokens: 100,
+      outputTokens: 20,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      turns: 1,
+      apiMs: 96,
+    });
+  });
+
+  it("keeps the latest state of each window from 2.1.332's rate_limit_event lines", () => {
+    const s = new ClaudeStream();
+    for (const l of realLines("claude-2.1.332-rate-limit-warning.jsonl")) s.push(l);
+    expect([...s.windows.values()]).toEqual([
+      {
+        status: "allowed_warning",
+        resetsAt: 1796161270,
+        rateLimitType: "five_hour",
+        utilization: 92,
+        overage: { isUsingOverage: false },
+      },
+    ]);
+    // A later event of another window is kept beside it; one of the same window replaces it.
+    const seven = {
+      status: "allowed",
+      resetsAt: 1796500000,
+      rateLimitType: "seven_day",
+      isUsingOverage: false,
+    };
+    s.push(JSON.stringify({ type: "rate_limit_event", rate_limit_info: { ...seven, utilization: 40 } }));
+    const five = { status: "rejected", resetsAt: 1796161270, rateLimitType: "five_hour" };
+    s.push(JSON.stringify({ type: "rate_limit_event", rate_limit_info: five }));
+    expect([...s.windows.values()].map((w) => [w.rateLimitType, w.status, w.utilization])).toEqual([
+      ["five_hour", "rejected", null],
+      ["seven_day", "allowed", 40],
+    ]);
   });
 
   it("reads 2.1.332's subscription usage limit: rate_limit_event rejected, api_error usage_limit_reached", () => {
@@ -62,7 +112,7 @@ describe("ClaudeStream on the real CLI's output", () => {
       kind: "rate_limit",
       text: "5-hour window: limit reached · 100% used · resets 2026-12-01 21:41 UTC",
     });
-    expect(s.rateLimit).toEqual({
+    expect(s.rateLimit).toMatchObject({
       status: "rejected",
       resetsAt: 1796161270,
       rateLimitType: "five_hour",
@@ -117,12 +167,21 @@ describe("CodexStream on codex 0.171.0's output", () => {
     expect(parsed[3]).toEqual({ kind: "command", text: "$ /bin/bash -lc 'cat made.txt' (exit 0)" });
     expect(s.lastMessage).toBe("STATUS: DONE");
     expect(s.completed).toBe(true);
-    expect(s.usage).toMatchObject({
+    expect(s.usage).toEqual({
       inputTokens: 400,
-      outputTokens: 60,
-      cacheReadTokens: 0,
+      cachedInputTokens: 0,
       cacheWriteTokens: 0,
+      outputTokens: 60,
+      reasoningTokens: 0,
     });
+  });
+
+  it("reads 0.171.0's subscription windows from its rollout file's token_count line", () => {
+    expect(codexRateLimits(realLines("codex-0.171.0-rollout-rate-limits.jsonl"))).toEqual([
+      { status: "allowed", resetsAt: 1796172402, rateLimitType: "five_hour", utilization: 85, overage: null },
+      { status: "allowed", resetsAt: 1796258802, rateLimitType: "seven_day", utilization: 40, overage: null },
+    ]);
+    expect(codexRateLimits(realLines("codex-0.171.0-review.jsonl"))).toEqual([]);
   });
 
   it("reads a usage limit as a failed turn whose text names the reset time", () => {
@@ -143,7 +202,21 @@ describe("runClaude against the fake CLI", () => {
       onLine: (_s, l) => lines.push(l),
     });
     expect(r).toMatchObject({ ok: true, output: "All done.", exitCode: 0 });
-    if (r.ok) expect(r.usage.costUsd).toBeGreaterThan(0);
+    // Claude's side only: a claude run never puts a number on Codex's side.
+    if (r.ok)
+      expect(r.usage).toEqual({
+        claude: {
+          ...emptyClaudeUsage(),
+          costUsd: 0.0123,
+          inputTokens: 1200,
+          outputTokens: 340,
+          cacheReadTokens: 800,
+          cacheWriteTokens: 100,
+          turns: 1,
+          apiMs: 1000,
+        },
+        codex: emptyCodexUsage(),
+      });
     expect(lines.length).toBeGreaterThan(3);
     const call = JSON.parse(readFileSync(join(cwd, ".fake-state/claude-1.json"), "utf8"));
     expect(call.prompt).toBe("Do the task");
@@ -175,7 +248,7 @@ describe("runClaude against the fake CLI", () => {
       "usage limit reached",
     ],
     [{ kind: "usage_limit", resetsAt: 1795600000 }, "usage_limit", "You've hit your 5-hour limit · resets"],
-    [{ kind: "budget" }, "agent_error", "claude exited with code 1: Reached maximum budget ($0.05)"],
+    [{ kind: "budget" }, "budget_exceeded", "claude exited with code 1: Reached maximum budget ($0.05)"],
   ])("%j fails as %s with a reason that says %j", async (step, kind, text) => {
     const r = await runClaude({
       ...base(workdir({ claude: [step] })),
@@ -198,10 +271,33 @@ describe("runClaude against the fake CLI", () => {
     });
   });
 
-  it("a budget stop keeps the tokens and the cost claude reports", async () => {
+  it("a budget stop is budget_exceeded and keeps the tokens and the cost claude reports", async () => {
     const cwd = workdir({ claude: [{ kind: "budget", cost: 0.07 }] });
     const r = await runClaude({ ...base(cwd), bin: FAKE_CLAUDE, permissionMode: "acceptEdits" });
-    expect(r).toMatchObject({ ok: false, usage: { inputTokens: 20_000, outputTokens: 500, costUsd: 0.07 } });
+    expect(r).toMatchObject({
+      ok: false,
+      errorKind: "budget_exceeded",
+      usage: { claude: { inputTokens: 20_000, outputTokens: 500, costUsd: 0.07 } },
+    });
+  });
+
+  it("passes what is left of the budget as --max-budget-usd; a run costing more stops in the CLI", async () => {
+    const cwd = workdir({ claude: [{ kind: "ok", cost: 0.0787 }] });
+    const r = await runClaude({
+      ...base(cwd),
+      bin: FAKE_CLAUDE,
+      permissionMode: "acceptEdits",
+      maxBudgetUsd: 0.03,
+    });
+    const call = JSON.parse(readFileSync(join(cwd, ".fake-state/claude-1.json"), "utf8"));
+    expect(call.argv).toContain("--max-budget-usd");
+    expect(call.argv[call.argv.indexOf("--max-budget-usd") + 1]).toBe("0.03");
+    expect(r).toMatchObject({
+      ok: false,
+      errorKind: "budget_exceeded",
+      error: "claude exited with code 1: Reached maximum budget ($0.03)",
+      usage: { claude: { costUsd: 0.0787 } },
+    });
   });
 
   it("succeeds with warnings when the subscription is close to its limit or a tool call was refused", async () => {

@@ -4,6 +4,7 @@ import { AppStateRepository } from "./repositories/app-state.ts";
 import { EventRepository } from "./repositories/events.ts";
 import { FindingRepository } from "./repositories/findings.ts";
 import { IterationRepository } from "./repositories/iterations.ts";
+import { LimitRepository } from "./repositories/limits.ts";
 import { TaskRepository } from "./repositories/tasks.ts";
 
 export * from "./client.ts";
@@ -18,6 +19,7 @@ export {
   type IterationSnapshots,
   type IterationTexts,
 } from "./repositories/iterations.ts";
+export { LimitRepository } from "./repositories/limits.ts";
 export { type NewTask, type TaskPatch, TaskRepository } from "./repositories/tasks.ts";
 export * as schema from "./schema/index.ts";
 
@@ -29,6 +31,7 @@ export interface Repositories {
   readonly findings: FindingRepository;
   readonly agentRuns: AgentRunRepository;
   readonly state: AppStateRepository;
+  readonly limits: LimitRepository;
   /** Runs fn in one SQLite transaction (synchronous, like better-sqlite3). */
   transaction<T>(fn: () => T): T;
   /**
@@ -49,6 +52,7 @@ export function createRepositories(handle: DatabaseHandle): Repositories {
     findings: new FindingRepository(handle.db),
     agentRuns: new AgentRunRepository(handle.db),
     state: new AppStateRepository(handle.db),
+    limits: new LimitRepository(handle.db),
     transaction<T>(fn: () => T): T {
       const outer = !handle.sqlite.inTransaction;
       let result: T;

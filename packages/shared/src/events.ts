@@ -14,6 +14,8 @@ export const AgentErrorKind = z.enum([
   "exit_nonzero",
   "agent_error",
   "usage_limit",
+  /** claude stopped at --max-budget-usd (result subtype error_max_budget_usd): the task's budget is spent. */
+  "budget_exceeded",
   "no_result",
   "empty_output",
 ]);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Finding } from "./findings.ts";
+import { SubscriptionWindow } from "./limits.ts";
 
 export const TASK_STATUSES = [
   "queued",
@@ -20,14 +21,33 @@ export const isTerminal = (s: TaskStatus): boolean => TERMINAL_STATUSES.includes
 /** The hard ceiling on a task's iteration cap (contract: 1..100). */
 export const MAX_ITERATIONS_LIMIT = 100;
 
-export const Usage = z.object({
+/** What Claude used, as its `result` line reports it (total_cost_usd, usage, num_turns, duration_api_ms). */
+export const ClaudeUsage = z.object({
+  /** total_cost_usd: API-rate dollars (on a subscription: what the metered credit is charged). */
+  costUsd: z.number(),
   inputTokens: z.number(),
   outputTokens: z.number(),
   cacheReadTokens: z.number(),
   cacheWriteTokens: z.number(),
-  reasoningTokens: z.number(),
-  costUsd: z.number().nullable(),
+  turns: z.number(),
+  apiMs: z.number(),
 });
+export type ClaudeUsage = z.infer<typeof ClaudeUsage>;
+
+/** What Codex used, as its `turn.completed` usage reports it (no cost: codex prints none). */
+export const CodexUsage = z.object({
+  /** input_tokens (the cached ones included). */
+  inputTokens: z.number(),
+  cachedInputTokens: z.number(),
+  cacheWriteTokens: z.number(),
+  outputTokens: z.number(),
+  /** reasoning_output_tokens (part of the output tokens). */
+  reasoningTokens: z.number(),
+});
+export type CodexUsage = z.infer<typeof CodexUsage>;
+
+/** Usage kept apart per agent: the two run on different subscriptions and are never added together. */
+export const Usage = z.object({ claude: ClaudeUsage, codex: CodexUsage });
 export type Usage = z.infer<typeof Usage>;
 
 export const Task = z.object({
@@ -42,8 +62,12 @@ export const Task = z.object({
   createdAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
-  /** Aggregated over every agent run of the task. */
+  /** Per agent, the sum over the task's iterations (every run of each, resumed ones included). */
   usage: Usage,
+  /** The most the task may spend on claude, as claude reports it (total_cost_usd); null = no budget. */
+  maxCostUsd: z.number().nullable(),
+  /** The most Codex tokens (input + output) the task may use; null = no budget. */
+  maxCodexTokens: z.number().int().nullable(),
   /** Id of the task this one was retried from, if any. */
   retryOf: z.string().nullable(),
   /** "worktree": the task runs in a git worktree of its own, on the branch loop/<task-id>. */
@@ -72,6 +96,7 @@ export const Iteration = z.object({
   claudeDurationMs: z.number().nullable(),
   codexDurationMs: z.number().nullable(),
   claudeSessionId: z.string().nullable(),
+  /** Per agent, every run of this iteration (a repeated run adds to it). */
   usage: Usage,
   /** Bytes (UTF-8) of the prompt sent to each agent in this iteration (NNN-<agent>-prompt.md); null before it was sent. */
   claudePromptBytes: z.number().int().nullable(),
@@ -110,6 +135,15 @@ const bodyErrors = (notAnObject: string) => ({
         : undefined,
 });
 
+const maxCostUsd = z
+  .number({ error: "maxCostUsd must be a number" })
+  .positive("maxCostUsd must be greater than 0")
+  .max(1_000_000, "maxCostUsd must be at most 1000000");
+const maxCodexTokens = z
+  .number({ error: "maxCodexTokens must be a number" })
+  .int("maxCodexTokens must be an integer")
+  .min(1, "maxCodexTokens must be at least 1");
+
 export const CreateTaskBody = z.strictObject(
   {
     title: text(200),
@@ -124,13 +158,23 @@ export const CreateTaskBody = z.strictObject(
     isolation: Isolation.optional(),
     /** true: iteration N > 1 resumes Claude's session with only what is new; default LOOP_CONTINUE_SESSION. */
     continueSession: z.boolean({ error: "continueSession must be a boolean" }).optional(),
+    /** The most the task may spend on claude, as claude reports it (total_cost_usd). Default LOOP_MAX_COST_USD. */
+    maxCostUsd: maxCostUsd.optional(),
+    /** The most Codex tokens (input + output) the task may use. Default LOOP_MAX_CODEX_TOKENS. */
+    maxCodexTokens: maxCodexTokens.optional(),
   },
   bodyErrors("the body must be a JSON object"),
 );
 export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
 
 export const ResumeTaskBody = z.strictObject(
-  { extraIterations: count().optional() },
+  {
+    extraIterations: count().optional(),
+    /** A new claude budget for the task (it replaces the old one; raise it to go on after a budget stop). */
+    maxCostUsd: maxCostUsd.optional(),
+    /** A new Codex token budget for the task. */
+    maxCodexTokens: maxCodexTokens.optional(),
+  },
   bodyErrors("the body must be a JSON object"),
 );
 export type ResumeTaskBody = z.infer<typeof ResumeTaskBody>;
@@ -206,5 +250,7 @@ export const HealthResponse = z.object({
   defaults: z.object({ maxIterations: z.number().int() }).optional(),
   /** Event streams (SSE responses) open now: a browser holds one, however many tabs it has. */
   eventStreams: z.number().int().optional(),
+  /** The latest subscription windows per agent (the same as GET /api/limits). */
+  limits: z.array(SubscriptionWindow).optional(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;

@@ -2,10 +2,14 @@ import { describe, expect, it } from "vitest";
 import {
   addUsage,
   CreateTaskBody,
+  claudeOnly,
+  codexOnly,
   describeZodError,
   ERROR_STATUS,
   emptyUsage,
   isTerminal,
+  readUsage,
+  sumUsage,
 } from "../src/index.ts";
 
 const ok = { title: "Fix it", prompt: "Do the thing", workingDir: "/tmp" };
@@ -25,6 +29,9 @@ describe("CreateTaskBody", () => {
     [{ ...ok, title: "x".repeat(201) }, "title", /200/],
     [{ ...ok, title: 5 }, "title", /^must be text$/],
     [{ ...ok, prompt: "" }, "prompt", /empty/],
+    [{ ...ok, maxCostUsd: 0 }, "maxCostUsd", /greater than 0/],
+    [{ ...ok, maxCostUsd: "1" }, "maxCostUsd", /number/],
+    [{ ...ok, maxCodexTokens: 1.5 }, "maxCodexTokens", /integer/],
     [{ ...ok, prompt: "x".repeat(100_001) }, "prompt", /100,000/],
     [{ ...ok, workingDir: "relative/dir" }, "workingDir", /absolute/],
     [{ ...ok, maxIterations: 0 }, "maxIterations", /at least 1/],
@@ -51,10 +58,34 @@ describe("describeZodError", () => {
 });
 
 describe("helpers", () => {
-  it("adds usage, keeping cost null when unknown", () => {
-    const u = addUsage(emptyUsage(), { ...emptyUsage(), inputTokens: 3, costUsd: 0.5 });
-    expect(u).toMatchObject({ inputTokens: 3, costUsd: 0.5 });
-    expect(addUsage(emptyUsage(), emptyUsage()).costUsd).toBeNull();
+  it("adds usage within each agent, never across them", () => {
+    const claude = claudeOnly({ ...emptyUsage().claude, inputTokens: 12_345, costUsd: 0.5, turns: 2 });
+    const codex = codexOnly({ ...emptyUsage().codex, inputTokens: 4321, reasoningTokens: 7 });
+    const u = addUsage(addUsage(emptyUsage(), claude), codex);
+    // The bug this replaces showed 16 666 input tokens: 12 345 + 4 321 added across agents.
+    expect(u.claude.inputTokens).toBe(12_345);
+    expect(u.codex.inputTokens).toBe(4321);
+    expect(u.claude).toMatchObject({ costUsd: 0.5, turns: 2 });
+    expect(u.codex).toMatchObject({ reasoningTokens: 7 });
+    expect(sumUsage([u, u]).claude.inputTokens).toBe(24_690);
+    expect(sumUsage([u, u]).codex.inputTokens).toBe(8642);
+  });
+  it("reads a stored usage of the old combined shape keeping only its (claude) cost", () => {
+    const old = {
+      inputTokens: 16_666,
+      outputTokens: 5,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      reasoningTokens: 0,
+      costUsd: 0.02,
+    };
+    expect(readUsage(old)).toEqual({
+      claude: { ...emptyUsage().claude, costUsd: 0.02 },
+      codex: emptyUsage().codex,
+    });
+    expect(
+      readUsage(addUsage(emptyUsage(), claudeOnly({ ...emptyUsage().claude, turns: 3 }))).claude.turns,
+    ).toBe(3);
   });
   it("knows terminal statuses and error statuses", () => {
     expect(isTerminal("done")).toBe(true);

@@ -41,6 +41,9 @@ export function settingsFrom(config: Config): Partial<Settings> {
     dbBusyTimeoutMs: config.dbBusyTimeoutMs,
     claudePromptTemplate: config.claudePromptTemplate,
     codexPromptTemplate: config.codexPromptTemplate,
+    maxCostUsd: config.maxCostUsd,
+    maxCodexTokens: config.maxCodexTokens,
+    pauseAtUtilization: config.pauseAtUtilization,
   };
 }
 

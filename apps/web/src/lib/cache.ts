@@ -117,7 +117,10 @@ const lastStatus = new Map<string, TaskStatus>();
 
 function applyEvents(events: readonly LoopEvent[]): void {
   let queueChanged = false;
+  // task.usage comes after each agent run, whose subscription windows (in GET /api/health) are stored by then.
+  let windowsChanged = false;
   for (const e of events) {
+    if (e.type === "task.usage") windowsChanged = true;
     if (!ROW_TYPES.has(e.type)) continue;
     recent.push(e);
     if (e.type === "task.updated") {
@@ -142,7 +145,7 @@ function applyEvents(events: readonly LoopEvent[]): void {
   if (queueChanged) {
     void queryClient.invalidateQueries({ queryKey: keys.queue });
     void queryClient.invalidateQueries({ queryKey: keys.health });
-  }
+  } else if (windowsChanged) void queryClient.invalidateQueries({ queryKey: keys.health });
 }
 
 let started = false;

@@ -1,4 +1,4 @@
-import type { Task, TaskStatus, Usage } from "@loop/shared";
+import type { ClaudeUsage, CodexUsage, Task, TaskStatus, Usage } from "@loop/shared";
 
 export const STATUS_LABEL: Record<TaskStatus, string> = {
   queued: "queued",
@@ -63,31 +63,53 @@ export function formatCost(usd: number | null | undefined): string {
   return `$${usd.toFixed(2)}`;
 }
 
-export const totalTokens = (u: Usage): number =>
-  u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens;
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
 
-/** One line on what a run cost: "$0.12 · 12.3k in · 4.5k out". Empty usage says so. */
-export function formatUsage(u: Usage | null | undefined): string {
-  if (!u || (totalTokens(u) === 0 && u.costUsd === null)) return "no usage reported yet";
+/** Claude's side in one line: "$0.12 · 12k in · 4.5k out · 3 turns" (input counts the cache reads and writes). */
+export function formatClaudeUsage(c: ClaudeUsage): string {
+  const input = c.inputTokens + c.cacheReadTokens + c.cacheWriteTokens;
+  if (input + c.outputTokens === 0 && c.costUsd === 0 && c.turns === 0) return "no usage reported yet";
+  return [
+    formatCost(c.costUsd),
+    `${formatTokens(input)} in`,
+    `${formatTokens(c.outputTokens)} out`,
+    plural(c.turns, "turn"),
+  ].join(" · ");
+}
+
+/** Codex's side in one line: "12k in (8k cached) · 4.5k out · 2k reasoning" (codex reports no cost). */
+export function formatCodexUsage(x: CodexUsage): string {
+  if (x.inputTokens + x.outputTokens === 0) return "no usage reported yet";
   const parts = [
-    formatCost(u.costUsd),
-    `${formatTokens(u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens)} in`,
+    `${formatTokens(x.inputTokens)} in${x.cachedInputTokens ? ` (${formatTokens(x.cachedInputTokens)} cached)` : ""}`,
+    `${formatTokens(x.outputTokens)} out`,
   ];
-  parts.push(`${formatTokens(u.outputTokens)} out`);
-  if (u.reasoningTokens) parts.push(`${formatTokens(u.reasoningTokens)} reasoning`);
+  if (x.reasoningTokens) parts.push(`${formatTokens(x.reasoningTokens)} reasoning`);
   return parts.join(" · ");
 }
 
-/** A usage breakdown for a tooltip. */
-export function usageDetail(u: Usage): string {
-  return [
-    `input ${u.inputTokens}`,
-    `cache read ${u.cacheReadTokens}`,
-    `cache write ${u.cacheWriteTokens}`,
-    `output ${u.outputTokens}`,
-    `reasoning ${u.reasoningTokens}`,
-    `cost ${u.costUsd === null ? "unknown" : `$${u.costUsd}`}`,
-  ].join(", ");
+/** Both, apart (the agents run on different subscriptions): "Claude $0.12 · … | Codex 12k in · …". */
+export const formatUsage = (u: Usage): string =>
+  `Claude ${formatClaudeUsage(u.claude)} | Codex ${formatCodexUsage(u.codex)}`;
+
+/** Claude's breakdown for a tooltip. */
+export const claudeDetail = (c: ClaudeUsage): string =>
+  `input ${c.inputTokens}, cache read ${c.cacheReadTokens}, cache write ${c.cacheWriteTokens}, output ${c.outputTokens}, turns ${c.turns}, API time ${formatDuration(c.apiMs)}, cost $${c.costUsd}`;
+
+/** Codex's breakdown for a tooltip. */
+export const codexDetail = (x: CodexUsage): string =>
+  `input ${x.inputTokens} (cached ${x.cachedInputTokens}, cache write ${x.cacheWriteTokens}), output ${x.outputTokens} (reasoning ${x.reasoningTokens})`;
+
+/** "$0.0123 of $0.50" / "12k of 100k tokens": what a budget has used; null without a budget. */
+export function formatBudget(task: Pick<Task, "usage" | "maxCostUsd" | "maxCodexTokens">): string | null {
+  const parts: string[] = [];
+  if (task.maxCostUsd !== null)
+    parts.push(`Claude ${formatCost(task.usage.claude.costUsd)} of ${formatCost(task.maxCostUsd)}`);
+  if (task.maxCodexTokens !== null) {
+    const used = task.usage.codex.inputTokens + task.usage.codex.outputTokens;
+    parts.push(`Codex ${formatTokens(used)} of ${formatTokens(task.maxCodexTokens)} tokens`);
+  }
+  return parts.length ? parts.join(" · ") : null;
 }
 
 /** "2/10" while running, "—/10" before the first iteration. */

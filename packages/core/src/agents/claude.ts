@@ -1,4 +1,4 @@
-import { emptyUsage, type ParsedLine, type Usage } from "@loop/shared";
+import { type ClaudeUsage, claudeOnly, emptyClaudeUsage, type ParsedLine } from "@loop/shared";
 import { runProcess } from "../runner/index.ts";
 import {
   contentText,
@@ -10,6 +10,7 @@ import {
   describeUser,
 } from "./claude-lines.ts";
 import { clip, duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
+import { describeRateLimit, type RateLimitInfo, readRateLimit } from "./rate-limit.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
 
@@ -18,6 +19,8 @@ export function claudeArgs(o: {
   permissionMode: string;
   extraArgs: readonly string[];
   resumeSessionId?: string | undefined;
+  /** What is left of the task's claude budget: `--max-budget-usd` stops one expensive run inside the CLI. */
+  maxBudgetUsd?: number | undefined;
 }): string[] {
   return [
     "--print",
@@ -27,9 +30,13 @@ export function claudeArgs(o: {
     "--permission-mode",
     o.permissionMode,
     ...(o.resumeSessionId ? ["--resume", o.resumeSessionId] : []),
+    ...(o.maxBudgetUsd !== undefined ? ["--max-budget-usd", budgetArg(o.maxBudgetUsd)] : []),
     ...o.extraArgs,
   ];
 }
+
+/** Dollars for --max-budget-usd: at most 6 decimals, never 0 or below (claude refuses those). */
+export const budgetArg = (usd: number): string => String(Math.max(0.000001, Math.round(usd * 1e6) / 1e6));
 
 interface ResultLine {
   isError: boolean;
@@ -39,17 +46,7 @@ interface ResultLine {
   /** e.g. "usage_limit_reached" (2.1.332, on the result and the synthetic assistant line). */
   apiError: string | null;
   sessionId: string | null;
-  usage: Usage;
-}
-
-/** A subscription window's state, from `rate_limit_event` lines or an API error's `rate_limit_info`. */
-export interface RateLimitInfo {
-  status: string;
-  /** Unix seconds. */
-  resetsAt: number | null;
-  rateLimitType: string | null;
-  /** Percent used, when claude says. */
-  utilization: number | null;
+  usage: ClaudeUsage;
 }
 
 /** Tolerant reader of `--output-format stream-json`: unknown types and fields are ignored. */
@@ -59,6 +56,8 @@ export class ClaudeStream {
   lastText = "";
   /** The latest subscription rate-limit state claude reported. */
   rateLimit: RateLimitInfo | undefined;
+  /** The latest state of each window claude reported in this run (by rateLimitType). */
+  readonly windows = new Map<string, RateLimitInfo>();
   /** Tool calls claude refused (a headless run cannot ask; acceptEdits refuses what needs approval). */
   readonly permissionDenials: string[] = [];
 
@@ -83,7 +82,7 @@ export class ClaudeStream {
         if (params.rate_limit_info) {
           // Same window as the rate_limit_event before it, without the utilization: keep that.
           const r = readRateLimit(params.rate_limit_info);
-          this.rateLimit = { ...r, utilization: r.utilization ?? this.rateLimit?.utilization ?? null };
+          this.noteRateLimit({ ...r, utilization: r.utilization ?? this.rateLimit?.utilization ?? null });
         }
         if (typeof j.error === "string") {
           const said = contentText(msg.content).trim();
@@ -123,12 +122,18 @@ export class ClaudeStream {
         return describeResult(this.result, j);
       }
       case "rate_limit_event": {
-        this.rateLimit = readRateLimit(j.rate_limit_info);
-        return { kind: "rate_limit", text: describeRateLimit(this.rateLimit) };
+        const r = this.noteRateLimit(readRateLimit(j.rate_limit_info));
+        return { kind: "rate_limit", text: describeRateLimit(r) };
       }
       default:
         return describeOther(j);
     }
+  }
+
+  private noteRateLimit(r: RateLimitInfo): RateLimitInfo {
+    this.rateLimit = r;
+    if (r.rateLimitType) this.windows.set(r.rateLimitType, r);
+    return r;
   }
 }
 
@@ -152,15 +157,17 @@ function describeResult(r: ResultLine, j: Record<string, unknown>): ParsedLine {
  * The result line's usage. When a run stops early (error_max_budget_usd in 2.1.332) `usage` is all
  * zeros and the tokens are only in `modelUsage` (per model): add those up instead.
  */
-function resultUsage(j: Record<string, unknown>): Usage {
+function resultUsage(j: Record<string, unknown>): ClaudeUsage {
   const u = (j.usage ?? {}) as Record<string, unknown>;
-  const usage: Usage = {
-    ...emptyUsage(),
+  const usage: ClaudeUsage = {
+    ...emptyClaudeUsage(),
+    costUsd: num(j.total_cost_usd),
     inputTokens: num(u.input_tokens),
     outputTokens: num(u.output_tokens),
     cacheReadTokens: num(u.cache_read_input_tokens),
     cacheWriteTokens: num(u.cache_creation_input_tokens),
-    costUsd: typeof j.total_cost_usd === "number" ? j.total_cost_usd : null,
+    turns: num(j.num_turns),
+    apiMs: num(j.duration_api_ms),
   };
   const tokens = usage.inputTokens + usage.outputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
   const models = j.modelUsage && typeof j.modelUsage === "object" ? Object.values(j.modelUsage) : [];
@@ -175,59 +182,15 @@ function resultUsage(j: Record<string, unknown>): Usage {
 }
 
 /**
- * `rate_limit_info` of a rate_limit_event. 2.1.332 puts the window's own status and its utilization
- * (a 0–1 fraction) under `unifiedWindows.<type>`, next to a top-level status that stays "allowed"
- * while the window warns; older builds had `utilization` (0–100) at the top. Every field optional.
- */
-function readRateLimit(info: unknown): RateLimitInfo {
-  const i = (info && typeof info === "object" ? info : {}) as Record<string, unknown>;
-  const type = typeof i.rateLimitType === "string" ? i.rateLimitType : null;
-  const windows = (
-    i.unifiedWindows && typeof i.unifiedWindows === "object" ? i.unifiedWindows : {}
-  ) as Record<string, Record<string, unknown> | undefined>;
-  const w = type ? windows[type] : undefined;
-  const status =
-    typeof w?.status === "string" && i.status !== "rejected" ? w.status : String(i.status ?? "unknown");
-  let utilization: number | null = null;
-  if (typeof w?.utilization === "number") utilization = Math.round(w.utilization * 1000) / 10;
-  else if (typeof i.utilization === "number") utilization = i.utilization;
-  const resetsAt =
-    typeof i.resetsAt === "number" ? i.resetsAt : typeof w?.resetsAt === "number" ? w.resetsAt : null;
-  return { status, resetsAt, rateLimitType: type, utilization };
-}
-
-const WINDOW_NAMES: Record<string, string> = {
-  five_hour: "5-hour window",
-  seven_day: "weekly window",
-  seven_day_opus: "weekly Opus window",
-  seven_day_sonnet: "weekly Sonnet window",
-};
-const WINDOW_STATES: Record<string, string> = {
-  allowed: "within the limit",
-  allowed_warning: "close to the limit",
-  rejected: "limit reached",
-};
-
-/** "5-hour window: close to the limit · 92% used · resets 2026-12-01 21:41 UTC". */
-function describeRateLimit(r: RateLimitInfo): string {
-  const name = r.rateLimitType ? (WINDOW_NAMES[r.rateLimitType] ?? r.rateLimitType.replace(/_/g, " ")) : null;
-  const state = WINDOW_STATES[r.status] ?? r.status.replace(/_/g, " ");
-  const resets = r.resetsAt === null ? null : new Date(r.resetsAt * 1000).toISOString();
-  return [
-    `${name ?? "subscription"}: ${state}`,
-    r.utilization === null ? null : `${r.utilization}% used`,
-    resets === null ? null : `resets ${resets.slice(0, 10)} ${resets.slice(11, 16)} UTC`,
-  ]
-    .filter(Boolean)
-    .join(" · ");
-}
-
-/**
  * Runs `claude --print` on the prompt. Success only when a `result` line with is_error:false
  * arrived: exit codes lie (0 after SIGINT with no result at all).
  */
 export async function runClaude(
-  o: AgentRunOptions & { permissionMode: string; resumeSessionId?: string | undefined },
+  o: AgentRunOptions & {
+    permissionMode: string;
+    resumeSessionId?: string | undefined;
+    maxBudgetUsd?: number | undefined;
+  },
 ): Promise<AgentOutcome> {
   const args = claudeArgs(o);
   const stream = new ClaudeStream();
@@ -253,10 +216,15 @@ export async function runClaude(
       return !isRetryNotice(s, line, parsed);
     },
   });
-  const base = { exitCode: run.exitCode, durationMs: run.durationMs, pid: run.pid };
+  const base = {
+    exitCode: run.exitCode,
+    durationMs: run.durationMs,
+    pid: run.pid,
+    rateLimits: [...stream.windows.values()],
+  };
   const r = stream.result;
   const failed = runFailureMessage("claude", o.bin, run, o);
-  if (failed) return { ok: false, ...failed, usage: r?.usage ?? null, ...base };
+  if (failed) return { ok: false, ...failed, usage: r ? claudeOnly(r.usage) : null, ...base };
 
   const code = run.exitCode ?? (run.signal ? `signal ${run.signal}` : "unknown");
   if (r && !r.isError) {
@@ -282,7 +250,7 @@ export async function runClaude(
     return {
       ok: true,
       output,
-      usage: r.usage,
+      usage: claudeOnly(r.usage),
       sessionId: r.sessionId,
       ...(notes.length > 0 && { warning: notes.join("; ") }),
       ...base,
@@ -295,11 +263,13 @@ export async function runClaude(
     const rejected = stream.rateLimit?.status === "rejected" ? stream.rateLimit : undefined;
     const isLimit = limit !== null || r.apiError === "usage_limit_reached" || rejected !== undefined;
     const resetsAt = rejected?.resetsAt ? new Date(rejected.resetsAt * 1000) : (limit?.resetsAt ?? null);
+    // --max-budget-usd reached: the run's cost is in the result (recorded), the task's budget is spent.
+    const overBudget = r.subtype === "error_max_budget_usd";
     return {
       ok: false,
-      errorKind: isLimit ? "usage_limit" : "agent_error",
+      errorKind: overBudget ? "budget_exceeded" : isLimit ? "usage_limit" : "agent_error",
       error: `claude exited with code ${code}: ${text}`,
-      usage: r.usage,
+      usage: claudeOnly(r.usage),
       ...(isLimit && { resetsAt: resetsAt?.toISOString() ?? null }),
       ...base,
     };

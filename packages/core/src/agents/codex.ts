@@ -1,9 +1,10 @@
 import { unlink } from "node:fs/promises";
-import { emptyUsage, type ParsedLine, type Usage } from "@loop/shared";
+import { type CodexUsage, codexOnly, emptyCodexUsage, type ParsedLine } from "@loop/shared";
 import { readRegularFile } from "../artifacts.ts";
 import { runProcess } from "../runner/index.ts";
 import { describeError, describeItem } from "./codex-lines.ts";
-import { duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
+import { readCodexRateLimits } from "./codex-rollout.ts";
+import { clip, duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
 
@@ -38,7 +39,7 @@ export function codexArgs(o: {
 export class CodexStream {
   lastMessage = "";
   threadId: string | null = null;
-  usage: Usage | null = null;
+  usage: CodexUsage | null = null;
   failure: string | null = null;
   lastError: string | null = null;
   completed = false;
@@ -66,16 +67,16 @@ export class CodexStream {
         const u = (j.usage ?? {}) as Record<string, unknown>;
         this.completed = true;
         this.usage = {
-          ...emptyUsage(),
+          ...emptyCodexUsage(),
           inputTokens: num(u.input_tokens),
-          outputTokens: num(u.output_tokens),
-          cacheReadTokens: num(u.cached_input_tokens),
+          cachedInputTokens: num(u.cached_input_tokens),
           // Since 0.171.0: the Responses API's input_tokens_details.cache_write_tokens.
           cacheWriteTokens: num(u.cache_write_input_tokens),
+          outputTokens: num(u.output_tokens),
           reasoningTokens: num(u.reasoning_output_tokens),
         };
         const n = (v: number) => v.toLocaleString("en-US");
-        const cached = this.usage.cacheReadTokens ? ` (${n(this.usage.cacheReadTokens)} cached)` : "";
+        const cached = this.usage.cachedInputTokens ? ` (${n(this.usage.cachedInputTokens)} cached)` : "";
         return {
           kind: "usage",
           text: `turn done · ${n(this.usage.inputTokens)} tokens in${cached} · ${n(this.usage.outputTokens)} out`,
@@ -123,9 +124,13 @@ export async function runCodex(
       return !isRetryNotice(s, line, parsed);
     },
   });
-  const base = { exitCode: run.exitCode, durationMs: run.durationMs, pid: run.pid };
+  // codex prints none of its subscription windows; its rollout file has them (codex-rollout.ts).
+  const env = { ...process.env, ...o.env };
+  const rateLimits = stream.threadId ? await readCodexRateLimits(stream.threadId, env).catch(() => []) : [];
+  const base = { exitCode: run.exitCode, durationMs: run.durationMs, pid: run.pid, rateLimits };
+  const usage = stream.usage ? codexOnly(stream.usage) : null;
   const failed = runFailureMessage("codex", o.bin, run, o);
-  if (failed) return { ok: false, ...failed, usage: stream.usage, ...base };
+  if (failed) return { ok: false, ...failed, usage, ...base };
 
   const code = run.exitCode ?? (run.signal ? `signal ${run.signal}` : "unknown");
   // Answered, then lingered and was stopped: its exit code is the stop's, not a failure.
@@ -144,7 +149,7 @@ export async function runCodex(
       ok: false,
       errorKind: limit ? "usage_limit" : stream.failure !== null ? "agent_error" : "exit_nonzero",
       error: `codex exited with code ${code}: ${text}`,
-      usage: stream.usage,
+      usage,
       ...(limit && { resetsAt: limit.resetsAt?.toISOString() ?? null }),
       ...base,
     };
@@ -157,14 +162,14 @@ export async function runCodex(
       ok: false,
       errorKind: "empty_output",
       error: "codex returned an empty review",
-      usage: stream.usage,
+      usage,
       ...base,
     };
   }
   return {
     ok: true,
     output,
-    usage: stream.usage ?? emptyUsage(),
+    usage: usage ?? codexOnly(emptyCodexUsage()),
     sessionId: stream.threadId,
     ...(answered && {
       warning: `codex did not exit within ${duration(o.exitGraceMs ?? 0)} after its review; its process tree was stopped`,

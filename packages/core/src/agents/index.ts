@@ -1,6 +1,13 @@
-export { ClaudeStream, claudeArgs, runClaude } from "./claude.ts";
+export { budgetArg, ClaudeStream, claudeArgs, runClaude } from "./claude.ts";
 export { CodexStream, codexArgs, runCodex } from "./codex.ts";
+export { codexRateLimits, readCodexRateLimits } from "./codex-rollout.ts";
 export { probeAgent } from "./probe.ts";
+export {
+  describeRateLimit,
+  type RateLimitInfo,
+  readRateLimit,
+  toSubscriptionWindow,
+} from "./rate-limit.ts";
 export { cliVersion, compareVersions, newerThanTested, TESTED_VERSIONS } from "./tested-versions.ts";
 export type { AgentOutcome, AgentRunOptions } from "./types.ts";
 export { detectUsageLimit, type UsageLimit } from "./usage-limit.ts";

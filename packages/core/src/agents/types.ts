@@ -1,4 +1,5 @@
 import type { AgentErrorKind, ParsedLine, Usage } from "@loop/shared";
+import type { RateLimitInfo } from "./rate-limit.ts";
 
 export interface AgentRunOptions {
   bin: string;
@@ -24,8 +25,11 @@ export type AgentOutcome =
       output: string;
       /** Something a person should know although the run succeeded (shown as a task.warning). */
       warning?: string;
+      /** This run's usage (only its own agent's side is non-zero). */
       usage: Usage;
       sessionId: string | null;
+      /** Subscription windows the agent reported during the run, latest per window. */
+      rateLimits?: RateLimitInfo[];
       exitCode: number | null;
       durationMs: number;
       pid: number | undefined;
@@ -39,4 +43,5 @@ export type AgentOutcome =
       durationMs: number;
       pid: number | undefined;
       resetsAt?: string | null;
+      rateLimits?: RateLimitInfo[];
     };

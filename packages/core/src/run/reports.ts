@@ -18,7 +18,11 @@ export function failureMarkdown(agent: AgentName, outcome: AgentOutcome & { ok: 
   ].join("\n");
 }
 
-const fmtCost = (u: Usage) => (u.costUsd === null ? "n/a" : `$${u.costUsd.toFixed(4)}`);
+const fmtCost = (u: Usage) => `$${u.claude.costUsd.toFixed(4)}`;
+const claudeTokens = (u: Usage) =>
+  `${u.claude.inputTokens} / ${u.claude.outputTokens} / ${u.claude.cacheReadTokens} / ${u.claude.cacheWriteTokens}`;
+const codexTokens = (u: Usage) =>
+  `${u.codex.inputTokens} / ${u.codex.cachedInputTokens} / ${u.codex.outputTokens} / ${u.codex.reasoningTokens}`;
 const fmtSec = (ms: number | null) => (ms === null ? "–" : `${(ms / 1000).toFixed(1)} s`);
 
 export interface ResultExtras {
@@ -35,7 +39,7 @@ export function resultMarkdown(
 ): string {
   const rows = iterations.map(
     (i) =>
-      `| ${i.n} | ${i.status} | ${i.verdict ?? "–"} | ${fmtSec(i.claudeDurationMs)} | ${fmtSec(i.codexDurationMs)} | ${i.usage.inputTokens} / ${i.usage.outputTokens} | ${fmtCost(i.usage)} | ${i.claudePromptBytes ?? "–"} / ${i.codexPromptBytes ?? "–"} |`,
+      `| ${i.n} | ${i.status} | ${i.verdict ?? "–"} | ${fmtSec(i.claudeDurationMs)} | ${fmtSec(i.codexDurationMs)} | ${fmtCost(i.usage)} | ${claudeTokens(i.usage)} | ${i.usage.claude.turns} | ${codexTokens(i.usage)} | ${i.claudePromptBytes ?? "–"} / ${i.codexPromptBytes ?? "–"} |`,
   );
   const promptBytes = iterations.reduce(
     (s, i) => s + (i.claudePromptBytes ?? 0) + (i.codexPromptBytes ?? 0),
@@ -49,12 +53,13 @@ export function resultMarkdown(
     `- Iterations: ${iterations.length} of at most ${task.maxIterations}`,
     `- Started: ${task.startedAt ?? "never"}`,
     `- Finished: ${task.finishedAt ?? ""}`,
-    `- Tokens (in / out): ${task.usage.inputTokens} / ${task.usage.outputTokens}; cost: ${fmtCost(task.usage)}`,
+    `- Claude: cost ${fmtCost(task.usage)}${task.maxCostUsd === null ? "" : ` of a $${task.maxCostUsd} budget`}; tokens in / out / cache read / cache write: ${claudeTokens(task.usage)}; ${task.usage.claude.turns} turns; API time ${(task.usage.claude.apiMs / 1000).toFixed(1)} s`,
+    `- Codex: tokens in / cached in / out / reasoning: ${codexTokens(task.usage)}${task.maxCodexTokens === null ? "" : ` (budget ${task.maxCodexTokens} tokens in + out)`}`,
     `- Prompts: ${promptBytes} bytes sent (${task.continueSession ? "session mode: Claude continued its conversation" : "full history each time"})`,
     `- Changes: ${extras.changes === null ? "not recorded" : `${extras.changes} (whole task: changes.md; each iteration: NNN-changes.md)`}`,
     "",
-    "| Iteration | Status | Verdict | Claude | Codex | Tokens in / out | Cost | Prompt bytes (Claude / Codex) |",
-    "|---|---|---|---|---|---|---|---|",
+    "| Iteration | Status | Verdict | Claude | Codex | Claude cost | Claude tokens in / out / cache read / cache write | Claude turns | Codex tokens in / cached / out / reasoning | Prompt bytes (Claude / Codex) |",
+    "|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
     renderLedgerMarkdown(extras.ledger),

@@ -6,7 +6,6 @@ import {
   type Finding,
   type LoopEventType,
   type Task,
-  type Usage,
 } from "@loop/shared";
 import { type AgentOutcome, runClaude, runCodex } from "../agents/index.ts";
 import { type ArtifactStore, iterationFile } from "../artifacts.ts";
@@ -14,9 +13,11 @@ import type { EventBus, EventData } from "../events.ts";
 import { findStalemate } from "../findings/index.ts";
 import type { Settings } from "../settings.ts";
 import { type AgentOptions, runRecordedAgent } from "./agent-step.ts";
+import { claudeRemaining, costReason } from "./budget.ts";
 import { ChangeTracker } from "./changes-step.ts";
 import { commitIteration, ensureWorktree, runDir } from "./isolation.ts";
 import { recordReview } from "./ledger.ts";
+import { iterationGate, recordRateLimits } from "./limits.ts";
 import { ensureNewline, failureMarkdown, resultMarkdown } from "./reports.ts";
 import { claudeTurn, codexPrompt, type HistoryEntry } from "./session.ts";
 import { sleep } from "./sleep.ts";
@@ -67,7 +68,6 @@ export class TaskRun {
   /** The findings ledger, as stored with the latest review. */
   private ledger: Finding[] = [];
   private readonly changes: ChangeTracker;
-  private usage: Usage;
   private pauses = 0;
   private where: { n: number; agent: AgentName } | null = null;
   private release!: () => void;
@@ -75,7 +75,6 @@ export class TaskRun {
   constructor(deps: RunDeps, task: Task) {
     this.deps = deps;
     this.task = task;
-    this.usage = task.usage;
     this.done = new Promise((r) => {
       this.release = r;
     });
@@ -175,6 +174,8 @@ export class TaskRun {
     const { repos, artifacts, settings } = this.deps;
     const id = this.task.id;
     this.where = { n, agent: "claude" };
+    const gate = iterationGate({ task: this.task, n, windows: repos.limits.list(), settings });
+    if (gate) return gate;
     this.task = await this.write(() =>
       repos.transaction(() => {
         repos.iterations.start(id, n);
@@ -190,6 +191,7 @@ export class TaskRun {
           bin: settings.claudeBin,
           extraArgs: settings.claudeArgs,
           permissionMode: settings.claudePermissionMode,
+          maxBudgetUsd: claudeRemaining(this.task),
           prompt,
           resumeSessionId: resume,
         }),
@@ -287,6 +289,7 @@ export class TaskRun {
       stop: this.stopCause,
       pauses: this.pauses,
       now: new Date(),
+      budgetReason: costReason(this.task),
     });
     if (next.kind === "paused") this.pauses++;
     return next;
@@ -299,23 +302,20 @@ export class TaskRun {
     run: (o: AgentOptions) => Promise<AgentOutcome>,
   ): Promise<AgentOutcome> {
     const outcome = await runRecordedAgent(this.context(), n, agent, run);
-    if (outcome.usage) await this.addUsage(n, agent, outcome.usage);
-    return outcome;
-  }
-
-  private async addUsage(n: number, agent: AgentName, usage: Usage): Promise<void> {
     const { repos } = this.deps;
     const id = this.task.id;
-    this.usage = addUsage(this.usage, usage);
-    const total = this.usage;
+    const usage = outcome.usage;
+    await this.write(() => recordRateLimits(repos, agent, outcome.rateLimits));
+    if (!usage) return outcome;
     this.task = await this.write(() =>
       repos.transaction(() => {
         const it = repos.iterations.get(id, n);
         repos.iterations.update(id, n, { usage: addUsage(it?.usage ?? emptyUsage(), usage) });
-        return repos.tasks.update(id, { usage: total });
+        return repos.tasks.update(id, { usage: repos.iterations.usageTotal(id) });
       }),
     );
-    this.send("task.usage", { agent, usage, total }, n);
+    this.send("task.usage", { agent, usage, total: this.task.usage }, n);
+    return outcome;
   }
 
   /** Writes how the run ended: finished (with result.md) or interrupted (paused, resumable). */

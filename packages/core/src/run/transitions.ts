@@ -3,6 +3,8 @@ import type { AgentErrorKind, AgentName, TaskStatus } from "@loop/shared";
 import { type Stalemate, stalemateReason } from "../findings/index.ts";
 import type { HistoryEntry } from "../prompts/index.ts";
 
+export { type Budget, type Budgets, budgetDefaults, rebudget } from "./budget.ts";
+
 /**
  * The run loop as pure functions: from what just happened to the next phase. No I/O here, so
  * the policy is tested by table (test/transitions.test.ts).
@@ -59,6 +61,8 @@ export interface FailureInput {
   now: Date;
   /** The step to repeat after a usage-limit wait. */
   retry: Phase;
+  /** How an error_max_budget_usd stop is told ("Budget reached: $0.0787 spent of $0.03"). */
+  budgetReason?: string | undefined;
 }
 
 export const interruptedReason = (stop: StopCause, where: string): string => {
@@ -124,6 +128,8 @@ export function afterFailure(f: FailureInput): Phase {
         resume: f.retry,
       };
     }
+    case "budget_exceeded":
+      return { kind: "finished", status: "needs_attention", reason: f.budgetReason ?? f.error };
     case "cancelled":
       return { kind: "finished", status: "cancelled", reason: `Cancelled ${where} (${f.agent} was stopped)` };
     case "timeout":

@@ -1,4 +1,12 @@
-import { emptyUsage, type Iteration, type IterationStatus, type Verdict } from "@loop/shared";
+import {
+  emptyUsage,
+  type Iteration,
+  type IterationStatus,
+  readUsage,
+  sumUsage,
+  type Usage,
+  type Verdict,
+} from "@loop/shared";
 import type { Db } from "../client.ts";
 import { and, asc, desc, eq, isNotNull } from "../drizzle.ts";
 import { iterations } from "../schema/index.ts";
@@ -15,7 +23,7 @@ const toIteration = (r: Row): Iteration => ({
   claudeDurationMs: r.claudeDurationMs,
   codexDurationMs: r.codexDurationMs,
   claudeSessionId: r.claudeSessionId,
-  usage: r.usage,
+  usage: readUsage(r.usage),
   claudePromptBytes: r.claudePromptBytes,
   codexPromptBytes: r.codexPromptBytes,
 });
@@ -76,8 +84,8 @@ export class IterationRepository {
       codexPromptBytes: null,
     };
     // A resumed task may re-run an iteration that a crash interrupted. Its first snapshot is kept:
-    // what the interrupted run changed still belongs to this iteration.
-    const { snapshotBefore: _kept, ...again } = row;
+    // what the interrupted run changed still belongs to this iteration; so is what its runs used.
+    const { snapshotBefore: _kept, usage: _spent, ...again } = row;
     this.db
       .insert(iterations)
       .values(row)
@@ -153,6 +161,16 @@ export class IterationRepository {
       .limit(1)
       .get();
     return { first: first?.s ?? null, last: last?.s ?? null };
+  }
+
+  /** A task's usage: the sum over its iterations, per agent. */
+  usageTotal(taskId: string): Usage {
+    const rows = this.db
+      .select({ usage: iterations.usage })
+      .from(iterations)
+      .where(eq(iterations.taskId, taskId))
+      .all();
+    return sumUsage(rows.map((r) => readUsage(r.usage)));
   }
 
   list(taskId: string): Iteration[] {

@@ -1,4 +1,4 @@
-import { emptyUsage, type Task, type TaskStatus } from "@loop/shared";
+import { emptyUsage, readUsage, type Task, type TaskStatus } from "@loop/shared";
 import { monotonicFactory } from "ulid";
 import type { Db } from "../client.ts";
 import { and, asc, count, desc, eq, lt, sql } from "../drizzle.ts";
@@ -19,7 +19,9 @@ const toTask = (r: Row): Task => ({
   createdAt: r.createdAt,
   startedAt: r.startedAt,
   finishedAt: r.finishedAt,
-  usage: r.usage,
+  usage: readUsage(r.usage),
+  maxCostUsd: r.maxCostUsd,
+  maxCodexTokens: r.maxCodexTokens,
   retryOf: r.retryOf,
   isolation: r.isolation === "worktree" ? "worktree" : "none",
   worktree: r.worktreePath && r.worktreeBranch ? { path: r.worktreePath, branch: r.worktreeBranch } : null,
@@ -37,10 +39,22 @@ export interface NewTask {
   isolation?: Task["isolation"];
   worktree?: Task["worktree"];
   continueSession?: boolean | undefined;
+  maxCostUsd?: number | null;
+  maxCodexTokens?: number | null;
 }
 
 export type TaskPatch = Partial<
-  Pick<Task, "status" | "statusReason" | "currentIteration" | "startedAt" | "finishedAt" | "usage">
+  Pick<
+    Task,
+    | "status"
+    | "statusReason"
+    | "currentIteration"
+    | "startedAt"
+    | "finishedAt"
+    | "usage"
+    | "maxCostUsd"
+    | "maxCodexTokens"
+  >
 >;
 
 export class TaskRepository {
@@ -83,6 +97,8 @@ export class TaskRepository {
       finishedAt: null,
       usage: emptyUsage(),
       costUsd: null,
+      maxCostUsd: input.maxCostUsd ?? null,
+      maxCodexTokens: input.maxCodexTokens ?? null,
       retryOf: input.retryOf ?? null,
       queuePos: this.tailPos(),
       isolation: input.isolation ?? "none",
@@ -133,7 +149,7 @@ export class TaskRepository {
 
   update(id: string, patch: TaskPatch): Task {
     const set: Partial<Row> = { ...patch };
-    if (patch.usage) set.costUsd = patch.usage.costUsd;
+    if (patch.usage) set.costUsd = patch.usage.claude.costUsd;
     const r = this.db.update(tasks).set(set).where(eq(tasks.id, id)).returning().get();
     if (!r) throw new Error(`task ${id} not found`);
     return this.watchers.changed(toTask(r));

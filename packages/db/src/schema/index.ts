@@ -15,8 +15,14 @@ export const tasks = sqliteTable(
     createdAt: text("created_at").notNull(),
     startedAt: text("started_at"),
     finishedAt: text("finished_at"),
+    /** Per agent (shared's Usage); rows written before per-agent usage hold the old combined shape (readUsage). */
     usage: text("usage", { mode: "json" }).$type<Usage>().notNull(),
+    /** Claude's total_cost_usd summed over the task (the same as usage.claude.costUsd). */
     costUsd: real("cost_usd"),
+    /** The task's claude budget (total_cost_usd), null = none. */
+    maxCostUsd: real("max_cost_usd"),
+    /** The task's Codex token budget (input + output), null = none. */
+    maxCodexTokens: integer("max_codex_tokens"),
     retryOf: text("retry_of"),
     /** Order of queued tasks (lowest runs first); reordering changes only this. */
     queuePos: real("queue_pos").notNull().default(0),
@@ -127,3 +133,21 @@ export const appState = sqliteTable("app_state", {
   key: text("key").primaryKey(),
   value: text("value").notNull(),
 });
+
+/** The latest state of each agent's subscription windows (claude's rate_limit_event), one row per window. */
+export const subscriptionWindows = sqliteTable(
+  "subscription_windows",
+  {
+    agent: text("agent").notNull(),
+    /** "five_hour", "seven_day", … */
+    window: text("window").notNull(),
+    status: text("status").notNull(),
+    /** Percent used (0–100), when the agent said. */
+    utilization: real("utilization"),
+    /** ISO time of the window's reset, when the agent said. */
+    resetsAt: text("resets_at"),
+    overage: text("overage", { mode: "json" }).$type<Record<string, unknown>>(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.agent, t.window] })],
+);

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { AgentHealth } from "@loop/shared";
+import type { AgentHealth, LimitsResponse } from "@loop/shared";
 import type { FastifyPluginAsync } from "fastify";
 
 export type HealthProbe = (agent: "claude" | "codex", bin: string) => Promise<AgentHealth>;
@@ -16,7 +16,7 @@ export const healthRoutes: FastifyPluginAsync<{ probe?: HealthProbe; warm?: bool
   app,
   opts,
 ) => {
-  const { config, orchestrator } = app;
+  const { config, orchestrator, repos } = app;
   const probe: HealthProbe =
     opts.probe ?? (async (agent, bin) => (await import("@loop/core")).probeAgent(agent, bin));
   // A CLI newer than the one the compatibility suite passed with may have changed a format or a flag.
@@ -51,5 +51,15 @@ export const healthRoutes: FastifyPluginAsync<{ probe?: HealthProbe; warm?: bool
     queue: orchestrator.stats(),
     defaults: { maxIterations: config.maxIterations },
     eventStreams: app.eventStreams.size,
+    limits: repos.limits.list(),
   }));
+
+  /** The latest subscription windows per agent (claude's rate_limit_event), and the hold threshold. */
+  app.get(
+    "/limits",
+    async (): Promise<LimitsResponse> => ({
+      windows: repos.limits.list(),
+      pauseAtUtilization: config.pauseAtUtilization,
+    }),
+  );
 };

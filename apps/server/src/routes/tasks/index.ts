@@ -92,7 +92,8 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     const body = parseOr("invalid_body", ResumeTaskBody, req.body ?? {});
     const { workingDir } = getTask(id);
     if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
-    return { task: await orchestrator.resume(id, body.extraIterations ?? 0) };
+    const { extraIterations, ...caps } = body;
+    return { task: await orchestrator.resume(id, extraIterations ?? 0, caps) };
   });
 
   app.post("/tasks/:id/move", async (req) => {

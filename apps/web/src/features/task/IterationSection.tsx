@@ -1,7 +1,8 @@
 import type { AgentName, Iteration } from "@loop/shared";
 import { useId, useState } from "react";
-import { formatDuration, formatUsage, usageDetail } from "../../lib/format.ts";
+import { formatDuration } from "../../lib/format.ts";
 import { ChangesDisclosure } from "../changes/ChangesDisclosure.tsx";
+import { AgentUsage } from "./AgentUsage.tsx";
 import { LogView } from "./LogView.tsx";
 import { agentState, iterationState, lineCount } from "./logic.ts";
 import type { AgentLog, IterationView } from "./model.ts";
@@ -41,11 +42,7 @@ export function IterationSection({
         ) : (
           <span className={`muted iteration-state state-${state.replace(/\W/g, "")}`}>{state}</span>
         )}
-        {stored?.usage && (
-          <span className="muted usage" title={usageDetail(stored.usage)}>
-            {formatUsage(stored.usage)}
-          </span>
-        )}
+        {stored?.usage && <AgentUsage usage={stored.usage} />}
       </header>
       {live?.verdict?.firstLine && (
         <p className="verdict-line">

@@ -8,13 +8,16 @@ import { useNow } from "../../lib/clock.ts";
 import { globalStreamState, useTaskEvents } from "../../lib/events.ts";
 import {
   canCancel,
+  claudeDetail,
+  codexDetail,
   elapsedMs,
+  formatBudget,
+  formatClaudeUsage,
+  formatCodexUsage,
   formatDuration,
   formatIterations,
-  formatUsage,
   isActiveStatus,
   isTerminalStatus,
-  usageDetail,
 } from "../../lib/format.ts";
 import { useStore } from "../../lib/store.ts";
 import { ArtifactsPanel } from "../artifacts/ArtifactsPanel.tsx";
@@ -219,9 +222,19 @@ function TaskHeader({
           <dd>{elapsed === null ? "not started" : formatDuration(elapsed)}</dd>
         </div>
         <div>
-          <dt>Cost</dt>
-          <dd title={usageDetail(task.usage)}>{formatUsage(task.usage)}</dd>
+          <dt>Claude</dt>
+          <dd title={claudeDetail(task.usage.claude)}>{formatClaudeUsage(task.usage.claude)}</dd>
         </div>
+        <div>
+          <dt>Codex</dt>
+          <dd title={codexDetail(task.usage.codex)}>{formatCodexUsage(task.usage.codex)}</dd>
+        </div>
+        {formatBudget(task) && (
+          <div>
+            <dt>Budget</dt>
+            <dd>{formatBudget(task)}</dd>
+          </div>
+        )}
         <div className="wide">
           <dt>Working directory</dt>
           <dd>

@@ -10,6 +10,7 @@ import {
   formatDuration,
   formatIterations,
   formatRelative,
+  formatTokens,
   isActiveStatus,
   STATUS_LABEL,
 } from "../../lib/format.ts";
@@ -117,7 +118,10 @@ function TaskRow({ task, now }: { task: Task; now: number }) {
       <div className="task-row-meta muted">
         <span title="Iteration">iteration {formatIterations(task)}</span>
         <span title="Run time">{elapsed === null ? "not started" : formatDuration(elapsed)}</span>
-        <span title="Cost">{formatCost(task.usage?.costUsd)}</span>
+        <span title="Claude's cost (total_cost_usd)">Claude {formatCost(task.usage.claude.costUsd)}</span>
+        <span title="Codex's tokens (input + output)">
+          Codex {formatTokens(task.usage.codex.inputTokens + task.usage.codex.outputTokens)} tokens
+        </span>
         <time dateTime={task.createdAt} title={new Date(task.createdAt).toLocaleString()}>
           {formatRelative(task.createdAt, now)}
         </time>
