@@ -247,6 +247,7 @@ export async function runClaude(
     onSpawn: (pid) => o.onStart?.({ pid, argv: [o.bin, ...args] }),
     isDone: () => stream.result !== undefined,
     exitGraceMs: o.exitGraceMs,
+    maxLineChars: o.maxLineChars,
     onLine: (s, line) => {
       const parsed = s === "stdout" ? stream.push(line) : undefined;
       if (s === "stdout" && line.trim()) lastStdout = line;

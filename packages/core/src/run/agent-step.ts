@@ -1,7 +1,7 @@
 import type { AgentName, LoopEventType, Task } from "@loop/shared";
 import type { AgentOutcome, runCodex } from "../agents/index.ts";
 import type { EventData } from "../events.ts";
-import { newMarker, processStartTime } from "../runner/index.ts";
+import { MAX_LINE_CHARS, newMarker, processStartTime } from "../runner/index.ts";
 import { runDir } from "./isolation.ts";
 import { mib, OutputBudget } from "./output-budget.ts";
 import type { RunDeps } from "./task-run.ts";
@@ -44,6 +44,8 @@ export async function runRecordedAgent(
       idleTimeoutMs: settings.idleTimeoutMs || undefined,
       graceMs: settings.killGraceMs,
       exitGraceMs: settings.exitGraceMs,
+      // An answer up to the output cap is parsed whole: its result line is longer still (JSON escapes).
+      maxLineChars: Math.max(MAX_LINE_CHARS, 2 * settings.maxOutputBytes),
       signal: ctx.signal,
       env: settings.env,
       marker,
