@@ -99,6 +99,8 @@ export const ConfigSchema = z.object({
   LOOP_RATE_LIMIT_PER_MINUTE: int("LOOP_RATE_LIMIT_PER_MINUTE", 1, 1_000_000).default(120),
   // LOOP_ALLOWED_ROOTS — (any directory) — `:`-separated directories tasks may run in (after resolving symlinks); others get 400 invalid_working_dir
   LOOP_ALLOWED_ROOTS: roots,
+  // LOOP_HEALTH_INTERVAL_MS — 30000 — how often the agent CLIs are checked again while one is missing or broken (the queue waits for it; before a task starts the check is at most this old)
+  LOOP_HEALTH_INTERVAL_MS: int("LOOP_HEALTH_INTERVAL_MS", 50, 3_600_000).default(30_000),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -130,6 +132,7 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Directories a task's working directory must be inside; empty = anywhere. */
   allowedRoots: string[];
+  healthIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -179,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dbBusyTimeoutMs: c.LOOP_DB_BUSY_TIMEOUT_MS,
     rateLimitPerMinute: c.LOOP_RATE_LIMIT_PER_MINUTE,
     allowedRoots: c.LOOP_ALLOWED_ROOTS.map((p) => resolve(p)),
+    healthIntervalMs: c.LOOP_HEALTH_INTERVAL_MS,
   };
 }
 

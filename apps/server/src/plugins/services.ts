@@ -1,6 +1,18 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { claimDatabase, EventBus, Orchestrator, recover, type Settings, type SweepMethod } from "@loop/core";
+import {
+  AgentAvailability,
+  type AgentProbe,
+  claimDatabase,
+  EventBus,
+  newerThanTested,
+  Orchestrator,
+  probeAgent,
+  recover,
+  type Settings,
+  type SweepMethod,
+  TESTED_VERSIONS,
+} from "@loop/core";
 import { openRepositories, type Repositories } from "@loop/db";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
@@ -11,6 +23,8 @@ declare module "fastify" {
     repos: Repositories;
     bus: EventBus;
     orchestrator: Orchestrator;
+    /** The agent CLIs' health: GET /api/health, the 503 agent_unavailable of the task routes, the held queue. */
+    agents: AgentAvailability;
   }
 }
 
@@ -19,6 +33,8 @@ export interface ServicesOptions {
   /** Overrides of the orchestrator's settings (tests shorten waits). */
   settings?: Partial<Settings>;
   sweepMethod?: SweepMethod;
+  /** Checks one agent CLI (tests pass a fast one); default probeAgent. */
+  probe?: AgentProbe;
 }
 
 /** The orchestrator's settings as the config gives them. */
@@ -65,10 +81,22 @@ export const servicesPlugin = fp<ServicesOptions>(
     const settings = { ...settingsFrom(config), ...opts.settings };
     const bus = new EventBus(repos, { busyTimeoutMs: settings.dbBusyTimeoutMs });
     const log = app.log;
+    const probe = opts.probe ?? probeAgent;
+    const agents = new AgentAvailability({
+      // A CLI newer than the one the compatibility suite passed with may have changed a format or a flag.
+      probe: async (agent, bin) => {
+        const h = await probe(agent, bin);
+        const newer = newerThanTested(agent, h.version);
+        return { ...h, testedVersion: TESTED_VERSIONS[agent], ...(newer && { newerThanTested: newer }) };
+      },
+      bins: { claude: settings.claudeBin ?? config.claudeBin, codex: settings.codexBin ?? config.codexBin },
+      intervalMs: config.healthIntervalMs,
+    });
     const orchestrator = new Orchestrator({
       repos,
       bus,
       settings,
+      gate: agents,
       logger: {
         info: (o, m) => log.info(o, m),
         warn: (o, m) => log.warn(o, m),
@@ -85,6 +113,7 @@ export const servicesPlugin = fp<ServicesOptions>(
     app.decorate("repos", repos);
     app.decorate("bus", bus);
     app.decorate("orchestrator", orchestrator);
+    app.decorate("agents", agents);
     app.addHook("onReady", async () => orchestrator.start());
     app.addHook("onClose", async () => {
       await orchestrator.shutdown();

@@ -15,6 +15,13 @@ const DeleteQuery = z.strictObject({
 export const taskRoutes: FastifyPluginAsync = async (app) => {
   const { repos, orchestrator } = app;
 
+  // A task is not queued for a CLI that is missing or broken: it would fail at that step, maybe
+  // after paying for the other agent's run. Re-checked at once, so a CLI just installed is accepted.
+  const agentsAvailable = async () => {
+    const reason = await app.agents.unavailable({ recheck: true });
+    if (reason) throw new AppError("agent_unavailable", `Cannot run tasks now: ${reason}`);
+  };
+
   const getTask = (id: string) => {
     const task = repos.tasks.get(id);
     if (!task) throw new AppError("task_not_found", `No task with id ${id}`);
@@ -25,6 +32,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     const body = parseOr("invalid_body", CreateTaskBody, req.body);
     const workingDir = await checkWorkingDir(body.workingDir, app.config.allowedRoots);
     await checkIsolation(workingDir, body.isolation);
+    await agentsAvailable();
     const task = await orchestrator.submit({ ...body, workingDir });
     return reply.status(201).send({ task });
   });
@@ -80,6 +88,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     // The roots may have changed since the task was filed.
     if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
     await checkIsolation(workingDir, isolation);
+    await agentsAvailable();
     return reply.status(201).send({ task: await orchestrator.retry(id) });
   });
 
@@ -88,6 +97,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     const body = parseOr("invalid_body", ResumeTaskBody, req.body ?? {});
     const { workingDir } = getTask(id);
     if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
+    await agentsAvailable();
     return { task: await orchestrator.resume(id, body.extraIterations ?? 0) };
   });
 

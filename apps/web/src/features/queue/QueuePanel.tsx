@@ -13,6 +13,8 @@ const QUEUE_EVENTS: ReadonlySet<LoopEvent["type"]> = new Set([
   "task.interrupted",
 ]);
 
+const HELD_REFRESH_MS = 3000;
+
 /**
  * The queue as the server has it: what runs next, in order, with move / remove controls, and a
  * pause for the whole queue (the running task finishes; nothing new starts; it survives restarts).
@@ -61,8 +63,16 @@ export function QueuePanel() {
     }
   };
 
+  // A held queue goes on by itself once the CLI is back; nothing is announced: look again now and then.
+  const held = Boolean(queue?.waiting);
+  useEffect(() => {
+    if (!held) return;
+    const t = setInterval(refresh, HELD_REFRESH_MS);
+    return () => clearInterval(t);
+  }, [held, refresh]);
+
   if (!queue) return error ? <p className="form-error">Could not load the queue: {error}</p> : null;
-  const { paused, tasks } = queue;
+  const { paused, tasks, waiting } = queue;
   if (tasks.length === 0 && !paused) return null;
   return (
     <section className="card queue-panel" aria-labelledby="queue-heading">
@@ -77,6 +87,11 @@ export function QueuePanel() {
         <p className="muted">
           Paused: {queue.running ? "the running task finishes; " : ""}nothing new starts until you resume the
           queue.
+        </p>
+      )}
+      {waiting && !paused && (
+        <p className="queue-waiting" role="status">
+          The queue is {waiting}: nothing starts until the CLI works again (checked every few seconds).
         </p>
       )}
       {error && (
