@@ -63,6 +63,7 @@ describe("extra arguments, usage and budget with the real CLIs", () => {
         "--output-format",
         "stream-json",
         "--verbose",
+        "--include-partial-messages",
         "--permission-mode",
         "acceptEdits",
         "--model",

@@ -15,6 +15,8 @@ export function claudeArgs(o: {
     "--output-format",
     "stream-json",
     "--verbose",
+    // stream_event lines with the text as it is written: the log shows it growing (never stored).
+    "--include-partial-messages",
     "--permission-mode",
     o.permissionMode,
     ...(o.resumeSessionId ? ["--resume", o.resumeSessionId] : []),
@@ -52,6 +54,8 @@ export class ClaudeStream {
   rateLimit: RateLimitInfo | undefined;
   /** Tool calls claude refused (a headless run cannot ask; acceptEdits refuses what needs approval). */
   readonly permissionDenials: string[] = [];
+  /** The text block being written (stream_event text deltas); "" once its message is complete. */
+  partial = "";
 
   push(line: string): ParsedLine | undefined {
     const j = tryJson(line);
@@ -73,7 +77,23 @@ export class ClaudeStream {
           return { kind: "warning", text: `permission denied · ${what}` };
         }
         return { kind: "system", text: String(j.subtype ?? "system") };
+      case "stream_event": {
+        // Deltas of the message being written: live only, the assistant line that follows has it all.
+        const ev = (j.event ?? {}) as Record<string, unknown>;
+        const delta = (ev.delta ?? {}) as Record<string, unknown>;
+        if (ev.type === "message_start" || ev.type === "content_block_start") this.partial = "";
+        if (
+          ev.type === "content_block_delta" &&
+          delta.type === "text_delta" &&
+          typeof delta.text === "string"
+        ) {
+          this.partial += delta.text;
+          return { kind: "partial", text: delta.text };
+        }
+        return { kind: "partial", text: "" };
+      }
       case "assistant": {
+        this.partial = "";
         const msg = (j.message ?? {}) as { content?: unknown[]; model?: string };
         const params = (j.api_error_params ?? {}) as { rate_limit_info?: unknown };
         if (params.rate_limit_info) {
@@ -250,6 +270,11 @@ export async function runClaude(
     maxLineChars: o.maxLineChars,
     onLine: (s, line) => {
       const parsed = s === "stdout" ? stream.push(line) : undefined;
+      // A delta is progress, shown live, never stored: the complete message is stored once.
+      if (parsed?.kind === "partial") {
+        if (parsed.text) o.onPartial?.(stream.partial);
+        return true;
+      }
       if (s === "stdout" && line.trim()) lastStdout = line;
       o.onLine(s, line, parsed);
       return !isRetryNotice(s, line, parsed);

@@ -18,6 +18,8 @@ export interface AgentRunOptions {
   maxLineChars?: number | undefined;
   onStart?(info: { pid: number | undefined; argv: string[] }): void;
   onLine(stream: "stdout" | "stderr", line: string, parsed?: ParsedLine): void;
+  /** The text being written so far (claude's partial messages): live only, not an output line. */
+  onPartial?(textSoFar: string): void;
 }
 
 export type AgentOutcome =
