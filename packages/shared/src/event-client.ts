@@ -1,5 +1,5 @@
 import { createParser } from "eventsource-parser";
-import type { LoopEvent } from "./events.ts";
+import type { EphemeralEvent, LoopEvent } from "./events.ts";
 
 /**
  * - `connecting`: first connection under way
@@ -26,6 +26,8 @@ export interface EventClientOptions {
   /** Called with events in id order, each id once, never one the caller already had. */
   onBatch: (events: LoopEvent[]) => void;
   onState?: (state: StreamState, detail: StreamStateDetail) => void;
+  /** A message without an `id:` line (live-only, e.g. agent.partial): not stored, never replayed, no position. */
+  onEphemeral?: (message: EphemeralEvent) => void;
   /** Delivers batches: the SPA passes requestAnimationFrame so it renders once per frame. */
   schedule?: (flush: () => void) => void;
   /** First reconnect delay; the server's `retry:` hint replaces it; doubles up to maxRetryMs. */
@@ -141,7 +143,9 @@ export function connectEvents(opts: EventClientOptions): EventClient {
         maxBufferSize: 16 * 1024 * 1024,
         onEvent(msg) {
           try {
-            accept(JSON.parse(msg.data) as LoopEvent);
+            // Without an id it is live-only: it must not move the position the client resumes from.
+            if (msg.id === undefined) opts.onEphemeral?.(JSON.parse(msg.data) as EphemeralEvent);
+            else accept(JSON.parse(msg.data) as LoopEvent);
           } catch {
             // Not JSON: not one of ours; skip rather than stop the stream.
           }

@@ -1,4 +1,4 @@
-import type { LoopEvent } from "@loop/shared";
+import type { EphemeralEvent, LoopEvent } from "@loop/shared";
 import { connectEvents, type StreamState, type StreamStateDetail } from "@loop/shared/event-client";
 import { useEffect, useRef, useState } from "react";
 import { api, unauthorized } from "./api.ts";
@@ -20,6 +20,9 @@ function connect(
   const client = connectEvents({
     url,
     onBatch,
+    onEphemeral: (m) => {
+      for (const l of ephemeralListeners) l(m);
+    },
     schedule,
     onState(s, detail) {
       if (detail.status === 401) unauthorized.set(true);
@@ -40,6 +43,13 @@ function connect(
     document.removeEventListener("visibilitychange", onVisible);
     client.close();
   };
+}
+
+/** Live-only messages (agent.partial) of the open streams: features/task/LiveLine.tsx shows them. */
+const ephemeralListeners = new Set<(m: EphemeralEvent) => void>();
+export function subscribeEphemeral(fn: (m: EphemeralEvent) => void): () => void {
+  ephemeralListeners.add(fn);
+  return () => ephemeralListeners.delete(fn);
 }
 
 /** State of the app-wide stream (GET /api/events): the "reconnecting…" banner reads it. */

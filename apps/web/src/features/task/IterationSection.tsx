@@ -2,6 +2,7 @@ import type { AgentName, Iteration } from "@loop/shared";
 import { useId, useState } from "react";
 import { formatDuration, formatUsage, usageDetail } from "../../lib/format.ts";
 import { ChangesDisclosure } from "../changes/ChangesDisclosure.tsx";
+import { LiveLine } from "./LiveLine.tsx";
 import { LogView } from "./LogView.tsx";
 import type { AgentLog, IterationView } from "./model.ts";
 
@@ -130,6 +131,7 @@ function AgentPanel({
       )}
       <div id={bodyId} hidden={!open}>
         {open && log && <LogView lines={log.lines} version={log.version} label={label} />}
+        {open && log && running && <LiveLine n={n} agent={agent} log={log} />}
         {open && !log && <p className="muted log-empty">No output.</p>}
       </div>
     </div>
