@@ -20,7 +20,8 @@ export function healthStatus(h: AgentHealth): HealthStatus {
 /** Why an unavailable CLI cannot run: "codex not found at /usr/bin/codex (set LOOP_CODEX_BIN)". */
 export function unavailableReason(agent: AgentName, h: AgentHealth): string {
   if (!h.found) return `${agent} not found at ${h.bin} (install it or set ${ENV[agent]})`;
-  return `${agent} at ${h.bin} does not work${h.error ? `: ${h.error}` : ""}`;
+  const why = h.error ? `: ${h.error.length > 200 ? `${h.error.slice(0, 200)}…` : h.error}` : "";
+  return `${agent} at ${h.bin} does not work${why}`;
 }
 
 /** The worker's check before it starts a task (see Orchestrator). */
