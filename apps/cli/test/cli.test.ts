@@ -189,17 +189,23 @@ describe("pnpm loop against a real server", () => {
     );
   });
 
-  it("--budget is sent as maxCostUsd", async () => {
+  it("--budget is sent as maxCostUsd and shown by show", async () => {
     const d = tmp();
     const s = await startServer(d);
     const r = await cli(
       ["add", "--title", "t", "--prompt", "p", "--budget", "2.5"],
       envFor(d, { INIT_CWD: d }),
     ).done;
-    // TODO(merge of the "cost" branch, which adds maxCostUsd to POST /api/tasks): expect 201 and
-    // task.maxCostUsd === 2.5. Until then the server's refusal names the field the client sent.
-    expect(r.code).toBe(EXIT.error);
-    expect(r.stderr).toMatch(/unknown field\(s\): maxCostUsd/);
+    expect(r.code).toBe(EXIT.ok);
+    const id = r.stdout.trim();
+    const shown = await cli(["show", id], envFor(d)).done;
+    expect(shown.code).toBe(EXIT.ok);
+    expect(shown.stdout).toContain("of $2.5");
+    const bad = await cli(
+      ["add", "--title", "t", "--prompt", "p", "--budget", "0"],
+      envFor(d, { INIT_CWD: d }),
+    ).done;
+    expect(bad.code).not.toBe(EXIT.ok);
     await stop(s);
   });
 });

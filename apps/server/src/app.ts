@@ -58,7 +58,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...rawErrorOptions,
   });
   app.decorate("config", deps.config);
-  await app.register(servicesPlugin, { config: deps.config, ...deps.services });
+  await app.register(servicesPlugin, {
+    config: deps.config,
+    ...deps.services,
+    ...(deps.healthProbe && { probe: deps.healthProbe }),
+    warm: deps.warmHealth,
+  });
   await app.register(loggingPlugin);
   app.decorate("eventStreams", new Set<EventStream>());
   // Before the listener closes: otherwise close() would wait for (or cut) the open streams.
@@ -81,7 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(taskRoutes, { prefix: "/api" });
   await app.register(queueRoutes, { prefix: "/api" });
   await app.register(eventRoutes, { prefix: "/api", ...deps.sse });
-  await app.register(healthRoutes, { prefix: "/api", probe: deps.healthProbe, warm: deps.warmHealth });
+  await app.register(healthRoutes, { prefix: "/api" });
 
   await app.register(staticPlugin, { root: deps.webRoot });
   return app;

@@ -129,6 +129,8 @@ export const ConfigSchema = z.object({
   LOOP_CLAUDE_PROMPT_FILE: z.string().optional(),
   // LOOP_CODEX_PROMPT_FILE — (built-in) — a template file replacing Codex's review prompt
   LOOP_CODEX_PROMPT_FILE: z.string().optional(),
+  // LOOP_HEALTH_INTERVAL_MS — 30000 — how often the agent CLIs are checked again while one is missing or broken (the queue waits for it; before a task starts the check is at most this old)
+  LOOP_HEALTH_INTERVAL_MS: int("LOOP_HEALTH_INTERVAL_MS", 50, 3_600_000).default(30_000),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -172,6 +174,7 @@ export interface Config {
   maxCodexTokens: number | null;
   /** Hold new iterations while a subscription window is at least this percent used; null = off. */
   pauseAtUtilization: number | null;
+  healthIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -246,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxCostUsd: c.LOOP_MAX_COST_USD ?? null,
     maxCodexTokens: c.LOOP_MAX_CODEX_TOKENS ?? null,
     pauseAtUtilization: c.LOOP_PAUSE_AT_UTILIZATION ?? null,
+    healthIntervalMs: c.LOOP_HEALTH_INTERVAL_MS,
   };
 }
 

@@ -91,6 +91,37 @@ describe("agentProblems", () => {
     });
     expect(p.map((x) => [x.agent, x.severity])).toEqual([["codex", "warning"]]);
   });
+  it("follows the server's status: a not-logged-in CLI is a warning in its own words, never 'cannot run'", () => {
+    const said =
+      'not logged in (codex login status: "Not logged in"); fine if you use an API key or a custom provider';
+    const p = agentProblems({
+      claude: { ...ok, status: "ok" },
+      codex: {
+        bin: "codex",
+        found: true,
+        version: "codex-cli 0.171.0",
+        loggedIn: false,
+        status: "warning",
+        error: said,
+      },
+    });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatchObject({ agent: "codex", severity: "warning" });
+    expect(p[0]!.message).toContain('"Not logged in"');
+    expect(p[0]!.message).not.toContain("--version");
+    const broken = agentProblems({
+      claude: ok,
+      codex: {
+        bin: "codex",
+        found: true,
+        version: null,
+        loggedIn: null,
+        status: "unavailable",
+        error: "exit 2",
+      },
+    });
+    expect(broken.map((x) => x.severity)).toEqual(["error"]);
+  });
   it("warns when a CLI is newer than the version loop was tested with", () => {
     const p = agentProblems({
       claude: ok,

@@ -64,6 +64,7 @@ describe("extra arguments, usage and budget with the real CLIs", () => {
         "--output-format",
         "stream-json",
         "--verbose",
+        "--include-partial-messages",
         "--permission-mode",
         "acceptEdits",
         "--max-budget-usd",

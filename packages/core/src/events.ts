@@ -1,5 +1,13 @@
 import { classifyStorageError, type Repositories, type StorageError } from "@loop/db";
-import type { AgentName, EventOf, LoopEvent, LoopEventType, NewEvent, ParsedLine } from "@loop/shared";
+import type {
+  AgentName,
+  EphemeralEvent,
+  EventOf,
+  LoopEvent,
+  LoopEventType,
+  NewEvent,
+  ParsedLine,
+} from "@loop/shared";
 import { MAX_LINE_BYTES } from "@loop/shared";
 
 export type EventListener = (event: LoopEvent) => void;
@@ -21,6 +29,7 @@ const MAX_BACKLOG = 50_000;
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
   private readonly faultListeners = new Set<(fault: StorageError) => void>();
+  private readonly ephemeralListeners = new Set<(event: EphemeralEvent) => void>();
   private readonly repos: Repositories;
   private readonly where: string;
   private readonly busyTimeoutMs: number;
@@ -108,6 +117,22 @@ export class EventBus {
         ...(last && parsed && { parsed }),
       });
     });
+  }
+
+  /** Live-only (EphemeralEvent): handed to ephemeral listeners now, never stored or replayed. */
+  publishEphemeral(event: EphemeralEvent): void {
+    for (const l of this.ephemeralListeners) {
+      try {
+        l(event);
+      } catch {
+        // Live-only: a listener that fails just misses it.
+      }
+    }
+  }
+
+  subscribeEphemeral(listener: (event: EphemeralEvent) => void): () => void {
+    this.ephemeralListeners.add(listener);
+    return () => this.ephemeralListeners.delete(listener);
   }
 
   subscribe(listener: EventListener): () => void {

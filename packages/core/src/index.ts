@@ -4,6 +4,7 @@ export * from "./changes/index.ts";
 export * from "./events.ts";
 export * from "./findings/index.ts";
 export * from "./orchestrator.ts";
+export type { OrchestratorDeps } from "./orchestrator-deps.ts";
 export * from "./prompts/index.ts";
 export * from "./recovery.ts";
 export { branchOf, checkIsolation, runDir, WORKTREES_DIR } from "./run/isolation.ts";

@@ -2,6 +2,7 @@ import { classifyStorageError, type Repositories, retryBusy } from "@loop/db";
 import { AppError, type Isolation, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
 import { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
+import { type OrchestratorDeps, QUEUE_PAUSED, silent } from "./orchestrator-deps.ts";
 import { taskMarkdown } from "./prompts/index.ts";
 import { isolationFields, removeIsolation } from "./run/isolation.ts";
 import { type Logger, TaskRun } from "./run/task-run.ts";
@@ -29,9 +30,7 @@ export interface QueueState {
   running: Task | null;
 }
 
-const QUEUE_PAUSED = "queue.paused";
 const reopened = { statusReason: null, finishedAt: null } as const;
-const silent: Logger = { info() {}, warn() {}, error() {} };
 
 /**
  * The queue and the serial worker: submit, cancel, resume, retry, delete, queue order and pause.
@@ -49,9 +48,11 @@ export class Orchestrator {
   private started = false;
   private readonly closing = new AbortController();
   private idleWaiters: Array<() => void> = [];
+  private readonly gate: OrchestratorDeps["gate"];
 
-  constructor(deps: { repos: Repositories; bus: EventBus; settings: Partial<Settings>; logger?: Logger }) {
+  constructor(deps: OrchestratorDeps) {
     this.repos = deps.repos;
+    this.gate = deps.gate;
     this.bus = deps.bus;
     this.settings = resolveSettings(deps.settings);
     this.log = deps.logger ?? silent;
@@ -173,12 +174,11 @@ export class Orchestrator {
    */
   async delete(id: string, opts: { deleteBranch?: boolean } = {}): Promise<void> {
     const task = this.get(id);
-    if (!isTerminal(task.status) && task.status !== "queued") {
+    if (!isTerminal(task.status) && task.status !== "queued")
       throw new AppError(
         "not_deletable",
         `Task ${id} is ${label(task.status)}; cancel it before deleting it`,
       );
-    }
     // Out of the queue first, in the same tick the worker would look at it; open pages see it go.
     if (task.status === "queued") {
       const reason = "Removed from the queue";
@@ -248,12 +248,9 @@ export class Orchestrator {
   }
 
   stats(): { running: number; queued: number; maxDepth: number; paused: boolean } {
-    return {
-      running: this.current ? 1 : 0,
-      queued: this.repos.tasks.countByStatus("queued"),
-      maxDepth: this.settings.maxQueueDepth,
-      paused: this.queuePaused,
-    };
+    const { current, queuePaused: paused } = this;
+    const queued = this.repos.tasks.countByStatus("queued");
+    return { running: current ? 1 : 0, queued, maxDepth: this.settings.maxQueueDepth, paused };
   }
 
   /** Resolves when nothing is running and the queue is empty (or the worker stopped). */
@@ -333,6 +330,8 @@ export class Orchestrator {
     return retryBusy(fn, { timeoutMs: this.settings.dbBusyTimeoutMs, where: this.repos.handle.path });
   }
 
+  private canStart = () => this.accepting && !this.queuePaused && this.stats().queued > 0;
+
   /** Starts the serial worker unless it is already running. */
   private kick(): void {
     if (this.active || !this.accepting || !this.started) return;
@@ -346,6 +345,7 @@ export class Orchestrator {
         if (!this.accepting || this.queuePaused) break;
         // Storage that failed the last run must work again before the next one starts.
         if (!(await this.storageReady())) break;
+        if (this.gate && !(await this.gate.ready(() => this.canStart()))) break;
         // Read and marked running in one tick, so a concurrent submit or delete cannot race it.
         const next = this.repos.tasks.nextQueued();
         if (!next) break;

@@ -225,9 +225,33 @@ describe("runClaude against the fake CLI", () => {
       "--output-format",
       "stream-json",
       "--verbose",
+      "--include-partial-messages",
       "--permission-mode",
       "acceptEdits",
     ]);
+  });
+
+  it("with --include-partial-messages the text grows live through onPartial and is stored once, whole", async () => {
+    const text = "The answer, written in pieces: ünïcødé ✓ 😀";
+    const cwd = workdir({ claude: [{ kind: "ok", text, partialPieces: 5 }] });
+    const lines: string[] = [];
+    const partials: string[] = [];
+    const r = await runClaude({
+      ...base(cwd),
+      bin: FAKE_CLAUDE,
+      permissionMode: "acceptEdits",
+      onLine: (_s, l) => lines.push(l),
+      onPartial: (soFar) => partials.push(soFar),
+    });
+    expect(r).toMatchObject({ ok: true, output: text });
+    // Growing: each is a prefix of the next, the last is the whole text (per message).
+    const last = partials.filter((p) => text.startsWith(p));
+    expect(last.at(-1)).toBe(text);
+    expect(last.length).toBeGreaterThanOrEqual(5);
+    for (let i = 1; i < last.length; i++) expect(last[i]!.startsWith(last[i - 1]!)).toBe(true);
+    // No stream_event line is an output line; the text is in exactly one stored assistant line.
+    expect(lines.some((l) => l.includes('"stream_event"'))).toBe(false);
+    expect(lines.filter((l) => l.includes('"type":"assistant"') && l.includes("ünïcødé")).length).toBe(1);
   });
 
   it.each([

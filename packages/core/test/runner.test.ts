@@ -242,3 +242,30 @@ describe("listProcesses", () => {
     }
   });
 });
+
+describe("runProcess reads a long tail after the exit", () => {
+  it("keeps reading a pipe that still delivers after the agent exited, well past 2 s, and gets the last line whole", async () => {
+    // The agent exits at once; a tool process it left holds stdout and writes a long last line,
+    // without its newline, in pieces over ~3 s. The old fixed 2 s cut lost its tail.
+    const script = `
+      const { spawn } = require("node:child_process");
+      spawn(process.execPath, ["-e", \`
+        const piece = "z".repeat(64 * 1024);
+        let n = 0;
+        process.stdout.write("{\\\\"type\\\\":\\\\"result\\\\",\\\\"text\\\\":\\\\"");
+        const t = setInterval(() => {
+          process.stdout.write(piece);
+          if (++n === 12) { clearInterval(t); process.stdout.write("\\\\"}"); }
+        }, 250);
+      \`], { stdio: ["ignore", "inherit", "inherit"] }).unref();
+      console.log("first");
+    `;
+    const { lines, result } = run(script);
+    const r = await result;
+    expect(r.exitCode).toBe(0);
+    const out = lines.filter(([s]) => s === "stdout").map(([, l]) => l);
+    expect(out[0]).toBe("first");
+    expect(out).toHaveLength(2);
+    expect(JSON.parse(out[1]!)).toEqual({ type: "result", text: "z".repeat(12 * 64 * 1024) });
+  }, 20_000);
+});

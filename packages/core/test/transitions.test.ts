@@ -8,7 +8,9 @@ import {
   afterStepError,
   afterWaitCut,
   type FailureInput,
+  MAX_REASON_CHARS,
   resumePoint,
+  shortReason,
 } from "../src/run/transitions.ts";
 
 const stuck: Stalemate = {
@@ -237,5 +239,29 @@ describe("resumePoint", () => {
       { n: 1, claudeOutput: "c1", review: "r1", verdict: "ISSUES_FOUND" },
       { n: 2, claudeOutput: "c2", review: "r2", verdict: "ISSUES_FOUND" },
     ]);
+  });
+});
+
+describe("shortReason (the reason banner)", () => {
+  it("keeps a short error as it is, on one line", () => {
+    expect(shortReason("codex exited with code 1:\n  boom")).toBe("codex exited with code 1: boom");
+  });
+
+  it("clips a long error to its first sentence, or to ~300 characters at a word", () => {
+    const sentence = "claude exited with code 0 without a result line: the model said so.";
+    expect(shortReason(`${sentence} ${"more words ".repeat(100)}`)).toBe(`${sentence} …`);
+    const words = shortReason(`claude exited with code 1: ${"word ".repeat(200)}`);
+    expect(words.length).toBeLessThanOrEqual(MAX_REASON_CHARS + 1);
+    expect(words).toMatch(/word…$/);
+    const blob = shortReason(`x${"y".repeat(5000)}`);
+    expect(blob).toHaveLength(MAX_REASON_CHARS + 1);
+  });
+
+  it("a failed task's reason is the short form; the whole text is the agent's error", () => {
+    const error = `claude exited with code 1: ${"detail ".repeat(1000)}`;
+    const next = afterFailure({ ...base, errorKind: "exit_nonzero", error });
+    expect(next).toMatchObject({ kind: "finished", status: "failed" });
+    expect((next as { reason: string }).reason).toBe(shortReason(error));
+    expect((next as { reason: string }).reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS + 1);
   });
 });

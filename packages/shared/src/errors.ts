@@ -30,6 +30,8 @@ export const ERROR_STATUS = {
   headers_too_large: 431,
   internal_error: 500,
   shutting_down: 503,
+  /** An agent CLI the task needs is missing or broken (GET /api/health says which and why). */
+  agent_unavailable: 503,
   database_busy: 503,
   storage_readonly: 503,
   storage_error: 503,

@@ -1,5 +1,5 @@
 import { createParser } from "eventsource-parser";
-import type { LoopEvent } from "./events.ts";
+import type { EphemeralEvent, LoopEvent } from "./events.ts";
 
 /**
  * - `connecting`: first connection under way
@@ -16,17 +16,7 @@ export interface StreamStateDetail {
   error?: string;
 }
 
-/**
- * A message that came without an `id:` line: live-only ("ephemeral", e.g. a growing partial
- * line), never stored, never replayed. Delivered as it came, never de-duplicated.
- */
-export interface EphemeralEvent {
-  type: string;
-  taskId?: string;
-  iteration?: number | null;
-  data?: unknown;
-  [key: string]: unknown;
-}
+export type { EphemeralEvent };
 
 export interface EventClientOptions {
   /**
@@ -110,7 +100,7 @@ export function connectEvents(opts: EventClientOptions): EventClient {
   const accept = (msg: { id?: string | undefined; event?: string | undefined; data: string }) => {
     if (msg.event !== undefined && msg.event !== "message") return;
     const e = JSON.parse(msg.data) as LoopEvent | EphemeralEvent;
-    if (msg.id === undefined || typeof e.id !== "number") {
+    if (msg.id === undefined || !("id" in e) || typeof e.id !== "number") {
       pendingEphemeral.push(e as EphemeralEvent);
       return;
     }

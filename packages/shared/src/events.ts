@@ -151,5 +151,20 @@ export type NewEvent = {
   [K in LoopEventType]: Omit<EventOf<K>, "id" | "ts">;
 }[LoopEventType];
 
+/**
+ * A live-only message: never stored, never replayed, sent without an SSE `id:` line. `agent.partial`
+ * is the text an agent is writing right now (claude --include-partial-messages): `text` is its
+ * last ≤ PARTIAL_TAIL_CHARS characters so far, `length` all of it; it is complete (and stored, once)
+ * when the assistant message arrives as an agent.output.
+ */
+export const EphemeralEvent = z.object({
+  type: z.literal("agent.partial"),
+  taskId: z.string(),
+  iteration: z.number().int().nullable(),
+  data: z.object({ agent: AgentName, text: z.string(), length: z.number().int() }),
+});
+export type EphemeralEvent = z.infer<typeof EphemeralEvent>;
+export const PARTIAL_TAIL_CHARS = 2000;
+
 /** Largest piece of an output line stored in one event (longer lines are split). */
 export const MAX_LINE_BYTES = 64 * 1024;

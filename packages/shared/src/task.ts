@@ -189,6 +189,8 @@ export const QueueResponse = z.object({
   paused: z.boolean(),
   tasks: z.array(z.lazy(() => Task)),
   running: z.lazy(() => Task).nullable(),
+  /** Set while the queue is held for an agent CLI (see HealthResponse.queue.waiting). */
+  waiting: z.string().optional(),
 });
 
 export const ListTasksQuery = z.strictObject({
@@ -234,6 +236,11 @@ export const AgentHealth = z.object({
   testedVersion: z.string().optional(),
   /** Set when the installed CLI is newer than that: "codex 0.175.0 is newer than the tested 0.171.0". */
   newerThanTested: z.string().optional(),
+  /**
+   * ok; warning: it runs but something needs a look (not logged in, newer than tested);
+   * unavailable: missing or broken, tasks are refused (503 agent_unavailable) and the queue waits.
+   */
+  status: z.enum(["ok", "warning", "unavailable"]).optional(),
 });
 export type AgentHealth = z.infer<typeof AgentHealth>;
 
@@ -246,6 +253,8 @@ export const HealthResponse = z.object({
     queued: z.number().int(),
     maxDepth: z.number().int(),
     paused: z.boolean().optional(),
+    /** Set while the queue is held for an agent CLI: "waiting: codex not found at /usr/bin/codex". */
+    waiting: z.string().optional(),
   }),
   defaults: z.object({ maxIterations: z.number().int() }).optional(),
   /** Event streams (SSE responses) open now: a browser holds one, however many tabs it has. */

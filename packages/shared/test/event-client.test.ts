@@ -20,7 +20,8 @@ const ev = (id: number): LoopEvent => ({
   data: { message: `m${id}` },
 });
 const frame = (e: LoopEvent) => `id: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`;
-const partial = (text: string) => `data: ${JSON.stringify({ type: "agent.partial", taskId: "T", text })}\n\n`;
+const partial = (text: string) =>
+  `data: ${JSON.stringify({ type: "agent.partial", taskId: "T", iteration: 1, data: { agent: "claude", text, length: text.length } })}\n\n`;
 
 /** A real HTTP server answering every request with `body(url)` (kept open unless `end`). */
 async function serve(body: (url: URL) => string, end = false): Promise<string> {
@@ -58,7 +59,7 @@ describe("connectEvents", () => {
     });
     await until(() => stored.length >= 3 && ephemeral.length >= 2);
     expect(stored).toEqual([1, 2, 3]);
-    expect(ephemeral.map((e) => [e.type, e.text])).toEqual([
+    expect(ephemeral.map((e) => [e.type, e.data.text])).toEqual([
       ["agent.partial", "a"],
       ["agent.partial", "a"],
     ]);

@@ -1,6 +1,18 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { claimDatabase, EventBus, Orchestrator, recover, type Settings, type SweepMethod } from "@loop/core";
+import {
+  AgentAvailability,
+  type AgentProbe,
+  claimDatabase,
+  EventBus,
+  newerThanTested,
+  Orchestrator,
+  probeAgent,
+  recover,
+  type Settings,
+  type SweepMethod,
+  TESTED_VERSIONS,
+} from "@loop/core";
 import { openRepositories, type Repositories } from "@loop/db";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
@@ -11,6 +23,8 @@ declare module "fastify" {
     repos: Repositories;
     bus: EventBus;
     orchestrator: Orchestrator;
+    /** The agent CLIs' health: GET /api/health, the 503 agent_unavailable of the task routes, the held queue. */
+    agents: AgentAvailability;
   }
 }
 
@@ -19,6 +33,10 @@ export interface ServicesOptions {
   /** Overrides of the orchestrator's settings (tests shorten waits). */
   settings?: Partial<Settings>;
   sweepMethod?: SweepMethod;
+  /** Checks one agent CLI (tests pass a fast one); default probeAgent. */
+  probe?: AgentProbe;
+  /** Probe the CLIs as the server starts: the dashboard's first /api/health then need not wait. */
+  warm?: boolean | undefined;
 }
 
 /** The orchestrator's settings as the config gives them. */
@@ -70,10 +88,22 @@ export const servicesPlugin = fp<ServicesOptions>(
     const settings = { ...settingsFrom(config), ...opts.settings };
     const bus = new EventBus(repos, { busyTimeoutMs: settings.dbBusyTimeoutMs });
     const log = app.log;
+    const probe = opts.probe ?? probeAgent;
+    const agents = new AgentAvailability({
+      // A CLI newer than the one the compatibility suite passed with may have changed a format or a flag.
+      probe: async (agent, bin) => {
+        const h = await probe(agent, bin);
+        const newer = newerThanTested(agent, h.version);
+        return { ...h, testedVersion: TESTED_VERSIONS[agent], ...(newer && { newerThanTested: newer }) };
+      },
+      bins: { claude: settings.claudeBin ?? config.claudeBin, codex: settings.codexBin ?? config.codexBin },
+      intervalMs: config.healthIntervalMs,
+    });
     const orchestrator = new Orchestrator({
       repos,
       bus,
       settings,
+      gate: agents,
       logger: {
         // The orchestrator's own progress notes are diagnostics: plugins/logging.ts says the lifecycle at info.
         info: (o, m) => log.debug(o, m),
@@ -91,7 +121,11 @@ export const servicesPlugin = fp<ServicesOptions>(
     app.decorate("repos", repos);
     app.decorate("bus", bus);
     app.decorate("orchestrator", orchestrator);
-    app.addHook("onReady", async () => orchestrator.start());
+    app.decorate("agents", agents);
+    app.addHook("onReady", async () => {
+      if (opts.warm) agents.get().catch(() => undefined);
+      orchestrator.start();
+    });
     app.addHook("onClose", async () => {
       await orchestrator.shutdown();
       await bus.drain(2000);

@@ -14,6 +14,8 @@ export interface QueueState {
   paused: boolean;
   tasks: Task[];
   running: Task | null;
+  /** "waiting: codex not found at …" while the worker holds the queue for an agent CLI. */
+  waiting?: string;
 }
 
 import { createStore } from "./store.ts";

@@ -56,6 +56,13 @@ export function subscribeEvents(fn: EventListener): () => void {
   return () => listeners.delete(fn);
 }
 
+/** Live-only messages (agent.partial) of the shared stream, one by one: features/task/LiveLine.tsx shows them. */
+export function subscribeEphemeral(fn: (m: EphemeralEvent) => void): () => void {
+  return subscribeEvents((_, ephemeral) => {
+    for (const m of ephemeral) fn(m);
+  });
+}
+
 const post = (m: RelayMessage) => channel?.postMessage(m);
 
 function deliver(events: readonly LoopEvent[], ephemeral: EphemeralEvent[]): void {

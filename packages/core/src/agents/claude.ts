@@ -27,6 +27,8 @@ export function claudeArgs(o: {
     "--output-format",
     "stream-json",
     "--verbose",
+    // stream_event lines with the text as it is written: the log shows it growing (never stored).
+    "--include-partial-messages",
     "--permission-mode",
     o.permissionMode,
     ...(o.resumeSessionId ? ["--resume", o.resumeSessionId] : []),
@@ -60,6 +62,8 @@ export class ClaudeStream {
   readonly windows = new Map<string, RateLimitInfo>();
   /** Tool calls claude refused (a headless run cannot ask; acceptEdits refuses what needs approval). */
   readonly permissionDenials: string[] = [];
+  /** The text block being written (stream_event text deltas); "" once its message is complete. */
+  partial = "";
 
   push(line: string): ParsedLine | undefined {
     const j = tryJson(line);
@@ -76,7 +80,21 @@ export class ClaudeStream {
           return { kind: "warning", text: `permission denied · ${what}` };
         }
         return describeSystem(j);
+      case "stream_event": {
+        // Deltas of the message being written: live only, the assistant line that follows has it all.
+        const ev = (j.event ?? {}) as Record<string, unknown>;
+        const delta = (ev.delta ?? {}) as Record<string, unknown>;
+        if (ev.type === "message_start" || ev.type === "content_block_start") this.partial = "";
+        if (
+          ev.type === "content_block_delta" &&
+          delta.type === "text_delta" &&
+          typeof delta.text === "string"
+        )
+          this.partial += delta.text;
+        return describeStreamEvent(j);
+      }
       case "assistant": {
+        this.partial = "";
         const msg = (j.message ?? {}) as { content?: unknown[]; model?: string };
         const params = (j.api_error_params ?? {}) as { rate_limit_info?: unknown };
         if (params.rate_limit_info) {
@@ -102,8 +120,6 @@ export class ClaudeStream {
       }
       case "user":
         return describeUser(j);
-      case "stream_event":
-        return describeStreamEvent(j);
       case "result": {
         const usage = resultUsage(j);
         // Error results without a `result` text (error_max_budget_usd, error_during_execution) say why in `errors`.
@@ -195,6 +211,7 @@ export async function runClaude(
   const args = claudeArgs(o);
   const stream = new ClaudeStream();
   let lastStdout = "";
+  let sentPartial = 0;
   const run = await runProcess({
     bin: o.bin,
     args,
@@ -209,8 +226,17 @@ export async function runClaude(
     onSpawn: (pid) => o.onStart?.({ pid, argv: [o.bin, ...args] }),
     isDone: () => stream.result !== undefined,
     exitGraceMs: o.exitGraceMs,
+    maxLineChars: o.maxLineChars,
     onLine: (s, line) => {
       const parsed = s === "stdout" ? stream.push(line) : undefined;
+      // A delta is progress, shown live, never stored: the complete message is stored once.
+      if (parsed?.kind === "partial") {
+        if (stream.partial.length !== sentPartial) {
+          sentPartial = stream.partial.length;
+          o.onPartial?.(stream.partial);
+        }
+        return true;
+      }
       if (s === "stdout" && line.trim()) lastStdout = line;
       o.onLine(s, line, parsed);
       return !isRetryNotice(s, line, parsed);

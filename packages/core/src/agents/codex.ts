@@ -118,6 +118,7 @@ export async function runCodex(
     onSpawn: (pid) => o.onStart?.({ pid, argv: [o.bin, ...args] }),
     isDone: () => stream.completed || stream.failure !== null,
     exitGraceMs: o.exitGraceMs,
+    maxLineChars: o.maxLineChars,
     onLine: (s, line) => {
       const parsed = s === "stdout" ? stream.push(line) : undefined;
       o.onLine(s, line, parsed);

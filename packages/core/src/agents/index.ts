@@ -1,3 +1,11 @@
+export {
+  AgentAvailability,
+  type AgentGate,
+  type AgentProbe,
+  type AgentsHealth,
+  healthStatus,
+  unavailableReason,
+} from "./availability.ts";
 export { budgetArg, ClaudeStream, claudeArgs, runClaude } from "./claude.ts";
 export { CodexStream, codexArgs, runCodex } from "./codex.ts";
 export { codexRateLimits, readCodexRateLimits } from "./codex-rollout.ts";

@@ -15,8 +15,12 @@ export interface AgentRunOptions {
   env?: NodeJS.ProcessEnv | undefined;
   /** The run's environment marker (see runner/sweep.ts). */
   marker?: string | undefined;
+  /** Longest output line parsed whole (the output cap); longer ones reach onLine in pieces. */
+  maxLineChars?: number | undefined;
   onStart?(info: { pid: number | undefined; argv: string[] }): void;
   onLine(stream: "stdout" | "stderr", line: string, parsed?: ParsedLine): void;
+  /** The text being written so far (claude's partial messages): live only, not an output line. */
+  onPartial?(textSoFar: string): void;
 }
 
 export type AgentOutcome =

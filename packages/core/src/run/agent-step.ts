@@ -1,9 +1,10 @@
 import type { AgentName, LoopEventType, Task } from "@loop/shared";
 import type { AgentOutcome, runCodex } from "../agents/index.ts";
 import type { EventData } from "../events.ts";
-import { newMarker, processStartTime } from "../runner/index.ts";
+import { MAX_LINE_CHARS, newMarker, processStartTime } from "../runner/index.ts";
 import { runDir } from "./isolation.ts";
 import { mib, OutputBudget } from "./output-budget.ts";
+import { PartialRelay } from "./partial-relay.ts";
 import type { RunDeps } from "./task-run.ts";
 
 export type AgentOptions = Omit<
@@ -36,6 +37,7 @@ export async function runRecordedAgent(
   // Recorded before the spawn: if this server dies, the next one finds the run's processes by it.
   const record = await ctx.write(() => repos.agentRuns.begin({ taskId, iteration: n, agent, marker }));
   const budget = new OutputBudget(settings.maxOutputBytes);
+  const partial = new PartialRelay(bus, taskId, n, agent);
   let outcome: AgentOutcome;
   try {
     outcome = await run({
@@ -44,6 +46,8 @@ export async function runRecordedAgent(
       idleTimeoutMs: settings.idleTimeoutMs || undefined,
       graceMs: settings.killGraceMs,
       exitGraceMs: settings.exitGraceMs,
+      // An answer up to the output cap is parsed whole: its result line is longer still (JSON escapes).
+      maxLineChars: Math.max(MAX_LINE_CHARS, 2 * settings.maxOutputBytes),
       signal: ctx.signal,
       env: settings.env,
       marker,
@@ -54,7 +58,9 @@ export async function runRecordedAgent(
           safely(() => repos.agentRuns.spawned(record.id, { pid, pgid: pid, procStart })),
         );
       },
+      onPartial: (text) => partial.push(text),
       onLine: (stream, line, parsed) => {
+        if (stream === "stdout") partial.clear();
         if (budget.take(line)) bus.emitOutput(taskId, n, agent, stream, line, parsed);
         else if (budget.droppedLines === 1) {
           ctx.send(
@@ -68,6 +74,7 @@ export async function runRecordedAgent(
       },
     });
   } finally {
+    partial.clear();
     // The runner resolves only once the run's processes are gone.
     safely(() => repos.agentRuns.end(record.id));
   }

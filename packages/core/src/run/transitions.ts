@@ -93,6 +93,24 @@ export const usageLimitPolicy = (s: {
   marginMs: s.usageLimitMarginMs,
 });
 
+/** Longest task.statusReason taken from an agent's error text. */
+export const MAX_REASON_CHARS = 300;
+
+/**
+ * An agent's error for the reason banner: its first sentence, or ~300 characters. The whole text
+ * stays in the log (agent.finished) and in the NNN-<agent>-output.md artifact.
+ */
+export function shortReason(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  if (flat.length <= MAX_REASON_CHARS) return flat;
+  const cut = flat.slice(0, MAX_REASON_CHARS);
+  // The first sentence that ends after a real start ("claude exited with code 0: …").
+  const sentence = /^.{40,}?[.!?](?= )/.exec(cut);
+  if (sentence) return `${sentence[0]} …`;
+  const space = cut.lastIndexOf(" ");
+  return `${space > 200 ? cut.slice(0, space) : cut}…`;
+}
+
 /** After an agent run that did not succeed. */
 export function afterFailure(f: FailureInput): Phase {
   const where = `during iteration ${f.n} (${f.agent})`;
@@ -111,7 +129,7 @@ export function afterFailure(f: FailureInput): Phase {
         return {
           kind: "finished",
           status: "failed",
-          reason: `${f.error} (gave up after ${f.maxPauses} usage-limit pauses)`,
+          reason: `${shortReason(f.error)} (gave up after ${f.maxPauses} usage-limit pauses)`,
         };
       }
       const backoff = Math.min(2 * 3600_000, f.backoffMs * 2 ** f.pauses);
@@ -124,7 +142,7 @@ export function afterFailure(f: FailureInput): Phase {
         kind: "paused",
         agent: f.agent,
         until,
-        reason: `${f.agent} hit its usage limit (${f.error}); loop resumes iteration ${f.n} at ${until.toISOString()}`,
+        reason: `${f.agent} hit its usage limit (${shortReason(f.error)}); loop resumes iteration ${f.n} at ${until.toISOString()}`,
         resume: f.retry,
       };
     }
@@ -139,7 +157,7 @@ export function afterFailure(f: FailureInput): Phase {
     case "agent_error":
     case "no_result":
     case "empty_output":
-      return { kind: "finished", status: "failed", reason: f.error };
+      return { kind: "finished", status: "failed", reason: shortReason(f.error) };
     default: {
       const unreachable: never = f.errorKind;
       throw new Error(`unknown error kind ${unreachable}`);

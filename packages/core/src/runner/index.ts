@@ -49,6 +49,8 @@ export interface RunOptions {
    */
   isDone?(): boolean;
   exitGraceMs?: number | undefined;
+  /** Longest line handed to onLine whole (longer ones come in pieces); default MAX_LINE_CHARS. */
+  maxLineChars?: number | undefined;
   /** Each line as it arrives, without its newline. Return false for a line that is not progress. */
   onLine(stream: "stdout" | "stderr", line: string): boolean | undefined;
 }
@@ -71,6 +73,36 @@ export interface RunResult {
 }
 
 const STDERR_TAIL = 8 * 1024;
+/** After the agent exited, its pipes are read until they end or stay silent this long… */
+const PIPE_QUIET_MS = 2000;
+/** …but not longer than this (a stray that holds them open and prints forever). */
+const PIPE_MAX_MS = 60_000;
+
+/**
+ * Resolves when `done` does, or once `lastData()` is PIPE_QUIET_MS old. Checked after a
+ * setImmediate: when the event loop was busy, a timer runs before the I/O already waiting in the
+ * pipe is read, and that data must count.
+ */
+function untilQuiet(done: Promise<unknown>, lastData: () => number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    let finished = false;
+    const finish = () => {
+      finished = true;
+      if (timer) clearTimeout(timer);
+      resolve();
+    };
+    void done.then(finish, finish);
+    const deadline = performance.now() + PIPE_MAX_MS;
+    const check = () => {
+      if (finished) return;
+      const quiet = performance.now() - lastData();
+      if (quiet >= PIPE_QUIET_MS || performance.now() >= deadline) finish();
+      else timer = setTimeout(() => setImmediate(check), PIPE_QUIET_MS - quiet);
+    };
+    setImmediate(check);
+  });
+}
 
 /**
  * Runs one agent CLI: no shell, argv array, prompt on stdin, its own process group, output read
@@ -146,6 +178,8 @@ export async function runProcess(opts: RunOptions): Promise<RunResult> {
     if (opts.signal?.aborted) onAbort();
     else opts.signal?.addEventListener("abort", onAbort, { once: true });
 
+    let lastData = performance.now();
+    const splitters: LineSplitter[] = [];
     const wire = (stream: "stdout" | "stderr") => {
       const src = child[stream];
       if (!src) return Promise.resolve();
@@ -157,15 +191,18 @@ export async function runProcess(opts: RunOptions): Promise<RunResult> {
           // A failing consumer must not break the read loop.
           watchdog.progress();
         }
-      });
+      }, opts.maxLineChars);
+      splitters.push(splitter);
       return new Promise<void>((resolve) => {
         src.on("data", (chunk: Buffer) => {
+          lastData = performance.now();
           // Part of a long line still arriving counts as progress; whole lines are judged by onLine.
           if (!chunk.includes(10)) watchdog.progress();
           if (stream === "stderr") stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL);
           splitter.push(chunk);
         });
         src.on("end", () => {
+          splitters.splice(splitters.indexOf(splitter), 1);
           splitter.end();
           resolve();
         });
@@ -179,10 +216,14 @@ export async function runProcess(opts: RunOptions): Promise<RunResult> {
       const e = await exited;
       exitCode = e.code;
       exitSignal = e.sig;
-      // Output may still be in the pipes after the exit; bounded, since strays may hold them open.
-      await Promise.race([reading, new Promise((r) => setTimeout(r, 2000))]);
+      // Output may still be in the pipes after the exit: read on while it keeps coming, however
+      // long that takes (a cut at a fixed time lost the tail of a long result line); stop once
+      // the pipes end, or once nothing came for PIPE_QUIET_MS (strays may hold them open).
+      await untilQuiet(reading, () => lastData);
       child.stdout?.destroy();
       child.stderr?.destroy();
+      // A last line without a newline, in a pipe a stray kept open, is still a line.
+      for (const s of splitters.splice(0)) s.end();
       child.catch(() => {});
     } else {
       const result = (await child) as unknown as {

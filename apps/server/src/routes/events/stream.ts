@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { EventBus } from "@loop/core";
 import type { EventRepository, EventRow } from "@loop/db";
-import type { LoopEvent } from "@loop/shared";
+import type { EphemeralEvent, LoopEvent } from "@loop/shared";
 
 export interface EventStreamOptions {
   res: ServerResponse;
@@ -29,6 +29,9 @@ export interface EventStreamOptions {
   retryMs: number;
   onClose: (stream: EventStream) => void;
 }
+
+/** An ephemeral message is skipped while more than this is waiting in the socket. */
+const EPHEMERAL_MAX_BACKLOG = 16 * 1024;
 
 /** Frames above this size are written in separate socket writes so back-pressure is checked often. */
 const WRITE_CHUNK_BYTES = 64 * 1024;
@@ -85,7 +88,12 @@ export class EventStream {
   constructor(o: EventStreamOptions) {
     this.o = o;
     this.lastId = o.afterId;
-    this.unsubscribe = o.bus.subscribe((e) => this.onLive(e));
+    const off = o.bus.subscribe((e) => this.onLive(e));
+    const offEphemeral = o.bus.subscribeEphemeral((e) => this.onEphemeral(e));
+    this.unsubscribe = () => {
+      off();
+      offEphemeral();
+    };
     o.res.on("close", () => this.close());
     o.res.socket?.setNoDelay(true);
     o.res.writeHead(200, {
@@ -144,6 +152,16 @@ export class EventStream {
       }
     }
     this.wake?.();
+  }
+
+  /**
+   * Live-only messages (no `id:` line: the client does not move its position) go straight out, and
+   * only to a socket that keeps up: a backed-up client just misses some; the next one catches up.
+   */
+  private onEphemeral(e: EphemeralEvent): void {
+    if (this.closed || (this.o.taskId !== undefined && e.taskId !== this.o.taskId)) return;
+    if (this.o.res.writableLength > EPHEMERAL_MAX_BACKLOG) return;
+    this.o.res.write(`data: ${JSON.stringify(e)}\n\n`);
   }
 
   private async pump(): Promise<void> {

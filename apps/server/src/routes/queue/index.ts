@@ -6,7 +6,12 @@ import type { FastifyPluginAsync } from "fastify";
  */
 export const queueRoutes: FastifyPluginAsync = async (app) => {
   const { orchestrator } = app;
-  app.get("/queue", async () => orchestrator.queue());
-  app.post("/queue/pause", async () => orchestrator.setQueuePaused(true));
-  app.post("/queue/resume", async () => orchestrator.setQueuePaused(false));
+  // `waiting` while the worker holds the queue for a missing or broken agent CLI.
+  const withWaiting = <T extends object>(q: T) => ({
+    ...q,
+    ...(app.agents.waiting && { waiting: app.agents.waiting }),
+  });
+  app.get("/queue", async () => withWaiting(orchestrator.queue()));
+  app.post("/queue/pause", async () => withWaiting(await orchestrator.setQueuePaused(true)));
+  app.post("/queue/resume", async () => withWaiting(await orchestrator.setQueuePaused(false)));
 };

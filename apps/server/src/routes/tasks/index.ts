@@ -15,6 +15,13 @@ const DeleteQuery = z.strictObject({
 export const taskRoutes: FastifyPluginAsync = async (app) => {
   const { repos, orchestrator } = app;
 
+  // A task is not queued for a CLI that is missing or broken: it would fail at that step, maybe
+  // after paying for the other agent's run. Re-checked at once, so a CLI just installed is accepted.
+  const agentsAvailable = async () => {
+    const reason = await app.agents.unavailable({ recheck: true });
+    if (reason) throw new AppError("agent_unavailable", `Cannot run tasks now: ${reason}`);
+  };
+
   const getTask = (id: string) => {
     const task = repos.tasks.get(id);
     if (!task) throw new AppError("task_not_found", `No task with id ${id}`);
@@ -25,6 +32,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     const body = parseOr("invalid_body", CreateTaskBody, req.body);
     const workingDir = await checkWorkingDir(body.workingDir, app.config.allowedRoots);
     await checkIsolation(workingDir, body.isolation);
+    await agentsAvailable();
     // A task that does not say takes the server's default (LOOP_CONTINUE_SESSION).
     const continueSession = body.continueSession ?? app.config.continueSession;
     const task = await orchestrator.submit({ ...body, workingDir, continueSession });
@@ -84,6 +92,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     // The roots may have changed since the task was filed.
     if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
     await checkIsolation(workingDir, isolation);
+    await agentsAvailable();
     return reply.status(201).send({ task: await orchestrator.retry(id) });
   });
 
@@ -92,6 +101,7 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     const body = parseOr("invalid_body", ResumeTaskBody, req.body ?? {});
     const { workingDir } = getTask(id);
     if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
+    await agentsAvailable();
     const { extraIterations, ...caps } = body;
     return { task: await orchestrator.resume(id, extraIterations ?? 0, caps) };
   });

@@ -1,12 +1,25 @@
+import { useEffect } from "react";
 import { useStore } from "../../lib/store.ts";
-import { agentProblems, health } from "./health.ts";
+import { agentProblems, health, refreshHealth } from "./health.ts";
 
+const RECHECK_MS = 3000;
+
+/**
+ * Red while a CLI is missing or broken (tasks are refused and the queue waits, said here too),
+ * amber for what only needs a look (not logged in, newer than tested): tasks run.
+ */
 export function HealthBanner() {
   const h = useStore(health);
-  if (!h) return null;
-  const problems = agentProblems(h.agents);
-  if (problems.length === 0) return null;
-  const error = problems.some((p) => p.severity === "error");
+  const problems = h ? agentProblems(h.agents) : [];
+  const waiting = h?.queue.waiting;
+  const error = problems.some((p) => p.severity === "error") || Boolean(waiting);
+  // The server notices a CLI coming back by itself; the banner follows without a reload.
+  useEffect(() => {
+    if (!error) return;
+    const t = setInterval(() => void refreshHealth(), RECHECK_MS);
+    return () => clearInterval(t);
+  }, [error]);
+  if (!h || (problems.length === 0 && !waiting)) return null;
   return (
     <section
       className={`banner ${error ? "banner-error" : "banner-warning"}`}
@@ -18,6 +31,7 @@ export function HealthBanner() {
         {problems.map((p) => (
           <li key={`${p.agent}: ${p.message}`}>{p.message}</li>
         ))}
+        {waiting && <li>The queue is {waiting}; it goes on once the CLI is back.</li>}
       </ul>
     </section>
   );

@@ -21,6 +21,13 @@ export interface AgentProblem {
 
 const ENV = { claude: "LOOP_CLAUDE_BIN", codex: "LOOP_CODEX_BIN" } as const;
 
+/**
+ * The server's verdict (status) when it gives one: only a missing or broken CLI is an error; one
+ * that is only not logged in runs (API keys, custom providers) and is a warning.
+ */
+const unavailable = (h: AgentHealth) =>
+  h.status ? h.status === "unavailable" : !h.found || h.version === null;
+
 /** What is wrong with the configured CLIs, in words a user can act on. */
 export function agentProblems(agents: HealthResponse["agents"]): AgentProblem[] {
   const out: AgentProblem[] = [];
@@ -30,19 +37,19 @@ export function agentProblems(agents: HealthResponse["agents"]): AgentProblem[] 
       out.push({
         agent,
         severity: "error",
-        message: `${agent} was not found at "${h.bin}"${h.error ? ` (${h.error})` : ""}. Install it or set ${ENV[agent]} to its path, then restart loop.`,
+        message: `${agent} was not found at "${h.bin}"${h.error ? ` (${h.error})` : ""}. Install it or set ${ENV[agent]} to its path; loop notices by itself.`,
       });
-    } else if (h.version === null) {
+    } else if (h.loggedIn === false && !unavailable(h)) {
+      out.push({
+        agent,
+        severity: "warning",
+        message: `${agent} (${h.version}) at "${h.bin}" is not logged in${h.error ? ` — ${h.error}` : ""}. Tasks still run; if they fail to authenticate, run \`${agent === "claude" ? "claude" : "codex login"}\` in a terminal once.`,
+      });
+    } else if (unavailable(h)) {
       out.push({
         agent,
         severity: "error",
         message: `${agent} at "${h.bin}" does not answer --version${h.error ? `: ${h.error}` : ""}.`,
-      });
-    } else if (h.loggedIn === false) {
-      out.push({
-        agent,
-        severity: "warning",
-        message: `${agent} (${h.version}) at "${h.bin}" is not logged in: run \`${agent === "claude" ? "claude" : "codex login"}\` in a terminal once (not needed with an API key or a custom model provider).`,
       });
     }
     if (h.found && h.newerThanTested) {

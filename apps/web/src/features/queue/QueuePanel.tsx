@@ -4,13 +4,20 @@ import { Link } from "../../app/router.tsx";
 import { api, type QueueState } from "../../lib/api.ts";
 import { keys, queryClient } from "../../lib/cache.ts";
 
+const HELD_REFRESH_MS = 3000;
+
 /**
  * The queue as the server has it: what runs next, in order, with move / remove controls, and a
  * pause for the whole queue (the running task finishes; nothing new starts; it survives restarts).
  * The cache reads it again when a task's status changes (lib/cache.ts).
  */
 export function QueuePanel() {
-  const read = useQuery({ queryKey: keys.queue, queryFn: () => api.queue() });
+  // A held queue goes on by itself once the CLI is back; nothing is announced: look again now and then.
+  const read = useQuery({
+    queryKey: keys.queue,
+    queryFn: () => api.queue(),
+    refetchInterval: (q) => (q.state.data?.waiting ? HELD_REFRESH_MS : false),
+  });
   const queue = read.data ?? null;
   const [actionError, setActionError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -31,7 +38,7 @@ export function QueuePanel() {
   };
 
   if (!queue) return error ? <p className="form-error">Could not load the queue: {error}</p> : null;
-  const { paused, tasks } = queue;
+  const { paused, tasks, waiting } = queue;
   if (tasks.length === 0 && !paused) return null;
   return (
     <section className="card queue-panel" aria-labelledby="queue-heading">
@@ -46,6 +53,11 @@ export function QueuePanel() {
         <p className="muted">
           Paused: {queue.running ? "the running task finishes; " : ""}nothing new starts until you resume the
           queue.
+        </p>
+      )}
+      {waiting && !paused && (
+        <p className="queue-waiting" role="status">
+          The queue is {waiting}: nothing starts until the CLI works again (checked every few seconds).
         </p>
       )}
       {error && (

@@ -3,6 +3,7 @@ import { useId, useState } from "react";
 import { formatDuration } from "../../lib/format.ts";
 import { ChangesDisclosure } from "../changes/ChangesDisclosure.tsx";
 import { AgentUsage } from "./AgentUsage.tsx";
+import { LiveLine } from "./LiveLine.tsx";
 import { LogView } from "./LogView.tsx";
 import { agentState, iterationState, lineCount } from "./logic.ts";
 import type { AgentLog, IterationView } from "./model.ts";
@@ -11,6 +12,7 @@ const AGENT_LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex
 const AGENT_ROLE: Record<AgentName, string> = { claude: "works", codex: "reviews" };
 
 export function IterationSection({
+  taskId,
   n,
   maxIterations,
   live,
@@ -18,6 +20,7 @@ export function IterationSection({
   isLatest,
   version,
 }: {
+  taskId: string;
   n: number;
   maxIterations: number;
   live: IterationView | null;
@@ -50,6 +53,7 @@ export function IterationSection({
         </p>
       )}
       <AgentPanel
+        taskId={taskId}
         n={n}
         agent="claude"
         log={live?.claude ?? null}
@@ -62,6 +66,7 @@ export function IterationSection({
         <ChangesDisclosure recorded={live.changes} title="Changes" label={`Changes in iteration ${n}`} />
       )}
       <AgentPanel
+        taskId={taskId}
         n={n}
         agent="codex"
         log={live?.codex ?? null}
@@ -75,6 +80,7 @@ export function IterationSection({
 }
 
 function AgentPanel({
+  taskId,
   n,
   agent,
   log,
@@ -82,6 +88,7 @@ function AgentPanel({
   promptBytes,
   defaultOpen,
 }: {
+  taskId: string;
   n: number;
   agent: AgentName;
   log: AgentLog | null;
@@ -93,6 +100,7 @@ function AgentPanel({
 }) {
   const state = agentState(log);
   const failed = state === "failed";
+  const running = Boolean(log?.started && !log.finished);
   const [userOpen, setUserOpen] = useState<boolean | null>(null);
   const open = userOpen ?? (defaultOpen || failed);
   const bodyId = useId();
@@ -131,6 +139,7 @@ function AgentPanel({
       )}
       <div id={bodyId} hidden={!open}>
         {open && log && <LogView lines={log.lines} version={log.version} label={label} />}
+        {open && log && running && <LiveLine taskId={taskId} n={n} agent={agent} log={log} />}
         {open && !log && <p className="muted log-empty">No output.</p>}
       </div>
     </div>

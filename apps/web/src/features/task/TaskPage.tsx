@@ -93,6 +93,7 @@ export function TaskPage({ id }: { id: string }) {
           {ns.map((n) => (
             <IterationSection
               key={n}
+              taskId={id}
               n={n}
               maxIterations={task.maxIterations}
               live={view.iterations.find((it) => it.n === n) ?? null}
