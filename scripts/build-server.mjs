@@ -107,6 +107,8 @@ export async function buildServer() {
     minifySyntax: true,
     logLevel: "warning",
   });
+  // esbuild's service process would otherwise live on beside the server `pnpm start` spawns.
+  await esbuild.stop?.();
   renameSync(`${MAIN}.${process.pid}.tmp`, MAIN);
   writeFileSync(`${SERVER_BUNDLE}.${process.pid}.tmp`, LAUNCHER);
   renameSync(`${SERVER_BUNDLE}.${process.pid}.tmp`, SERVER_BUNDLE);

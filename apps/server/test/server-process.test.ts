@@ -184,9 +184,12 @@ describe("server.ts as a process", () => {
 
   it("keeps the token out of the URL, agents, events, artifacts and logs, and its files owner-only", async () => {
     dir = mkdtempSync(join(tmpdir(), "loop-proc-"));
-    // An agent that prints the environment it was given, then fails.
+    // An agent that answers the health probe, and for a run prints the environment it was given, then fails.
     const spy = join(dir, "env-agent.sh");
-    writeFileSync(spy, "#!/bin/sh\nenv\nexit 1\n");
+    writeFileSync(
+      spy,
+      '#!/bin/sh\ncase "$1" in --version) echo "1.0.0"; exit 0;; auth|login) echo "Logged in"; exit 0;; esac\nenv\nexit 1\n',
+    );
     chmodSync(spy, 0o755);
     const { out, exited } = start({
       PORT: "0",

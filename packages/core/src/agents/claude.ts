@@ -231,7 +231,9 @@ export async function runClaude(
       const parsed = s === "stdout" ? stream.push(line) : undefined;
       // A delta is progress, shown live, never stored: the complete message is stored once.
       if (parsed?.kind === "partial") {
-        if (stream.partial.length !== sentPartial) {
+        // A new message or block starts over; only growth is sent.
+        if (stream.partial.length < sentPartial) sentPartial = 0;
+        if (stream.partial.length > sentPartial) {
           sentPartial = stream.partial.length;
           o.onPartial?.(stream.partial);
         }
