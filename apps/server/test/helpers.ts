@@ -117,3 +117,16 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+const ENDED = ["done", "needs_attention", "failed", "cancelled"];
+
+/** Waits until the task has ended (done, needs_attention, failed or cancelled) and returns it. */
+export const taskEnded = (app: Pick<TestApp, "repos">, id: string, timeoutMs = 20_000) =>
+  waitFor(
+    () => {
+      const task = app.repos.tasks.get(id);
+      return task && ENDED.includes(task.status) ? task : undefined;
+    },
+    timeoutMs,
+    `task ${id} to end`,
+  );

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Task } from "@loop/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { git } from "../../../packages/core/test/fixtures/git.ts";
-import { createTestApp, type TestApp, waitFor } from "./helpers.ts";
+import { createTestApp, type TestApp, taskEnded, waitFor } from "./helpers.ts";
 import { claude, codex, scenario } from "./scenarios.ts";
 
 let t: TestApp | undefined;
@@ -56,17 +56,7 @@ async function file(app: TestApp, body: Record<string, unknown>) {
   });
 }
 
-const settled = (app: TestApp, id: string) =>
-  waitFor(
-    () => {
-      const task = app.repos.tasks.get(id);
-      return task && ["done", "needs_attention", "failed", "cancelled"].includes(task.status)
-        ? task
-        : undefined;
-    },
-    30_000,
-    `task ${id} to settle`,
-  );
+const settled = (app: TestApp, id: string) => taskEnded(app, id, 30_000);
 
 describe("worktree isolation", () => {
   it("worktree mode end to end (branch, commits, the user's checkout untouched, cleanup)", async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Task } from "@loop/shared";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTestApp, type TestApp, waitFor } from "./helpers.ts";
+import { createTestApp, type TestApp, taskEnded } from "./helpers.ts";
 import { claude, codex, scenario } from "./scenarios.ts";
 
 let t: TestApp;
@@ -17,16 +17,7 @@ async function run(wd: string): Promise<Task> {
   });
   expect(r.statusCode, r.body).toBe(201);
   const id = r.json().task.id as string;
-  return waitFor(
-    () => {
-      const task = t.repos.tasks.get(id);
-      return task && ["done", "needs_attention", "failed", "cancelled"].includes(task.status)
-        ? task
-        : undefined;
-    },
-    120_000,
-    `task ${id} to finish`,
-  );
+  return taskEnded(t, id, 120_000);
 }
 
 const SIZES = [

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LoopEvent, Task } from "@loop/shared";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTestApp, type TestApp, waitFor } from "./helpers.ts";
+import { createTestApp, type TestApp, taskEnded, waitFor } from "./helpers.ts";
 import { claude, codex, scenario } from "./scenarios.ts";
 
 let t: TestApp;
@@ -21,16 +21,7 @@ async function file(body: Record<string, unknown>): Promise<Task> {
 }
 
 async function finished(id: string, timeoutMs = 20_000): Promise<Task> {
-  return waitFor(
-    () => {
-      const task = t.repos.tasks.get(id);
-      return task && ["done", "needs_attention", "failed", "cancelled"].includes(task.status)
-        ? task
-        : undefined;
-    },
-    timeoutMs,
-    `task ${id} to finish`,
-  );
+  return taskEnded(t, id, timeoutMs);
 }
 
 const types = (events: LoopEvent[]) => events.map((e) => e.type);

@@ -11,7 +11,7 @@ import {
   type Task,
 } from "@loop/shared";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTestApp, type TestApp, waitFor } from "./helpers.ts";
+import { createTestApp, type TestApp, taskEnded, waitFor } from "./helpers.ts";
 import { claude, codex, scenario } from "./scenarios.ts";
 
 // Issue 14: usage per agent, budgets, subscription windows — against the fake CLIs, real SQLite, real HTTP.
@@ -30,16 +30,7 @@ async function file(body: Record<string, unknown>): Promise<Task> {
 }
 
 async function ended(id: string, timeoutMs = 30_000): Promise<Task> {
-  return waitFor(
-    () => {
-      const task = t.repos.tasks.get(id);
-      return task && ["done", "needs_attention", "failed", "cancelled"].includes(task.status)
-        ? task
-        : undefined;
-    },
-    timeoutMs,
-    `task ${id} to end`,
-  );
+  return taskEnded(t, id, timeoutMs);
 }
 
 async function detail(id: string): Promise<{ task: Task; iterations: Iteration[] }> {

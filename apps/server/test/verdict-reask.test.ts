@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LoopEvent, Task } from "@loop/shared";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTestApp, type TestApp, waitFor } from "./helpers.ts";
+import { createTestApp, type TestApp, taskEnded, waitFor } from "./helpers.ts";
 import { claude, codex, scenario } from "./scenarios.ts";
 
 let t: TestApp | undefined;
@@ -25,16 +25,7 @@ async function run(app: TestApp, wd: string, maxIterations: number): Promise<Tas
   });
   expect(r.statusCode, r.body).toBe(201);
   const id = r.json().task.id as string;
-  return waitFor(
-    () => {
-      const task = app.repos.tasks.get(id);
-      return task && ["done", "needs_attention", "failed", "cancelled"].includes(task.status)
-        ? task
-        : undefined;
-    },
-    20_000,
-    `task ${id} to finish`,
-  );
+  return taskEnded(app, id, 20_000);
 }
 
 const codexCalls = (wd: string) =>

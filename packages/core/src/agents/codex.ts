@@ -4,7 +4,7 @@ import { readRegularFile } from "../artifacts.ts";
 import { runProcess } from "../runner/index.ts";
 import { describeError, describeItem } from "./codex-lines.ts";
 import { readCodexRateLimits } from "./codex-rollout.ts";
-import { clip, duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
+import { duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
 
