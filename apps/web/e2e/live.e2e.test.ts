@@ -113,7 +113,7 @@ describe("a task filed in the browser", () => {
 });
 
 describe("the growing line", () => {
-  it("shows the text claude is writing as it grows (the stream asks for partial=1), then the stored message", async () => {
+  it("shows the text claude is writing as it grows, in a tab the leader relays to (its stream asks for partial=1)", async () => {
     const text = `Growing answer ${Array.from({ length: 60 }, (_, i) => `word${i + 1}`).join(" ")} end.`;
     const task = await e2e.server.fileTask(
       "Growing line",
@@ -123,14 +123,24 @@ describe("the growing line", () => {
       },
       { maxIterations: 1 },
     );
+    // Two tabs of one browser: the first holds the stream, the second shows the task from the relay.
     const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const page = await context.newPage();
-    const streams: URL[] = [];
-    page.on("request", (r) => {
-      const u = new URL(r.url());
-      if (u.pathname === "/api/events") streams.push(u);
-    });
-    await page.goto(e2e.server.url);
+    const streams = new Map<string, URL[]>([
+      ["leader", []],
+      ["follower", []],
+    ]);
+    const tab = async (name: string) => {
+      const p = await context.newPage();
+      p.on("request", (r) => {
+        const u = new URL(r.url());
+        if (u.pathname === "/api/events") streams.get(name)!.push(u);
+      });
+      return p;
+    };
+    const leader = await tab("leader");
+    await leader.goto(e2e.server.url);
+    await expect.poll(() => streams.get("leader")!.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    const page = await tab("follower");
     await page.goto(`${e2e.server.origin}/tasks/${task.id}`);
     await page.getByRole("heading", { level: 1, name: "Growing line" }).waitFor();
 
@@ -156,9 +166,9 @@ describe("the growing line", () => {
     await header.getByText("done", { exact: true }).waitFor({ timeout: 30_000 });
     expect(await live.count()).toBe(0);
     expect(await page.getByRole("log", { name: "Claude output, iteration 1" }).textContent()).toContain(text);
-    // The shared stream asked for the partial text; nothing else opened one without it.
-    expect(streams.length).toBeGreaterThan(0);
-    expect(streams.every((u) => u.searchParams.get("partial") === "1")).toBe(true);
+    // Only the leader opened the stream, and every time with partial=1.
+    expect(streams.get("follower")).toEqual([]);
+    expect(streams.get("leader")!.every((u) => u.searchParams.get("partial") === "1")).toBe(true);
     await context.close();
   });
 });
