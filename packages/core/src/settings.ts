@@ -63,7 +63,7 @@ const MiB = 1024 * 1024;
 
 // claude 2.1.331 accepts acceptEdits, auto, bypassPermissions, manual, dontAsk, plan; older ones
 // also took "default" (docs/real-cli-check.md).
-export const PERMISSION_MODES = [
+const PERMISSION_MODES = [
   "acceptEdits",
   "auto",
   "bypassPermissions",
