@@ -36,6 +36,7 @@ export const ConfigSchema = SettingsSchema.extend({
   dbPath: fromEnv("LOOP_DB_PATH", text().default("./loop.db")),
   /** Set when LOOP_TOKEN was given; otherwise the server keeps one in <dbPath>.token (state-files.ts). */
   token: fromEnv("LOOP_TOKEN", z.string().min(16, "must be at least 16 characters").optional()),
+  /** Server log level; logs go to stdout, the access token redacted. */
   logLevel: fromEnv("LOG_LEVEL", oneOf(LOG_LEVELS).default("info")),
   /** auto: pretty on a terminal, json otherwise. */
   logFormat: fromEnv("LOG_FORMAT", oneOf(LOG_FORMATS).default("auto")),

@@ -88,6 +88,7 @@ describe("loadConfig", () => {
     ["LOOP_MAX_COST_USD", "0", /LOOP_MAX_COST_USD must be greater than 0/],
     ["LOOP_MAX_COST_USD", "$5", /LOOP_MAX_COST_USD must be a number of dollars/],
     ["LOOP_MAX_CODEX_TOKENS", "0", /LOOP_MAX_CODEX_TOKENS.*at least 1/],
+    ["LOOP_MAX_CODEX_TOKENS", "9007199254740992", /LOOP_MAX_CODEX_TOKENS must be at most 9007199254740991$/],
     ["LOOP_PAUSE_AT_UTILIZATION", "101", /LOOP_PAUSE_AT_UTILIZATION.*at most 100/],
   ])("rejects %s=%s with a message naming it", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);

@@ -21,7 +21,8 @@ export const envValue = {
       .trim()
       .regex(/^\d+$/, "must be a whole number")
       .transform(Number)
-      .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`)),
+      // The regex makes it whole; the range bounds it below 2^53, so no .int() (its own message names no variable).
+      .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`)),
   /** A positive number of dollars, e.g. "2.50". */
   dollars: () =>
     z
