@@ -265,9 +265,10 @@ export class Orchestrator {
     this.current?.requestStop({ kind: "shutdown" });
     const stopped = this.idle();
     // Once the run has had its time to record its end, endless retries of a final write give up.
+    // The tree's stop takes up to two graces (the agent's, then its tools': runner/stop.ts).
     const t = setTimeout(
       () => this.closing.abort(),
-      this.settings.killGraceMs + this.settings.dbBusyTimeoutMs + 2000,
+      2 * this.settings.killGraceMs + this.settings.dbBusyTimeoutMs + 2000,
     );
     await stopped;
     clearTimeout(t);
