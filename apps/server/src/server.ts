@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     onRepeat: (signal, leftMs) =>
       app.log.warn(
         { signal },
-        `still stopping: the running agent's processes are stopped before loop exits (at most ${Math.ceil(leftMs / 1000)} s more)`,
+        `still stopping: loop exits once the running agent's processes are gone (at most ${Math.ceil(leftMs / 1000)} s more)`,
       ),
     onError: (err) => app.log.error({ err }, "fatal error; shutting down"),
     onTimeout: (ms) => {

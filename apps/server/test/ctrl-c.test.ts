@@ -41,11 +41,11 @@ interface Started {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
   wd: string;
   dbPath: string;
-  api(path: string, body?: unknown): Promise<Record<string, any>>;
+  api(path: string, body?: unknown): Promise<{ task: Task }>;
 }
 
 /** `pnpm start` as a person runs it, in a process group of its own (a terminal's foreground group). */
-async function pnpmStart(steps: object[], graceMs: number): Promise<Started> {
+async function pnpmStart(steps: Record<string, unknown>[], graceMs: number): Promise<Started> {
   dir = mkdtempSync(join(tmpdir(), "loop-ctrlc-"));
   const wd = join(dir, "work");
   const home = join(dir, "home");
@@ -109,7 +109,7 @@ async function pnpmStart(steps: object[], graceMs: number): Promise<Started> {
         headers: { authorization: `Bearer ${TEST_TOKEN}`, "content-type": "application/json" },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
-      return (await res.json()) as Record<string, any>;
+      return (await res.json()) as { task: Task };
     },
   };
 }
