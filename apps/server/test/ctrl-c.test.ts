@@ -204,4 +204,26 @@ describe.skipIf(process.platform === "win32")("Ctrl-C in the terminal running `p
     expect(exit.at - first).toBeLessThan(2 * graceMs + 10_000);
     assertStoppedCleanly(s, run, exit);
   }, 240_000);
+  it("closing the terminal (SIGHUP to the group, output gone) stops the same way, even though pnpm dies of it", async () => {
+    const s = await pnpmStart(
+      [{ ...claude.grandchildThenHang("gc.pid"), sigintExitMs: 500, lockFile: "tool.lock" }],
+      3000,
+    );
+    const run = await midRun(s);
+    // The terminal's window closes: the reading end of the output is gone, then SIGHUP.
+    s.child.stdout!.destroy();
+    s.child.stderr!.destroy();
+    process.kill(-s.child.pid!, "SIGHUP");
+    // pnpm has no SIGHUP handler and dies at once; start.mjs and the server finish the stop.
+    await waitFor(() => !groupAlive(s.child.pid!), 30_000, "every process of pnpm start to exit");
+    for (const pid of run.pids) expect(isRunning(pid), `pid ${pid}`).toBe(false);
+    expect(existsSync(run.lock)).toBe(false);
+    expect(existsSync(stateFiles(s.dbPath).server)).toBe(false);
+    const repos = openRepositories(s.dbPath);
+    try {
+      expect(repos.tasks.get(run.task.id)).toMatchObject({ status: "paused", statusReason: REASON });
+    } finally {
+      repos.handle.close();
+    }
+  }, 240_000);
 });
