@@ -31,17 +31,20 @@ export async function terminate(find: () => Promise<Target[]>, graceMs: number):
   for (let round = 0; round < 5; round++) {
     const targets = (await find()).filter((t) => isRunning(t.pid));
     if (targets.length === 0) break;
-    for (const t of targets) {
-      if (t.group) signal(-t.group, "SIGTERM");
-      signal(t.pid, "SIGTERM");
-      stopped.add(t.pid);
-    }
+    // One signal each: a group once (its members are targets), the others by pid.
+    const send = (sig: NodeJS.Signals, which: Target[]) => {
+      const groups = new Set<number>();
+      for (const t of which) {
+        if (t.group && groups.has(t.group)) continue;
+        if (t.group) groups.add(t.group);
+        signal(t.group ? -t.group : t.pid, sig);
+      }
+    };
+    send("SIGTERM", targets);
+    for (const t of targets) stopped.add(t.pid);
     await until(() => targets.every((t) => !isRunning(t.pid)), deadline - Date.now());
-    for (const t of targets) {
-      if (!isRunning(t.pid)) continue;
-      if (t.group) signal(-t.group, "SIGKILL");
-      signal(t.pid, "SIGKILL");
-    }
+    const left = targets.filter((t) => isRunning(t.pid));
+    send("SIGKILL", left);
     await sleep(20);
   }
   return [...stopped];
