@@ -264,8 +264,7 @@ export class Orchestrator {
     this.accepting = false;
     this.current?.requestStop({ kind: "shutdown" });
     const stopped = this.idle();
-    // Once the run has had its time to record its end, endless retries of a final write give up.
-    // The tree's stop takes up to two graces (the agent's, then its tools': runner/stop.ts).
+    // Once the run has had its time (two graces: runner/stop.ts) to record its end, final writes give up.
     const t = setTimeout(
       () => this.closing.abort(),
       2 * this.settings.killGraceMs + this.settings.dbBusyTimeoutMs + 2000,
