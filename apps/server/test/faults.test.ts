@@ -198,6 +198,16 @@ describe("a full disk", () => {
         10_000,
         "claude printing",
       );
+      // The run's end must be attempted while the disk is full: that write once "succeeded" without
+      // storing anything (UPDATE … RETURNING read with .get()), and the row said running for ever.
+      const warned: string[] = [];
+      const warn = t.app.log.warn.bind(t.app.log);
+      t.app.log.warn = ((o: unknown, m?: string) => {
+        if (typeof m === "string") warned.push(m);
+        return warn(o as object, m);
+      }) as typeof warn;
+      // An empty WAL: every write from here needs new blocks (one that restarts at its start reuses them).
+      t.repos.handle.sqlite.pragma("wal_checkpoint(TRUNCATE)");
       // Fill the disk to the last block.
       const filler = join(fs, "filler");
       try {
@@ -212,6 +222,13 @@ describe("a full disk", () => {
         code: "storage_full",
         message: expect.stringMatching(/is full/),
       });
+      await waitFor(
+        () =>
+          warned.includes("could not record the run's end yet; retrying") || !t!.orchestrator.queue().running,
+        30_000,
+        "the run to try to record its end",
+      );
+      expect(t.repos.tasks.get(task.id)?.status).toBe("running");
       // Nothing can be written while the disk is full, not even the pause: it is recorded once there
       // is room again, with the events that waited, and the task never says failed.
       rmSync(filler);
