@@ -143,6 +143,9 @@ function repositoryWrites(repos: Repositories): string[] {
   return names.sort();
 }
 
+// A real file system that runs out of blocks: the write fails when the WAL grows at commit, where
+// RETURNING read through .get() hid it. PRAGMA max_page_count is no stand-in: it fails the statement
+// itself, and RETURNING threw there too.
 describe("a full disk under the database", () => {
   it.skipIf(!canMount)(
     "every repository write throws SQLITE_FULL on a full tmpfs (none reports success without storing), and works again once there is room",
