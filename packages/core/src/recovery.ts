@@ -116,7 +116,7 @@ export async function recover(
     await stopProcessTree(r.pid!, { graceMs: opts.graceMs, marker: r.marker, sweepMethod: opts.sweepMethod });
   }
   // Tool processes in their own sessions, whatever their parent: found by the run's marker.
-  await killMarked([...byMarker.keys()], opts.sweepMethod);
+  await killMarked([...byMarker.keys()], opts.sweepMethod, opts.graceMs);
   for (const [pid, r] of alive) {
     if (!isRunning(pid)) report.stopped.push({ pid, taskId: r.taskId, agent: r.agent });
   }
