@@ -1,22 +1,10 @@
 import { z } from "zod";
 import { Finding } from "./findings.ts";
 import { SubscriptionWindow } from "./limits.ts";
+import { TASK_STATUSES } from "./statuses.ts";
 
-export const TASK_STATUSES = [
-  "queued",
-  "running",
-  "paused",
-  "done",
-  "needs_attention",
-  "failed",
-  "cancelled",
-] as const;
 export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;
-
-/** States a task never leaves on its own (retry creates or resumes explicitly). */
-export const TERMINAL_STATUSES: readonly TaskStatus[] = ["done", "needs_attention", "failed", "cancelled"];
-export const isTerminal = (s: TaskStatus): boolean => TERMINAL_STATUSES.includes(s);
 
 /** The hard ceiling on a task's iteration cap (contract: 1..100). */
 export const MAX_ITERATIONS_LIMIT = 100;
@@ -192,6 +180,7 @@ export const QueueResponse = z.object({
   /** Set while the queue is held for an agent CLI (see HealthResponse.queue.waiting). */
   waiting: z.string().optional(),
 });
+export type QueueResponse = z.infer<typeof QueueResponse>;
 
 export const ListTasksQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),

@@ -1,4 +1,5 @@
 import type { LoopEvent, Task } from "@loop/shared";
+import { canCancel, isActive, isTerminal } from "@loop/shared/statuses";
 import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, navigate } from "../../app/router.tsx";
@@ -7,7 +8,6 @@ import { fetchDetail, forgetTask, keys } from "../../lib/cache.ts";
 import { useNow } from "../../lib/clock.ts";
 import { globalStreamState, useTaskEvents } from "../../lib/events.ts";
 import {
-  canCancel,
   claudeDetail,
   codexDetail,
   elapsedMs,
@@ -16,8 +16,6 @@ import {
   formatCodexUsage,
   formatDuration,
   formatIterations,
-  isActiveStatus,
-  isTerminalStatus,
 } from "../../lib/format.ts";
 import { useStore } from "../../lib/store.ts";
 import { ArtifactsPanel } from "../artifacts/ArtifactsPanel.tsx";
@@ -50,7 +48,7 @@ export function TaskPage({ id }: { id: string }) {
   const task = detail.data?.task ?? null;
   const iterations = detail.data?.iterations ?? [];
   const findings = detail.data?.findings ?? [];
-  const now = useNow(task ? isActiveStatus(task.status) : false);
+  const now = useNow(task ? isActive(task.status) : false);
 
   const missing = detail.error instanceof ApiError && detail.error.status === 404;
   if (detail.isPending) return <p className="muted page-pad">Loading task…</p>;
@@ -123,7 +121,7 @@ function TaskHeader({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const elapsed = elapsedMs(task, now);
-  const terminal = isTerminalStatus(task.status);
+  const terminal = isTerminal(task.status);
 
   const act = async (fn: () => Promise<void>) => {
     setBusy(true);
