@@ -191,6 +191,20 @@ export const ListTasksQuery = z.strictObject({
 });
 export type ListTasksQuery = z.infer<typeof ListTasksQuery>;
 
+/** The `:id` of /api/tasks/:id/…; a bad one is 400 invalid_query. */
+export const TaskIdParams = z.object({ id: z.string().min(1).max(100) });
+export type TaskIdParams = z.infer<typeof TaskIdParams>;
+export const ArtifactParams = TaskIdParams.extend({ name: z.string().min(1).max(200) });
+export type ArtifactParams = z.infer<typeof ArtifactParams>;
+
+/** DELETE /api/tasks/:id?deleteBranch=1 also deletes a worktree task's branch. */
+export const DeleteTaskQuery = z.strictObject({
+  deleteBranch: z.enum(["0", "1", "true", "false"], { error: "must be 1 or 0" }).optional(),
+});
+export type DeleteTaskQuery = z.infer<typeof DeleteTaskQuery>;
+export const DeleteTaskResponse = z.object({ deleted: z.string() });
+export type DeleteTaskResponse = z.infer<typeof DeleteTaskResponse>;
+
 export const TaskResponse = z.object({ task: Task });
 export type TaskResponse = z.infer<typeof TaskResponse>;
 export const TaskListResponse = z.object({
