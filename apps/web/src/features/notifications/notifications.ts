@@ -83,7 +83,7 @@ async function notify(taskId: string, status: TaskStatus, reason: string): Promi
   let title = titles.get(taskId) ?? "A task";
   if (!titles.has(taskId)) {
     try {
-      title = (await api.getTask(taskId)).task.title;
+      title = (await api.tasks.get(taskId)).task.title;
     } catch {
       // The notification still says what happened, just without the title.
     }

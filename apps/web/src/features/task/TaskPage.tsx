@@ -137,7 +137,7 @@ function TaskHeader({
   // The new state arrives as task.updated on the stream, like every other change.
   const cancel = () =>
     act(async () => {
-      await api.cancelTask(task.id);
+      await api.tasks.cancel(task.id);
     });
   const remove = () => {
     const ok = window.confirm(
@@ -145,19 +145,19 @@ function TaskHeader({
     );
     if (!ok) return;
     return act(async () => {
-      await api.deleteTask(task.id);
+      await api.tasks.delete(task.id);
       forgetTask(task.id);
       navigate("/");
     });
   };
   const retry = () =>
     act(async () => {
-      const r = await api.retryTask(task.id);
+      const r = await api.tasks.retry(task.id);
       navigate(`/tasks/${encodeURIComponent(r.task.id)}`);
     });
   const resume = (extraIterations?: number) =>
     act(async () => {
-      await api.resumeTask(task.id, extraIterations);
+      await api.tasks.resume(task.id, extraIterations ? { extraIterations } : {});
     });
 
   return (
