@@ -6,6 +6,7 @@ import {
   type Isolation,
   isTerminal,
   MAX_ITERATIONS_LIMIT,
+  type QueueMove,
   type QueueResponse,
   type Task,
 } from "@loop/shared";
@@ -29,7 +30,6 @@ export interface SubmitInput extends Budgets {
   continueSession?: boolean | undefined;
 }
 
-export type QueueMove = "top" | "up" | "down" | "bottom";
 type Filed = SubmitInput & Pick<Task, "maxIterations" | "isolation" | "retryOf" | Budget>;
 
 /** GET /api/queue less `waiting` (the server adds it): queued tasks in the order they will run. */

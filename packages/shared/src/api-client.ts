@@ -10,7 +10,7 @@ import type {
   CreateTaskBody,
   DeleteTaskResponse,
   HealthResponse,
-  MoveTaskBody,
+  QueueMove,
   QueueResponse,
   ResumeTaskBody,
   TaskDetailResponse,
@@ -56,8 +56,6 @@ export interface ListTasksParams {
   /** Title contains this text (case-insensitive). */
   q?: string;
 }
-
-export type QueueMove = MoveTaskBody["to"];
 
 const enc = encodeURIComponent;
 

@@ -172,6 +172,7 @@ export const MoveTaskBody = z.strictObject(
   bodyErrors('the body must be a JSON object with a field "to"'),
 );
 export type MoveTaskBody = z.infer<typeof MoveTaskBody>;
+export type QueueMove = MoveTaskBody["to"];
 
 export const QueueResponse = z.object({
   paused: z.boolean(),
