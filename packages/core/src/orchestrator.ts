@@ -1,40 +1,32 @@
 import { classifyStorageError, type Repositories, retryBusy } from "@loop/db";
-import { AppError, type Isolation, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
+import { AppError, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
 import { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
-import { type OrchestratorDeps, QUEUE_PAUSED, silent } from "./orchestrator-deps.ts";
+import { isolationFields, removeIsolation } from "./loop/isolation.ts";
+import type { Logger } from "./loop/run-context.ts";
+import { TaskRun } from "./loop/task-run.ts";
+import { type Budget, type Budgets, budgetDefaults, rebudget, resumePoint } from "./loop/transitions.ts";
+import {
+  type OrchestratorDeps,
+  QUEUE_PAUSED,
+  type QueueMove,
+  type QueueState,
+  type SubmitInput,
+  silent,
+} from "./orchestrator-deps.ts";
 import { taskMarkdown } from "./prompts/index.ts";
-import { isolationFields, removeIsolation } from "./run/isolation.ts";
-import { type Logger, TaskRun } from "./run/task-run.ts";
-import { type Budget, type Budgets, budgetDefaults, rebudget, resumePoint } from "./run/transitions.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
 
-export type { Logger } from "./run/task-run.ts";
+export type { Logger } from "./loop/run-context.ts";
+export type { QueueMove, QueueState, SubmitInput } from "./orchestrator-deps.ts";
 
-export interface SubmitInput extends Budgets {
-  title: string;
-  prompt: string;
-  workingDir: string;
-  maxIterations?: number | undefined;
-  isolation?: Isolation | undefined;
-  continueSession?: boolean | undefined;
-}
-
-export type QueueMove = "top" | "up" | "down" | "bottom";
 type Filed = SubmitInput & Pick<Task, "maxIterations" | "isolation" | "retryOf" | Budget>;
-
-export interface QueueState {
-  paused: boolean;
-  /** Queued tasks in the order they will run. */
-  tasks: Task[];
-  running: Task | null;
-}
 
 const reopened = { statusReason: null, finishedAt: null } as const;
 
 /**
  * The queue and the serial worker: submit, cancel, resume, retry, delete, queue order and pause.
- * One task runs at a time (run/task-run.ts); this file decides which and when.
+ * One task runs at a time (loop/task-run.ts); this file decides which and when.
  */
 export class Orchestrator {
   readonly artifacts: ArtifactStore;

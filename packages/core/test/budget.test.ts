@@ -1,8 +1,8 @@
 import { emptyUsage, type SubscriptionWindow, type Task } from "@loop/shared";
 import { describe, expect, it } from "vitest";
 import { budgetArg } from "../src/agents/index.ts";
-import { budgetStop, claudeRemaining, rebudget } from "../src/run/budget.ts";
-import { iterationGate, utilizationHold } from "../src/run/limits.ts";
+import { budgetStop, claudeRemaining, rebudget } from "../src/loop/budget.ts";
+import { iterationGate, utilizationHold } from "../src/loop/limits.ts";
 
 const spent = (costUsd: number, codexTokens = 0) => ({
   claude: { ...emptyUsage().claude, costUsd },

@@ -5,8 +5,8 @@ import { createTestRepositories } from "@loop/db/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { ArtifactStore } from "../src/artifacts.ts";
 import { EventBus } from "../src/events.ts";
-import { ChangeTracker } from "../src/run/changes-step.ts";
-import type { RunDeps } from "../src/run/task-run.ts";
+import { ChangeTracker } from "../src/loop/changes-step.ts";
+import type { RunDeps } from "../src/loop/run-context.ts";
 import { resolveSettings } from "../src/settings.ts";
 
 describe("ChangeTracker", () => {

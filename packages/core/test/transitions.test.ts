@@ -11,7 +11,7 @@ import {
   MAX_REASON_CHARS,
   resumePoint,
   shortReason,
-} from "../src/run/transitions.ts";
+} from "../src/loop/transitions.ts";
 
 const stuck: Stalemate = {
   finding: {

@@ -1,5 +1,5 @@
 import type { Task, Verdict } from "@loop/shared";
-import { runDir } from "../run/isolation.ts";
+import { runDir } from "../loop/isolation.ts";
 import { DEFAULT_TEMPLATES, renderTemplate, type TemplateValues } from "./templates.ts";
 
 export * from "./templates.ts";

@@ -1,20 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
-import type { LoopEventType } from "@loop/shared";
 import { type Changes, diff, type Snapshot, snapshot, summaryLine } from "../changes/index.ts";
-import type { EventData } from "../events.ts";
-import type { RunDeps } from "./task-run.ts";
+import type { RunContext } from "./run-context.ts";
 import type { StopCause } from "./transitions.ts";
 
-export interface ChangesContext {
-  deps: RunDeps;
-  taskId: string;
-  workingDir: string;
-  /** The run's own signal: a cancel ends a snapshot taken before Claude starts. */
-  signal: AbortSignal;
-  send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
-  write<T>(fn: () => T): Promise<T>;
-}
+/** What the tracker uses of the run (the run's signal: a cancel ends a snapshot taken before the worker starts). */
+export type ChangesContext = Pick<RunContext, "deps" | "taskId" | "workingDir" | "signal" | "send" | "write">;
 
 export const changesFile = (n: number) => `${String(n).padStart(3, "0")}-changes.md`;
 export const TASK_CHANGES_FILE = "changes.md";

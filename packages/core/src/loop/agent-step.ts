@@ -1,24 +1,14 @@
-import type { AgentName, LoopEventType, Task } from "@loop/shared";
+import type { AgentName } from "@loop/shared";
 import type { AgentOutcome, runCodex } from "../agents/index.ts";
-import type { EventData } from "../events.ts";
 import { MAX_LINE_CHARS, newMarker, processStartTime } from "../runner/index.ts";
-import { runDir } from "./isolation.ts";
 import { mib, OutputBudget } from "./output-budget.ts";
 import { PartialRelay } from "./partial-relay.ts";
-import type { RunDeps } from "./task-run.ts";
+import type { RunContext } from "./run-context.ts";
 
 export type AgentOptions = Omit<
   Parameters<typeof runCodex>[0],
   "bin" | "extraArgs" | "outputFile" | "prompt"
 >;
-
-export interface AgentContext {
-  deps: RunDeps;
-  task: Task;
-  signal: AbortSignal;
-  send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
-  write<T>(fn: () => T): Promise<T>;
-}
 
 /**
  * Runs one agent: a record of its processes (its environment marker first, then pid, group and
@@ -26,7 +16,7 @@ export interface AgentContext {
  * agent.started / agent.output / agent.finished events.
  */
 export async function runRecordedAgent(
-  ctx: AgentContext,
+  ctx: RunContext,
   n: number,
   agent: AgentName,
   run: (o: AgentOptions) => Promise<AgentOutcome>,
@@ -41,7 +31,7 @@ export async function runRecordedAgent(
   let outcome: AgentOutcome;
   try {
     outcome = await run({
-      cwd: runDir(ctx.task),
+      cwd: ctx.workingDir,
       timeoutMs: settings.iterationTimeoutMs,
       idleTimeoutMs: settings.idleTimeoutMs || undefined,
       graceMs: settings.killGraceMs,

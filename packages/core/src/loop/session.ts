@@ -4,7 +4,7 @@ import type { AgentOutcome } from "../agents/index.ts";
 import { iterationFile } from "../artifacts.ts";
 import { renderOpenFindings } from "../findings/index.ts";
 import { buildClaudePrompt, buildCodexPrompt, type HistoryEntry } from "../prompts/index.ts";
-import type { AgentContext } from "./agent-step.ts";
+import type { RunContext } from "./run-context.ts";
 
 export type { HistoryEntry };
 
@@ -30,7 +30,7 @@ export type ClaudeRun = (prompt: string, resumeSessionId: string | undefined) =>
 
 /** Claude's run of iteration n, in the task's mode; falls back to the full prompt when the session is gone. */
 export async function claudeTurn(
-  ctx: AgentContext,
+  ctx: RunContext,
   n: number,
   past: readonly HistoryEntry[],
   ledger: readonly Finding[],
@@ -72,7 +72,7 @@ export async function claudeTurn(
 
 /** Codex's review prompt of iteration n (a fresh context either way), written and measured. */
 export async function codexPrompt(
-  ctx: AgentContext,
+  ctx: RunContext,
   n: number,
   past: readonly HistoryEntry[],
   ledger: readonly Finding[],
@@ -87,7 +87,7 @@ export async function codexPrompt(
   return prompt;
 }
 
-async function record(ctx: AgentContext, n: number, agent: "claude" | "codex", prompt: string) {
+async function record(ctx: RunContext, n: number, agent: "claude" | "codex", prompt: string) {
   const { repos, artifacts } = ctx.deps;
   await artifacts.write(ctx.task.id, iterationFile(n, agent, "prompt"), prompt);
   const bytes = Buffer.byteLength(prompt, "utf8");

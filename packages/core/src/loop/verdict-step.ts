@@ -1,17 +1,9 @@
-import type { LoopEventType } from "@loop/shared";
 import { type AgentOutcome, parseVerdict, runCodex } from "../agents/index.ts";
-import type { ArtifactStore } from "../artifacts.ts";
-import type { EventData } from "../events.ts";
 import type { AgentOptions } from "./agent-step.ts";
 import { ensureNewline, failureMarkdown } from "./reports.ts";
-import type { RunDeps } from "./task-run.ts";
+import type { RunContext } from "./run-context.ts";
 
-export interface VerdictContext {
-  deps: Pick<RunDeps, "settings"> & { artifacts: Pick<ArtifactStore, "write" | "path"> };
-  taskId: string;
-  signal: AbortSignal;
-  send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
-}
+export type VerdictContext = Pick<RunContext, "deps" | "taskId" | "signal" | "send">;
 
 /** The cheap follow-up: the verdict alone, in the thread that wrote the review. */
 export const VERDICT_PROMPT = [

@@ -1,8 +1,7 @@
-import type { Finding, LoopEventType, Verdict } from "@loop/shared";
+import type { Finding, Verdict } from "@loop/shared";
 import { parseVerdict } from "../agents/index.ts";
-import type { EventData } from "../events.ts";
 import { parseFindings, updateLedger } from "../findings/index.ts";
-import type { RunDeps } from "./task-run.ts";
+import type { RunContext } from "./run-context.ts";
 
 export interface LedgerStep {
   ledger: Finding[];
@@ -28,12 +27,7 @@ export function reviewLedger(
   return { ledger: next, opened, resolved, changed: JSON.stringify(next) !== JSON.stringify(ledger) };
 }
 
-export interface ReviewContext {
-  deps: Pick<RunDeps, "repos">;
-  taskId: string;
-  send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
-  write<T>(fn: () => T): Promise<T>;
-}
+export type ReviewContext = Pick<RunContext, "deps" | "taskId" | "send" | "write">;
 
 /**
  * Stores Codex's finished review of iteration n: its verdict (review.verdict, a warning when it has

@@ -1,4 +1,4 @@
-import { type Repositories, retryBusy, retryUntil } from "@loop/db";
+import { retryBusy, retryUntil } from "@loop/db";
 import {
   type AgentName,
   addUsage,
@@ -8,17 +8,17 @@ import {
   type Task,
 } from "@loop/shared";
 import { type AgentOutcome, runClaude, runCodex } from "../agents/index.ts";
-import { type ArtifactStore, iterationFile } from "../artifacts.ts";
-import type { EventBus, EventData } from "../events.ts";
+import { iterationFile } from "../artifacts.ts";
+import type { EventData } from "../events.ts";
 import { findStalemate } from "../findings/index.ts";
-import type { Settings } from "../settings.ts";
 import { type AgentOptions, runRecordedAgent } from "./agent-step.ts";
 import { claudeRemaining, costReason } from "./budget.ts";
 import { ChangeTracker } from "./changes-step.ts";
 import { commitIteration, ensureWorktree, runDir } from "./isolation.ts";
-import { recordReview } from "./ledger.ts";
 import { iterationGate, recordRateLimits } from "./limits.ts";
 import { ensureNewline, failureMarkdown, resultMarkdown } from "./reports.ts";
+import { recordReview } from "./review-step.ts";
+import type { RunContext, RunDeps } from "./run-context.ts";
 import { claudeTurn, codexPrompt, type HistoryEntry } from "./session.ts";
 import { sleep } from "./sleep.ts";
 import {
@@ -34,22 +34,6 @@ import {
 } from "./transitions.ts";
 import { settleVerdict } from "./verdict-step.ts";
 
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export interface RunDeps {
-  repos: Repositories;
-  bus: EventBus;
-  settings: Settings;
-  artifacts: ArtifactStore;
-  log: Logger;
-  /** Aborted when the server closes: endless retries of a final write give up then. */
-  closing: AbortSignal;
-}
-
 type Active = Exclude<Phase, { kind: "finished" | "interrupted" }>;
 
 /**
@@ -60,6 +44,8 @@ export class TaskRun {
   task: Task;
   readonly done: Promise<void>;
   private readonly deps: RunDeps;
+  /** What the steps in other files (agent-step, changes-step, review-step, …) get of this run. */
+  private readonly ctx: RunContext;
   private readonly abort = new AbortController();
   private stopCause: StopCause | null = null;
   /** A cancel that came while the run was already stopping for another reason still cancels it. */
@@ -78,7 +64,19 @@ export class TaskRun {
     this.done = new Promise((r) => {
       this.release = r;
     });
-    this.changes = new ChangeTracker(this.context());
+    const run = this;
+    this.ctx = {
+      deps,
+      get task() {
+        return run.task;
+      },
+      taskId: task.id,
+      workingDir: runDir(task),
+      signal: this.abort.signal,
+      send: this.send.bind(this),
+      write: this.write.bind(this),
+    };
+    this.changes = new ChangeTracker(this.ctx);
   }
 
   /** Stops the run from outside; the first cause wins. False when it was already stopping. */
@@ -184,7 +182,7 @@ export class TaskRun {
     );
     this.send("iteration.started", { n }, n);
     await this.changes.before(n);
-    const outcome = await claudeTurn(this.context(), n, this.history, this.ledger, (prompt, resume) =>
+    const outcome = await claudeTurn(this.ctx, n, this.history, this.ledger, (prompt, resume) =>
       this.runAgent(n, "claude", (o) =>
         runClaude({
           ...o,
@@ -223,7 +221,7 @@ export class TaskRun {
     if (this.task.currentIteration !== n) {
       this.task = await this.write(() => repos.tasks.update(id, { currentIteration: n }));
     }
-    const prompt = await codexPrompt(this.context(), n, this.history, this.ledger, claudeOutput);
+    const prompt = await codexPrompt(this.ctx, n, this.history, this.ledger, claudeOutput);
     const outputName = iterationFile(n, "codex", "output");
     const outcome = await this.runAgent(n, "codex", (o) =>
       runCodex({
@@ -242,9 +240,9 @@ export class TaskRun {
     await this.write(() => repos.iterations.update(id, n, { codexDurationMs: outcome.durationMs }));
     if (!outcome.ok) return this.failed(n, "codex", outcome, { kind: "codex", n, claudeOutput });
     // No STATUS line: Codex is asked once more for the verdict alone (verdict-step.ts).
-    const v = await settleVerdict(this.context(), n, outcome, (run) => this.runAgent(n, "codex", run));
+    const v = await settleVerdict(this.ctx, n, outcome, (run) => this.runAgent(n, "codex", run));
     if (v.kind === "stopped") return this.failed(n, "codex", v.outcome, { kind: "codex", n, claudeOutput });
-    const reviewed = await recordReview(this.context(), n, v.review, this.ledger);
+    const reviewed = await recordReview(this.ctx, n, v.review, this.ledger);
     this.ledger = reviewed.ledger;
     this.history.push({ n, claudeOutput, review: v.review, verdict: reviewed.verdict });
     return afterReview({
@@ -301,7 +299,7 @@ export class TaskRun {
     agent: AgentName,
     run: (o: AgentOptions) => Promise<AgentOutcome>,
   ): Promise<AgentOutcome> {
-    const outcome = await runRecordedAgent(this.context(), n, agent, run);
+    const outcome = await runRecordedAgent(this.ctx, n, agent, run);
     const { repos } = this.deps;
     const id = this.task.id;
     const usage = outcome.usage;
@@ -359,19 +357,6 @@ export class TaskRun {
     );
     this.send("task.finished", { status, reason: final.reason });
     log.info({ taskId: id, status, reason: final.reason }, "task finished");
-  }
-
-  /** What the steps in other files (agent-step, changes-step, ledger) get of this run. */
-  private context() {
-    return {
-      deps: this.deps,
-      task: this.task,
-      taskId: this.task.id,
-      workingDir: runDir(this.task),
-      signal: this.abort.signal,
-      send: this.send.bind(this),
-      write: this.write.bind(this),
-    };
   }
 
   private send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null = null): void {
