@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { checkTemplate, DEFAULTS, type PromptAgent } from "@loop/core";
-import { MAX_ITERATIONS_LIMIT } from "@loop/shared";
+import { checkTemplate, DEFAULTS, type PromptRole, type Roles, rolesFor } from "@loop/core";
+import { AgentName, MAX_ITERATIONS_LIMIT } from "@loop/shared";
 import { z } from "zod";
 
 const int = (name: string, min: number, max: number) =>
@@ -125,9 +125,13 @@ export const ConfigSchema = z.object({
     .enum(["0", "1"], { error: "LOOP_CONTINUE_SESSION must be 0 or 1" })
     .default("0")
     .transform((v) => v === "1"),
-  // LOOP_CLAUDE_PROMPT_FILE — (built-in) — a template file replacing Claude's prompt (placeholders: see "Prompt templates")
+  // LOOP_WORKER — claude — the agent that works on a task that does not say (`worker`): claude or codex
+  LOOP_WORKER: z.enum(AgentName.options, { error: "LOOP_WORKER must be claude or codex" }).optional(),
+  // LOOP_REVIEWER — codex — the agent that reviews a task that does not say (`reviewer`): codex or claude; never the worker
+  LOOP_REVIEWER: z.enum(AgentName.options, { error: "LOOP_REVIEWER must be codex or claude" }).optional(),
+  // LOOP_CLAUDE_PROMPT_FILE — (built-in) — a template file replacing the worker's prompt (Claude's, unless roles are swapped; placeholders: see "Prompt templates")
   LOOP_CLAUDE_PROMPT_FILE: z.string().optional(),
-  // LOOP_CODEX_PROMPT_FILE — (built-in) — a template file replacing Codex's review prompt
+  // LOOP_CODEX_PROMPT_FILE — (built-in) — a template file replacing the reviewer's prompt (Codex's, unless roles are swapped)
   LOOP_CODEX_PROMPT_FILE: z.string().optional(),
   // LOOP_HEALTH_INTERVAL_MS — 30000 — how often the agent CLIs are checked again while one is missing or broken (the queue waits for it; before a task starts the check is at most this old)
   LOOP_HEALTH_INTERVAL_MS: int("LOOP_HEALTH_INTERVAL_MS", 50, 3_600_000).default(30_000),
@@ -165,6 +169,8 @@ export interface Config {
   allowedRoots: string[];
   /** The default of a task's `continueSession`. */
   continueSession: boolean;
+  /** Who works and who reviews when a task does not say (LOOP_WORKER, LOOP_REVIEWER). */
+  roles: Roles;
   /** Prompt templates read from LOOP_*_PROMPT_FILE (checked); undefined: the built-in ones. */
   claudePromptTemplate: string | undefined;
   codexPromptTemplate: string | undefined;
@@ -200,12 +206,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const c = r.data;
   const abs = (p: string) => (p === ":memory:" || isAbsolute(p) ? p : resolve(cwd, p));
   const bad: string[] = [];
-  const template = (name: "LOOP_CLAUDE_PROMPT_FILE" | "LOOP_CODEX_PROMPT_FILE", agent: PromptAgent) => {
+  const template = (name: "LOOP_CLAUDE_PROMPT_FILE" | "LOOP_CODEX_PROMPT_FILE", role: PromptRole) => {
     const path = c[name];
     if (path === undefined) return undefined;
     try {
       const text = readFileSync(abs(path), "utf8");
-      checkTemplate(text, agent);
+      checkTemplate(text, role);
       return text;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -214,8 +220,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       return undefined;
     }
   };
-  const claudePromptTemplate = template("LOOP_CLAUDE_PROMPT_FILE", "claude");
-  const codexPromptTemplate = template("LOOP_CODEX_PROMPT_FILE", "codex");
+  const claudePromptTemplate = template("LOOP_CLAUDE_PROMPT_FILE", "worker");
+  const codexPromptTemplate = template("LOOP_CODEX_PROMPT_FILE", "reviewer");
+  if (c.LOOP_WORKER !== undefined && c.LOOP_WORKER === c.LOOP_REVIEWER) {
+    bad.push(
+      `  LOOP_REVIEWER=${JSON.stringify(c.LOOP_REVIEWER)}: must be a different agent from LOOP_WORKER`,
+    );
+  }
   if (bad.length > 0) throw new ConfigError(`Invalid configuration:\n${bad.join("\n")}`);
   return {
     logLevel: c.LOG_LEVEL,
@@ -244,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     rateLimitPerMinute: c.LOOP_RATE_LIMIT_PER_MINUTE,
     allowedRoots: c.LOOP_ALLOWED_ROOTS.map((p) => resolve(p)),
     continueSession: c.LOOP_CONTINUE_SESSION,
+    roles: rolesFor({ worker: c.LOOP_WORKER, reviewer: c.LOOP_REVIEWER }, DEFAULTS),
     claudePromptTemplate,
     codexPromptTemplate,
     maxCostUsd: c.LOOP_MAX_COST_USD ?? null,

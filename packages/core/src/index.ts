@@ -7,7 +7,7 @@ export { branchOf, checkIsolation, runDir, WORKTREES_DIR } from "./loop/isolatio
 export { resultMarkdown } from "./loop/reports.ts";
 export * from "./loop/transitions.ts";
 export * from "./orchestrator.ts";
-export type { OrchestratorDeps } from "./orchestrator-deps.ts";
+export { type OrchestratorDeps, rolesFor } from "./orchestrator-deps.ts";
 export * from "./prompts/index.ts";
 export * from "./recovery.ts";
 export * from "./runner/index.ts";

@@ -1,5 +1,6 @@
 import { classifyStorageError, type Repositories, retryBusy } from "@loop/db";
 import { AppError, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
+import { type AgentsFactory, cliAgents } from "./agents/index.ts";
 import { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
 import { isolationFields, removeIsolation } from "./loop/isolation.ts";
@@ -11,6 +12,7 @@ import {
   QUEUE_PAUSED,
   type QueueMove,
   type QueueState,
+  rolesFor,
   type SubmitInput,
   silent,
 } from "./orchestrator-deps.ts";
@@ -20,7 +22,8 @@ import { resolveSettings, type Settings } from "./settings.ts";
 export type { Logger } from "./loop/run-context.ts";
 export type { QueueMove, QueueState, SubmitInput } from "./orchestrator-deps.ts";
 
-type Filed = SubmitInput & Pick<Task, "maxIterations" | "isolation" | "retryOf" | Budget>;
+type Filed = SubmitInput &
+  Pick<Task, "maxIterations" | "isolation" | "retryOf" | "worker" | "reviewer" | Budget>;
 
 const reopened = { statusReason: null, finishedAt: null } as const;
 
@@ -41,6 +44,7 @@ export class Orchestrator {
   private readonly closing = new AbortController();
   private idleWaiters: Array<() => void> = [];
   private readonly gate: OrchestratorDeps["gate"];
+  private readonly agents: AgentsFactory;
 
   constructor(deps: OrchestratorDeps) {
     this.repos = deps.repos;
@@ -49,6 +53,7 @@ export class Orchestrator {
     this.settings = resolveSettings(deps.settings);
     this.log = deps.logger ?? silent;
     this.artifacts = new ArtifactStore(this.settings.artifactsDir);
+    this.agents = deps.agents ?? cliAgents(this.settings);
   }
 
   /** Starts working the queue (after the start-up recovery, see recovery.ts). */
@@ -61,6 +66,7 @@ export class Orchestrator {
     this.assertAccepting();
     return this.file({
       ...budgetDefaults(input, this.settings),
+      ...rolesFor(input, this.settings),
       maxIterations: input.maxIterations ?? this.settings.defaultMaxIterations,
       isolation: input.isolation ?? "none",
       retryOf: null,
@@ -100,7 +106,7 @@ export class Orchestrator {
       );
     }
     const maxIterations = Math.min(MAX_ITERATIONS_LIMIT, task.maxIterations + extraIterations);
-    const point = resumePoint(this.repos.iterations.texts(id), maxIterations);
+    const point = resumePoint(this.repos.iterations.texts(id), maxIterations, task);
     if (!point.ok) throw new AppError("not_resumable", `Task ${id} cannot be resumed: ${point.reason}`);
     const queued = await this.write(() =>
       this.repos.transaction(() => {
@@ -349,6 +355,7 @@ export class Orchestrator {
             artifacts: this.artifacts,
             log: this.log,
             closing: this.closing.signal,
+            agents: this.agents(next),
           },
           next,
         );

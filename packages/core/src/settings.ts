@@ -1,3 +1,5 @@
+import type { AgentName } from "@loop/shared";
+
 /**
  * Everything the orchestrator can be tuned with, and the one table of defaults. The server's
  * config (apps/server/src/config.ts) takes its defaults from here too.
@@ -31,7 +33,13 @@ export interface Settings {
   maxUsageLimitPauses: number;
   /** How long a write may wait for another process's lock on the database before it is a fault. */
   dbBusyTimeoutMs: number;
-  /** Templates replacing the default prompts (prompts/templates.ts), already checked. */
+  /** Who works and who reviews when a task does not say (LOOP_WORKER, LOOP_REVIEWER); never the same. */
+  worker: AgentName;
+  reviewer: AgentName;
+  /**
+   * Templates replacing the default prompts (prompts/templates.ts), already checked: the worker's
+   * (LOOP_CLAUDE_PROMPT_FILE) and the reviewer's (LOOP_CODEX_PROMPT_FILE), whichever agent plays it.
+   */
   claudePromptTemplate?: string | undefined;
   codexPromptTemplate?: string | undefined;
   /** A task's claude budget (total_cost_usd) when it names none; null = no budget. */
@@ -66,6 +74,8 @@ export const DEFAULTS = {
   maxCostUsd: null,
   maxCodexTokens: null,
   pauseAtUtilization: null,
+  worker: "claude",
+  reviewer: "codex",
 } as const satisfies Omit<Settings, "env" | "claudePromptTemplate" | "codexPromptTemplate">;
 
 export const resolveSettings = (s: Partial<Settings>): Settings => ({ ...DEFAULTS, ...s });

@@ -75,7 +75,7 @@ describe("the gate before an iteration", () => {
     expect(iterationGate({ task: task(), n: 2, windows: [win()], settings, now })).toMatchObject({
       kind: "paused",
       until: new Date("2026-12-01T14:05:00.000Z"),
-      resume: { kind: "claude", n: 2 },
+      resume: { kind: "work", n: 2 },
     });
     expect(
       iterationGate({ task: task(), n: 2, windows: [win({ utilization: 10 })], settings, now }),

@@ -8,6 +8,7 @@ import { EventBus } from "../src/events.ts";
 import { ChangeTracker } from "../src/loop/changes-step.ts";
 import type { RunDeps } from "../src/loop/run-context.ts";
 import { resolveSettings } from "../src/settings.ts";
+import { memoryAgents } from "./support/memory-agents.ts";
 
 describe("ChangeTracker", () => {
   it("a directory it cannot snapshot is a warning, never a failure of the run", async () => {
@@ -31,6 +32,7 @@ describe("ChangeTracker", () => {
       artifacts: new ArtifactStore(join(root, "loops")),
       log: silent,
       closing: new AbortController().signal,
+      agents: memoryAgents()({ worker: "claude", reviewer: "codex" }),
     };
     const tracker = new ChangeTracker({
       deps,

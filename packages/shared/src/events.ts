@@ -1,9 +1,7 @@
 import { z } from "zod";
+import { AgentName } from "./agent.ts";
 import { Finding } from "./findings.ts";
 import { Iteration, Task, TaskStatus, Usage, Verdict } from "./task.ts";
-
-export const AgentName = z.enum(["claude", "codex"]);
-export type AgentName = z.infer<typeof AgentName>;
 
 /** Why an agent run failed, decided at the runner boundary. */
 export const AgentErrorKind = z.enum([

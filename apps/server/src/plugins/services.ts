@@ -4,11 +4,13 @@ import {
   AgentAvailability,
   type AgentProbe,
   claimDatabase,
+  cliAgents,
   EventBus,
   newerThanTested,
   Orchestrator,
   probeAgent,
   recover,
+  resolveSettings,
   type Settings,
   type SweepMethod,
   TESTED_VERSIONS,
@@ -62,6 +64,8 @@ export function settingsFrom(config: Config): Partial<Settings> {
     maxCostUsd: config.maxCostUsd,
     maxCodexTokens: config.maxCodexTokens,
     pauseAtUtilization: config.pauseAtUtilization,
+    worker: config.roles.worker,
+    reviewer: config.roles.reviewer,
   };
 }
 
@@ -104,6 +108,8 @@ export const servicesPlugin = fp<ServicesOptions>(
       bus,
       settings,
       gate: agents,
+      // The real CLIs in the roles each task names (claude works and codex reviews unless it says).
+      agents: cliAgents(resolveSettings(settings)),
       logger: {
         // The orchestrator's own progress notes are diagnostics: plugins/logging.ts says the lifecycle at info.
         info: (o, m) => log.debug(o, m),

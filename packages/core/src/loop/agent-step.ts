@@ -1,14 +1,12 @@
 import type { AgentName } from "@loop/shared";
-import type { AgentOutcome, runCodex } from "../agents/index.ts";
+import type { AgentOutcome, AgentRequest } from "../agents/index.ts";
 import { MAX_LINE_CHARS, newMarker, processStartTime } from "../runner/index.ts";
 import { mib, OutputBudget } from "./output-budget.ts";
 import { PartialRelay } from "./partial-relay.ts";
 import type { RunContext } from "./run-context.ts";
 
-export type AgentOptions = Omit<
-  Parameters<typeof runCodex>[0],
-  "bin" | "extraArgs" | "outputFile" | "prompt"
->;
+/** What the loop sets of every run; the step adds the prompt, the output file and the session. */
+export type AgentOptions = Omit<AgentRequest, "outputFile" | "prompt" | "resumeSessionId" | "maxBudgetUsd">;
 
 /**
  * Runs one agent: a record of its processes (its environment marker first, then pid, group and

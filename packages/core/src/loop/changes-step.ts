@@ -1,5 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
+import { agentLabel } from "../agents/roles.ts";
 import { type Changes, diff, type Snapshot, snapshot, summaryLine } from "../changes/index.ts";
 import type { RunContext } from "./run-context.ts";
 import type { StopCause } from "./transitions.ts";
@@ -23,7 +24,7 @@ export const changesSummary = (c: Changes) =>
   c.kind === "none" ? (c.notes[0] ?? "Nothing to compare.") : summaryLine(c);
 
 /**
- * The working directory just before and just after each Claude run, stored with the iteration so a
+ * The working directory just before and just after each worker run, stored with the iteration so a
  * resumed task diffs against the same first snapshot; from them NNN-changes.md and changes.md (the
  * whole task so far). Nothing here fails the task: a snapshot or diff that goes wrong is a warning.
  */
@@ -36,7 +37,7 @@ export class ChangeTracker {
     this.ctx = ctx;
   }
 
-  /** Before Claude's run of iteration n; an iteration that runs again keeps its first snapshot. */
+  /** Before the worker's run of iteration n; an iteration that runs again keeps its first snapshot. */
   async before(n: number): Promise<void> {
     const { repos } = this.ctx.deps;
     if (isSnapshot(repos.iterations.snapshotsOf(this.ctx.taskId, n)?.before)) return;
@@ -46,7 +47,7 @@ export class ChangeTracker {
   }
 
   /**
-   * After Claude's run of iteration n: NNN-changes.md, then changes.md. A user's cancel still
+   * After the worker's run of iteration n: NNN-changes.md, then changes.md. A user's cancel still
    * records what the stopped run changed; a server stop leaves it to the resumed run, which diffs
    * from this iteration's first snapshot.
    */
@@ -106,7 +107,8 @@ export class ChangeTracker {
       });
     });
     if (snap?.kind === "unavailable") {
-      this.warn(n, `the working directory could not be snapshotted ${when} Claude's run: ${snap.reason}`);
+      const who = agentLabel(this.ctx.deps.agents.worker.name);
+      this.warn(n, `the working directory could not be snapshotted ${when} ${who}'s run: ${snap.reason}`);
     }
     return snap;
   }

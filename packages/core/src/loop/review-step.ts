@@ -1,5 +1,5 @@
 import type { Finding, Verdict } from "@loop/shared";
-import { parseVerdict } from "../agents/index.ts";
+import { agentLabel, parseVerdict } from "../agents/index.ts";
 import { parseFindings, updateLedger } from "../findings/index.ts";
 import type { RunContext } from "./run-context.ts";
 
@@ -30,7 +30,7 @@ export function reviewLedger(
 export type ReviewContext = Pick<RunContext, "deps" | "taskId" | "send" | "write">;
 
 /**
- * Stores Codex's finished review of iteration n: its verdict (review.verdict, a warning when it has
+ * Stores the reviewer's finished review of iteration n: its verdict (review.verdict, a warning when it has
  * no STATUS line), the iteration as done, and the ledger it gives, in one transaction so a resume
  * never counts a review twice; then findings.updated and iteration.finished.
  */
@@ -48,7 +48,7 @@ export async function recordReview(
     ctx.send(
       "task.warning",
       {
-        message: `Codex's review in iteration ${n} has no STATUS line (first line: ${first}); counted as ISSUES_FOUND`,
+        message: `${agentLabel(ctx.deps.agents.reviewer.name)}'s review in iteration ${n} has no STATUS line (first line: ${first}); counted as ISSUES_FOUND`,
       },
       n,
     );

@@ -1,5 +1,6 @@
 import type { Repositories } from "@loop/db";
 import type { LoopEventType, Task } from "@loop/shared";
+import type { Agents } from "../agents/roles.ts";
 import type { ArtifactStore } from "../artifacts.ts";
 import type { EventBus, EventData } from "../events.ts";
 import type { Settings } from "../settings.ts";
@@ -24,6 +25,8 @@ export interface RunDeps {
   log: Logger;
   /** Aborted when the server closes: endless retries of a final write give up then. */
   closing: AbortSignal;
+  /** The task's worker and reviewer (the loop never asks which agent plays which). */
+  agents: Agents;
 }
 
 /** One run of one task, as its steps see it. */

@@ -7,7 +7,7 @@ import {
   type LoopEventType,
   type Task,
 } from "@loop/shared";
-import { type AgentOutcome, runClaude, runCodex } from "../agents/index.ts";
+import type { AgentOutcome } from "../agents/index.ts";
 import { iterationFile } from "../artifacts.ts";
 import type { EventData } from "../events.ts";
 import { findStalemate } from "../findings/index.ts";
@@ -16,10 +16,10 @@ import { claudeRemaining, costReason } from "./budget.ts";
 import { ChangeTracker } from "./changes-step.ts";
 import { commitIteration, ensureWorktree, runDir } from "./isolation.ts";
 import { iterationGate, recordRateLimits } from "./limits.ts";
+import { type HistoryEntry, reviewerPrompt, workerTurn } from "./prompt-step.ts";
 import { ensureNewline, failureMarkdown, resultMarkdown } from "./reports.ts";
 import { recordReview } from "./review-step.ts";
 import type { RunContext, RunDeps } from "./run-context.ts";
-import { claudeTurn, codexPrompt, type HistoryEntry } from "./session.ts";
 import { sleep } from "./sleep.ts";
 import {
   afterFailure,
@@ -120,7 +120,7 @@ export class TaskRun {
 
   private async begin(): Promise<Phase> {
     const { repos, log } = this.deps;
-    const point = resumePoint(repos.iterations.texts(this.task.id), this.task.maxIterations);
+    const point = resumePoint(repos.iterations.texts(this.task.id), this.task.maxIterations, this.task);
     if (!point.ok)
       return { kind: "finished", status: "needs_attention", reason: `Nothing to run: ${point.reason}` };
     this.history = point.history;
@@ -136,8 +136,9 @@ export class TaskRun {
     );
     this.send("task.started", {});
     if (point.from !== "the start") {
-      const n = point.phase.n;
-      this.send("task.resumed", { agent: point.phase.kind, fromIteration: n, from: point.from }, n);
+      const { n, kind } = point.phase;
+      const agent = kind === "work" ? this.deps.agents.worker.name : this.deps.agents.reviewer.name;
+      this.send("task.resumed", { agent, fromIteration: n, from: point.from }, n);
     }
     log.info({ taskId: this.task.id, from: point.from }, "task started");
     return point.phase;
@@ -145,10 +146,10 @@ export class TaskRun {
 
   private step(phase: Active): Promise<Phase> {
     switch (phase.kind) {
-      case "claude":
-        return this.claudeStep(phase.n);
-      case "codex":
-        return this.codexStep(phase.n, phase.claudeOutput);
+      case "work":
+        return this.workStep(phase.n);
+      case "review":
+        return this.reviewStep(phase.n, phase.workerOutput);
       case "paused":
         return this.waitStep(phase);
       default: {
@@ -168,10 +169,12 @@ export class TaskRun {
     return next;
   }
 
-  private async claudeStep(n: number): Promise<Phase> {
-    const { repos, artifacts, settings } = this.deps;
+  /** The worker's run of iteration n: its prompt, its run, what it changed (committed in a worktree). */
+  private async workStep(n: number): Promise<Phase> {
+    const { repos, artifacts, settings, agents } = this.deps;
+    const { worker } = agents;
     const id = this.task.id;
-    this.where = { n, agent: "claude" };
+    this.where = { n, agent: worker.name };
     const gate = iterationGate({ task: this.task, n, windows: repos.limits.list(), settings });
     if (gate) return gate;
     this.task = await this.write(() =>
@@ -182,13 +185,12 @@ export class TaskRun {
     );
     this.send("iteration.started", { n }, n);
     await this.changes.before(n);
-    const outcome = await claudeTurn(this.ctx, n, this.history, this.ledger, (prompt, resume) =>
-      this.runAgent(n, "claude", (o) =>
-        runClaude({
+    const outputName = iterationFile(n, worker.name, "output");
+    const outcome = await workerTurn(this.ctx, n, worker.name, this.history, this.ledger, (prompt, resume) =>
+      this.runAgent(n, worker.name, (o) =>
+        worker.run({
           ...o,
-          bin: settings.claudeBin,
-          extraArgs: settings.claudeArgs,
-          permissionMode: settings.claudePermissionMode,
+          outputFile: artifacts.path(id, outputName),
           maxBudgetUsd: claudeRemaining(this.task),
           prompt,
           resumeSessionId: resume,
@@ -197,59 +199,62 @@ export class TaskRun {
     );
     await artifacts.write(
       id,
-      iterationFile(n, "claude", "output"),
-      outcome.ok ? ensureNewline(outcome.output) : failureMarkdown("claude", outcome),
+      outputName,
+      outcome.ok ? ensureNewline(outcome.output) : failureMarkdown(worker.name, outcome),
     );
     await this.changes.after(n, this.stopCause);
     const uncommitted = await commitIteration(this.task, n);
     if (uncommitted) this.send("task.warning", { message: uncommitted }, n);
-    // Stored last: from here on a resume runs only Codex for this iteration.
+    // Stored last: from here on a resume runs only the review of this iteration.
     await this.write(() =>
       repos.iterations.update(id, n, {
         claudeDurationMs: outcome.durationMs,
         ...(outcome.ok && { claudeSessionId: outcome.sessionId, claudeOutput: outcome.output }),
       }),
     );
-    if (!outcome.ok) return this.failed(n, "claude", outcome, { kind: "claude", n });
-    return { kind: "codex", n, claudeOutput: outcome.output };
+    if (!outcome.ok) return this.failed(n, worker.name, outcome, { kind: "work", n });
+    return { kind: "review", n, workerOutput: outcome.output };
   }
 
-  private async codexStep(n: number, claudeOutput: string): Promise<Phase> {
-    const { repos, artifacts, settings } = this.deps;
+  /** The reviewer's run of iteration n (and its verdict, asked again if missing), then what follows it. */
+  private async reviewStep(n: number, workerOutput: string): Promise<Phase> {
+    const { repos, artifacts, settings, agents } = this.deps;
+    const { reviewer } = agents;
     const id = this.task.id;
-    this.where = { n, agent: "codex" };
+    this.where = { n, agent: reviewer.name };
     if (this.task.currentIteration !== n) {
       this.task = await this.write(() => repos.tasks.update(id, { currentIteration: n }));
     }
-    const prompt = await codexPrompt(this.ctx, n, this.history, this.ledger, claudeOutput);
-    const outputName = iterationFile(n, "codex", "output");
-    const outcome = await this.runAgent(n, "codex", (o) =>
-      runCodex({
+    const prompt = await reviewerPrompt(this.ctx, n, reviewer.name, this.history, this.ledger, workerOutput);
+    const outputName = iterationFile(n, reviewer.name, "output");
+    const outcome = await this.runAgent(n, reviewer.name, (o) =>
+      reviewer.run({
         ...o,
-        bin: settings.codexBin,
-        extraArgs: settings.codexArgs,
         outputFile: artifacts.path(id, outputName),
+        maxBudgetUsd: claudeRemaining(this.task),
         prompt,
       }),
     );
     await artifacts.write(
       id,
       outputName,
-      outcome.ok ? ensureNewline(outcome.output) : failureMarkdown("codex", outcome),
+      outcome.ok ? ensureNewline(outcome.output) : failureMarkdown(reviewer.name, outcome),
     );
     await this.write(() => repos.iterations.update(id, n, { codexDurationMs: outcome.durationMs }));
-    if (!outcome.ok) return this.failed(n, "codex", outcome, { kind: "codex", n, claudeOutput });
-    // No STATUS line: Codex is asked once more for the verdict alone (verdict-step.ts).
-    const v = await settleVerdict(this.ctx, n, outcome, (run) => this.runAgent(n, "codex", run));
-    if (v.kind === "stopped") return this.failed(n, "codex", v.outcome, { kind: "codex", n, claudeOutput });
+    const retry: Phase = { kind: "review", n, workerOutput };
+    if (!outcome.ok) return this.failed(n, reviewer.name, outcome, retry);
+    // No STATUS line: the reviewer is asked once more for the verdict alone (verdict-step.ts).
+    const v = await settleVerdict(this.ctx, n, outcome, (run) => this.runAgent(n, reviewer.name, run));
+    if (v.kind === "stopped") return this.failed(n, reviewer.name, v.outcome, retry);
     const reviewed = await recordReview(this.ctx, n, v.review, this.ledger);
     this.ledger = reviewed.ledger;
-    this.history.push({ n, claudeOutput, review: v.review, verdict: reviewed.verdict });
+    this.history.push({ n, workerOutput, review: v.review, verdict: reviewed.verdict });
     return afterReview({
       n,
       verdict: reviewed.verdict,
       maxIterations: this.task.maxIterations,
       stalemate: findStalemate(this.ledger, settings.stallIterations),
+      reviewer: reviewer.name,
     });
   }
 

@@ -1,4 +1,4 @@
-import { emptyUsage, readUsage, type Task, type TaskStatus } from "@loop/shared";
+import { AgentName, emptyUsage, readUsage, type Task, type TaskStatus } from "@loop/shared";
 import { monotonicFactory } from "ulid";
 import type { Db } from "../client.ts";
 import { and, asc, count, desc, eq, lt, sql } from "../drizzle.ts";
@@ -26,7 +26,11 @@ const toTask = (r: Row): Task => ({
   isolation: r.isolation === "worktree" ? "worktree" : "none",
   worktree: r.worktreePath && r.worktreeBranch ? { path: r.worktreePath, branch: r.worktreeBranch } : null,
   continueSession: r.continueSession,
+  worker: agentOr(r.worker, "claude"),
+  reviewer: agentOr(r.reviewer, "codex"),
 });
+
+const agentOr = (v: string, fallback: AgentName): AgentName => AgentName.safeParse(v).data ?? fallback;
 
 export interface NewTask {
   /** From newId(); generated when absent. */
@@ -41,6 +45,8 @@ export interface NewTask {
   continueSession?: boolean | undefined;
   maxCostUsd?: number | null;
   maxCodexTokens?: number | null;
+  worker?: AgentName | undefined;
+  reviewer?: AgentName | undefined;
 }
 
 export type TaskPatch = Partial<
@@ -105,6 +111,8 @@ export class TaskRepository {
       worktreePath: input.worktree?.path ?? null,
       worktreeBranch: input.worktree?.branch ?? null,
       continueSession: input.continueSession ?? false,
+      worker: input.worker ?? "claude",
+      reviewer: input.reviewer ?? "codex",
     };
     this.db.insert(tasks).values(row).run();
     return this.watchers.changed(toTask(row));
