@@ -118,6 +118,50 @@ describe("GET /api/tasks/:id/events", () => {
     expect(anon.statusCode).toBe(401);
   });
 
+  it("takes only decimal digits as Last-Event-ID or lastEventId: 1e3, ' 7 ', 0x10, -1, 1.5 are 400 invalid_query", async () => {
+    t = await createTestApp();
+    const base = await listen(t.app);
+    const task = newTask(t);
+    seed(t, task.id, 10);
+    const stored = t.events(task.id);
+    const url = `/api/tasks/${task.id}/events?once=1`;
+    const host = new URL(base).host;
+    const bad = ["1e3", " 7 ", "0x10", "-1", "1.5", "+7", "7 8", "1_000", "99999999999999999"];
+    for (const value of bad) {
+      const header = await t.api({ method: "GET", url, headers: { host, "last-event-id": value } });
+      expect([value, header.statusCode]).toEqual([value, 400]);
+      expect(header.json().error).toEqual({
+        code: "invalid_query",
+        message: expect.stringContaining("Last-Event-ID"),
+      });
+      const query = await t.api({
+        method: "GET",
+        url: `${url}&lastEventId=${encodeURIComponent(value)}`,
+        headers: { host },
+      });
+      expect([value, query.statusCode]).toEqual([value, 400]);
+      expect(query.json().error).toEqual({
+        code: "invalid_query",
+        message: expect.stringContaining("lastEventId"),
+      });
+    }
+    const empty = await t.api({ method: "GET", url: `${url}&lastEventId=`, headers: { host } });
+    expect(empty.statusCode).toBe(400);
+    // Decimal digits work, as header and as query, over a real socket.
+    const after = String(stored[6]!.id);
+    for (const s of [
+      await openRaw(`${base}${url}`, { "last-event-id": after }),
+      await openRaw(`${base}${url}&lastEventId=${after}`),
+    ]) {
+      expect(s.status).toBe(200);
+      await s.ended;
+      expect(s.text()).toContain(`event: end\ndata: {"lastEventId":${stored[9]!.id}}`);
+      expect(ids(parseFrames(s.text().replace(/event: end\n[^\n]*\n\n/, "")).events)).toEqual(
+        ids(stored.slice(7)),
+      );
+    }
+  });
+
   it("sends a ': ping' heartbeat at the configured interval", async () => {
     t = await createTestApp({ LOOP_SSE_HEARTBEAT_MS: "50" });
     const base = await listen(t.app);

@@ -111,3 +111,64 @@ describe("a task filed in the browser", () => {
     await page.context().close();
   });
 });
+
+describe("the growing line", () => {
+  it("shows the text claude is writing as it grows, in a tab the leader relays to (its stream asks for partial=1)", async () => {
+    const text = `Growing answer ${Array.from({ length: 60 }, (_, i) => `word${i + 1}`).join(" ")} end.`;
+    const task = await e2e.server.fileTask(
+      "Growing line",
+      {
+        claude: [{ kind: "ok", text, partialPieces: 8, partialDelayMs: 400 }],
+        codex: [{ kind: "review", text: "STATUS: DONE\nFine." }],
+      },
+      { maxIterations: 1 },
+    );
+    // Two tabs of one browser: the first holds the stream, the second shows the task from the relay.
+    const context = await e2e.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const streams = new Map<string, URL[]>([
+      ["leader", []],
+      ["follower", []],
+    ]);
+    const tab = async (name: string) => {
+      const p = await context.newPage();
+      p.on("request", (r) => {
+        const u = new URL(r.url());
+        if (u.pathname === "/api/events") streams.get(name)!.push(u);
+      });
+      return p;
+    };
+    const leader = await tab("leader");
+    await leader.goto(e2e.server.url);
+    await expect.poll(() => streams.get("leader")!.length, { timeout: 10_000 }).toBeGreaterThan(0);
+    const page = await tab("follower");
+    await page.goto(`${e2e.server.origin}/tasks/${task.id}`);
+    await page.getByRole("heading", { level: 1, name: "Growing line" }).waitFor();
+
+    // The line under claude's log grows: several different tails of the message, each longer.
+    const live = page.locator("section[data-iteration='1'] .agent-claude .live-text");
+    const seen = new Set<string>();
+    await expect
+      .poll(
+        async () => {
+          const shown = await live.textContent({ timeout: 50 }).catch(() => null);
+          if (shown?.startsWith("Growing answer")) seen.add(shown.replace("▍", ""));
+          return seen.size;
+        },
+        { timeout: 30_000, interval: 50 },
+      )
+      .toBeGreaterThanOrEqual(3);
+    const growing = [...seen].sort((a, b) => a.length - b.length);
+    for (const s of growing) expect(text.startsWith(s), s).toBe(true);
+    expect(growing.at(-1)!.length).toBeGreaterThan(growing[0]!.length);
+
+    // Done: the growing line is gone and the complete message is one stored line of the log.
+    const header = page.getByRole("banner").filter({ has: page.getByRole("heading", { level: 1 }) });
+    await header.getByText("done", { exact: true }).waitFor({ timeout: 30_000 });
+    expect(await live.count()).toBe(0);
+    expect(await page.getByRole("log", { name: "Claude output, iteration 1" }).textContent()).toContain(text);
+    // Only the leader opened the stream, and every time with partial=1.
+    expect(streams.get("follower")).toEqual([]);
+    expect(streams.get("leader")!.every((u) => u.searchParams.get("partial") === "1")).toBe(true);
+    await context.close();
+  });
+});

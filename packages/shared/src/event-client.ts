@@ -1,5 +1,5 @@
 import { createParser } from "eventsource-parser";
-import type { EphemeralEvent, LoopEvent } from "./events.ts";
+import type { LoopEvent, PartialMessage } from "./events.ts";
 
 /**
  * - `connecting`: first connection under way
@@ -16,7 +16,7 @@ export interface StreamStateDetail {
   error?: string;
 }
 
-export type { EphemeralEvent };
+export type { PartialMessage };
 
 export interface EventClientOptions {
   /**
@@ -30,8 +30,12 @@ export interface EventClientOptions {
   headers?: Record<string, string>;
   /** Called with events in id order, each id once, never one the caller already had. */
   onBatch: (events: LoopEvent[]) => void;
-  /** Messages without an id, in the order they came; called after onBatch in the same flush. */
-  onEphemeral?: (events: EphemeralEvent[]) => void;
+  /**
+   * The live text agents are writing (`event: partial` frames, no id), in the order they came;
+   * called after onBatch in the same flush. Given this, the client asks for them (`partial=1`);
+   * they never move lastEventId.
+   */
+  onPartial?: (messages: PartialMessage[]) => void;
   onState?: (state: StreamState, detail: StreamStateDetail) => void;
   /** Delivers batches: the SPA passes requestAnimationFrame so it renders once per frame. */
   schedule?: (flush: () => void) => void;
@@ -76,7 +80,7 @@ export function connectEvents(opts: EventClientOptions): EventClient {
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let pending: LoopEvent[] = [];
-  let pendingEphemeral: EphemeralEvent[] = [];
+  let pendingPartial: PartialMessage[] = [];
   let flushScheduled = false;
   let reconnectNow = false;
 
@@ -88,22 +92,25 @@ export function connectEvents(opts: EventClientOptions): EventClient {
 
   const flush = () => {
     flushScheduled = false;
-    if (closed || (pending.length === 0 && pendingEphemeral.length === 0)) return;
+    if (closed || (pending.length === 0 && pendingPartial.length === 0)) return;
     const batch = pending;
-    const ephemeral = pendingEphemeral;
+    const partials = pendingPartial;
     pending = [];
-    pendingEphemeral = [];
+    pendingPartial = [];
     if (batch.length > 0) opts.onBatch(batch);
-    if (ephemeral.length > 0) opts.onEphemeral?.(ephemeral);
+    if (partials.length > 0) opts.onPartial?.(partials);
   };
 
   const accept = (msg: { id?: string | undefined; event?: string | undefined; data: string }) => {
-    if (msg.event !== undefined && msg.event !== "message") return;
-    const e = JSON.parse(msg.data) as LoopEvent | EphemeralEvent;
-    if (msg.id === undefined || !("id" in e) || typeof e.id !== "number") {
-      pendingEphemeral.push(e as EphemeralEvent);
+    if (msg.event === "partial") {
+      if (opts.onPartial) pendingPartial.push(JSON.parse(msg.data) as PartialMessage);
       return;
     }
+    // Only stored events move the cursor: an unnamed frame without a matching id is not one of ours.
+    if (msg.event !== undefined && msg.event !== "message") return;
+    if (msg.id === undefined) return;
+    const e = JSON.parse(msg.data) as LoopEvent;
+    if (typeof e.id !== "number" || String(e.id) !== msg.id) return;
     if (e.id <= lastId) return;
     lastId = e.id;
     pending.push(e as LoopEvent);
@@ -133,6 +140,7 @@ export function connectEvents(opts: EventClientOptions): EventClient {
     let reason = "the stream ended";
     try {
       const url = resolveUrl(typeof opts.url === "string" ? opts.url : opts.url());
+      if (opts.onPartial) url.searchParams.set("partial", "1");
       const res = await doFetch(url, {
         headers: { accept: "text/event-stream", "last-event-id": String(lastId), ...opts.headers },
         signal: ac.signal,
@@ -172,7 +180,7 @@ export function connectEvents(opts: EventClientOptions): EventClient {
         // Any byte (even a ping) proves the connection is alive: reset the backoff.
         attempt = 0;
         parser.feed(value);
-        if ((pending.length > 0 || pendingEphemeral.length > 0) && !flushScheduled) {
+        if ((pending.length > 0 || pendingPartial.length > 0) && !flushScheduled) {
           flushScheduled = true;
           schedule(flush);
         }

@@ -162,6 +162,27 @@ export const EphemeralEvent = z.object({
   data: z.object({ agent: AgentName, text: z.string(), length: z.number().int() }),
 });
 export type EphemeralEvent = z.infer<typeof EphemeralEvent>;
+
+/**
+ * An agent.partial as a stream sends it, only to a stream opened with `?partial=1`: a frame
+ * `event: partial` + `data: <this JSON>` with no `id:` line, so EventSource's onmessage never sees
+ * it and a client's Last-Event-ID never moves on it.
+ */
+export const PartialMessage = z.object({
+  taskId: z.string(),
+  iteration: z.number().int().nullable(),
+  agent: AgentName,
+  text: z.string(),
+  length: z.number().int(),
+});
+export type PartialMessage = z.infer<typeof PartialMessage>;
+export const partialMessage = (e: EphemeralEvent): PartialMessage => ({
+  taskId: e.taskId,
+  iteration: e.iteration,
+  agent: e.data.agent,
+  text: e.data.text,
+  length: e.data.length,
+});
 export const PARTIAL_TAIL_CHARS = 2000;
 
 /** Largest piece of an output line stored in one event (longer lines are split). */

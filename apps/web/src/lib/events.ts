@@ -1,8 +1,8 @@
 import type { LoopEvent } from "@loop/shared";
 import {
   connectEvents,
-  type EphemeralEvent,
   type EventClient,
+  type PartialMessage,
   replayEvents,
   type StreamState,
 } from "@loop/shared/event-client";
@@ -11,7 +11,7 @@ import { api, unauthorized } from "./api.ts";
 import { Backfill, covers, Inbox, outputParam, type RelayMessage, Subscriptions } from "./relay.ts";
 import { createStore } from "./store.ts";
 
-export type { EphemeralEvent, StreamState };
+export type { PartialMessage, StreamState };
 
 /**
  * One event stream per browser, whatever the number of tabs. The tab holding the Web Lock
@@ -23,7 +23,7 @@ export type { EphemeralEvent, StreamState };
 const NAME = "loop-events";
 const tab = typeof crypto.randomUUID === "function" ? crypto.randomUUID() : String(Math.random());
 
-export type EventListener = (events: LoopEvent[], ephemeral: EphemeralEvent[]) => void;
+export type EventListener = (events: LoopEvent[], partials: PartialMessage[]) => void;
 const listeners = new Set<EventListener>();
 
 /** The shared stream's state, as the leader reports it: the "reconnecting…" banner reads it. */
@@ -50,25 +50,28 @@ let connectedOutput: string[] = [];
 let resubscribing = false;
 let resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
 
-/** Every stored event once, in id order, and live-only ones, batched at most once per frame. */
+/** Every stored event once, in id order, and the partial messages, batched at most once per frame. */
 export function subscribeEvents(fn: EventListener): () => void {
   listeners.add(fn);
   return () => listeners.delete(fn);
 }
 
-/** Live-only messages (agent.partial) of the shared stream, one by one: features/task/LiveLine.tsx shows them. */
-export function subscribeEphemeral(fn: (m: EphemeralEvent) => void): () => void {
-  return subscribeEvents((_, ephemeral) => {
-    for (const m of ephemeral) fn(m);
+/**
+ * The live text agents are writing (`event: partial` frames of the shared stream, which asks for
+ * them with `partial=1`), one by one: features/task/LiveLine.tsx shows them.
+ */
+export function subscribePartial(fn: (m: PartialMessage) => void): () => void {
+  return subscribeEvents((_, partials) => {
+    for (const m of partials) fn(m);
   });
 }
 
 const post = (m: RelayMessage) => channel?.postMessage(m);
 
-function deliver(events: readonly LoopEvent[], ephemeral: EphemeralEvent[]): void {
+function deliver(events: readonly LoopEvent[], partials: PartialMessage[]): void {
   const fresh = inbox.accept(events);
-  if (fresh.length === 0 && ephemeral.length === 0) return;
-  for (const l of listeners) l(fresh, ephemeral);
+  if (fresh.length === 0 && partials.length === 0) return;
+  for (const l of listeners) l(fresh, partials);
 }
 
 const outputKey = (output: readonly string[] | null) => (output === null ? "*" : output.join());
@@ -92,7 +95,7 @@ const stateMessage = (to?: string): RelayMessage => ({
 function onMessage(m: RelayMessage): void {
   switch (m.kind) {
     case "events":
-      deliver(m.events, m.ephemeral);
+      deliver(m.events, m.partials);
       return;
     case "state":
       if (client || (m.to && m.to !== tab)) return;
@@ -156,7 +159,8 @@ async function lead(): Promise<never> {
     lastEventId: inbox.lastId,
     schedule,
     onBatch: (events) => relay(events, []),
-    onEphemeral: (ephemeral) => relay([], ephemeral),
+    // Given onPartial, the client opens the stream with partial=1.
+    onPartial: (partials) => relay([], partials),
     onState(s, detail) {
       if (detail.status === 401) unauthorized.set(true);
       // A reconnect for new subscriptions is not an outage: keep the banner away.
@@ -182,9 +186,9 @@ async function lead(): Promise<never> {
   return new Promise<never>(() => {});
 }
 
-function relay(events: LoopEvent[], ephemeral: EphemeralEvent[]): void {
-  post({ kind: "events", events, ephemeral });
-  deliver(events, ephemeral);
+function relay(events: LoopEvent[], partials: PartialMessage[]): void {
+  post({ kind: "events", events, partials });
+  deliver(events, partials);
 }
 
 let started = false;
@@ -251,8 +255,8 @@ function covered(taskId: string, signal: AbortSignal): Promise<void> {
 export interface TaskEventHandlers {
   /** Stored events of this task, each once, in id order: history first, then live. */
   onBatch: (events: LoopEvent[]) => void;
-  /** Live-only events of this task (no id, never replayed). */
-  onEphemeral?: (events: EphemeralEvent[]) => void;
+  /** The live text this task's agents are writing (no id, never replayed). */
+  onPartial?: (messages: PartialMessage[]) => void;
 }
 
 /**
@@ -266,11 +270,11 @@ export function useTaskEvents(taskId: string, handlers: TaskEventHandlers): void
   useEffect(() => {
     const ac = new AbortController();
     const backfill = new Backfill((events) => cb.current.onBatch(events));
-    const off = subscribeEvents((events, ephemeral) => {
+    const off = subscribeEvents((events, partials) => {
       const own = events.filter((e) => e.taskId === taskId);
       if (own.length > 0) backfill.live(own);
-      const live = ephemeral.filter((e) => e.taskId === taskId);
-      if (live.length > 0) cb.current.onEphemeral?.(live);
+      const live = partials.filter((m) => m.taskId === taskId);
+      if (live.length > 0) cb.current.onPartial?.(live);
     });
     const unwatch = watchTask(taskId);
     void (async () => {

@@ -1,13 +1,13 @@
 import type { LoopEvent } from "@loop/shared";
-import type { EphemeralEvent, StreamState } from "@loop/shared/event-client";
+import type { PartialMessage, StreamState } from "@loop/shared/event-client";
 
 /**
  * What the tabs of one browser say to each other over BroadcastChannel. One tab (the leader,
  * holding a Web Lock) owns the event stream and relays it; every tab announces which tasks it shows.
  */
 export type RelayMessage =
-  /** A batch from the stream: stored events in id order, then live-only ones. */
-  | { kind: "events"; events: LoopEvent[]; ephemeral: EphemeralEvent[] }
+  /** A batch from the stream: stored events in id order, then the live text agents are writing. */
+  | { kind: "events"; events: LoopEvent[]; partials: PartialMessage[] }
   /**
    * The leader's stream: its state, whose output it carries (null: every task's) and the last id
    * it relayed. Sent on every change, and to one tab (`to`) that said hello.
@@ -22,7 +22,7 @@ export type RelayMessage =
 /**
  * Hands each stored event to a tab once. Ids only grow along the stream, and a new leader resumes
  * from its own last id, so what it replays that a tab already had is exactly what is <= lastId.
- * Live-only (ephemeral) events have no id and pass as they come.
+ * Partial messages are not events (no id) and do not pass through here.
  */
 export class Inbox {
   lastId = 0;

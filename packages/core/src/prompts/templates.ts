@@ -8,7 +8,7 @@
 
 export type PromptRole = "worker" | "reviewer";
 
-/** Every placeholder, what it holds, and which role's template may use it (the README lists them). */
+/** Every placeholder, what it holds, and which role's template may use it (docs/prompt-templates.md lists them). */
 export const PLACEHOLDERS = {
   worker: { roles: ["worker", "reviewer"], about: 'the working agent\'s name ("Claude" or "Codex")' },
   reviewer: { roles: ["worker", "reviewer"], about: 'the reviewing agent\'s name ("Codex" or "Claude")' },

@@ -11,14 +11,21 @@ export interface EventRoutesOptions {
   retryMs?: number;
 }
 
-const LastId = z.coerce
-  .number({ error: "must be an event id (a non-negative integer)" })
-  .int("must be an event id (a non-negative integer)")
-  .min(0, "must be an event id (a non-negative integer)");
+const LAST_ID_RULE = "must be an event id: decimal digits only (e.g. 42)";
+/**
+ * An event id as a client sends it back: decimal digits and nothing else. No coercion: `1e3`,
+ * `0x10`, ` 7 `, `-1` and `1.5` are refused rather than read as some other cursor.
+ */
+const LastId = z
+  .string({ error: LAST_ID_RULE })
+  .regex(/^[0-9]{1,16}$/, LAST_ID_RULE)
+  .transform(Number)
+  .refine(Number.isSafeInteger, LAST_ID_RULE);
 /**
  * `output`: whose agent output a stream carries: `all` (the default), `none`, or task ids joined by
  * commas (at most 100). Every other event type is sent for every task whatever `output` says.
  * `once=1`: the stored events only, then `event: end` with `{"lastEventId":N}`, then the end.
+ * `partial=1`: also the live text agents are writing, as `event: partial` frames without an id.
  */
 const TaskIdList = z
   .string()
@@ -29,6 +36,7 @@ const Query = z.object({
   lastEventId: LastId.optional(),
   output: z.union([z.enum(["all", "none"]), TaskIdList]).optional(),
   once: z.enum(["1", "true", "0", "false"], { error: "once must be 1 or 0" }).optional(),
+  partial: z.enum(["1", "true", "0", "false"], { error: "partial must be 1 or 0" }).optional(),
 });
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 
@@ -53,9 +61,11 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
 
   /** The header wins: EventSource sends it on reconnect while its URL still has the first query. */
   const afterId = (req: FastifyRequest): number => {
+    // Node has already dropped the whitespace around a header's value (RFC 9110 OWS); an empty
+    // header is no id at all, as EventSource sends none before its first id.
     const header = req.headers["last-event-id"];
-    if (typeof header === "string" && header.trim() !== "") {
-      const r = LastId.safeParse(header.trim());
+    if (typeof header === "string" && header !== "") {
+      const r = LastId.safeParse(header);
       if (!r.success) throw new AppError("invalid_query", `Last-Event-ID: ${r.error.issues[0]?.message}`);
       return r.data;
     }
@@ -65,12 +75,16 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
     const q = parseOr("invalid_query", Query, req.query);
     const output =
       q.output === "all" || q.output === undefined ? undefined : q.output === "none" ? [] : q.output;
-    return { ...(output && { outputOf: new Set(output) }), once: q.once === "1" || q.once === "true" };
+    return {
+      ...(output && { outputOf: new Set(output) }),
+      once: q.once === "1" || q.once === "true",
+      partial: q.partial === "1" || q.partial === "true",
+    };
   };
 
   const open = (req: FastifyRequest, reply: FastifyReply, taskId?: string) => {
     const after = afterId(req);
-    const { outputOf, once } = filters(req);
+    const { outputOf, once, partial } = filters(req);
     if (taskId !== undefined && !app.repos.tasks.get(taskId)) {
       throw new AppError("task_not_found", `No task with id ${taskId}`);
     }
@@ -100,6 +114,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
       ...(taskId !== undefined && { taskId }),
       ...(outputOf && taskId === undefined && { outputOf }),
       once,
+      partial,
     });
     streams.add(stream);
   };

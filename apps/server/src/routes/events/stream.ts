@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { EventBus } from "@loop/core";
 import type { EventRepository, EventRow } from "@loop/db";
-import type { EphemeralEvent, LoopEvent } from "@loop/shared";
+import { type EphemeralEvent, type LoopEvent, partialMessage } from "@loop/shared";
 
 export interface EventStreamOptions {
   res: ServerResponse;
@@ -16,6 +16,11 @@ export interface EventStreamOptions {
   outputOf?: ReadonlySet<string>;
   /** Send the stored events, then an `event: end` message with the last id, and end (no live part). */
   once?: boolean;
+  /**
+   * Also send the live text agents are writing (agent.partial: never stored, never replayed) as
+   * `event: partial` frames without an `id:`. Without it every data frame is a stored event.
+   */
+  partial?: boolean;
   /** Send everything with a greater id (the client's Last-Event-ID). */
   afterId: number;
   heartbeatMs: number;
@@ -30,8 +35,8 @@ export interface EventStreamOptions {
   onClose: (stream: EventStream) => void;
 }
 
-/** An ephemeral message is skipped while more than this is waiting in the socket. */
-const EPHEMERAL_MAX_BACKLOG = 16 * 1024;
+/** A partial message is skipped while more than this is waiting in the socket. */
+const PARTIAL_MAX_BACKLOG = 16 * 1024;
 
 /** Frames above this size are written in separate socket writes so back-pressure is checked often. */
 const WRITE_CHUNK_BYTES = 64 * 1024;
@@ -89,10 +94,10 @@ export class EventStream {
     this.o = o;
     this.lastId = o.afterId;
     const off = o.bus.subscribe((e) => this.onLive(e));
-    const offEphemeral = o.bus.subscribeEphemeral((e) => this.onEphemeral(e));
+    const offPartial = o.partial && !o.once ? o.bus.subscribeEphemeral((e) => this.onPartial(e)) : undefined;
     this.unsubscribe = () => {
       off();
-      offEphemeral();
+      offPartial?.();
     };
     o.res.on("close", () => this.close());
     o.res.socket?.setNoDelay(true);
@@ -155,13 +160,15 @@ export class EventStream {
   }
 
   /**
-   * Live-only messages (no `id:` line: the client does not move its position) go straight out, and
-   * only to a socket that keeps up: a backed-up client just misses some; the next one catches up.
+   * Live-only text (`event: partial`, no `id:` line: the client does not move its position) goes
+   * straight out, and only to a socket that keeps up: a backed-up client just misses some; the
+   * next one catches up. Output filters apply as to agent.output.
    */
-  private onEphemeral(e: EphemeralEvent): void {
+  private onPartial(e: EphemeralEvent): void {
     if (this.closed || (this.o.taskId !== undefined && e.taskId !== this.o.taskId)) return;
-    if (this.o.res.writableLength > EPHEMERAL_MAX_BACKLOG) return;
-    this.o.res.write(`data: ${JSON.stringify(e)}\n\n`);
+    if (this.o.outputOf && !this.o.outputOf.has(e.taskId)) return;
+    if (this.o.res.writableLength > PARTIAL_MAX_BACKLOG) return;
+    this.o.res.write(`event: partial\ndata: ${JSON.stringify(partialMessage(e))}\n\n`);
   }
 
   private async pump(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { AgentName } from "@loop/shared";
 import { useEffect, useRef, useState } from "react";
 import { useNow } from "../../lib/clock.ts";
-import { subscribeEphemeral } from "../../lib/events.ts";
+import { subscribePartial } from "../../lib/events.ts";
 import { activity, growingText, heartbeat } from "./live.ts";
 import type { AgentLog } from "./model.ts";
 
@@ -28,11 +28,10 @@ export function LiveLine({
 
   useEffect(
     () =>
-      subscribeEphemeral((m) => {
-        if (m.type !== "agent.partial" || m.taskId !== taskId || m.iteration !== n || m.data.agent !== agent)
-          return;
+      subscribePartial((m) => {
+        if (m.taskId !== taskId || m.iteration !== n || m.agent !== agent) return;
         since.current = { ...since.current, at: Date.now() };
-        setPartial({ text: m.data.text, length: m.data.length });
+        setPartial({ text: m.text, length: m.length });
       }),
     [taskId, n, agent],
   );
