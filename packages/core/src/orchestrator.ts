@@ -1,4 +1,4 @@
-import { classifyStorageError, type Repositories, retryBusy } from "@loop/db";
+import { type Repositories, retryBusy } from "@loop/db";
 import { AppError, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
 import { type AgentsFactory, cliAgents } from "./agents/index.ts";
 import { ArtifactStore } from "./artifacts.ts";
@@ -18,6 +18,7 @@ import {
 } from "./orchestrator-deps.ts";
 import { taskMarkdown } from "./prompts/index.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
+import { storageReady } from "./storage-ready.ts";
 
 export type { Logger } from "./loop/run-context.ts";
 export type { QueueMove, QueueState, SubmitInput } from "./orchestrator-deps.ts";
@@ -112,6 +113,7 @@ export class Orchestrator {
       this.repos.transaction(() => {
         this.assertQueueRoom();
         const t = this.repos.tasks.requeue(id, { ...caps, ...reopened, maxIterations });
+        this.bus.taskUpdated(id, { ...caps, ...reopened, maxIterations, status: "queued" });
         this.bus.send(id, null, "task.requeued", { maxIterations, from: point.from });
         return t;
       }),
@@ -153,11 +155,13 @@ export class Orchestrator {
           : `Cancelled by the user while ${label(task.status)}`;
       return this.write(() =>
         this.repos.transaction(() => {
-          const t = this.repos.tasks.update(id, {
+          const patch = {
             status: "cancelled",
             statusReason: reason,
             finishedAt: new Date().toISOString(),
-          });
+          } as const;
+          const t = this.repos.tasks.update(id, patch);
+          this.bus.taskUpdated(id, patch);
           this.bus.send(id, null, "task.finished", { status: "cancelled", reason });
           return t;
         }),
@@ -183,6 +187,7 @@ export class Orchestrator {
       await this.write(() =>
         this.repos.transaction(() => {
           this.repos.tasks.update(id, { status: "cancelled", statusReason: reason });
+          this.bus.taskUpdated(id, { status: "cancelled", statusReason: reason });
           this.bus.send(id, null, "task.finished", { status: "cancelled", reason });
         }),
       );
@@ -306,6 +311,8 @@ export class Orchestrator {
           this.assertQueueRoom();
           const iso = isolationFields(input.isolation, id, this.settings.artifactsDir);
           const t = this.repos.tasks.create({ ...input, ...iso, id }, new Date(createdAt));
+          // A new row: all of it (the only task.updated that carries the prompt).
+          this.bus.taskUpdated(id, t);
           this.bus.send(t.id, null, "task.created", {
             title: t.title,
             workingDir: t.workingDir,
@@ -342,7 +349,7 @@ export class Orchestrator {
       for (;;) {
         if (!this.accepting || this.queuePaused) break;
         // Storage that failed the last run must work again before the next one starts.
-        if (!(await this.storageReady())) break;
+        if (!(await storageReady(this.repos, this.bus, this.log, () => this.accepting))) break;
         if (this.gate && !(await this.gate.ready(() => this.canStart()))) break;
         // Read and marked running in one tick, so a concurrent submit or delete cannot race it.
         const next = this.repos.tasks.nextQueued();
@@ -373,26 +380,6 @@ export class Orchestrator {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
-    }
-  }
-
-  /** Waits (with backoff) until pending events are stored and a test write succeeds. */
-  private async storageReady(): Promise<boolean> {
-    let wait = 100;
-    for (;;) {
-      if (!this.accepting) return false;
-      const drained = this.bus.pending === 0 || (await this.bus.drain(1000));
-      if (drained) {
-        try {
-          this.repos.state.set("worker.heartbeat", new Date().toISOString());
-          return true;
-        } catch (err) {
-          if (!classifyStorageError(err, this.repos.handle.path)) throw err;
-        }
-      }
-      this.log.warn({ fault: this.bus.fault?.message }, "storage not writable yet; the queue waits");
-      await new Promise((r) => setTimeout(r, wait));
-      wait = Math.min(wait * 2, 5000);
     }
   }
 }

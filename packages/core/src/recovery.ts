@@ -112,10 +112,13 @@ export async function recover(
     const reason = `interrupted by a crash of the server ${where}; resume it to continue from there`;
     repos.transaction(() => {
       if (n > 0 && repos.iterations.get(task.id, n)?.status === "running") {
-        repos.iterations.update(task.id, n, { status: "interrupted", finishedAt: new Date().toISOString() });
+        const ended = { status: "interrupted", finishedAt: new Date().toISOString() } as const;
+        repos.iterations.update(task.id, n, ended);
+        bus.iterationUpdated(task.id, n, ended);
         bus.send(task.id, n, "iteration.finished", { n, verdict: null, status: "interrupted" });
       }
       repos.tasks.update(task.id, { status: "paused", statusReason: reason });
+      bus.taskUpdated(task.id, { status: "paused", statusReason: reason });
       bus.send(task.id, n || null, "task.interrupted", {
         agent: (last?.agent as "claude" | "codex") ?? null,
         reason,

@@ -51,6 +51,34 @@ describe("the run loop with in-memory agents", () => {
     );
   });
 
+  it("row events carry what changed: the prompt only in the new task's row", async () => {
+    const h = loopHarness({ scripts: { reviewer: ["STATUS: ISSUES_FOUND\n\n- Not yet.", "STATUS: DONE"] } });
+    const task = await h.submit({ prompt: "x".repeat(50_000) });
+    await h.ended(task.id);
+    const rows = h.events(task.id).filter((e) => e.type === "task.updated");
+    const withPrompt = rows.filter((e) => "prompt" in (e.data as { task: object }).task);
+    expect(withPrompt).toHaveLength(1);
+    expect(rows[0]).toBe(withPrompt[0]);
+    for (const e of rows.slice(1)) expect(JSON.stringify(e.data).length).toBeLessThan(2000);
+    expect(rows.at(-1)?.data).toEqual({
+      task: {
+        id: task.id,
+        status: "done",
+        statusReason: "Codex reported STATUS: DONE in iteration 2",
+        finishedAt: expect.any(String),
+      },
+    });
+    // Merged in order, the changes give the row as stored.
+    const merged = Object.assign({}, ...rows.map((e) => (e.data as { task: object }).task));
+    expect(merged).toEqual(h.repos.tasks.get(task.id));
+    const its = h.events(task.id).filter((e) => e.type === "iteration.updated");
+    const it2 = Object.assign(
+      {},
+      ...its.filter((e) => e.iteration === 2).map((e) => (e.data as { iteration: object }).iteration),
+    );
+    expect(it2).toEqual(h.repos.iterations.get(task.id, 2));
+  });
+
   it("ends needs_attention at the iteration cap, the findings carried into the next prompt", async () => {
     const h = loopHarness({ scripts: { reviewer: ["STATUS: ISSUES_FOUND\n\n- The greeting is missing."] } });
     const task = await h.submit({ maxIterations: 2 });

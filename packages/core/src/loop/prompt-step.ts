@@ -92,14 +92,10 @@ async function record(
   role: "worker" | "reviewer",
   prompt: string,
 ) {
-  const { repos, artifacts } = ctx.deps;
-  await artifacts.write(ctx.task.id, iterationFile(n, agent, "prompt"), prompt);
+  await ctx.deps.artifacts.write(ctx.task.id, iterationFile(n, agent, "prompt"), prompt);
   const bytes = Buffer.byteLength(prompt, "utf8");
-  await ctx.write(() =>
-    repos.iterations.update(
-      ctx.task.id,
-      n,
-      role === "worker" ? { claudePromptBytes: bytes } : { codexPromptBytes: bytes },
-    ),
+  await ctx.updateIteration(
+    n,
+    role === "worker" ? { claudePromptBytes: bytes } : { codexPromptBytes: bytes },
   );
 }

@@ -54,17 +54,14 @@ export async function recordReview(
     );
   }
   const step = reviewLedger(ledger, n, verdict.status, review);
+  const done = { status: "done", verdict: verdict.status, finishedAt: new Date().toISOString() } as const;
   await ctx.write(() =>
     repos.transaction(() => {
-      repos.iterations.update(ctx.taskId, n, {
-        status: "done",
-        verdict: verdict.status,
-        review,
-        finishedAt: new Date().toISOString(),
-      });
+      repos.iterations.update(ctx.taskId, n, { ...done, review });
       if (step.changed) repos.findings.replace(ctx.taskId, step.ledger);
     }),
   );
+  ctx.deps.bus.iterationUpdated(ctx.taskId, n, done);
   if (step.changed) {
     const { ledger: findings, opened, resolved } = step;
     ctx.send("findings.updated", { findings, opened, resolved }, n);

@@ -1,4 +1,4 @@
-import type { Repositories } from "@loop/db";
+import type { IterationPatch, Repositories, TaskPatch } from "@loop/db";
 import type { LoopEventType, Task } from "@loop/shared";
 import type { Agents } from "../agents/roles.ts";
 import type { ArtifactStore } from "../artifacts.ts";
@@ -43,4 +43,8 @@ export interface RunContext {
   send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
   /** A state write that waits out another process's lock (asynchronously) for a while. */
   write<T>(fn: () => T): Promise<T>;
+  /** Writes fields of the task's row (`persist`: until it succeeds), then sends task.updated with them. */
+  updateTask(patch: TaskPatch, how?: "write" | "persist"): Promise<void>;
+  /** Writes fields of iteration n, then sends iteration.updated with those the API shows. */
+  updateIteration(n: number, patch: IterationPatch, how?: "write" | "persist"): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { retryBusy, retryUntil } from "@loop/db";
+import { type IterationPatch, retryBusy, retryUntil, type TaskPatch } from "@loop/db";
 import {
   type AgentName,
   addUsage,
@@ -75,6 +75,8 @@ export class TaskRun {
       signal: this.abort.signal,
       send: this.send.bind(this),
       write: this.write.bind(this),
+      updateTask: this.updateTask.bind(this),
+      updateIteration: this.updateIteration.bind(this),
     };
     this.changes = new ChangeTracker(this.ctx);
   }
@@ -126,14 +128,12 @@ export class TaskRun {
     this.history = point.history;
     this.ledger = repos.findings.list(this.task.id);
     await ensureWorktree(this.task);
-    this.task = await this.write(() =>
-      repos.tasks.update(this.task.id, {
-        status: "running",
-        statusReason: null,
-        finishedAt: null,
-        startedAt: this.task.startedAt ?? new Date().toISOString(),
-      }),
-    );
+    await this.updateTask({
+      status: "running",
+      statusReason: null,
+      finishedAt: null,
+      startedAt: this.task.startedAt ?? new Date().toISOString(),
+    });
     this.send("task.started", {});
     if (point.from !== "the start") {
       const { n, kind } = point.phase;
@@ -183,6 +183,9 @@ export class TaskRun {
         return repos.tasks.update(id, { currentIteration: n });
       }),
     );
+    // A new row (or one started again, its usage kept): all of it.
+    this.send("iteration.updated", { iteration: repos.iterations.get(id, n)! }, n);
+    this.deps.bus.taskUpdated(id, { currentIteration: n });
     this.send("iteration.started", { n }, n);
     await this.changes.before(n);
     const outputName = iterationFile(n, worker.name, "output");
@@ -206,25 +209,21 @@ export class TaskRun {
     const uncommitted = await commitIteration(this.task, n);
     if (uncommitted) this.send("task.warning", { message: uncommitted }, n);
     // Stored last: from here on a resume runs only the review of this iteration.
-    await this.write(() =>
-      repos.iterations.update(id, n, {
-        claudeDurationMs: outcome.durationMs,
-        ...(outcome.ok && { claudeSessionId: outcome.sessionId, claudeOutput: outcome.output }),
-      }),
-    );
+    await this.updateIteration(n, {
+      claudeDurationMs: outcome.durationMs,
+      ...(outcome.ok && { claudeSessionId: outcome.sessionId, claudeOutput: outcome.output }),
+    });
     if (!outcome.ok) return this.failed(n, worker.name, outcome, { kind: "work", n });
     return { kind: "review", n, workerOutput: outcome.output };
   }
 
   /** The reviewer's run of iteration n (and its verdict, asked again if missing), then what follows it. */
   private async reviewStep(n: number, workerOutput: string): Promise<Phase> {
-    const { repos, artifacts, settings, agents } = this.deps;
+    const { artifacts, settings, agents } = this.deps;
     const { reviewer } = agents;
     const id = this.task.id;
     this.where = { n, agent: reviewer.name };
-    if (this.task.currentIteration !== n) {
-      this.task = await this.write(() => repos.tasks.update(id, { currentIteration: n }));
-    }
+    if (this.task.currentIteration !== n) await this.updateTask({ currentIteration: n });
     const prompt = await reviewerPrompt(this.ctx, n, reviewer.name, this.history, this.ledger, workerOutput);
     const outputName = iterationFile(n, reviewer.name, "output");
     const outcome = await this.runAgent(n, reviewer.name, (o) =>
@@ -240,7 +239,7 @@ export class TaskRun {
       outputName,
       outcome.ok ? ensureNewline(outcome.output) : failureMarkdown(reviewer.name, outcome),
     );
-    await this.write(() => repos.iterations.update(id, n, { codexDurationMs: outcome.durationMs }));
+    await this.updateIteration(n, { codexDurationMs: outcome.durationMs });
     const retry: Phase = { kind: "review", n, workerOutput };
     if (!outcome.ok) return this.failed(n, reviewer.name, outcome, retry);
     // No STATUS line: the reviewer is asked once more for the verdict alone (verdict-step.ts).
@@ -260,11 +259,8 @@ export class TaskRun {
 
   /** Waits out a subscription usage limit, then repeats the step that hit it. A stop ends the wait. */
   private async waitStep(phase: Phase & { kind: "paused" }): Promise<Phase> {
-    const { repos } = this.deps;
     const n = this.task.currentIteration || null;
-    this.task = await this.write(() =>
-      repos.tasks.update(this.task.id, { status: "paused", statusReason: phase.reason }),
-    );
+    await this.updateTask({ status: "paused", statusReason: phase.reason });
     this.send(
       "task.paused",
       { agent: phase.agent, reason: phase.reason, resumeAt: phase.until.toISOString(), attempt: this.pauses },
@@ -272,9 +268,7 @@ export class TaskRun {
     );
     const waited = await sleep(Math.max(0, phase.until.getTime() - Date.now()), this.abort.signal);
     if (!waited) return afterWaitCut(this.stopCause ?? { kind: "user" }, phase.agent, n ?? 0, phase.reason);
-    this.task = await this.write(() =>
-      repos.tasks.update(this.task.id, { status: "running", statusReason: null }),
-    );
+    await this.updateTask({ status: "running", statusReason: null });
     this.send("task.resumed", { agent: phase.agent }, n);
     return phase.resume;
   }
@@ -310,13 +304,16 @@ export class TaskRun {
     const usage = outcome.usage;
     await this.write(() => recordRateLimits(repos, agent, outcome.rateLimits));
     if (!usage) return outcome;
-    this.task = await this.write(() =>
+    const it = await this.write(() =>
       repos.transaction(() => {
-        const it = repos.iterations.get(id, n);
-        repos.iterations.update(id, n, { usage: addUsage(it?.usage ?? emptyUsage(), usage) });
-        return repos.tasks.update(id, { usage: repos.iterations.usageTotal(id) });
+        const was = repos.iterations.get(id, n);
+        const now = repos.iterations.update(id, n, { usage: addUsage(was?.usage ?? emptyUsage(), usage) });
+        this.task = repos.tasks.update(id, { usage: repos.iterations.usageTotal(id) });
+        return now;
       }),
     );
+    this.deps.bus.iterationUpdated(id, n, { usage: it.usage });
+    this.deps.bus.taskUpdated(id, { usage: this.task.usage });
     this.send("task.usage", { agent, usage, total: this.task.usage }, n);
     return outcome;
   }
@@ -336,13 +333,11 @@ export class TaskRun {
     const finishedAt = new Date().toISOString();
     const left = n > 0 ? repos.iterations.get(id, n) : undefined;
     if (left?.status === "running") {
-      await this.persist(() => repos.iterations.update(id, n, { status: iterationStatus, finishedAt }));
+      await this.updateIteration(n, { status: iterationStatus, finishedAt }, "persist");
       this.send("iteration.finished", { n, verdict: null, status: iterationStatus }, n);
     }
     if (final.kind === "interrupted") {
-      this.task = await this.persist(() =>
-        repos.tasks.update(id, { status: "paused", statusReason: final.reason }),
-      );
+      await this.updateTask({ status: "paused", statusReason: final.reason }, "persist");
       this.send("task.interrupted", { agent: this.where?.agent ?? null, reason: final.reason }, n || null);
       log.warn({ taskId: id, reason: final.reason }, "task interrupted (paused)");
       return;
@@ -357,11 +352,22 @@ export class TaskRun {
       log.error({ err, taskId: id }, "could not write result.md");
       this.send("task.warning", { message: `result.md could not be written: ${(err as Error).message}` });
     }
-    this.task = await this.persist(() =>
-      repos.tasks.update(id, { status, statusReason: final.reason, finishedAt }),
-    );
+    await this.updateTask({ status, statusReason: final.reason, finishedAt }, "persist");
     this.send("task.finished", { status, reason: final.reason });
     log.info({ taskId: id, status, reason: final.reason }, "task finished");
+  }
+
+  /** Writes fields of the task's row, then sends task.updated with them (never the whole row). */
+  private async updateTask(patch: TaskPatch, how: "write" | "persist" = "write"): Promise<void> {
+    const id = this.task.id;
+    this.task = await this[how](() => this.deps.repos.tasks.update(id, patch));
+    this.deps.bus.taskUpdated(id, patch);
+  }
+
+  /** Writes fields of iteration n, then sends iteration.updated with those the API shows. */
+  private async updateIteration(n: number, patch: IterationPatch, how: "write" | "persist" = "write") {
+    await this[how](() => this.deps.repos.iterations.update(this.task.id, n, patch));
+    this.deps.bus.iterationUpdated(this.task.id, n, patch);
   }
 
   private send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null = null): void {

@@ -3,7 +3,6 @@ import { monotonicFactory } from "ulid";
 import type { Db } from "../client.ts";
 import { and, asc, count, desc, eq, lt, sql } from "../drizzle.ts";
 import { tasks } from "../schema/index.ts";
-import { Watchers } from "./watchers.ts";
 
 type Row = typeof tasks.$inferSelect;
 
@@ -68,18 +67,9 @@ export class TaskRepository {
   private readonly nextId = monotonicFactory();
 
   private readonly db: Db;
-  private readonly watchers = new Watchers<Task>();
 
   constructor(db: Db) {
     this.db = db;
-  }
-
-  /**
-   * Calls `listener` with the whole row after every insert or update (not deletes), in the
-   * writer's stack: the event bus turns it into `task.updated`, so no caller has to remember to.
-   */
-  watch(listener: (task: Task) => void): () => void {
-    return this.watchers.add(listener);
   }
 
   /** A fresh task id (ULID), for callers that prepare files before the row exists. */
@@ -115,7 +105,7 @@ export class TaskRepository {
       reviewer: input.reviewer ?? "codex",
     };
     this.db.insert(tasks).values(row).run();
-    return this.watchers.changed(toTask(row));
+    return toTask(row);
   }
 
   get(id: string): Task | undefined {
@@ -160,7 +150,7 @@ export class TaskRepository {
     if (patch.usage) set.costUsd = patch.usage.claude.costUsd;
     const r = this.db.update(tasks).set(set).where(eq(tasks.id, id)).returning().get();
     if (!r) throw new Error(`task ${id} not found`);
-    return this.watchers.changed(toTask(r));
+    return toTask(r);
   }
 
   /** Queues a task again (resume) at the end of the queue. */
@@ -172,7 +162,7 @@ export class TaskRepository {
       .returning()
       .get();
     if (!r) throw new Error(`task ${id} not found`);
-    return this.watchers.changed(toTask(r));
+    return toTask(r);
   }
 
   /** The head of the queue: lowest position, then oldest. */
