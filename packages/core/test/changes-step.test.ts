@@ -8,7 +8,6 @@ import { EventBus } from "../src/events.ts";
 import { ChangeTracker } from "../src/loop/changes-step.ts";
 import type { RunDeps } from "../src/loop/run-context.ts";
 import { resolveSettings } from "../src/settings.ts";
-import { memoryAgents } from "./support/memory-agents.ts";
 
 describe("ChangeTracker", () => {
   it("a directory it cannot snapshot is a warning, never a failure of the run", async () => {
@@ -25,17 +24,17 @@ describe("ChangeTracker", () => {
     repos.iterations.start(task.id, 1);
     const bus = new EventBus(repos);
     const silent = { info() {}, warn() {}, error() {} };
-    const deps: RunDeps = {
+    const deps: Omit<RunDeps, "agents"> = {
       repos,
       bus,
       settings: resolveSettings({ artifactsDir: join(root, "loops") }),
       artifacts: new ArtifactStore(join(root, "loops")),
       log: silent,
       closing: new AbortController().signal,
-      agents: memoryAgents()({ worker: "claude", reviewer: "codex" }),
     };
     const tracker = new ChangeTracker({
       deps,
+      task,
       taskId: task.id,
       workingDir: task.workingDir,
       signal: new AbortController().signal,

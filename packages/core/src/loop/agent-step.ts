@@ -1,6 +1,7 @@
-import type { AgentName } from "@loop/shared";
+import { type AgentName, addUsage, emptyUsage, type Task } from "@loop/shared";
 import type { AgentOutcome, AgentRequest } from "../agents/index.ts";
 import { MAX_LINE_CHARS, newMarker, processStartTime } from "../runner/index.ts";
+import { recordRateLimits } from "./limits.ts";
 import { mib, OutputBudget } from "./output-budget.ts";
 import { PartialRelay } from "./partial-relay.ts";
 import type { RunContext } from "./run-context.ts";
@@ -89,6 +90,34 @@ export async function runRecordedAgent(
     n,
   );
   return outcome;
+}
+
+/**
+ * After a run: the subscription windows it reported, and what it used added to its iteration and the
+ * task in one transaction (then the two row events and task.usage). The task row when it changed.
+ */
+export async function recordUsage(
+  ctx: RunContext,
+  n: number,
+  agent: AgentName,
+  outcome: AgentOutcome,
+): Promise<Task | null> {
+  const { repos, bus } = ctx.deps;
+  const id = ctx.taskId;
+  const usage = outcome.usage;
+  await ctx.write(() => recordRateLimits(repos, agent, outcome.rateLimits));
+  if (!usage) return null;
+  const { it, task } = await ctx.write(() =>
+    repos.transaction(() => {
+      const was = repos.iterations.get(id, n);
+      const it = repos.iterations.update(id, n, { usage: addUsage(was?.usage ?? emptyUsage(), usage) });
+      return { it, task: repos.tasks.update(id, { usage: repos.iterations.usageTotal(id) }) };
+    }),
+  );
+  bus.iterationUpdated(id, n, { usage: it.usage });
+  bus.taskUpdated(id, { usage: task.usage });
+  ctx.send("task.usage", { agent, usage, total: task.usage }, n);
+  return task;
 }
 
 function safely(fn: () => void): void {

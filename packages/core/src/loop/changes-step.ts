@@ -6,7 +6,12 @@ import type { RunContext } from "./run-context.ts";
 import type { StopCause } from "./transitions.ts";
 
 /** What the tracker uses of the run (the run's signal: a cancel ends a snapshot taken before the worker starts). */
-export type ChangesContext = Pick<RunContext, "deps" | "taskId" | "workingDir" | "signal" | "send" | "write">;
+export type ChangesContext = Pick<
+  RunContext,
+  "task" | "taskId" | "workingDir" | "signal" | "send" | "write"
+> & {
+  deps: Omit<RunContext["deps"], "agents">;
+};
 
 export const changesFile = (n: number) => `${String(n).padStart(3, "0")}-changes.md`;
 export const TASK_CHANGES_FILE = "changes.md";
@@ -107,7 +112,7 @@ export class ChangeTracker {
       });
     });
     if (snap?.kind === "unavailable") {
-      const who = agentLabel(this.ctx.deps.agents.worker.name);
+      const who = agentLabel(this.ctx.task.worker);
       this.warn(n, `the working directory could not be snapshotted ${when} ${who}'s run: ${snap.reason}`);
     }
     return snap;

@@ -1,23 +1,17 @@
 import { type IterationPatch, retryBusy, retryUntil, type TaskPatch } from "@loop/db";
-import {
-  type AgentName,
-  addUsage,
-  emptyUsage,
-  type Finding,
-  type LoopEventType,
-  type Task,
-} from "@loop/shared";
+import type { AgentName, Finding, LoopEventType, Task } from "@loop/shared";
 import type { AgentOutcome } from "../agents/index.ts";
 import { iterationFile } from "../artifacts.ts";
 import type { EventData } from "../events.ts";
 import { findStalemate } from "../findings/index.ts";
-import { type AgentOptions, runRecordedAgent } from "./agent-step.ts";
+import { type AgentOptions, recordUsage, runRecordedAgent } from "./agent-step.ts";
 import { claudeRemaining, costReason } from "./budget.ts";
 import { ChangeTracker } from "./changes-step.ts";
+import { cancelWins, type Ended, type Ending, iterationEnd, recordFinish } from "./finish.ts";
 import { commitIteration, ensureWorktree, runDir } from "./isolation.ts";
-import { iterationGate, recordRateLimits } from "./limits.ts";
+import { iterationGate } from "./limits.ts";
 import { type HistoryEntry, reviewerPrompt, workerTurn } from "./prompt-step.ts";
-import { ensureNewline, failureMarkdown, resultMarkdown } from "./reports.ts";
+import { ensureNewline, failureMarkdown } from "./reports.ts";
 import { recordReview } from "./review-step.ts";
 import type { RunContext, RunDeps } from "./run-context.ts";
 import { sleep } from "./sleep.ts";
@@ -26,7 +20,6 @@ import {
   afterReview,
   afterStepError,
   afterWaitCut,
-  type FinalStatus,
   type Phase,
   resumePoint,
   type StopCause,
@@ -299,62 +292,55 @@ export class TaskRun {
     run: (o: AgentOptions) => Promise<AgentOutcome>,
   ): Promise<AgentOutcome> {
     const outcome = await runRecordedAgent(this.ctx, n, agent, run);
-    const { repos } = this.deps;
-    const id = this.task.id;
-    const usage = outcome.usage;
-    await this.write(() => recordRateLimits(repos, agent, outcome.rateLimits));
-    if (!usage) return outcome;
-    const it = await this.write(() =>
-      repos.transaction(() => {
-        const was = repos.iterations.get(id, n);
-        const now = repos.iterations.update(id, n, { usage: addUsage(was?.usage ?? emptyUsage(), usage) });
-        this.task = repos.tasks.update(id, { usage: repos.iterations.usageTotal(id) });
-        return now;
-      }),
-    );
-    this.deps.bus.iterationUpdated(id, n, { usage: it.usage });
-    this.deps.bus.taskUpdated(id, { usage: this.task.usage });
-    this.send("task.usage", { agent, usage, total: this.task.usage }, n);
+    this.task = (await recordUsage(this.ctx, n, agent, outcome)) ?? this.task;
     return outcome;
   }
 
-  /** Writes how the run ended: finished (with result.md) or interrupted (paused, resumable). */
-  private async end(phase: Phase & { kind: "finished" | "interrupted" }): Promise<void> {
-    const { repos, artifacts, log } = this.deps;
+  /**
+   * Writes how the run ended: finished (with result.md) or interrupted (paused, resumable). A cancel
+   * that comes while an interruption waits to be recorded (a locked or full database) wins: each
+   * write looks again, so a cancel answered 200 never leaves the task paused.
+   */
+  private async end(phase: Ending): Promise<void> {
+    const { repos, log } = this.deps;
     const id = this.task.id;
     const n = this.task.currentIteration;
-    // A cancel that came while an interruption was being recorded wins.
-    const final: Phase & { kind: "finished" | "interrupted" } =
-      phase.kind === "interrupted" && this.cancelRequested
-        ? { kind: "finished", status: "cancelled", reason: `Cancelled by the user (${phase.reason})` }
-        : phase;
-    const iterationStatus =
-      final.kind === "interrupted" ? "interrupted" : final.status === "cancelled" ? "cancelled" : "failed";
-    const finishedAt = new Date().toISOString();
-    const left = n > 0 ? repos.iterations.get(id, n) : undefined;
-    if (left?.status === "running") {
-      await this.updateIteration(n, { status: iterationStatus, finishedAt }, "persist");
-      this.send("iteration.finished", { n, verdict: null, status: iterationStatus }, n);
+    const final = () => cancelWins(phase, this.cancelRequested);
+    let closed = false;
+    const closeIteration = async () => {
+      const change = await this.persist(() => {
+        const to = iterationEnd(final());
+        const now = n > 0 ? repos.iterations.get(id, n)?.status : undefined;
+        if (now !== "running" && !(closed && now !== to)) return null;
+        const change = { status: to, finishedAt: new Date().toISOString() };
+        repos.iterations.update(id, n, change);
+        closed = true;
+        return change;
+      });
+      if (!change) return;
+      this.deps.bus.iterationUpdated(id, n, change);
+      this.send("iteration.finished", { n, verdict: null, status: change.status }, n);
+    };
+    await closeIteration();
+    const f = final();
+    if (f.kind === "interrupted") {
+      const paused = await this.persist(() =>
+        this.cancelRequested ? null : repos.tasks.update(id, { status: "paused", statusReason: f.reason }),
+      );
+      if (paused) {
+        this.task = paused;
+        this.deps.bus.taskUpdated(id, { status: "paused", statusReason: f.reason });
+        this.send("task.interrupted", { agent: this.where?.agent ?? null, reason: f.reason }, n || null);
+        log.warn({ taskId: id, reason: f.reason }, "task interrupted (paused)");
+        return;
+      }
+      await closeIteration();
     }
-    if (final.kind === "interrupted") {
-      await this.updateTask({ status: "paused", statusReason: final.reason }, "persist");
-      this.send("task.interrupted", { agent: this.where?.agent ?? null, reason: final.reason }, n || null);
-      log.warn({ taskId: id, reason: final.reason }, "task interrupted (paused)");
-      return;
-    }
-    const status: FinalStatus = final.status;
-    // result.md first: whoever reacts to task.finished can already read it.
-    const ended = { ...this.task, status, statusReason: final.reason, finishedAt };
-    try {
-      const extras = { changes: await this.changes.summary(), ledger: this.ledger };
-      await artifacts.write(id, "result.md", resultMarkdown(ended, repos.iterations.list(id), extras));
-    } catch (err) {
-      log.error({ err, taskId: id }, "could not write result.md");
-      this.send("task.warning", { message: `result.md could not be written: ${(err as Error).message}` });
-    }
-    await this.updateTask({ status, statusReason: final.reason, finishedAt }, "persist");
-    this.send("task.finished", { status, reason: final.reason });
-    log.info({ taskId: id, status, reason: final.reason }, "task finished");
+    const ctx = { deps: this.deps, send: this.send.bind(this), persist: this.persist.bind(this) };
+    this.task = await recordFinish(ctx, this.task, final() as Ended, async () => ({
+      changes: await this.changes.summary(),
+      ledger: this.ledger,
+    }));
   }
 
   /** Writes fields of the task's row, then sends task.updated with them (never the whole row). */

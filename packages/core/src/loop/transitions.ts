@@ -1,5 +1,5 @@
 import { classifyFault, type IterationTexts } from "@loop/db";
-import type { AgentErrorKind, AgentName, TaskStatus } from "@loop/shared";
+import { type AgentErrorKind, type AgentName, MAX_ITERATIONS_LIMIT, type TaskStatus } from "@loop/shared";
 import { agentLabel, DEFAULT_ROLES, type Roles } from "../agents/roles.ts";
 import { type Stalemate, stalemateReason } from "../findings/index.ts";
 import type { HistoryEntry } from "../prompts/index.ts";
@@ -204,6 +204,23 @@ export function afterWaitCut(stop: StopCause, agent: AgentName, n: number, reaso
   };
 }
 
+/**
+ * The end a task's stored reviews had already decided when its run stopped without recording it (a
+ * server that died between storing Codex's last review and the task row): what afterReview gives
+ * for its last iteration, or null when that iteration is not finished or the run would go on.
+ */
+export function decidedEnd(
+  iterations: readonly IterationTexts[],
+  maxIterations: number,
+  stalemate: Stalemate | null,
+  reviewer?: AgentName,
+): (Phase & { kind: "finished" }) | null {
+  const last = iterations.at(-1);
+  if (last?.status !== "done" || !last.verdict) return null;
+  const next = afterReview({ n: last.n, verdict: last.verdict, maxIterations, stalemate, reviewer });
+  return next.kind === "finished" ? next : null;
+}
+
 export type ResumePoint =
   | { ok: true; phase: Phase & { kind: "work" | "review" }; history: HistoryEntry[]; from: string }
   | { ok: false; reason: string };
@@ -235,10 +252,12 @@ export function resumePoint(
       };
     const n = last.n + 1;
     if (n > maxIterations) {
-      return {
-        ok: false,
-        reason: `it reached its iteration cap (${maxIterations}); resume it with extraIterations to run more`,
-      };
+      // extraIterations cannot raise a cap that is already the most a task may have.
+      const more =
+        maxIterations >= MAX_ITERATIONS_LIMIT
+          ? "that is the most a task may have: retry it to start over"
+          : "resume it with extraIterations to run more";
+      return { ok: false, reason: `it reached its iteration cap (${maxIterations}); ${more}` };
     }
     return { ok: true, phase: { kind: "work", n }, history, from: `iteration ${n} (${worker})` };
   }
