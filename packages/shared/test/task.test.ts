@@ -44,7 +44,11 @@ describe("CreateTaskBody", () => {
     [{ prompt: "p", workingDir: "/tmp" }, "title", /^is required$/],
     [{ ...ok, worker: "gemini" }, "worker", /^worker must be "claude" or "codex"$/],
     [{ ...ok, reviewer: 1 }, "reviewer", /^reviewer must be "claude" or "codex"$/],
-    [{ ...ok, worker: "codex", reviewer: "codex" }, "reviewer", /^must be a different agent from the worker$/],
+    [
+      { ...ok, worker: "codex", reviewer: "codex" },
+      "reviewer",
+      /^must be a different agent from the worker$/,
+    ],
   ])("rejects %j on %s", (body, path, message) => {
     const issue = issueOf(body);
     expect(issue?.path).toBe(path);
