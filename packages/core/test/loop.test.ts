@@ -184,4 +184,39 @@ describe("the run loop with in-memory agents", () => {
     expect(worker.prompts[1]).toContain("## What Claude found in iteration 1");
     expect(worker.prompts[1]).not.toContain("## The request");
   });
+
+  it("a review without a STATUS line is asked again in the reviewer's own session (claude reviewing)", async () => {
+    const h = loopHarness({ scripts: { reviewer: ["Looks fine to me.", "STATUS: DONE"] } });
+    const task = await h.submit({ worker: "codex", reviewer: "claude" });
+    expect(await h.ended(task.id)).toMatchObject({
+      status: "done",
+      statusReason: "Claude reported STATUS: DONE in iteration 1",
+    });
+    const { reviewer } = h.agents.of({ worker: "codex", reviewer: "claude" });
+    expect(reviewer.calls.map((c) => c.resumeSessionId)).toEqual([undefined, "claude-session"]);
+    expect(reviewer.prompts[1]).toMatch(/^Your review above does not start with a STATUS line/);
+    expect(h.artifacts(task.id)).toEqual(
+      expect.arrayContaining(["001-claude-verdict-prompt.md", "001-claude-verdict-output.md"]),
+    );
+    expect(h.repos.iterations.texts(task.id)[0]?.review).toBe("STATUS: DONE\n\nLooks fine to me.");
+  });
+
+  it("a usage limit pauses the task until its reset, then repeats the step that hit it", async () => {
+    const resetsAt = () => new Date(Date.now() + 30).toISOString();
+    const h = loopHarness({
+      settings: { usageLimitMarginMs: 0 },
+      scripts: {
+        worker: [
+          () =>
+            fail("usage_limit", "claude exited with code 1: usage limit reached", { resetsAt: resetsAt() }),
+          "Did it after the wait.",
+        ],
+      },
+    });
+    const task = await h.submit();
+    expect((await h.ended(task.id)).status).toBe("done");
+    expect(h.types(task.id)).toEqual(expect.arrayContaining(["task.paused", "task.resumed"]));
+    expect(h.agents.of().worker.calls).toHaveLength(2);
+    expect(h.repos.iterations.list(task.id)).toHaveLength(1);
+  });
 });
