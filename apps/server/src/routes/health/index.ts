@@ -20,7 +20,11 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     version: VERSION,
     agents: await agents.get(),
     queue: { ...orchestrator.stats(), ...(agents.waiting && { waiting: agents.waiting }) },
-    defaults: { maxIterations: config.defaultMaxIterations },
+    defaults: {
+      maxIterations: config.defaultMaxIterations,
+      worker: config.worker,
+      reviewer: config.reviewer,
+    },
     eventStreams: app.eventStreams.size,
     limits: repos.limits.list(),
   }));
