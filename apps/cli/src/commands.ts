@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type CreateTaskBody, MAX_ITERATIONS_LIMIT, TaskStatus } from "@loop/shared";
+import { AgentName, type CreateTaskBody, MAX_ITERATIONS_LIMIT, TaskStatus } from "@loop/shared";
 import type { Api } from "./client.ts";
 import type { CliEnv } from "./config.ts";
 import { CliError, EXIT, exitFor } from "./exit-codes.ts";
@@ -45,6 +45,13 @@ const whole = (flag: string, v: string | undefined, min: number, max: number) =>
   return n;
 };
 
+const agent = (flag: string, v: string | undefined) => {
+  if (v === undefined) return undefined;
+  const a = AgentName.safeParse(v);
+  if (!a.success) throw usage(`${flag} must be ${AgentName.options.join(" or ")}`);
+  return a.data;
+};
+
 const add: Run = async (argv, { api, env, io }) => {
   const { values: v } = parse(
     argv,
@@ -56,9 +63,13 @@ const add: Run = async (argv, { api, env, io }) => {
       budget: { type: "string" },
       worktree: { type: "boolean" },
       wait: { type: "boolean" },
+      worker: { type: "string" },
+      reviewer: { type: "string" },
     },
     0,
   );
+  const worker = agent("--worker", v.worker);
+  const reviewer = agent("--reviewer", v.reviewer);
   const prompt = v.prompt ?? io.stdin();
   if (prompt === undefined || prompt.trim() === "") {
     throw usage("give the prompt with --prompt or on stdin (pnpm loop add --title … < prompt.md)");
@@ -75,6 +86,9 @@ const add: Run = async (argv, { api, env, io }) => {
     ...(v.max !== undefined && { maxIterations: whole("--max", v.max, 1, MAX_ITERATIONS_LIMIT) }),
     ...(budget !== undefined && { maxCostUsd: budget }),
     ...(v.worktree && { isolation: "worktree" as const }),
+    // The same agent in both parts is the server's to refuse (400 invalid_body, exit 1).
+    ...(worker && { worker }),
+    ...(reviewer && { reviewer }),
   };
   const client = api();
   const { task } = await client.tasks.create(body);
