@@ -9,7 +9,6 @@ import { agentState, iterationState, lineCount } from "./logic.ts";
 import type { AgentLog, IterationView } from "./model.ts";
 
 const AGENT_LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
-const AGENT_ROLE: Record<AgentName, string> = { claude: "works", codex: "reviews" };
 
 export function IterationSection({
   taskId,
@@ -19,9 +18,14 @@ export function IterationSection({
   stored,
   isLatest,
   version,
+  worker,
+  reviewer,
 }: {
   taskId: string;
   n: number;
+  /** The task's roles: the worker's panel comes first, then the changes, then the reviewer's. */
+  worker: AgentName;
+  reviewer: AgentName;
   maxIterations: number;
   live: IterationView | null;
   stored: Iteration | null;
@@ -49,15 +53,17 @@ export function IterationSection({
       </header>
       {live?.verdict?.firstLine && (
         <p className="verdict-line">
-          Codex: <q>{live.verdict.firstLine}</q>
+          {AGENT_LABEL[reviewer]}: <q>{live.verdict.firstLine}</q>
         </p>
       )}
+      {/* The iteration's claude* fields hold the worker's run, its codex* fields the reviewer's (api.md). */}
       <AgentPanel
         taskId={taskId}
         n={n}
-        agent="claude"
-        log={live?.claude ?? null}
-        durationMs={stored?.claudeDurationMs ?? live?.claude.finished?.durationMs ?? null}
+        agent={worker}
+        part="works"
+        log={live?.[worker] ?? null}
+        durationMs={stored?.claudeDurationMs ?? live?.[worker].finished?.durationMs ?? null}
         promptBytes={stored?.claudePromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
@@ -68,9 +74,10 @@ export function IterationSection({
       <AgentPanel
         taskId={taskId}
         n={n}
-        agent="codex"
-        log={live?.codex ?? null}
-        durationMs={stored?.codexDurationMs ?? live?.codex.finished?.durationMs ?? null}
+        agent={reviewer}
+        part="reviews"
+        log={live?.[reviewer] ?? null}
+        durationMs={stored?.codexDurationMs ?? live?.[reviewer].finished?.durationMs ?? null}
         promptBytes={stored?.codexPromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
@@ -83,6 +90,7 @@ function AgentPanel({
   taskId,
   n,
   agent,
+  part,
   log,
   durationMs,
   promptBytes,
@@ -91,6 +99,7 @@ function AgentPanel({
   taskId: string;
   n: number;
   agent: AgentName;
+  part: "works" | "reviews";
   log: AgentLog | null;
   durationMs: number | null;
   /** Size of the prompt sent (NNN-<agent>-prompt.md); null until it was sent. */
@@ -118,7 +127,7 @@ function AgentPanel({
           <span aria-hidden="true" className="chevron">
             {open ? "▾" : "▸"}
           </span>
-          {AGENT_LABEL[agent]} <span className="muted">{AGENT_ROLE[agent]}</span>
+          {AGENT_LABEL[agent]} <span className="muted agent-role">{part}</span>
         </button>
         <span className={`agent-state state-${state.replace(/\W/g, "")}`}>{state}</span>
         {durationMs !== null && <span className="muted">{formatDuration(durationMs)}</span>}

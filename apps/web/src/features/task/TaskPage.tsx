@@ -27,6 +27,8 @@ import { applyEvents, createTaskView, type TaskView } from "./model.ts";
 import { ResumeControl } from "./ResumeControl.tsx";
 import { WorktreeInfo } from "./WorktreeInfo.tsx";
 
+const ROLE_LABEL = { claude: "Claude", codex: "Codex" } as const;
+
 export function TaskPage({ id }: { id: string }) {
   // The task's rows (task, iterations, findings) come from the cache, which the stream keeps current.
   const detail = useQuery({ queryKey: keys.task(id), queryFn: () => fetchDetail(id) });
@@ -98,6 +100,8 @@ export function TaskPage({ id }: { id: string }) {
               stored={restByN.get(n) ?? null}
               isLatest={n === latest}
               version={view.version}
+              worker={task.worker}
+              reviewer={task.reviewer}
             />
           ))}
         </main>
@@ -215,6 +219,12 @@ function TaskHeader({
               aria-label={`Iteration ${task.currentIteration} of ${task.maxIterations}`}
             />{" "}
             {formatIterations(task)}
+          </dd>
+        </div>
+        <div>
+          <dt>Roles</dt>
+          <dd className="roles">
+            {ROLE_LABEL[task.worker]} works · {ROLE_LABEL[task.reviewer]} reviews
           </dd>
         </div>
         <div>

@@ -1,4 +1,4 @@
-import type { Task } from "@loop/shared";
+import { type AgentName, AgentName as Agents, type Task } from "@loop/shared";
 import { type FormEvent, type KeyboardEvent, type ReactNode, useId, useState } from "react";
 import { api, type FormErrors, type FormField, formErrorsFrom } from "../../lib/api.ts";
 import { useStore } from "../../lib/store.ts";
@@ -6,6 +6,7 @@ import { health } from "../health/health.ts";
 import { newTaskBody } from "./newTaskBody.ts";
 
 const LAST_DIR_KEY = "loop.lastWorkingDir";
+const LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
 
 const readLastDir = () => {
   try {
@@ -23,14 +24,33 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const [maxIterations, setMaxIterations] = useState("");
   const [isolate, setIsolate] = useState(false);
   const [continueSession, setContinueSession] = useState(false);
+  // null: not chosen here, so the server's defaults (GET /api/health) as they load, else claude/codex.
+  const [workerChoice, setWorker] = useState<AgentName | null>(null);
+  const [reviewerChoice, setReviewer] = useState<AgentName | null>(null);
   const [errors, setErrors] = useState<FormErrors>({ fields: {} });
   const [busy, setBusy] = useState(false);
   const id = useId();
 
+  const worker = workerChoice ?? h?.defaults?.worker ?? "claude";
+  const reviewer = reviewerChoice ?? h?.defaults?.reviewer ?? (worker === "claude" ? "codex" : "claude");
+  const sameAgent = worker === reviewer ? "Reviewer must be a different agent from the worker" : undefined;
+  const shown: FormErrors = sameAgent
+    ? { ...errors, fields: { ...errors.fields, reviewer: sameAgent } }
+    : errors;
+
   const submit = async (e?: FormEvent) => {
     e?.preventDefault();
-    if (busy) return;
-    const body = newTaskBody({ title, prompt, workingDir, maxIterations, isolate, continueSession });
+    if (busy || sameAgent) return;
+    const body = newTaskBody({
+      title,
+      prompt,
+      workingDir,
+      maxIterations,
+      isolate,
+      continueSession,
+      worker,
+      reviewer,
+    });
     setBusy(true);
     try {
       const { task } = await api.tasks.create(body);
@@ -58,7 +78,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   };
 
   const field = (name: FormField, label: string, control: (p: ControlProps) => ReactNode, hint?: string) => {
-    const err = errors.fields[name];
+    const err = shown.fields[name];
     const controlId = `${id}-${name}`;
     const errId = `${controlId}-error`;
     const hintId = `${controlId}-hint`;
@@ -91,9 +111,9 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       noValidate
     >
       <h2 id={`${id}-heading`}>New task</h2>
-      {errors.general && (
+      {shown.general && (
         <div className="form-error" role="alert">
-          {errors.general}
+          {shown.general}
         </div>
       )}
       {field("title", "Title", (p) => (
@@ -118,7 +138,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
             onChange={(e) => setPrompt(e.target.value)}
           />
         ),
-        "What Claude should do. Codex reviews each iteration until it answers STATUS: DONE.",
+        `What ${LABEL[worker]} should do. ${LABEL[reviewer]} reviews each iteration until it answers STATUS: DONE.`,
       )}
       {field(
         "workingDir",
@@ -151,6 +171,40 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
           placeholder={defaultMax ? `${defaultMax} (default)` : "server default"}
         />
       ))}
+      <div className="field-row">
+        {(["worker", "reviewer"] as const).map((role) =>
+          field(
+            role,
+            role === "worker" ? "Worker" : "Reviewer",
+            (p) => (
+              <select
+                {...p}
+                name={role}
+                value={role === "worker" ? worker : reviewer}
+                onChange={(e) => {
+                  const a = Agents.parse(e.target.value);
+                  if (role === "worker") setWorker(a);
+                  else setReviewer(a);
+                  // A server 400 about the roles is answered by changing them.
+                  setErrors((x) => ({
+                    ...x,
+                    fields: { ...x.fields, worker: undefined, reviewer: undefined },
+                  }));
+                }}
+              >
+                {Agents.options.map((a) => (
+                  <option key={a} value={a}>
+                    {LABEL[a]}
+                  </option>
+                ))}
+              </select>
+            ),
+            role === "worker"
+              ? "Works on the task and may change files."
+              : "Reviews read-only; never the worker.",
+          ),
+        )}
+      </div>
       <div className="field field-check">
         <label>
           <input
@@ -176,11 +230,11 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
             onChange={(e) => setContinueSession(e.target.checked)}
             aria-describedby={`${id}-session-hint`}
           />{" "}
-          Continue Claude's session
+          Continue {LABEL[worker]}'s session
         </label>
         <div className="hint" id={`${id}-session-hint`}>
-          Later iterations resume Claude's conversation and send only the new review and open findings
-          (smaller prompts). Unchecked: the server's default.
+          Later iterations resume {LABEL[worker]}'s conversation and send only the new review and open
+          findings (smaller prompts). Unchecked: the server's default.
         </div>
       </div>
       <div className="form-actions">

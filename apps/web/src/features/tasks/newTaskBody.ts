@@ -1,4 +1,4 @@
-import type { CreateTaskBody } from "@loop/shared";
+import type { AgentName, CreateTaskBody } from "@loop/shared";
 
 export interface NewTaskInput {
   title: string;
@@ -9,6 +9,9 @@ export interface NewTaskInput {
   isolate: boolean;
   /** The "Continue Claude's session" checkbox; unchecked leaves it to the server (LOOP_CONTINUE_SESSION). */
   continueSession?: boolean;
+  /** The Worker and Reviewer selects (as shown: the server's defaults until changed). */
+  worker?: AgentName;
+  reviewer?: AgentName;
 }
 
 /** The POST /api/tasks body from the form's fields. */
@@ -18,5 +21,7 @@ export function newTaskBody(f: NewTaskInput): CreateTaskBody {
   if (f.maxIterations.trim() !== "") body.maxIterations = Number(f.maxIterations);
   if (f.isolate) body.isolation = "worktree";
   if (f.continueSession) body.continueSession = true;
+  if (f.worker) body.worker = f.worker;
+  if (f.reviewer) body.reviewer = f.reviewer;
   return body;
 }
