@@ -64,10 +64,15 @@ function replayCalls(wd) {
   return { ms: performance.now() - t0, calls: calls.length };
 }
 
-/** Wall time of a 10-iteration loop through the server ÷ the same agent calls from a shell script. */
+/**
+ * Wall time of a 10-iteration loop through the server ÷ the same agent calls from a shell script,
+ * and the difference per iteration: what loop itself spends around the agents (snapshots, database
+ * writes, artifacts, spawning and sweeping the agents' processes).
+ */
 export async function overhead(dir) {
   const server = await startServer(dir, { LOOP_STALL_ITERATIONS: "0" });
   const ratios = [];
+  const perIteration = [];
   const notes = [];
   try {
     for (let run = 0; run < 3; run++) {
@@ -88,12 +93,17 @@ export async function overhead(dir) {
         throw new Error(`the loop ended ${done.status} at iteration ${done.currentIteration}`);
       const plain = replayCalls(wd);
       ratios.push(loopMs / plain.ms);
+      perIteration.push((loopMs - plain.ms) / ITERATIONS);
       notes.push(`loop ${loopMs.toFixed(0)} ms / sh ${plain.ms.toFixed(0)} ms (${plain.calls} calls)`);
     }
   } finally {
     await server.stop();
   }
-  return { overhead_ratio: { value: median(ratios), note: `median of 3: ${notes.join("; ")}` } };
+  const note = `median of 3: ${notes.join("; ")}`;
+  return {
+    overhead_ratio: { value: median(ratios), note },
+    overhead_ms_per_iteration: { value: median(perIteration), note },
+  };
 }
 
 /** Sum of the NNN-claude-prompt.md and NNN-codex-prompt.md artifacts of a task. */
