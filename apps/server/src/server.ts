@@ -6,6 +6,7 @@ import { buildApp, redactToken } from "./app.ts";
 import { type Config, ConfigError, forgetSecrets, loadConfig } from "./config.ts";
 import { secureStorage } from "./fs-perms.ts";
 import { LISTENING_MESSAGE, logOutput } from "./log-output.ts";
+import { agentAvailability } from "./plugins/services.ts";
 import { keptToken, removeServerInfo, writeServerInfo } from "./state-files.ts";
 
 /** The only place that listens and handles signals. */
@@ -22,6 +23,10 @@ async function main(): Promise<void> {
   }
   // The agents inherit the environment: the token must not be in it.
   forgetSecrets();
+  // The CLIs' checks are four process starts: begun now, they run while the database opens and the
+  // app is built, and the first /api/health finds them done (pnpm bench, cold_start_ratio).
+  const agents = agentAvailability(config);
+  agents.get().catch(() => undefined);
   // Owner-only database and artifacts (0600/0700), created before anything opens them.
   if (config.dbPath !== ":memory:") mkdirSync(dirname(config.dbPath), { recursive: true });
   const warn = (m: string) => process.stderr.write(`loop: warning: ${m}\n`);
@@ -46,7 +51,7 @@ async function main(): Promise<void> {
   let app: Awaited<ReturnType<typeof buildApp>>;
   try {
     // Opens the database, claims it, stops what a crashed server left running: before listening.
-    app = await buildApp({ config, token, logger, warmHealth: true });
+    app = await buildApp({ config, token, logger, agents });
   } catch (e) {
     if (e instanceof InstanceLockedError) {
       process.stderr.write(`loop: ${e.message}\n`);

@@ -35,8 +35,27 @@ export interface ServicesOptions {
   sweepMethod?: SweepMethod;
   /** Checks one agent CLI (tests pass a fast one); default probeAgent. */
   probe?: AgentProbe;
-  /** Probe the CLIs as the server starts: the dashboard's first /api/health then need not wait. */
-  warm?: boolean | undefined;
+  /** The CLIs' health, made (and its first check begun) by server.ts before the app; made here otherwise. */
+  agents?: AgentAvailability | undefined;
+}
+
+/**
+ * The agent CLIs' health as `settings` name them (see AgentAvailability). A CLI newer than the one
+ * the compatibility suite passed with may have changed a format or a flag: it is flagged.
+ */
+export function agentAvailability(
+  settings: Pick<Config, "claudeBin" | "codexBin" | "healthIntervalMs">,
+  probe: AgentProbe = probeAgent,
+): AgentAvailability {
+  return new AgentAvailability({
+    probe: async (agent, bin) => {
+      const h = await probe(agent, bin);
+      const newer = newerThanTested(agent, h.version);
+      return { ...h, testedVersion: TESTED_VERSIONS[agent], ...(newer && { newerThanTested: newer }) };
+    },
+    bins: { claude: settings.claudeBin, codex: settings.codexBin },
+    intervalMs: settings.healthIntervalMs,
+  });
 }
 
 /**
@@ -62,17 +81,7 @@ export const servicesPlugin = fp<ServicesOptions>(
     const settings = { ...config, ...opts.settings };
     const bus = new EventBus(repos, { busyTimeoutMs: settings.dbBusyTimeoutMs });
     const log = app.log;
-    const probe = opts.probe ?? probeAgent;
-    const agents = new AgentAvailability({
-      // A CLI newer than the one the compatibility suite passed with may have changed a format or a flag.
-      probe: async (agent, bin) => {
-        const h = await probe(agent, bin);
-        const newer = newerThanTested(agent, h.version);
-        return { ...h, testedVersion: TESTED_VERSIONS[agent], ...(newer && { newerThanTested: newer }) };
-      },
-      bins: { claude: settings.claudeBin, codex: settings.codexBin },
-      intervalMs: config.healthIntervalMs,
-    });
+    const agents = opts.agents ?? agentAvailability(settings, opts.probe);
     const orchestrator = new Orchestrator({
       repos,
       bus,
@@ -97,7 +106,6 @@ export const servicesPlugin = fp<ServicesOptions>(
     app.decorate("orchestrator", orchestrator);
     app.decorate("agents", agents);
     app.addHook("onReady", async () => {
-      if (opts.warm) agents.get().catch(() => undefined);
       orchestrator.start();
     });
     app.addHook("onClose", async () => {
