@@ -1,21 +1,19 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import {
-  AgentAvailability,
+  type AgentAvailability,
   type AgentProbe,
   claimDatabase,
   EventBus,
-  newerThanTested,
   Orchestrator,
-  probeAgent,
   recover,
   type Settings,
   type SweepMethod,
-  TESTED_VERSIONS,
 } from "@loop/core";
 import { openRepositories, type Repositories } from "@loop/db";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { agentAvailability } from "../agents.ts";
 import type { Config } from "../config.ts";
 
 declare module "fastify" {
@@ -37,25 +35,6 @@ export interface ServicesOptions {
   probe?: AgentProbe;
   /** The CLIs' health, made (and its first check begun) by server.ts before the app; made here otherwise. */
   agents?: AgentAvailability | undefined;
-}
-
-/**
- * The agent CLIs' health as `settings` name them (see AgentAvailability). A CLI newer than the one
- * the compatibility suite passed with may have changed a format or a flag: it is flagged.
- */
-export function agentAvailability(
-  settings: Pick<Config, "claudeBin" | "codexBin" | "healthIntervalMs">,
-  probe: AgentProbe = probeAgent,
-): AgentAvailability {
-  return new AgentAvailability({
-    probe: async (agent, bin) => {
-      const h = await probe(agent, bin);
-      const newer = newerThanTested(agent, h.version);
-      return { ...h, testedVersion: TESTED_VERSIONS[agent], ...(newer && { newerThanTested: newer }) };
-    },
-    bins: { claude: settings.claudeBin, codex: settings.codexBin },
-    intervalMs: settings.healthIntervalMs,
-  });
 }
 
 /**
