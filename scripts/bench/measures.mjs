@@ -16,7 +16,8 @@ export const MEASURES = [
     id: "start",
     run: startMeasures,
     measures: [
-      { name: "cold_start_ratio", unit: "×", op: "<=", target: 2.0 },
+      // The goal is 2.0; 1.8 leaves room for a noisy machine (issue 19).
+      { name: "cold_start_ratio", unit: "×", op: "<=", target: 1.8 },
       { name: "idle_rss_ratio", unit: "×", op: "<=", target: 1.5 },
     ],
   },
