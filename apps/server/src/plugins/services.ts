@@ -4,9 +4,11 @@ import {
   type AgentAvailability,
   type AgentProbe,
   claimDatabase,
+  cliAgents,
   EventBus,
   Orchestrator,
   recover,
+  resolveSettings,
   type Settings,
   type SweepMethod,
 } from "@loop/core";
@@ -67,7 +69,15 @@ export const servicesPlugin = fp<ServicesOptions>(
       warn: (o: object, m?: string) => log.warn(o, m),
       error: (o: object, m?: string) => log.error(o, m),
     };
-    const orchestrator = new Orchestrator({ repos, bus, settings, gate: agents, logger });
+    // The real CLIs in the roles each task names (claude works and codex reviews unless it says).
+    const orchestrator = new Orchestrator({
+      repos,
+      bus,
+      settings,
+      gate: agents,
+      agents: cliAgents(resolveSettings(settings)),
+      logger,
+    });
     const report = await recover(repos, bus, {
       graceMs: orchestrator.settings.killGraceMs,
       sweepMethod: opts.sweepMethod,

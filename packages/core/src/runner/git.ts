@@ -141,7 +141,7 @@ export async function gitLines(
   return { stopped };
 }
 
-// ---- Worktrees for isolated tasks (run/isolation.ts). Only loop's branch and worktree are written.
+// ---- Worktrees for isolated tasks (loop/isolation.ts). Only loop's branch and worktree are written.
 
 /** loop's own identity for its commits: the user's config is never read for it nor written. */
 const LOOP_AUTHOR = ["-c", "user.name=loop", "-c", "user.email=loop@localhost", "-c", "commit.gpgsign=false"];
