@@ -1,5 +1,5 @@
 import type { Repositories } from "@loop/db";
-import type { AgentName, Isolation, Task } from "@loop/shared";
+import type { AgentName, Isolation, QueueResponse } from "@loop/shared";
 import type { AgentGate, AgentsFactory, Roles } from "./agents/index.ts";
 import type { EventBus } from "./events.ts";
 import type { Logger } from "./loop/run-context.ts";
@@ -37,13 +37,8 @@ export interface SubmitInput extends Budgets {
   reviewer?: AgentName | undefined;
 }
 
-export type QueueMove = "top" | "up" | "down" | "bottom";
-export interface QueueState {
-  paused: boolean;
-  /** Queued tasks in the order they will run. */
-  tasks: Task[];
-  running: Task | null;
-}
+/** GET /api/queue less `waiting` (the server adds it): queued tasks in the order they will run. */
+export type QueueState = Omit<QueueResponse, "waiting">;
 
 const other = (a: AgentName): AgentName => (a === "claude" ? "codex" : "claude");
 

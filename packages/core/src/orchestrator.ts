@@ -1,5 +1,13 @@
 import { type Repositories, retryBusy } from "@loop/db";
-import { AppError, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
+import {
+  AppError,
+  canDelete,
+  canResume,
+  isTerminal,
+  MAX_ITERATIONS_LIMIT,
+  type QueueMove,
+  type Task,
+} from "@loop/shared";
 import { type AgentsFactory, cliAgents } from "./agents/index.ts";
 import { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
@@ -10,7 +18,6 @@ import { type Budget, type Budgets, budgetDefaults, rebudget, resumePoint } from
 import {
   type OrchestratorDeps,
   QUEUE_PAUSED,
-  type QueueMove,
   type QueueState,
   rolesFor,
   type SubmitInput,
@@ -21,7 +28,7 @@ import { resolveSettings, type Settings } from "./settings.ts";
 import { storageReady } from "./storage-ready.ts";
 
 export type { Logger } from "./loop/run-context.ts";
-export type { QueueMove, QueueState, SubmitInput } from "./orchestrator-deps.ts";
+export type { QueueState, SubmitInput } from "./orchestrator-deps.ts";
 
 type Filed = SubmitInput &
   Pick<Task, "maxIterations" | "isolation" | "retryOf" | "worker" | "reviewer" | Budget>;
@@ -100,7 +107,7 @@ export class Orchestrator {
         `Task ${id} is ${label(this.current.task.status)} in this server; it goes on by itself`,
       );
     }
-    if (!["paused", "failed", "cancelled", "needs_attention"].includes(task.status)) {
+    if (!canResume(task.status)) {
       throw new AppError(
         "not_resumable",
         `Task ${id} is ${label(task.status)}; only a paused, failed, cancelled or needs-attention task can be resumed`,
@@ -175,7 +182,7 @@ export class Orchestrator {
    */
   async delete(id: string, opts: { deleteBranch?: boolean } = {}): Promise<void> {
     const task = this.get(id);
-    if (!isTerminal(task.status) && task.status !== "queued" && !this.stopped(task))
+    if (!canDelete(task.status) && !this.stopped(task))
       throw new AppError(
         "not_deletable",
         `Task ${id} is ${label(task.status)}; cancel it before deleting it`,
