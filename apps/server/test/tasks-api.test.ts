@@ -49,7 +49,7 @@ describe("POST /api/tasks validation", () => {
     ],
     [
       { title: "t", prompt: "p", workingDir: "/tmp", worker: "gemini" },
-      'worker: worker must be "claude" or "codex"',
+      'worker: must be "claude" or "codex"',
     ],
   ])("400 invalid_body for %j naming the field", async (body, message) => {
     t = await createTestApp();
