@@ -37,6 +37,7 @@ export interface SubmitInput extends Budgets {
   reviewer?: AgentName | undefined;
 }
 
+export type { QueueMove } from "@loop/shared";
 /** GET /api/queue less `waiting` (the server adds it): queued tasks in the order they will run. */
 export type QueueState = Omit<QueueResponse, "waiting">;
 

@@ -1,13 +1,5 @@
 import { type Repositories, retryBusy } from "@loop/db";
-import {
-  AppError,
-  canDelete,
-  canResume,
-  isTerminal,
-  MAX_ITERATIONS_LIMIT,
-  type QueueMove,
-  type Task,
-} from "@loop/shared";
+import { AppError, canDelete, canResume, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
 import { type AgentsFactory, cliAgents } from "./agents/index.ts";
 import { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
@@ -18,6 +10,7 @@ import { type Budget, type Budgets, budgetDefaults, rebudget, resumePoint } from
 import {
   type OrchestratorDeps,
   QUEUE_PAUSED,
+  type QueueMove,
   type QueueState,
   rolesFor,
   type SubmitInput,
@@ -28,7 +21,7 @@ import { resolveSettings, type Settings } from "./settings.ts";
 import { storageReady } from "./storage-ready.ts";
 
 export type { Logger } from "./loop/run-context.ts";
-export type { QueueState, SubmitInput } from "./orchestrator-deps.ts";
+export type { QueueMove, QueueState, SubmitInput } from "./orchestrator-deps.ts";
 
 type Filed = SubmitInput &
   Pick<Task, "maxIterations" | "isolation" | "retryOf" | "worker" | "reviewer" | Budget>;
