@@ -22,9 +22,9 @@ describe("POST /api/tasks worker / reviewer", () => {
   it.each([
     [{ worker: "codex", reviewer: "codex" }, "reviewer: must be a different agent from the worker"],
     [{ worker: "claude", reviewer: "claude" }, "reviewer: must be a different agent from the worker"],
-    [{ worker: "gpt" }, 'worker: worker must be "claude" or "codex"'],
-    [{ reviewer: "gemini" }, 'reviewer: reviewer must be "claude" or "codex"'],
-    [{ worker: 1 }, 'worker: worker must be "claude" or "codex"'],
+    [{ worker: "gpt" }, 'worker: must be "claude" or "codex"'],
+    [{ reviewer: "gemini" }, 'reviewer: must be "claude" or "codex"'],
+    [{ worker: 1 }, 'worker: must be "claude" or "codex"'],
   ])("400 invalid_body for %j naming the field", async (roles, message) => {
     t = await createTestApp();
     await t.api({ method: "POST", url: "/api/queue/pause" });

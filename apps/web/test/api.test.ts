@@ -41,8 +41,8 @@ describe("formErrorsFrom", () => {
     expect(formErrorsFrom(same)).toEqual({
       fields: { reviewer: "Reviewer must be a different agent from the worker" },
     });
-    const unknown = new ApiError(400, "invalid_body", 'worker: worker must be "claude" or "codex"');
-    expect(formErrorsFrom(unknown).fields.worker).toBe('Worker worker must be "claude" or "codex"');
+    const unknown = new ApiError(400, "invalid_body", 'worker: must be "claude" or "codex"');
+    expect(formErrorsFrom(unknown).fields.worker).toBe('Worker must be "claude" or "codex"');
   });
 
   it("maps invalid_working_dir to the working directory field", () => {
