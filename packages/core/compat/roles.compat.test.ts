@@ -123,4 +123,40 @@ describe("swapped roles with the real CLIs: codex works, claude reviews", () => 
     expect(codexTurns[1]!.prompt).toContain("make it say hello, world");
     expect(loop.model.requests.filter((r) => r.api !== "other" && r.rule === null)).toEqual([]);
   });
+
+  it("claude as the reviewer cannot write: plan mode refuses its Write, the review still counts", async () => {
+    const { loop } = suite;
+    const wd = loop.workdir({ git: true, files: { "README.md": "# demo\n" } });
+    const ask = "Tidy the README [reviewer-writes]";
+    loop.model.script({
+      codex: [{ match: ask, replies: [{ text: "The README is tidy." }] }],
+      claude: [
+        {
+          match: ask,
+          replies: [
+            { tool: { write: { path: join(wd, "fixed-by-reviewer.txt"), content: "no\n" } } },
+            { text: "STATUS: DONE\nNothing to fix." },
+          ],
+        },
+      ],
+    });
+    const task = await loop.createTask({
+      prompt: ask,
+      workingDir: wd,
+      maxIterations: 1,
+      worker: "codex",
+      reviewer: "claude",
+    });
+    const { task: done } = await loop.waitForTask(task.id, finished, 90_000);
+    expect(done).toMatchObject({
+      status: "done",
+      statusReason: "Claude reported STATUS: DONE in iteration 1",
+    });
+    expect(existsSync(join(wd, "fixed-by-reviewer.txt"))).toBe(false);
+    // What claude sent back to the model for the Write: an error, not a written file.
+    const result = JSON.stringify(loop.model.calls("claude").at(-1)?.body);
+    expect(result).toContain(
+      `"content":"Cannot write to ${join(wd, "fixed-by-reviewer.txt")} while in plan mode.","is_error":true`,
+    );
+  });
 });
