@@ -3,6 +3,7 @@ import type { Config } from "./config.ts";
 import { rawErrorOptions, registerErrorHandling } from "./errors.ts";
 import { headersPlugin } from "./plugins/headers.ts";
 import { loggingPlugin, QuietRequestLogs } from "./plugins/logging.ts";
+import { notifyPlugin } from "./plugins/notify.ts";
 import { rateLimitPlugin } from "./plugins/rate-limit.ts";
 import { securityPlugin } from "./plugins/security.ts";
 import { type ServicesOptions, servicesPlugin } from "./plugins/services.ts";
@@ -26,6 +27,8 @@ export interface AppDeps {
   warmHealth?: boolean;
   /** SSE tunables (tests shorten the drain timeout and the page size). */
   sse?: EventRoutesOptions;
+  /** Wait before a failed notification's one retry (tests shorten it; default 1 s). */
+  notifyRetryDelayMs?: number;
   /** Serve the SPA from this directory (default apps/web/dist). */
   webRoot?: string;
 }
@@ -65,6 +68,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     warm: deps.warmHealth,
   });
   await app.register(loggingPlugin);
+  if (deps.config.notifyUrl) {
+    await app.register(notifyPlugin, {
+      url: deps.config.notifyUrl,
+      timeoutMs: deps.config.notifyTimeoutMs,
+      ...(deps.notifyRetryDelayMs !== undefined && { retryDelayMs: deps.notifyRetryDelayMs }),
+    });
+  }
   app.decorate("eventStreams", new Set<EventStream>());
   // Before the listener closes: otherwise close() would wait for (or cut) the open streams.
   app.addHook("preClose", async () => endAllStreams(app.eventStreams));

@@ -131,6 +131,16 @@ export const ConfigSchema = z.object({
   LOOP_CODEX_PROMPT_FILE: z.string().optional(),
   // LOOP_HEALTH_INTERVAL_MS — 30000 — how often the agent CLIs are checked again while one is missing or broken (the queue waits for it; before a task starts the check is at most this old)
   LOOP_HEALTH_INTERVAL_MS: int("LOOP_HEALTH_INTERVAL_MS", 50, 3_600_000).default(30_000),
+  // LOOP_NOTIFY_URL — (none) — when a task ends or pauses, POST {text, task, url} as JSON to this http(s) URL (a Slack-style webhook, an ntfy topic, …; see docs/notifications.md)
+  LOOP_NOTIFY_URL: z
+    .string()
+    .trim()
+    .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), {
+      error: "LOOP_NOTIFY_URL must be an http:// or https:// URL",
+    })
+    .optional(),
+  // LOOP_NOTIFY_TIMEOUT_MS — 5000 — how long one notification POST may take; a failed one is tried once more, then logged as a warning
+  LOOP_NOTIFY_TIMEOUT_MS: int("LOOP_NOTIFY_TIMEOUT_MS", 10, 120_000).default(5000),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -175,6 +185,9 @@ export interface Config {
   /** Hold new iterations while a subscription window is at least this percent used; null = off. */
   pauseAtUtilization: number | null;
   healthIntervalMs: number;
+  /** Where task ends and pauses are POSTed (plugins/notify.ts); null = nowhere. */
+  notifyUrl: string | null;
+  notifyTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -250,6 +263,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxCodexTokens: c.LOOP_MAX_CODEX_TOKENS ?? null,
     pauseAtUtilization: c.LOOP_PAUSE_AT_UTILIZATION ?? null,
     healthIntervalMs: c.LOOP_HEALTH_INTERVAL_MS,
+    notifyUrl: c.LOOP_NOTIFY_URL ?? null,
+    notifyTimeoutMs: c.LOOP_NOTIFY_TIMEOUT_MS,
   };
 }
 

@@ -88,6 +88,8 @@ describe("loadConfig", () => {
     ["LOOP_MAX_COST_USD", "$5", /LOOP_MAX_COST_USD must be a number of dollars/],
     ["LOOP_MAX_CODEX_TOKENS", "0", /LOOP_MAX_CODEX_TOKENS.*at least 1/],
     ["LOOP_PAUSE_AT_UTILIZATION", "101", /LOOP_PAUSE_AT_UTILIZATION.*at most 100/],
+    ["LOOP_NOTIFY_URL", "ftp://example.com/x", /LOOP_NOTIFY_URL.*http/],
+    ["LOOP_NOTIFY_URL", "not a url", /LOOP_NOTIFY_URL.*http/],
   ])("rejects %s=%s with a message naming it", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
