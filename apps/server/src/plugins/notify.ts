@@ -118,10 +118,9 @@ export const notifyPlugin = fp<NotifyOptions>(
       }
       const tries = errors.length === 2 ? "failed twice" : "failed";
       const message = `notification to ${shown(opts.url)} ${tries} (${errors.join("; then ")}); the task is not affected`;
-      app.log.warn({ taskId: e.taskId, event: e.type }, message);
-      // The log line above is the warning when the database is already closing.
-      if (!closing)
-        app.bus.emit({ taskId: e.taskId, iteration: null, type: "task.warning", data: { message } });
+      // plugins/logging.ts logs the event as a warning; once the database is closing, only a log line is left.
+      if (closing) app.log.warn({ taskId: e.taskId, event: e.type }, message);
+      else app.bus.emit({ taskId: e.taskId, iteration: null, type: "task.warning", data: { message } });
     };
 
     const unsubscribe = app.bus.subscribe((e) => {
