@@ -24,6 +24,7 @@ import { ArtifactsPanel } from "../artifacts/ArtifactsPanel.tsx";
 import { TaskOverview } from "../changes/TaskOverview.tsx";
 import { setViewing } from "../notifications/notifications.ts";
 import { StatusBadge } from "../tasks/StatusBadge.tsx";
+import { usePageFollow } from "./follow.ts";
 import { IterationSection } from "./IterationSection.tsx";
 import { applyEvents, createTaskView, type TaskView } from "./model.ts";
 import { ResumeControl } from "./ResumeControl.tsx";
@@ -51,6 +52,8 @@ export function TaskPage({ id }: { id: string }) {
   const iterations = detail.data?.iterations ?? [];
   const findings = detail.data?.findings ?? [];
   const now = useNow(task ? isActiveStatus(task.status) : false);
+  const iterationsRef = useRef<HTMLElement>(null);
+  const follow = usePageFollow(task?.status === "running", iterationsRef);
 
   const missing = detail.error instanceof ApiError && detail.error.status === 404;
   if (detail.isPending) return <p className="muted page-pad">Loading task…</p>;
@@ -82,7 +85,7 @@ export function TaskPage({ id }: { id: string }) {
       <TaskHeader task={task} view={view} now={now} streamState={stream} />
       <TaskOverview findings={view.findings ?? findings} changes={view.changes} />
       <div className="task-body">
-        <main className="iterations" aria-label="Iterations">
+        <main className="iterations" aria-label="Iterations" ref={iterationsRef}>
           {ns.length === 0 && (
             <p className="muted card">
               {task.status === "queued"
@@ -105,6 +108,11 @@ export function TaskPage({ id }: { id: string }) {
         </main>
         <ArtifactsPanel taskId={task.id} refreshKey={detail.data?.lastEventId ?? 0} />
       </div>
+      {task.status === "running" && !follow.following && (
+        <button type="button" className="jump-live" onClick={follow.jump}>
+          ↓ Jump to live
+        </button>
+      )}
     </div>
   );
 }
