@@ -12,11 +12,14 @@ import {
 import type { Api } from "./client.ts";
 import type { CliEnv } from "./config.ts";
 import { CliError, EXIT, exitFor } from "./exit-codes.ts";
+import type { Terminal } from "./live.ts";
 import { taskDetail, taskTable } from "./render.ts";
 import { tail } from "./tail.ts";
 
 export interface Io {
   out: (line: string) => void;
+  /** Set when stdout is a terminal: `tail` draws the growing line in place there. */
+  terminal?: Terminal | undefined;
   err: (line: string) => void;
   /** The prompt when --prompt is not given; undefined when stdin is a terminal. */
   stdin: () => string | undefined;
@@ -92,7 +95,7 @@ const add: Run = async (argv, { api, env, io }) => {
     return EXIT.ok;
   }
   io.err(`filed ${task.id}: ${task.title}`);
-  return exitFor(await tail(client, task.id, { out: io.out, note: io.err }));
+  return exitFor(await tail(client, task.id, { out: io.out, note: io.err, terminal: io.terminal }));
 };
 
 const ls: Run = async (argv, { api, io }) => {
@@ -120,7 +123,7 @@ const tailCmd: Run = async (argv, { api, io }) => {
   const client = api();
   // Asked first, so a wrong id is "no such task" rather than a stream that never opens.
   await client.get<TaskDetailResponse>(`/api/tasks/${enc(id)}`);
-  return exitFor(await tail(client, id, { out: io.out, note: io.err }));
+  return exitFor(await tail(client, id, { out: io.out, note: io.err, terminal: io.terminal }));
 };
 
 const cancel: Run = async (argv, { api, io }) => {

@@ -171,6 +171,41 @@ describe("pnpm loop against a real server", () => {
     expect(r.stdout).toBe(`${expected.join("\n")}\n`);
   });
 
+  it("tail, piped, prints the growing answer line by line before the complete message arrives", async () => {
+    const d = tmp();
+    const s = await startServer(d);
+    const answer = "First paragraph.\nSecond paragraph.\nThird paragraph.\nAll done.";
+    const wd = workdir(
+      d,
+      "work",
+      scenario({
+        claude: [claude.ok(answer, { partialPieces: 12, partialDelayMs: 150 })],
+        codex: [codex.review("STATUS: DONE")],
+      }),
+    );
+    const add = await cli(["add", "--title", "talkative", "--prompt", "p"], envFor(d, { INIT_CWD: wd })).done;
+    const id = add.stdout.trim();
+    const tail = cli(["tail", id], envFor(d));
+    // While claude is still writing, its finished lines are out (the last one waits for its end).
+    await waitFor(() => tail.out.stdout.includes("claude ✎ Second paragraph."), 20_000, "the growing lines");
+    expect(tail.out.stdout).not.toContain("claude │ First paragraph.");
+    const r = await tail.done;
+    expect(r.code).toBe(EXIT.ok);
+    const lines = r.stdout.split("\n");
+    const growing = lines.filter((l) => l.includes(" ✎ "));
+    expect(growing).toEqual([
+      "claude ✎ First paragraph.",
+      "claude ✎ Second paragraph.",
+      "claude ✎ Third paragraph.",
+    ]);
+    // Then the complete message, as a log line; no escape codes on a pipe.
+    expect(lines.indexOf("claude │ First paragraph.")).toBeGreaterThan(
+      lines.indexOf("claude ✎ Third paragraph."),
+    );
+    expect(r.stdout).not.toContain("\x1b[");
+    await stop(s);
+  });
+
   it("LOOP_URL and LOOP_TOKEN override the server file; a refused token and a closed port exit 3", async () => {
     const d = tmp();
     const s = await startServer(d);
