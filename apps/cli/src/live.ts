@@ -31,7 +31,10 @@ export class LivePrinter {
 
   /** A log line: printed above the growing line, which is drawn again under it. */
   line(text: string): void {
-    if (!this.terminal || !this.shown) return this.out(text);
+    if (!this.terminal || !this.shown) {
+      this.out(text);
+      return;
+    }
     const again = this.shown;
     this.terminal.write(CLEAR);
     this.out(text);
@@ -46,7 +49,10 @@ export class LivePrinter {
     }
     const cur = this.current!;
     cur.length = m.length;
-    if (this.terminal) return this.draw(m);
+    if (this.terminal) {
+      this.draw(m);
+      return;
+    }
     // Piped: the complete lines not printed yet. `text` is the tail of the message (its last
     // PARTIAL_TAIL_CHARS characters): absolute offsets say which of its lines are new.
     const start = m.length - m.text.length;
