@@ -19,10 +19,13 @@ export function IterationSection({
   stored,
   isLatest,
   version,
+  taskStatus,
 }: {
   taskId: string;
   n: number;
   maxIterations: number;
+  /** The task's status: no agent runs while the task does not (after a crash, a stop). */
+  taskStatus: string;
   live: IterationView | null;
   stored: Iteration | null;
   isLatest: boolean;
@@ -30,7 +33,7 @@ export function IterationSection({
 }) {
   const headingId = useId();
   const verdict = live?.verdict?.status ?? stored?.verdict ?? null;
-  const state = iterationState(live, stored?.status);
+  const state = iterationState(live, stored?.status, taskStatus);
   return (
     <section className="iteration card" aria-labelledby={headingId} data-iteration={n}>
       <header className="iteration-head">
@@ -61,6 +64,7 @@ export function IterationSection({
         promptBytes={stored?.claudePromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
+        taskStatus={taskStatus}
       />
       {live?.changes && (
         <ChangesDisclosure recorded={live.changes} title="Changes" label={`Changes in iteration ${n}`} />
@@ -74,6 +78,7 @@ export function IterationSection({
         promptBytes={stored?.codexPromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
+        taskStatus={taskStatus}
       />
     </section>
   );
@@ -87,10 +92,12 @@ function AgentPanel({
   durationMs,
   promptBytes,
   defaultOpen,
+  taskStatus,
 }: {
   taskId: string;
   n: number;
   agent: AgentName;
+  taskStatus: string;
   log: AgentLog | null;
   durationMs: number | null;
   /** Size of the prompt sent (NNN-<agent>-prompt.md); null until it was sent. */
@@ -98,9 +105,9 @@ function AgentPanel({
   defaultOpen: boolean;
   version: number;
 }) {
-  const state = agentState(log);
+  const state = agentState(log, taskStatus);
   const failed = state === "failed";
-  const running = Boolean(log?.started && !log.finished);
+  const running = state === "running…";
   const [userOpen, setUserOpen] = useState<boolean | null>(null);
   const open = userOpen ?? (defaultOpen || failed);
   const bodyId = useId();

@@ -103,6 +103,7 @@ export function TaskPage({ id }: { id: string }) {
               stored={restByN.get(n) ?? null}
               isLatest={n === latest}
               version={view.version}
+              taskStatus={task.status}
             />
           ))}
         </main>
