@@ -1,8 +1,8 @@
 // `pnpm bench`: loop's speed and memory against targets, measured on the real server (the bundle
 // `pnpm start` runs, a child process) with the fake CLIs. Writes bench/results.json — a list of
 // {name, value, unit, target, op, pass, note} — prints a table and exits 1 when a target is missed.
-// Figures that can be ratios are: each side measured in the same run. How each is taken: README,
-// "Benchmarks".
+// Figures that can be ratios are: each side measured in the same run. How each is taken:
+// docs/benchmarks.md.
 //
 //   pnpm bench                                 every measure (a few minutes of both cores)
 //   pnpm bench --only replay_100k_ms,spa_js_gzip_kb

@@ -1,6 +1,6 @@
 import type { TaskStatus } from "@loop/shared";
 
-/** `pnpm loop`'s exit statuses (README and --help list them). */
+/** `pnpm loop`'s exit statuses (docs/cli.md and --help list them). */
 export const EXIT = {
   ok: 0,
   /** The server refused the request (no such task, not resumable, …) or something unexpected broke. */

@@ -1,4 +1,4 @@
-/** `pnpm loop --help`. Exit statuses: exit-codes.ts (keep the two and the README in step). */
+/** `pnpm loop --help`. Exit statuses: exit-codes.ts (keep the two and docs/cli.md in step). */
 export const HELP = `pnpm loop: file, list, follow and steer loop's tasks from a shell
 
 Usage:

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { DEFAULTS, envName, resolveSettings, SettingsSchema } from "@loop/core";
 import { describe, expect, it } from "vitest";
 import { ConfigError, ConfigSchema, forgetSecrets, loadConfig } from "../src/config.ts";
 
@@ -12,10 +13,9 @@ describe("loadConfig", () => {
       artifactsDir: "/srv/.loops",
       claudeBin: "claude",
       codexBin: "codex",
-      maxIterations: 10,
+      defaultMaxIterations: 10,
       iterationTimeoutMs: 1_800_000,
       maxQueueDepth: 5,
-      token: undefined,
       claudePermissionMode: "acceptEdits",
       claudeArgs: [],
       codexArgs: [],
@@ -27,6 +27,7 @@ describe("loadConfig", () => {
       maxCodexTokens: null,
       pauseAtUtilization: null,
     });
+    expect(c.token).toBeUndefined();
   });
 
   it("reads the budgets and the utilization threshold", () => {
@@ -59,7 +60,7 @@ describe("loadConfig", () => {
     );
     expect(c.port).toBe(8080);
     expect(c.claudeArgs).toEqual(["--model", "opus"]);
-    expect(c.maxIterations).toBe(100);
+    expect(c.defaultMaxIterations).toBe(100);
   });
 
   it("accepts every permission mode current and older claude versions take, and log levels", () => {
@@ -87,6 +88,7 @@ describe("loadConfig", () => {
     ["LOOP_MAX_COST_USD", "0", /LOOP_MAX_COST_USD must be greater than 0/],
     ["LOOP_MAX_COST_USD", "$5", /LOOP_MAX_COST_USD must be a number of dollars/],
     ["LOOP_MAX_CODEX_TOKENS", "0", /LOOP_MAX_CODEX_TOKENS.*at least 1/],
+    ["LOOP_MAX_CODEX_TOKENS", "9007199254740992", /LOOP_MAX_CODEX_TOKENS must be at most 9007199254740991$/],
     ["LOOP_PAUSE_AT_UTILIZATION", "101", /LOOP_PAUSE_AT_UTILIZATION.*at most 100/],
     ["LOOP_NOTIFY_URL", "ftp://example.com/x", /LOOP_NOTIFY_URL.*http/],
     ["LOOP_NOTIFY_URL", "not a url", /LOOP_NOTIFY_URL.*http/],
@@ -95,15 +97,82 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 
-  it("documents every variable in the README table with its default", () => {
-    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
-    const source = readFileSync(new URL("../src/config.ts", import.meta.url), "utf8");
-    for (const name of Object.keys(ConfigSchema.shape)) {
-      const comment = source.match(new RegExp(`// ${name} — (.+?) — `));
-      expect(comment, `config.ts comment for ${name}`).toBeTruthy();
-      const row = readme.split("\n").find((l) => l.startsWith(`| \`${name}\``) || l.startsWith(`| ${name} `));
-      expect(row, `README row for ${name}`).toBeTruthy();
-      expect(row).toContain(comment![1]!.replace(/^\((.*)\)$/, "$1"));
+  it("says every problem at once, each line naming the variable and its value", () => {
+    expect(() => loadConfig({ PORT: "70000", LOOP_MAX_OUTPUT_MB: "0", LOOP_TOKEN: "" })).toThrow(
+      'Invalid configuration:\n  LOOP_MAX_OUTPUT_MB="0": LOOP_MAX_OUTPUT_MB must be at least 1\n  PORT="70000": PORT must be at most 65535',
+    );
+  });
+
+  it("names a prompt file that cannot be read", () => {
+    expect(() => loadConfig({ LOOP_CODEX_PROMPT_FILE: "nope.md" }, "/nowhere")).toThrow(
+      'Invalid configuration:\n  LOOP_CODEX_PROMPT_FILE="nope.md": cannot read /nowhere/nope.md (ENOENT)',
+    );
+  });
+
+  it("gives the run loop's settings as the core takes them, with the core's defaults", () => {
+    const c = loadConfig({ LOOP_MAX_OUTPUT_MB: "2", LOOP_CODEX_ARGS: "-m o3" }, "/srv");
+    expect(c.maxOutputBytes).toBe(2 * 1024 * 1024);
+    expect(c.codexArgs).toEqual(["-m", "o3"]);
+    const { artifactsDir, ...rest } = DEFAULTS;
+    expect(resolveSettings(c)).toMatchObject({
+      ...rest,
+      maxOutputBytes: 2 * 1024 * 1024,
+      codexArgs: ["-m", "o3"],
+    });
+    for (const key of Object.keys(SettingsSchema.shape)) expect(ConfigSchema.shape).toHaveProperty(key);
+  });
+});
+
+/** The rows of every `| variable | default | meaning |` table in a Markdown file. */
+function configRows(file: string): Array<{ name: string; def: string }> {
+  const lines = readFileSync(new URL(`../../../${file}`, import.meta.url), "utf8").split("\n");
+  const rows: Array<{ name: string; def: string }> = [];
+  let inTable = false;
+  for (const line of lines) {
+    if (/^\| variable \| default \| meaning \|$/.test(line)) inTable = true;
+    else if (!line.startsWith("|")) inTable = false;
+    else if (inTable && !line.startsWith("|---")) {
+      const [name = "", def = ""] = line
+        .split("|")
+        .slice(1, 3)
+        .map((c) => c.trim().replaceAll("`", ""));
+      rows.push({ name, def });
     }
+  }
+  return rows;
+}
+
+describe("the configuration tables", () => {
+  const fields = new Map(
+    Object.values(ConfigSchema.shape).flatMap((f) => {
+      const name = envName(f);
+      return name ? [[name, f] as const] : [];
+    }),
+  );
+  const empty = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.length === 0);
+
+  it.each(["docs/configuration.md", "README.md"])(
+    "%s names only variables loop reads, each with its default",
+    (file) => {
+      const rows = configRows(file);
+      expect(rows.length).toBeGreaterThan(5);
+      for (const { name, def } of rows) {
+        const field = fields.get(name);
+        expect(field, `${file}: ${name} is not in the config schema`).toBeDefined();
+        const value = field!.parse(undefined);
+        // A default with a value must be written as you would set it; "none", "off", … stand for no value.
+        if (!empty(value)) expect(field!.parse(def), `${file}: default of ${name}`).toEqual(value);
+      }
+    },
+  );
+
+  it("docs/configuration.md documents every variable, once", () => {
+    const names = configRows("docs/configuration.md").map((r) => r.name);
+    expect([...names].sort()).toEqual([...fields.keys()].sort());
+  });
+
+  it("the README's rows say what docs/configuration.md says", () => {
+    const full = new Map(configRows("docs/configuration.md").map((r) => [r.name, r.def]));
+    for (const { name, def } of configRows("README.md")) expect(def, name).toBe(full.get(name));
   });
 });

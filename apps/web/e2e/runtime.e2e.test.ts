@@ -55,12 +55,18 @@ describe("what a real run prints and how healthy the CLIs are", () => {
 
     // A task waits in a paused queue; codex goes missing; the queue resumes and holds it.
     await e2e.server.api("/api/queue/pause", { method: "POST" });
+    // The task's status event makes the page read /api/health again: let that happen first, so
+    // that nothing but the page's own recheck can show codex missing (no event says so).
+    const reread = page.waitForResponse((r) => new URL(r.url()).pathname === "/api/health");
     const task = await e2e.server.fileTask("Held", {
       claude: [{ kind: "ok", text: "did it" }],
       codex: [{ kind: "review", text: "STATUS: DONE" }],
     });
+    await page.getByText("Held", { exact: true }).first().waitFor();
+    await reread;
     rmSync(codexBin);
-    await banner.getByText("Tasks cannot run yet.").waitFor({ timeout: 20_000 });
+    // The page asks again every 10 s (WATCH_MS) while nothing is red.
+    await banner.getByText("Tasks cannot run yet.").waitFor({ timeout: 30_000 });
     // Not found, or (run through node, as here) a --version that fails: either way red, naming it.
     expect(await banner.innerText()).toMatch(/codex (was not found at|at) "/);
     expect(await banner.innerText()).toContain(codexBin);

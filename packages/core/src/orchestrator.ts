@@ -264,10 +264,10 @@ export class Orchestrator {
     this.accepting = false;
     this.current?.requestStop({ kind: "shutdown" });
     const stopped = this.idle();
-    // Once the run has had its time to record its end, endless retries of a final write give up.
+    // Once the run has had its time (two graces: runner/stop.ts) to record its end, final writes give up.
     const t = setTimeout(
       () => this.closing.abort(),
-      this.settings.killGraceMs + this.settings.dbBusyTimeoutMs + 2000,
+      2 * this.settings.killGraceMs + this.settings.dbBusyTimeoutMs + 2000,
     );
     await stopped;
     clearTimeout(t);

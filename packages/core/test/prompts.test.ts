@@ -177,8 +177,11 @@ describe("prompt templates", () => {
     expect(() => checkTemplate("{{review}}", "codex")).toThrow(/unknown placeholder \{\{review\}\}/);
   });
 
-  it("the README shows the default templates and every placeholder", () => {
-    const readme = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
+  it("docs/prompt-templates.md shows the default templates and every placeholder", () => {
+    const readme = readFileSync(
+      fileURLToPath(new URL("../../../docs/prompt-templates.md", import.meta.url)),
+      "utf8",
+    );
     expect(readme).toContain(`\`\`\`text\n${DEFAULT_TEMPLATES.claude}\`\`\``);
     expect(readme).toContain(`\`\`\`text\n${DEFAULT_TEMPLATES.codex}\`\`\``);
     for (const name of Object.keys(PLACEHOLDERS)) expect(readme).toContain(`| \`{{${name}}}\` |`);

@@ -39,32 +39,6 @@ export interface ServicesOptions {
   warm?: boolean | undefined;
 }
 
-/** The orchestrator's settings as the config gives them. */
-export function settingsFrom(config: Config): Partial<Settings> {
-  return {
-    claudeBin: config.claudeBin,
-    codexBin: config.codexBin,
-    claudeArgs: config.claudeArgs,
-    codexArgs: config.codexArgs,
-    claudePermissionMode: config.claudePermissionMode,
-    iterationTimeoutMs: config.iterationTimeoutMs,
-    idleTimeoutMs: config.idleTimeoutMs,
-    killGraceMs: config.killGraceMs,
-    maxQueueDepth: config.maxQueueDepth,
-    defaultMaxIterations: config.maxIterations,
-    artifactsDir: config.artifactsDir,
-    stallIterations: config.stallIterations,
-    maxOutputBytes: config.maxOutputBytes,
-    exitGraceMs: config.exitGraceMs,
-    dbBusyTimeoutMs: config.dbBusyTimeoutMs,
-    claudePromptTemplate: config.claudePromptTemplate,
-    codexPromptTemplate: config.codexPromptTemplate,
-    maxCostUsd: config.maxCostUsd,
-    maxCodexTokens: config.maxCodexTokens,
-    pauseAtUtilization: config.pauseAtUtilization,
-  };
-}
-
 /**
  * Owns the database, the event bus and the orchestrator: opens them, claims the database for this
  * server, stops what an earlier server's runs left behind and pauses the tasks it left running —
@@ -85,7 +59,7 @@ export const servicesPlugin = fp<ServicesOptions>(
       repos.handle.close();
       throw err;
     }
-    const settings = { ...settingsFrom(config), ...opts.settings };
+    const settings = { ...config, ...opts.settings };
     const bus = new EventBus(repos, { busyTimeoutMs: settings.dbBusyTimeoutMs });
     const log = app.log;
     const probe = opts.probe ?? probeAgent;
@@ -96,7 +70,7 @@ export const servicesPlugin = fp<ServicesOptions>(
         const newer = newerThanTested(agent, h.version);
         return { ...h, testedVersion: TESTED_VERSIONS[agent], ...(newer && { newerThanTested: newer }) };
       },
-      bins: { claude: settings.claudeBin ?? config.claudeBin, codex: settings.codexBin ?? config.codexBin },
+      bins: { claude: settings.claudeBin, codex: settings.codexBin },
       intervalMs: config.healthIntervalMs,
     });
     const orchestrator = new Orchestrator({

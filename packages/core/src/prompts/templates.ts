@@ -7,7 +7,7 @@
 
 export type PromptAgent = "claude" | "codex";
 
-/** Every placeholder, what it holds, and which agent's template may use it (the README lists them). */
+/** Every placeholder, what it holds, and which agent's template may use it (docs/prompt-templates.md lists them). */
 export const PLACEHOLDERS = {
   title: { agents: ["claude", "codex"], about: "the task's title" },
   prompt: { agents: ["claude", "codex"], about: "the task's request, verbatim" },

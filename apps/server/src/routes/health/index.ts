@@ -20,7 +20,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     version: VERSION,
     agents: await agents.get(),
     queue: { ...orchestrator.stats(), ...(agents.waiting && { waiting: agents.waiting }) },
-    defaults: { maxIterations: config.maxIterations },
+    defaults: { maxIterations: config.defaultMaxIterations },
     eventStreams: app.eventStreams.size,
     limits: repos.limits.list(),
   }));

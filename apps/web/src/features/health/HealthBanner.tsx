@@ -2,7 +2,14 @@ import { useEffect } from "react";
 import { useStore } from "../../lib/store.ts";
 import { agentProblems, health, refreshHealth } from "./health.ts";
 
+/** While red: the server notices a CLI coming back by itself (LOOP_HEALTH_INTERVAL_MS). */
 const RECHECK_MS = 3000;
+/**
+ * Otherwise, while the tab is visible: a CLI removed or broken with the page open. No event says so
+ * (a queued task just waits), and the refetch a task's status change makes can be answered from the
+ * server's cached probe from before the change.
+ */
+const WATCH_MS = 10_000;
 
 /**
  * Red while a CLI is missing or broken (tasks are refused and the queue waits, said here too),
@@ -13,10 +20,14 @@ export function HealthBanner() {
   const problems = h ? agentProblems(h.agents) : [];
   const waiting = h?.queue.waiting;
   const error = problems.some((p) => p.severity === "error") || Boolean(waiting);
-  // The server notices a CLI coming back by itself; the banner follows without a reload.
+  // The banner follows the server's checks without a reload, either way.
   useEffect(() => {
-    if (!error) return;
-    const t = setInterval(() => void refreshHealth(), RECHECK_MS);
+    const t = setInterval(
+      () => {
+        if (error || document.visibilityState !== "hidden") void refreshHealth();
+      },
+      error ? RECHECK_MS : WATCH_MS,
+    );
     return () => clearInterval(t);
   }, [error]);
   if (!h || (problems.length === 0 && !waiting)) return null;
