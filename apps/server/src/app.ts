@@ -13,6 +13,7 @@ import type { EventStream } from "./routes/events/stream.ts";
 import { type HealthProbe, healthRoutes } from "./routes/health/index.ts";
 import { queueRoutes } from "./routes/queue/index.ts";
 import { taskRoutes } from "./routes/tasks/index.ts";
+import { usageRoutes } from "./routes/usage/index.ts";
 
 export interface AppDeps {
   config: Config;
@@ -97,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(queueRoutes, { prefix: "/api" });
   await app.register(eventRoutes, { prefix: "/api", ...deps.sse });
   await app.register(healthRoutes, { prefix: "/api" });
+  await app.register(usageRoutes, { prefix: "/api" });
 
   await app.register(staticPlugin, { root: deps.webRoot });
   return app;

@@ -2,6 +2,7 @@ import type {
   ArtifactListResponse,
   CreateTaskBody,
   HealthResponse,
+  SpendResponse,
   Task,
   TaskDetailResponse,
   TaskListResponse,
@@ -69,6 +70,7 @@ const enc = encodeURIComponent;
 
 export const api = {
   health: () => request<HealthResponse>("GET", "/api/health"),
+  usage: () => request<SpendResponse>("GET", "/api/usage"),
   listTasks: (q: { limit?: number; cursor?: string | null; status?: TaskStatus; q?: string } = {}) => {
     const p = new URLSearchParams();
     if (q.limit) p.set("limit", String(q.limit));
@@ -95,7 +97,7 @@ export const api = {
     request<string>("GET", `/api/tasks/${enc(id)}/artifacts/${enc(name)}`),
 };
 
-export type FormField = "title" | "prompt" | "workingDir" | "maxIterations";
+export type FormField = "title" | "prompt" | "workingDir" | "maxIterations" | "maxCostUsd" | "maxCodexTokens";
 
 /** The New task form's labels, by the API field each one fills. */
 export const FIELD_LABELS: Record<FormField, string> = {
@@ -103,6 +105,8 @@ export const FIELD_LABELS: Record<FormField, string> = {
   prompt: "Prompt",
   workingDir: "Working directory",
   maxIterations: "Max iterations",
+  maxCostUsd: "Claude budget",
+  maxCodexTokens: "Codex budget",
 };
 const isFormField = (name: string): name is FormField => Object.hasOwn(FIELD_LABELS, name);
 

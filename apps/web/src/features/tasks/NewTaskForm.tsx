@@ -23,6 +23,8 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const [maxIterations, setMaxIterations] = useState("");
   const [isolate, setIsolate] = useState(false);
   const [continueSession, setContinueSession] = useState(false);
+  const [maxCostUsd, setMaxCostUsd] = useState("");
+  const [maxCodexTokens, setMaxCodexTokens] = useState("");
   const [errors, setErrors] = useState<FormErrors>({ fields: {} });
   const [busy, setBusy] = useState(false);
   const id = useId();
@@ -30,7 +32,16 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const submit = async (e?: FormEvent) => {
     e?.preventDefault();
     if (busy) return;
-    const body = newTaskBody({ title, prompt, workingDir, maxIterations, isolate, continueSession });
+    const body = newTaskBody({
+      title,
+      prompt,
+      workingDir,
+      maxIterations,
+      isolate,
+      continueSession,
+      maxCostUsd,
+      maxCodexTokens,
+    });
     setBusy(true);
     try {
       const { task } = await api.createTask(body);
@@ -151,6 +162,42 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
           placeholder={defaultMax ? `${defaultMax} (default)` : "server default"}
         />
       ))}
+      <div className="field-row">
+        {field(
+          "maxCostUsd",
+          "Claude budget ($)",
+          (p) => (
+            <input
+              {...p}
+              name="maxCostUsd"
+              type="text"
+              inputMode="decimal"
+              value={maxCostUsd}
+              onChange={(e) => setMaxCostUsd(e.target.value)}
+              placeholder="no budget"
+              autoComplete="off"
+            />
+          ),
+          "Stops when claude reports this much spent.",
+        )}
+        {field(
+          "maxCodexTokens",
+          "Codex budget (tokens)",
+          (p) => (
+            <input
+              {...p}
+              name="maxCodexTokens"
+              type="text"
+              inputMode="numeric"
+              value={maxCodexTokens}
+              onChange={(e) => setMaxCodexTokens(e.target.value)}
+              placeholder="no budget"
+              autoComplete="off"
+            />
+          ),
+          "Input + output tokens.",
+        )}
+      </div>
       <div className="field field-check">
         <label>
           <input
