@@ -1,5 +1,6 @@
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync, realpathSync } from "node:fs";
+import { resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
   type CreateTaskBody,
@@ -26,6 +27,28 @@ export interface Io {
 }
 
 type Run = (argv: string[], ctx: { api: () => Api; env: CliEnv; io: Io }) => Promise<number>;
+
+/** loop's own checkout: apps/cli/src/../../.. */
+const LOOP_ROOT = fileURLToPath(new URL("../../../", import.meta.url)).replace(/[/\\]$/, "");
+
+const real = (p: string) => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+};
+
+/**
+ * True when `dir` is loop's own checkout or inside it: where `pnpm loop add` lands when run from
+ * the repository root as pnpm scripts are (pnpm's INIT_CWD), which is almost never the project a
+ * person means the agents to change.
+ */
+export function insideLoop(dir: string, root = LOOP_ROOT): boolean {
+  const d = real(dir);
+  const r = real(root);
+  return d === r || d.startsWith(r + sep);
+}
 
 const usage = (message: string) => new CliError(EXIT.usage, `${message} (see pnpm loop --help)`);
 
@@ -88,6 +111,12 @@ const add: Run = async (argv, { api, env, io }) => {
     ...(budget !== undefined && { maxCostUsd: budget }),
     ...(v.worktree && { isolation: "worktree" as const }),
   };
+  // No --dir from inside loop's checkout: ask rather than let the agents change loop itself.
+  if (v.dir === undefined && insideLoop(body.workingDir)) {
+    throw usage(
+      `pnpm loop add ran in loop's own checkout (${body.workingDir}); say which project the agents work in with --dir DIR, or run it from there with pnpm -C ${LOOP_ROOT} loop add … (--dir . means loop itself)`,
+    );
+  }
   const client = api();
   const { task } = await client.post<TaskResponse>("/api/tasks", body);
   if (!v.wait) {

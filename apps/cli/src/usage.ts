@@ -12,7 +12,8 @@ Usage:
 
 Commands:
   add      file a task; the prompt comes from --prompt or stdin. Prints the task id.
-             --dir       working directory (default: the directory you ran pnpm in)
+             --dir       working directory (default: the directory you ran pnpm in, e.g.
+                         pnpm -C ~/loop loop add … from your project; needed in loop's own checkout)
              --max       iteration cap, 1-100 (default: the server's LOOP_MAX_ITERATIONS)
              --budget    most the task may spend on claude, in USD (maxCostUsd)
              --worktree  run in a git worktree of its own (branch loop/<task-id>)

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { openRepositories } from "@loop/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { TEST_TOKEN, waitFor } from "../../server/test/helpers.ts";
@@ -273,6 +274,28 @@ describe("pnpm loop without a server", () => {
         `loop server is not running: .*loop\\.db\\.server\\.json is stale \\(its server, pid ${pid}, has exited\\)`,
       ),
     );
+  });
+
+  it("add from loop's own checkout without --dir is refused (the agents would change loop itself); --dir . means it", async () => {
+    const d = tmp();
+    const root = fileURLToPath(new URL("../../../", import.meta.url));
+    for (const here of [root, join(root, "apps/cli")]) {
+      const r = await cli(["add", "--title", "t", "--prompt", "p"], envFor(d, { INIT_CWD: here })).done;
+      expect(r.code, here).toBe(EXIT.usage);
+      expect(r.stderr).toMatch(
+        /^loop: pnpm loop add ran in loop's own checkout \(.*\); say which project the agents work in with --dir DIR/,
+      );
+      expect(r.stderr).toContain("pnpm -C ");
+    }
+    // Said on purpose: past the check, to the server lookup (none runs here).
+    const meant = await cli(
+      ["add", "--title", "t", "--prompt", "p", "--dir", "."],
+      envFor(d, { INIT_CWD: root }),
+    ).done;
+    expect(meant.code).toBe(EXIT.unreachable);
+    // Anywhere else the default stands.
+    const elsewhere = await cli(["add", "--title", "t", "--prompt", "p"], envFor(d, { INIT_CWD: d })).done;
+    expect(elsewhere.code).toBe(EXIT.unreachable);
   });
 
   it("bad usage exits 2 with a message, before looking for a server; --help lists the exit statuses", async () => {
