@@ -81,6 +81,7 @@ export interface Api {
   server: Server;
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
+  delete<T>(path: string): Promise<T>;
 }
 
 /** JSON calls with the bearer token; server errors become CliErrors with the server's message. */
@@ -124,6 +125,7 @@ export function api(server: Server, fetchImpl: typeof fetch = fetch): Api {
     server,
     get: (path) => call("GET", path),
     post: (path, body) => call("POST", path, body ?? {}),
+    delete: (path) => call("DELETE", path),
   };
 }
 

@@ -173,7 +173,68 @@ const resume: Run = async (argv, { api, io }) => {
   return EXIT.ok;
 };
 
-export const COMMANDS: Record<string, Run> = { add, ls, show, tail: tailCmd, cancel, resume };
+/** GET /api/queue and the queue routes' answer. */
+interface QueueAnswer {
+  paused: boolean;
+  tasks: { id: string; title: string }[];
+  running: { id: string; title: string } | null;
+}
+
+/** "queue paused · running 01K… · 2 queued:" and the queued tasks in the order they will run. */
+export function queueLines(q: QueueAnswer): string {
+  const head = [
+    `queue ${q.paused ? "paused" : "running"}`,
+    q.running ? `running ${q.running.id} ${q.running.title}` : "nothing running",
+    `${q.tasks.length} queued`,
+  ].join(" · ");
+  return [head, ...q.tasks.map((t, i) => `  ${i + 1}. ${t.id}  ${t.title}`)].join("\n");
+}
+
+const queueCmd =
+  (paused: boolean): Run =>
+  async (argv, { api, io }) => {
+    parse(argv, {}, 0);
+    io.out(queueLines(await api().post<QueueAnswer>(`/api/queue/${paused ? "pause" : "resume"}`)));
+    return EXIT.ok;
+  };
+
+const MOVES = ["top", "up", "down", "bottom"] as const;
+
+const move: Run = async (argv, { api, io }) => {
+  const { values: v, id } = parse(argv, { to: { type: "string" } }, 1);
+  const to = v.to ?? "top";
+  if (!(MOVES as readonly string[]).includes(to)) throw usage(`--to must be one of ${MOVES.join(", ")}`);
+  io.out(queueLines(await api().post<QueueAnswer>(`/api/tasks/${enc(id)}/move`, { to })));
+  return EXIT.ok;
+};
+
+const retry: Run = async (argv, { api, io }) => {
+  const { id } = parse(argv, {}, 1);
+  const { task } = await api().post<TaskResponse>(`/api/tasks/${enc(id)}/retry`);
+  io.out(task.id);
+  return EXIT.ok;
+};
+
+const del: Run = async (argv, { api, io }) => {
+  const { id } = parse(argv, {}, 1);
+  await api().delete(`/api/tasks/${enc(id)}`);
+  io.out(`deleted ${id}`);
+  return EXIT.ok;
+};
+
+export const COMMANDS: Record<string, Run> = {
+  add,
+  ls,
+  show,
+  tail: tailCmd,
+  cancel,
+  resume,
+  retry,
+  delete: del,
+  move,
+  "pause-queue": queueCmd(true),
+  "resume-queue": queueCmd(false),
+};
 
 /** All of stdin, or undefined when it is a terminal (nothing was piped in). */
 export function readStdin(): string | undefined {

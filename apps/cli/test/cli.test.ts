@@ -207,6 +207,43 @@ describe("pnpm loop against a real server", () => {
     await stop(s);
   });
 
+  it("pause-queue, move, resume-queue, retry and delete steer the queue from a shell", async () => {
+    const d = tmp();
+    const s = await startServer(d);
+    const run = async (...args: string[]) => {
+      const r = await cli(args, envFor(d)).done;
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(EXIT.ok);
+      return r.stdout.trimEnd();
+    };
+    expect(await run("pause-queue")).toBe("queue paused · nothing running · 0 queued");
+    const ids: string[] = [];
+    for (const title of ["first", "second", "third"]) {
+      const wd = workdir(d, title, TWO_ROUNDS);
+      ids.push(await run("add", "--title", title, "--prompt", "p", "--dir", wd));
+    }
+    const [a, b, c] = ids as [string, string, string];
+    expect(await run("move", c)).toBe(
+      `queue paused · nothing running · 3 queued\n  1. ${c}  third\n  2. ${a}  first\n  3. ${b}  second`,
+    );
+    expect((await run("move", a, "--to", "bottom")).split("\n").at(-1)).toBe(`  3. ${a}  first`);
+    expect((await cli(["move", a, "--to", "sideways"], envFor(d)).done).code).toBe(EXIT.usage);
+    expect(await run("delete", b)).toBe(`deleted ${b}`);
+    expect((await s.api(`/api/tasks/${b}`)).status).toBe(404);
+    expect(await run("resume-queue")).toMatch(/^queue running · /);
+    await waitFor(
+      async () => (await s.api(`/api/tasks/${a}`)).json.task.status === "done",
+      30_000,
+      "the queue to run",
+    );
+    const again = await run("retry", c);
+    expect(again).toMatch(/^\S+$/);
+    expect((await s.api(`/api/tasks/${again}`)).json.task).toMatchObject({ retryOf: c, title: "third" });
+    // An unknown task: the server's reason, exit 1.
+    const unknown = await cli(["delete", "no-such-task"], envFor(d)).done;
+    expect(unknown.code).toBe(EXIT.error);
+    await stop(s);
+  });
+
   it("LOOP_URL and LOOP_TOKEN override the server file; a refused token and a closed port exit 3", async () => {
     const d = tmp();
     const s = await startServer(d);

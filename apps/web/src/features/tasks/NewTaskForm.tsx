@@ -1,5 +1,6 @@
 import type { Task } from "@loop/shared";
 import { type FormEvent, type KeyboardEvent, type ReactNode, useId, useState } from "react";
+import { Link } from "../../app/router.tsx";
 import { api, type FormErrors, type FormField, formErrorsFrom } from "../../lib/api.ts";
 import { useStore } from "../../lib/store.ts";
 import { health } from "../health/health.ts";
@@ -27,9 +28,11 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const [maxCodexTokens, setMaxCodexTokens] = useState("");
   const [errors, setErrors] = useState<FormErrors>({ fields: {} });
   const [busy, setBusy] = useState(false);
+  /** The task just queued by "Start and add another": said under the form, with a link to it. */
+  const [queued, setQueued] = useState<Task | null>(null);
   const id = useId();
 
-  const submit = async (e?: FormEvent) => {
+  const submit = async (e?: FormEvent, stay = false) => {
     e?.preventDefault();
     if (busy) return;
     const body = newTaskBody({
@@ -53,7 +56,10 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       setErrors({ fields: {} });
       setTitle("");
       setPrompt("");
-      onCreated(task);
+      if (stay) {
+        setQueued(task);
+        document.getElementById(`${id}-title`)?.focus();
+      } else onCreated(task);
     } catch (err) {
       setErrors(formErrorsFrom(err));
     } finally {
@@ -234,10 +240,26 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
         <button type="submit" className="primary" disabled={busy}>
           {busy ? "Starting…" : "Start"}
         </button>
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => void submit(undefined, true)}
+          title="Queue this task and stay here to file the next one"
+        >
+          Start and add another
+        </button>
         <span className="hint">
           <kbd>Ctrl</kbd>/<kbd>⌘</kbd>+<kbd>Enter</kbd>
         </span>
       </div>
+      <p className="muted form-queued" role="status">
+        {queued && (
+          <>
+            Queued “<Link href={`/tasks/${encodeURIComponent(queued.id)}`}>{queued.title}</Link>”. Add the
+            next one.
+          </>
+        )}
+      </p>
     </form>
   );
 }
