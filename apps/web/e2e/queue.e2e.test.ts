@@ -79,7 +79,8 @@ describe("the queue", () => {
     await page.getByRole("button", { name: "Resume with 2 more iterations" }).click();
     // The page follows the task live to its new cap.
     const header = page.getByRole("banner").filter({ has: page.getByRole("heading", { level: 1 }) });
-    await header.getByRole("progressbar", { name: "Iteration 3 of 3" }).waitFor({ timeout: 60_000 });
+    // Ended: the count it took against its new cap (no bar that reads as unfinished).
+    await header.getByText("3 iterations (cap 3)").waitFor({ timeout: 60_000 });
     await header
       .getByText("Reached the iteration cap (3) with issues remaining")
       .waitFor({ timeout: 60_000 });

@@ -5,7 +5,7 @@ import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
 const e2e = e2eSuite();
 
 describe("lining up tasks in the browser", () => {
-  it("Pause queue is there with nothing queued; Start and add another stays on the form, three times", async () => {
+  it("Pause queue is there with nothing queued; Queue and add another stays on the form, three times", async () => {
     const page = await signedInPage(e2e.browser, e2e.server, { width: 390, height: 844 });
     const pause = page.getByRole("button", { name: "Pause queue" });
     await pause.waitFor();
@@ -21,7 +21,7 @@ describe("lining up tasks in the browser", () => {
         .fill(
           e2e.server.workdir({ claude: [{ kind: "ok" }], codex: [{ kind: "review", text: "STATUS: DONE" }] }),
         );
-      await page.getByRole("button", { name: "Start and add another" }).click();
+      await page.getByRole("button", { name: "Queue and add another" }).click();
       // Still home, the form empty for the next one, the new task named with a link.
       await page
         .getByRole("status")

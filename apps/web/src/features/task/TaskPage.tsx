@@ -104,6 +104,7 @@ export function TaskPage({ id }: { id: string }) {
               isLatest={n === latest}
               version={view.version}
               taskStatus={task.status}
+              findings={view.findings ?? findings}
             />
           ))}
         </main>
@@ -219,12 +220,22 @@ function TaskHeader({
         <div>
           <dt>Iteration</dt>
           <dd>
-            <progress
-              max={task.maxIterations}
-              value={task.currentIteration}
-              aria-label={`Iteration ${task.currentIteration} of ${task.maxIterations}`}
-            />{" "}
-            {formatIterations(task)}
+            {terminal ? (
+              // Ended: how many it took, never a bar stuck at 3/10 that reads as unfinished.
+              <span className="iterations-ended">
+                {task.currentIteration} {task.currentIteration === 1 ? "iteration" : "iterations"}{" "}
+                <span className="muted">(cap {task.maxIterations})</span>
+              </span>
+            ) : (
+              <>
+                <progress
+                  max={task.maxIterations}
+                  value={task.currentIteration}
+                  aria-label={`Iteration ${task.currentIteration} of ${task.maxIterations}`}
+                />{" "}
+                {formatIterations(task)}
+              </>
+            )}
           </dd>
         </div>
         <div>

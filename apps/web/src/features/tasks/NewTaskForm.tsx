@@ -28,7 +28,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const [maxCodexTokens, setMaxCodexTokens] = useState("");
   const [errors, setErrors] = useState<FormErrors>({ fields: {} });
   const [busy, setBusy] = useState(false);
-  /** The task just queued by "Start and add another": said under the form, with a link to it. */
+  /** The task just queued by "Queue and add another": said under the form, with a link to it. */
   const [queued, setQueued] = useState<Task | null>(null);
   const id = useId();
 
@@ -246,7 +246,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
           onClick={() => void submit(undefined, true)}
           title="Queue this task and stay here to file the next one"
         >
-          Start and add another
+          Queue and add another
         </button>
         <span className="hint">
           <kbd>Ctrl</kbd>/<kbd>⌘</kbd>+<kbd>Enter</kbd>
