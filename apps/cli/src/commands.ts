@@ -5,9 +5,8 @@ import { parseArgs } from "node:util";
 import {
   type CreateTaskBody,
   MAX_ITERATIONS_LIMIT,
-  type TaskDetailResponse,
-  type TaskListResponse,
-  type TaskResponse,
+  MoveTaskBody,
+  type QueueResponse,
   TaskStatus,
 } from "@loop/shared";
 import type { Api } from "./client.ts";
@@ -78,8 +77,6 @@ const whole = (flag: string, v: string | undefined, min: number, max: number) =>
   return n;
 };
 
-const enc = encodeURIComponent;
-
 const add: Run = async (argv, { api, env, io }) => {
   const { values: v } = parse(
     argv,
@@ -103,7 +100,7 @@ const add: Run = async (argv, { api, env, io }) => {
     throw usage("--budget must be an amount in USD above 0, e.g. 2.50");
   }
   const title = (v.title ?? prompt.trim().split("\n")[0] ?? "").trim().slice(0, 200);
-  const body: CreateTaskBody & { maxCostUsd?: number } = {
+  const body: CreateTaskBody = {
     title,
     prompt,
     workingDir: resolve(env.initCwd, v.dir ?? "."),
@@ -118,7 +115,7 @@ const add: Run = async (argv, { api, env, io }) => {
     );
   }
   const client = api();
-  const { task } = await client.post<TaskResponse>("/api/tasks", body);
+  const { task } = await client.tasks.create(body);
   if (!v.wait) {
     io.out(task.id);
     return EXIT.ok;
@@ -129,21 +126,17 @@ const add: Run = async (argv, { api, env, io }) => {
 
 const ls: Run = async (argv, { api, io }) => {
   const { values: v } = parse(argv, { status: { type: "string" }, limit: { type: "string" } }, 0);
-  const q = new URLSearchParams();
-  if (v.status !== undefined) {
-    const s = TaskStatus.safeParse(v.status);
-    if (!s.success) throw usage(`--status must be one of ${TaskStatus.options.join(", ")}`);
-    q.set("status", s.data);
-  }
-  q.set("limit", String(whole("--limit", v.limit, 1, 200) ?? 50));
-  const { tasks } = await api().get<TaskListResponse>(`/api/tasks?${q}`);
+  const s = v.status === undefined ? undefined : TaskStatus.safeParse(v.status);
+  if (s && !s.success) throw usage(`--status must be one of ${TaskStatus.options.join(", ")}`);
+  const limit = whole("--limit", v.limit, 1, 200) ?? 50;
+  const { tasks } = await api().tasks.list({ limit, ...(s && { status: s.data }) });
   io.out(taskTable(tasks));
   return EXIT.ok;
 };
 
 const show: Run = async (argv, { api, io }) => {
   const { id } = parse(argv, {}, 1);
-  io.out(taskDetail(await api().get<TaskDetailResponse>(`/api/tasks/${enc(id)}`)));
+  io.out(taskDetail(await api().tasks.get(id)));
   return EXIT.ok;
 };
 
@@ -151,13 +144,13 @@ const tailCmd: Run = async (argv, { api, io }) => {
   const { id } = parse(argv, {}, 1);
   const client = api();
   // Asked first, so a wrong id is "no such task" rather than a stream that never opens.
-  await client.get<TaskDetailResponse>(`/api/tasks/${enc(id)}`);
+  await client.tasks.get(id);
   return exitFor(await tail(client, id, { out: io.out, note: io.err, terminal: io.terminal }));
 };
 
 const cancel: Run = async (argv, { api, io }) => {
   const { id } = parse(argv, {}, 1);
-  const { task } = await api().post<TaskResponse>(`/api/tasks/${enc(id)}/cancel`);
+  const { task } = await api().tasks.cancel(id);
   io.out(`${task.id} ${task.status}${task.statusReason ? `: ${task.statusReason}` : ""}`);
   return EXIT.ok;
 };
@@ -165,23 +158,13 @@ const cancel: Run = async (argv, { api, io }) => {
 const resume: Run = async (argv, { api, io }) => {
   const { values: v, id } = parse(argv, { extra: { type: "string" } }, 1);
   const extra = whole("--extra", v.extra, 1, MAX_ITERATIONS_LIMIT);
-  const { task } = await api().post<TaskResponse>(
-    `/api/tasks/${enc(id)}/resume`,
-    extra === undefined ? {} : { extraIterations: extra },
-  );
+  const { task } = await api().tasks.resume(id, extra === undefined ? {} : { extraIterations: extra });
   io.out(`${task.id} ${task.status} (at most ${task.maxIterations} iterations)`);
   return EXIT.ok;
 };
 
-/** GET /api/queue and the queue routes' answer. */
-interface QueueAnswer {
-  paused: boolean;
-  tasks: { id: string; title: string }[];
-  running: { id: string; title: string } | null;
-}
-
 /** "queue paused · running 01K… · 2 queued:" and the queued tasks in the order they will run. */
-export function queueLines(q: QueueAnswer): string {
+export function queueLines(q: Pick<QueueResponse, "paused" | "tasks" | "running">): string {
   const head = [
     `queue ${q.paused ? "paused" : "running"}`,
     q.running ? `running ${q.running.id} ${q.running.title}` : "nothing running",
@@ -194,30 +177,29 @@ const queueCmd =
   (paused: boolean): Run =>
   async (argv, { api, io }) => {
     parse(argv, {}, 0);
-    io.out(queueLines(await api().post<QueueAnswer>(`/api/queue/${paused ? "pause" : "resume"}`)));
+    const client = api();
+    io.out(queueLines(await (paused ? client.queue.pause() : client.queue.resume())));
     return EXIT.ok;
   };
 
-const MOVES = ["top", "up", "down", "bottom"] as const;
-
 const move: Run = async (argv, { api, io }) => {
   const { values: v, id } = parse(argv, { to: { type: "string" } }, 1);
-  const to = v.to ?? "top";
-  if (!(MOVES as readonly string[]).includes(to)) throw usage(`--to must be one of ${MOVES.join(", ")}`);
-  io.out(queueLines(await api().post<QueueAnswer>(`/api/tasks/${enc(id)}/move`, { to })));
+  const to = MoveTaskBody.shape.to.safeParse(v.to ?? "top");
+  if (!to.success) throw usage(`--to must be one of ${MoveTaskBody.shape.to.options.join(", ")}`);
+  io.out(queueLines(await api().tasks.move(id, to.data)));
   return EXIT.ok;
 };
 
 const retry: Run = async (argv, { api, io }) => {
   const { id } = parse(argv, {}, 1);
-  const { task } = await api().post<TaskResponse>(`/api/tasks/${enc(id)}/retry`);
+  const { task } = await api().tasks.retry(id);
   io.out(task.id);
   return EXIT.ok;
 };
 
 const del: Run = async (argv, { api, io }) => {
   const { id } = parse(argv, {}, 1);
-  await api().delete(`/api/tasks/${enc(id)}`);
+  await api().tasks.delete(id);
   io.out(`deleted ${id}`);
   return EXIT.ok;
 };

@@ -1,40 +1,36 @@
-import { classifyStorageError, type Repositories, retryBusy } from "@loop/db";
-import { AppError, type Isolation, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
+import { type Repositories, retryBusy } from "@loop/db";
+import { AppError, canDelete, canResume, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
+import { type AgentsFactory, cliAgents } from "./agents/index.ts";
 import { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
-import { type OrchestratorDeps, QUEUE_PAUSED, silent } from "./orchestrator-deps.ts";
+import { isolationFields, removeIsolation } from "./loop/isolation.ts";
+import type { Logger } from "./loop/run-context.ts";
+import { TaskRun } from "./loop/task-run.ts";
+import { type Budget, type Budgets, budgetDefaults, rebudget, resumePoint } from "./loop/transitions.ts";
+import {
+  type OrchestratorDeps,
+  QUEUE_PAUSED,
+  type QueueMove,
+  type QueueState,
+  rolesFor,
+  type SubmitInput,
+  silent,
+} from "./orchestrator-deps.ts";
 import { taskMarkdown } from "./prompts/index.ts";
-import { isolationFields, removeIsolation } from "./run/isolation.ts";
-import { type Logger, TaskRun } from "./run/task-run.ts";
-import { type Budget, type Budgets, budgetDefaults, rebudget, resumePoint } from "./run/transitions.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
+import { storageReady } from "./storage-ready.ts";
 
-export type { Logger } from "./run/task-run.ts";
+export type { Logger } from "./loop/run-context.ts";
+export type { QueueMove, QueueState, SubmitInput } from "./orchestrator-deps.ts";
 
-export interface SubmitInput extends Budgets {
-  title: string;
-  prompt: string;
-  workingDir: string;
-  maxIterations?: number | undefined;
-  isolation?: Isolation | undefined;
-  continueSession?: boolean | undefined;
-}
-
-export type QueueMove = "top" | "up" | "down" | "bottom";
-type Filed = SubmitInput & Pick<Task, "maxIterations" | "isolation" | "retryOf" | Budget>;
-
-export interface QueueState {
-  paused: boolean;
-  /** Queued tasks in the order they will run. */
-  tasks: Task[];
-  running: Task | null;
-}
+type Filed = SubmitInput &
+  Pick<Task, "maxIterations" | "isolation" | "retryOf" | "worker" | "reviewer" | Budget>;
 
 const reopened = { statusReason: null, finishedAt: null } as const;
 
 /**
  * The queue and the serial worker: submit, cancel, resume, retry, delete, queue order and pause.
- * One task runs at a time (run/task-run.ts); this file decides which and when.
+ * One task runs at a time (loop/task-run.ts); this file decides which and when.
  */
 export class Orchestrator {
   readonly artifacts: ArtifactStore;
@@ -49,6 +45,7 @@ export class Orchestrator {
   private readonly closing = new AbortController();
   private idleWaiters: Array<() => void> = [];
   private readonly gate: OrchestratorDeps["gate"];
+  private readonly agents: AgentsFactory;
 
   constructor(deps: OrchestratorDeps) {
     this.repos = deps.repos;
@@ -57,6 +54,7 @@ export class Orchestrator {
     this.settings = resolveSettings(deps.settings);
     this.log = deps.logger ?? silent;
     this.artifacts = new ArtifactStore(this.settings.artifactsDir);
+    this.agents = deps.agents ?? cliAgents(this.settings);
   }
 
   /** Starts working the queue (after the start-up recovery, see recovery.ts). */
@@ -69,6 +67,7 @@ export class Orchestrator {
     this.assertAccepting();
     return this.file({
       ...budgetDefaults(input, this.settings),
+      ...rolesFor(input, this.settings),
       maxIterations: input.maxIterations ?? this.settings.defaultMaxIterations,
       isolation: input.isolation ?? "none",
       retryOf: null,
@@ -78,10 +77,10 @@ export class Orchestrator {
   /** Starts over: a new queued task with the same inputs as a finished one. */
   async retry(id: string): Promise<Task> {
     const old = this.get(id);
-    if (!isTerminal(old.status)) {
+    if (!isTerminal(old.status) && !this.stopped(old)) {
       throw new AppError(
         "not_retryable",
-        `Task ${id} is ${label(old.status)}; only a finished task can be retried (resume continues a paused one)`,
+        `Task ${id} is ${label(old.status)}; only a finished or interrupted task can be retried (resume continues a paused one)`,
       );
     }
     this.assertAccepting();
@@ -101,19 +100,20 @@ export class Orchestrator {
         `Task ${id} is ${label(this.current.task.status)} in this server; it goes on by itself`,
       );
     }
-    if (!["paused", "failed", "cancelled", "needs_attention"].includes(task.status)) {
+    if (!canResume(task.status)) {
       throw new AppError(
         "not_resumable",
         `Task ${id} is ${label(task.status)}; only a paused, failed, cancelled or needs-attention task can be resumed`,
       );
     }
     const maxIterations = Math.min(MAX_ITERATIONS_LIMIT, task.maxIterations + extraIterations);
-    const point = resumePoint(this.repos.iterations.texts(id), maxIterations);
+    const point = resumePoint(this.repos.iterations.texts(id), maxIterations, task);
     if (!point.ok) throw new AppError("not_resumable", `Task ${id} cannot be resumed: ${point.reason}`);
     const queued = await this.write(() =>
       this.repos.transaction(() => {
         this.assertQueueRoom();
         const t = this.repos.tasks.requeue(id, { ...caps, ...reopened, maxIterations });
+        this.bus.taskUpdated(id, { ...caps, ...reopened, maxIterations, status: "queued" });
         this.bus.send(id, null, "task.requeued", { maxIterations, from: point.from });
         return t;
       }),
@@ -125,26 +125,24 @@ export class Orchestrator {
 
   /** Cancels a queued or paused task at once; a running one after its agent's process tree has stopped. */
   async cancel(id: string): Promise<Task> {
-    const task = this.get(id);
+    let task = this.get(id);
     const run = this.current;
     if (run?.task.id === id) {
       run.requestStop({ kind: "user" });
-      const ended = await Promise.race([
-        run.done.then(() => true),
-        new Promise<false>((r) =>
-          setTimeout(
-            () => r(false),
-            this.settings.dbBusyTimeoutMs + this.settings.killGraceMs + 5000,
-          ).unref(),
-        ),
-      ]);
+      const { dbBusyTimeoutMs, killGraceMs } = this.settings;
+      const late = new Promise<false>((r) =>
+        setTimeout(() => r(false), dbBusyTimeoutMs + killGraceMs + 5000).unref(),
+      );
+      const ended = await Promise.race([run.done.then(() => true), late]);
       if (!ended) {
         throw new AppError(
           "database_busy",
           `Task ${id} is stopping; it will be recorded as cancelled as soon as the database can be written`,
         );
       }
-      return this.get(id);
+      // The run records the cancel itself; should it have recorded a pause, the cancel still stands.
+      task = this.get(id);
+      if (task.status !== "paused") return task;
     }
     // "running" without a run in this server: a crash left it (the start-up recovery normally
     // pauses those); it can be cancelled like a paused one.
@@ -155,11 +153,13 @@ export class Orchestrator {
           : `Cancelled by the user while ${label(task.status)}`;
       return this.write(() =>
         this.repos.transaction(() => {
-          const t = this.repos.tasks.update(id, {
+          const patch = {
             status: "cancelled",
             statusReason: reason,
             finishedAt: new Date().toISOString(),
-          });
+          } as const;
+          const t = this.repos.tasks.update(id, patch);
+          this.bus.taskUpdated(id, patch);
           this.bus.send(id, null, "task.finished", { status: "cancelled", reason });
           return t;
         }),
@@ -169,12 +169,13 @@ export class Orchestrator {
   }
 
   /**
-   * Deletes a finished or queued task: its events (in batches, so a long history never blocks the
-   * server), its iterations and its artifacts. Running or paused tasks must be cancelled first.
+   * Deletes a finished, interrupted or queued task: its events (in batches, so a long history never
+   * blocks the server), its iterations and its artifacts. A running one (or one waiting out a usage
+   * limit) must be cancelled first.
    */
   async delete(id: string, opts: { deleteBranch?: boolean } = {}): Promise<void> {
     const task = this.get(id);
-    if (!isTerminal(task.status) && task.status !== "queued")
+    if (!canDelete(task.status) && !this.stopped(task))
       throw new AppError(
         "not_deletable",
         `Task ${id} is ${label(task.status)}; cancel it before deleting it`,
@@ -185,6 +186,7 @@ export class Orchestrator {
       await this.write(() =>
         this.repos.transaction(() => {
           this.repos.tasks.update(id, { status: "cancelled", statusReason: reason });
+          this.bus.taskUpdated(id, { status: "cancelled", statusReason: reason });
           this.bus.send(id, null, "task.finished", { status: "cancelled", reason });
         }),
       );
@@ -208,14 +210,9 @@ export class Orchestrator {
         const ids = this.repos.tasks.listQueued().map((t) => t.id);
         const i = ids.indexOf(id);
         ids.splice(i, 1);
-        const j =
-          to === "top"
-            ? 0
-            : to === "bottom"
-              ? ids.length
-              : to === "up"
-                ? Math.max(0, i - 1)
-                : Math.min(ids.length, i + 1);
+        const j = { top: 0, bottom: ids.length, up: Math.max(0, i - 1), down: Math.min(ids.length, i + 1) }[
+          to
+        ];
         ids.splice(j, 0, id);
         this.repos.tasks.reorderQueue(ids);
       }),
@@ -280,6 +277,11 @@ export class Orchestrator {
     return task;
   }
 
+  /** Paused with nothing of it running here (interrupted, not waiting out a usage limit): retry and delete take it. */
+  private stopped(task: Task): boolean {
+    return task.status === "paused" && this.current?.task.id !== task.id;
+  }
+
   private assertAccepting(): void {
     if (!this.accepting)
       throw new AppError("shutting_down", "The server is shutting down and accepts no new tasks");
@@ -308,6 +310,8 @@ export class Orchestrator {
           this.assertQueueRoom();
           const iso = isolationFields(input.isolation, id, this.settings.artifactsDir);
           const t = this.repos.tasks.create({ ...input, ...iso, id }, new Date(createdAt));
+          // A new row: all of it (the only task.updated that carries the prompt).
+          this.bus.taskUpdated(id, t);
           this.bus.send(t.id, null, "task.created", {
             title: t.title,
             workingDir: t.workingDir,
@@ -344,7 +348,7 @@ export class Orchestrator {
       for (;;) {
         if (!this.accepting || this.queuePaused) break;
         // Storage that failed the last run must work again before the next one starts.
-        if (!(await this.storageReady())) break;
+        if (!(await storageReady(this.repos, this.bus, this.log, () => this.accepting))) break;
         if (this.gate && !(await this.gate.ready(() => this.canStart()))) break;
         // Read and marked running in one tick, so a concurrent submit or delete cannot race it.
         const next = this.repos.tasks.nextQueued();
@@ -357,6 +361,7 @@ export class Orchestrator {
             artifacts: this.artifacts,
             log: this.log,
             closing: this.closing.signal,
+            agents: this.agents(next),
           },
           next,
         );
@@ -374,26 +379,6 @@ export class Orchestrator {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
-    }
-  }
-
-  /** Waits (with backoff) until pending events are stored and a test write succeeds. */
-  private async storageReady(): Promise<boolean> {
-    let wait = 100;
-    for (;;) {
-      if (!this.accepting) return false;
-      const drained = this.bus.pending === 0 || (await this.bus.drain(1000));
-      if (drained) {
-        try {
-          this.repos.state.set("worker.heartbeat", new Date().toISOString());
-          return true;
-        } catch (err) {
-          if (!classifyStorageError(err, this.repos.handle.path)) throw err;
-        }
-      }
-      this.log.warn({ fault: this.bus.fault?.message }, "storage not writable yet; the queue waits");
-      await new Promise((r) => setTimeout(r, wait));
-      wait = Math.min(wait * 2, 5000);
     }
   }
 }

@@ -76,6 +76,9 @@ const PERMISSION_MODES = [
 
 const { int, dollars, text, words, oneOf } = envValue;
 
+/** The agents that can work or review (shared's AgentName). */
+const AGENTS = ["claude", "codex"] as const;
+
 /** Everything the orchestrator and the run loop can be tuned with. */
 export const SettingsSchema = z.object({
   /** Claude CLI path or name on PATH. */
@@ -122,6 +125,10 @@ export const SettingsSchema = z.object({
   maxCodexTokens: fromEnv("LOOP_MAX_CODEX_TOKENS", orNull(int(1, Number.MAX_SAFE_INTEGER))),
   /** Hold a new iteration while any subscription window is at or above this percent (null = off). */
   pauseAtUtilization: fromEnv("LOOP_PAUSE_AT_UTILIZATION", orNull(int(1, 100))),
+  /** The agent that works on a task that names none (`worker`); never the reviewer (see rolesFor). */
+  worker: fromEnv("LOOP_WORKER", oneOf(AGENTS).default("claude")),
+  /** The agent that reviews a task that names none (`reviewer`). */
+  reviewer: fromEnv("LOOP_REVIEWER", oneOf(AGENTS).default("codex")),
 
   // Not read from the environment: tests shorten them.
   /** Wait used when a usage-limit message names no reset time (doubles per attempt, capped at 2 h). */
@@ -133,7 +140,10 @@ export const SettingsSchema = z.object({
 });
 
 export type Settings = z.output<typeof SettingsSchema> & {
-  /** Templates replacing the default prompts (prompts/templates.ts), already checked. */
+  /**
+   * Templates replacing the default prompts (prompts/templates.ts), already checked: the worker's
+   * (LOOP_CLAUDE_PROMPT_FILE) and the reviewer's (LOOP_CODEX_PROMPT_FILE), whichever agent plays it.
+   */
   claudePromptTemplate?: string | undefined;
   codexPromptTemplate?: string | undefined;
   /** Extra environment for the agent processes (merged over the server's). */

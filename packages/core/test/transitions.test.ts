@@ -7,11 +7,12 @@ import {
   afterReview,
   afterStepError,
   afterWaitCut,
+  decidedEnd,
   type FailureInput,
   MAX_REASON_CHARS,
   resumePoint,
   shortReason,
-} from "../src/run/transitions.ts";
+} from "../src/loop/transitions.ts";
 
 const stuck: Stalemate = {
   finding: {
@@ -48,7 +49,7 @@ describe("afterReview", () => {
     ],
     [
       { n: 2, verdict: "ISSUES_FOUND", maxIterations: 5, stalemate: null },
-      { kind: "claude", n: 3 },
+      { kind: "work", n: 3 },
     ],
   ] as const)("%j → %j", (input, expected) => {
     expect(afterReview(input)).toMatchObject(expected);
@@ -76,7 +77,7 @@ const base: FailureInput = {
   backoffMs: 60_000,
   marginMs: 30_000,
   now: new Date("2026-12-01T10:00:00Z"),
-  retry: { kind: "codex", n: 2, claudeOutput: "x" },
+  retry: { kind: "review", n: 2, workerOutput: "x" },
 };
 
 describe("afterFailure", () => {
@@ -189,27 +190,27 @@ const it_ = (n: number, o: Partial<IterationTexts>): IterationTexts => ({
 
 describe("resumePoint", () => {
   it.each([
-    ["nothing run yet", [], 3, { kind: "claude", n: 1 }, 0],
-    ["after a finished iteration", [it_(1, {})], 3, { kind: "claude", n: 2 }, 1],
+    ["nothing run yet", [], 3, { kind: "work", n: 1 }, 0],
+    ["after a finished iteration", [it_(1, {})], 3, { kind: "work", n: 2 }, 1],
     [
       "claude finished, codex did not",
       [it_(1, {}), it_(2, { status: "interrupted", review: null, verdict: null })],
       3,
-      { kind: "codex", n: 2, claudeOutput: "c2" },
+      { kind: "review", n: 2, workerOutput: "c2" },
       1,
     ],
     [
       "claude did not finish",
       [it_(1, {}), it_(2, { status: "failed", claudeOutput: null, review: null, verdict: null })],
       3,
-      { kind: "claude", n: 2 },
+      { kind: "work", n: 2 },
       1,
     ],
     [
       "a cancelled codex run",
       [it_(1, { status: "cancelled", review: null, verdict: null })],
       3,
-      { kind: "codex", n: 1, claudeOutput: "c1" },
+      { kind: "review", n: 1, workerOutput: "c1" },
       0,
     ],
   ] as const)("%s", (_name, iterations, cap, phase, historyLength) => {
@@ -225,9 +226,21 @@ describe("resumePoint", () => {
     });
     expect(resumePoint([it_(1, {}), it_(2, {})], 3)).toMatchObject({
       ok: true,
-      phase: { kind: "claude", n: 3 },
+      phase: { kind: "work", n: 3 },
     });
     expect(resumePoint([it_(1, { verdict: "DONE" })], 3)).toMatchObject({ ok: false });
+  });
+
+  it("at the cap of 100 it does not offer extraIterations (they cannot raise it)", () => {
+    const done = Array.from({ length: 100 }, (_, i) => it_(i + 1, {}));
+    expect(resumePoint(done, 100)).toEqual({
+      ok: false,
+      reason: "it reached its iteration cap (100); that is the most a task may have: retry it to start over",
+    });
+    expect(resumePoint(done.slice(0, 99), 99)).toEqual({
+      ok: false,
+      reason: "it reached its iteration cap (99); resume it with extraIterations to run more",
+    });
   });
 
   it("the history holds the finished iterations' texts from the database", () => {
@@ -236,8 +249,8 @@ describe("resumePoint", () => {
       5,
     );
     expect(p.ok && p.history).toEqual([
-      { n: 1, claudeOutput: "c1", review: "r1", verdict: "ISSUES_FOUND" },
-      { n: 2, claudeOutput: "c2", review: "r2", verdict: "ISSUES_FOUND" },
+      { n: 1, workerOutput: "c1", review: "r1", verdict: "ISSUES_FOUND" },
+      { n: 2, workerOutput: "c2", review: "r2", verdict: "ISSUES_FOUND" },
     ]);
   });
 });
@@ -263,5 +276,39 @@ describe("shortReason (the reason banner)", () => {
     expect(next).toMatchObject({ kind: "finished", status: "failed" });
     expect((next as { reason: string }).reason).toBe(shortReason(error));
     expect((next as { reason: string }).reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS + 1);
+  });
+});
+
+describe("decidedEnd (what recovery finishes instead of pausing)", () => {
+  it.each([
+    [
+      "DONE stored",
+      [it_(1, {}), it_(2, { verdict: "DONE" })],
+      5,
+      null,
+      "done",
+      /STATUS: DONE in iteration 2/,
+    ],
+    ["the cap reached", [it_(1, {}), it_(2, {})], 2, null, "needs_attention", /iteration cap \(2\)/],
+    ["a stalemate", [it_(1, {}), it_(2, {})], 5, stuck, "needs_attention", /^No progress/],
+  ] as const)("%s → finished", (_name, iterations, cap, stalemate, status, reason) => {
+    expect(decidedEnd(iterations, cap, stalemate)).toEqual({
+      kind: "finished",
+      status,
+      reason: expect.stringMatching(reason),
+    });
+  });
+
+  it.each([
+    ["nothing run", [], 3],
+    ["issues left below the cap", [it_(1, {})], 3],
+    [
+      "codex's review not stored",
+      [it_(1, {}), it_(2, { status: "running", review: null, verdict: null })],
+      2,
+    ],
+    ["interrupted", [it_(1, { status: "interrupted", review: null, verdict: null })], 1],
+  ] as const)("%s → null (the task is paused)", (_name, iterations, cap) => {
+    expect(decidedEnd(iterations, cap, null)).toBeNull();
   });
 });

@@ -1,22 +1,11 @@
 import { z } from "zod";
+import { AgentName } from "./agent.ts";
 import { Finding } from "./findings.ts";
 import { SubscriptionWindow } from "./limits.ts";
+import { TASK_STATUSES } from "./statuses.ts";
 
-export const TASK_STATUSES = [
-  "queued",
-  "running",
-  "paused",
-  "done",
-  "needs_attention",
-  "failed",
-  "cancelled",
-] as const;
 export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;
-
-/** States a task never leaves on its own (retry creates or resumes explicitly). */
-export const TERMINAL_STATUSES: readonly TaskStatus[] = ["done", "needs_attention", "failed", "cancelled"];
-export const isTerminal = (s: TaskStatus): boolean => TERMINAL_STATUSES.includes(s);
 
 /** The hard ceiling on a task's iteration cap (contract: 1..100). */
 export const MAX_ITERATIONS_LIMIT = 100;
@@ -76,8 +65,14 @@ export const Task = z.object({
   worktree: z.object({ path: z.string(), branch: z.string() }).nullable(),
   /** Iterations after the first continue Claude's own conversation (`--resume`) and get only what is new. */
   continueSession: z.boolean(),
+  /** The agent that works on the task (changes the working directory): claude unless the task said. */
+  worker: AgentName,
+  /** The agent that reviews each iteration read-only (its first line is the STATUS): codex unless said. */
+  reviewer: AgentName,
 });
 export type Task = z.infer<typeof Task>;
+
+const role = (field: string) => z.enum(AgentName.options, { error: `${field} must be "claude" or "codex"` });
 export const Isolation = z.enum(["none", "worktree"], { error: 'must be "none" or "worktree"' });
 export type Isolation = z.infer<typeof Isolation>;
 
@@ -144,27 +139,36 @@ const maxCodexTokens = z
   .int("maxCodexTokens must be an integer")
   .min(1, "maxCodexTokens must be at least 1");
 
-export const CreateTaskBody = z.strictObject(
-  {
-    title: text(200),
-    prompt: text(100_000),
-    workingDir: z
-      .string({ error: typeError("text") })
-      .min(1, { error: "must not be empty", abort: true })
-      .max(4096, { error: "must be at most 4,096 characters", abort: true })
-      .refine((s) => s.startsWith("/"), "must be an absolute path (starting with /)"),
-    maxIterations: count().optional(),
-    /** "worktree": run in a git worktree on the branch loop/<task-id>; workingDir must be in a git repository. */
-    isolation: Isolation.optional(),
-    /** true: iteration N > 1 resumes Claude's session with only what is new; default LOOP_CONTINUE_SESSION. */
-    continueSession: z.boolean({ error: "continueSession must be a boolean" }).optional(),
-    /** The most the task may spend on claude, as claude reports it (total_cost_usd). Default LOOP_MAX_COST_USD. */
-    maxCostUsd: maxCostUsd.optional(),
-    /** The most Codex tokens (input + output) the task may use. Default LOOP_MAX_CODEX_TOKENS. */
-    maxCodexTokens: maxCodexTokens.optional(),
-  },
-  bodyErrors("the body must be a JSON object"),
-);
+export const CreateTaskBody = z
+  .strictObject(
+    {
+      title: text(200),
+      prompt: text(100_000),
+      workingDir: z
+        .string({ error: typeError("text") })
+        .min(1, { error: "must not be empty", abort: true })
+        .max(4096, { error: "must be at most 4,096 characters", abort: true })
+        .refine((s) => s.startsWith("/"), "must be an absolute path (starting with /)"),
+      maxIterations: count().optional(),
+      /** "worktree": run in a git worktree on the branch loop/<task-id>; workingDir must be in a git repository. */
+      isolation: Isolation.optional(),
+      /** true: iteration N > 1 resumes Claude's session with only what is new; default LOOP_CONTINUE_SESSION. */
+      continueSession: z.boolean({ error: "continueSession must be a boolean" }).optional(),
+      /** The most the task may spend on claude, as claude reports it (total_cost_usd). Default LOOP_MAX_COST_USD. */
+      maxCostUsd: maxCostUsd.optional(),
+      /** The most Codex tokens (input + output) the task may use. Default LOOP_MAX_CODEX_TOKENS. */
+      maxCodexTokens: maxCodexTokens.optional(),
+      /** Which agent works ("claude" or "codex"); default LOOP_WORKER. */
+      worker: role("worker").optional(),
+      /** Which agent reviews ("codex" or "claude"); default LOOP_REVIEWER; never the worker. */
+      reviewer: role("reviewer").optional(),
+    },
+    bodyErrors("the body must be a JSON object"),
+  )
+  .refine((b) => b.worker === undefined || b.worker !== b.reviewer, {
+    path: ["reviewer"],
+    error: "must be a different agent from the worker",
+  });
 export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
 
 export const ResumeTaskBody = z.strictObject(
@@ -184,6 +188,7 @@ export const MoveTaskBody = z.strictObject(
   bodyErrors('the body must be a JSON object with a field "to"'),
 );
 export type MoveTaskBody = z.infer<typeof MoveTaskBody>;
+export type QueueMove = MoveTaskBody["to"];
 
 export const QueueResponse = z.object({
   paused: z.boolean(),
@@ -192,6 +197,7 @@ export const QueueResponse = z.object({
   /** Set while the queue is held for an agent CLI (see HealthResponse.queue.waiting). */
   waiting: z.string().optional(),
 });
+export type QueueResponse = z.infer<typeof QueueResponse>;
 
 export const ListTasksQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -201,6 +207,20 @@ export const ListTasksQuery = z.strictObject({
   q: z.string().trim().min(1, "q must not be empty").max(200).optional(),
 });
 export type ListTasksQuery = z.infer<typeof ListTasksQuery>;
+
+/** The `:id` of /api/tasks/:id/…; a bad one is 400 invalid_query. */
+export const TaskIdParams = z.object({ id: z.string().min(1).max(100) });
+export type TaskIdParams = z.infer<typeof TaskIdParams>;
+export const ArtifactParams = TaskIdParams.extend({ name: z.string().min(1).max(200) });
+export type ArtifactParams = z.infer<typeof ArtifactParams>;
+
+/** DELETE /api/tasks/:id?deleteBranch=1 also deletes a worktree task's branch. */
+export const DeleteTaskQuery = z.strictObject({
+  deleteBranch: z.enum(["0", "1", "true", "false"], { error: "must be 1 or 0" }).optional(),
+});
+export type DeleteTaskQuery = z.infer<typeof DeleteTaskQuery>;
+export const DeleteTaskResponse = z.object({ deleted: z.string() });
+export type DeleteTaskResponse = z.infer<typeof DeleteTaskResponse>;
 
 export const TaskResponse = z.object({ task: Task });
 export type TaskResponse = z.infer<typeof TaskResponse>;

@@ -141,7 +141,7 @@ export async function gitLines(
   return { stopped };
 }
 
-// ---- Worktrees for isolated tasks (run/isolation.ts). Only loop's branch and worktree are written.
+// ---- Worktrees for isolated tasks (loop/isolation.ts). Only loop's branch and worktree are written.
 
 /** loop's own identity for its commits: the user's config is never read for it nor written. */
 const LOOP_AUTHOR = ["-c", "user.name=loop", "-c", "user.email=loop@localhost", "-c", "commit.gpgsign=false"];
@@ -183,6 +183,10 @@ export async function removeWorktree(repo: string, path: string): Promise<void> 
   await gitOk(["worktree", "remove", "--force", "--force", path], { cwd: repo });
 }
 
+/**
+ * Deletes loop's branch and nothing else: `update-ref -d`, not `branch -D`, which (git 2.39) writes a
+ * header-only .git/packed-refs into a repository that had none.
+ */
 export async function deleteBranch(repo: string, branch: string): Promise<void> {
-  await gitOk(["branch", "--quiet", "-D", branch], { cwd: repo });
+  await gitOk(["update-ref", "-d", `refs/heads/${branch}`], { cwd: repo });
 }

@@ -1,9 +1,8 @@
-import { emptyUsage, readUsage, type Task, type TaskStatus } from "@loop/shared";
+import { AgentName, emptyUsage, readUsage, type Task, type TaskStatus } from "@loop/shared";
 import { monotonicFactory } from "ulid";
 import type { Db } from "../client.ts";
 import { and, asc, count, desc, eq, lt, sql } from "../drizzle.ts";
 import { tasks } from "../schema/index.ts";
-import { Watchers } from "./watchers.ts";
 
 type Row = typeof tasks.$inferSelect;
 
@@ -26,7 +25,11 @@ const toTask = (r: Row): Task => ({
   isolation: r.isolation === "worktree" ? "worktree" : "none",
   worktree: r.worktreePath && r.worktreeBranch ? { path: r.worktreePath, branch: r.worktreeBranch } : null,
   continueSession: r.continueSession,
+  worker: agentOr(r.worker, "claude"),
+  reviewer: agentOr(r.reviewer, "codex"),
 });
+
+const agentOr = (v: string, fallback: AgentName): AgentName => AgentName.safeParse(v).data ?? fallback;
 
 export interface NewTask {
   /** From newId(); generated when absent. */
@@ -41,6 +44,8 @@ export interface NewTask {
   continueSession?: boolean | undefined;
   maxCostUsd?: number | null;
   maxCodexTokens?: number | null;
+  worker?: AgentName | undefined;
+  reviewer?: AgentName | undefined;
 }
 
 export type TaskPatch = Partial<
@@ -62,18 +67,9 @@ export class TaskRepository {
   private readonly nextId = monotonicFactory();
 
   private readonly db: Db;
-  private readonly watchers = new Watchers<Task>();
 
   constructor(db: Db) {
     this.db = db;
-  }
-
-  /**
-   * Calls `listener` with the whole row after every insert or update (not deletes), in the
-   * writer's stack: the event bus turns it into `task.updated`, so no caller has to remember to.
-   */
-  watch(listener: (task: Task) => void): () => void {
-    return this.watchers.add(listener);
   }
 
   /** A fresh task id (ULID), for callers that prepare files before the row exists. */
@@ -105,9 +101,11 @@ export class TaskRepository {
       worktreePath: input.worktree?.path ?? null,
       worktreeBranch: input.worktree?.branch ?? null,
       continueSession: input.continueSession ?? false,
+      worker: input.worker ?? "claude",
+      reviewer: input.reviewer ?? "codex",
     };
     this.db.insert(tasks).values(row).run();
-    return this.watchers.changed(toTask(row));
+    return toTask(row);
   }
 
   get(id: string): Task | undefined {
@@ -147,24 +145,32 @@ export class TaskRepository {
     return this.db.delete(tasks).where(eq(tasks.id, id)).run().changes > 0;
   }
 
+  /**
+   * Writes with `.run()` and reads the row back with its own SELECT: better-sqlite3 answers an
+   * `UPDATE … RETURNING` read through `.get()` with the new row even when SQLite could not store it
+   * (SQLITE_FULL on a full disk), while `.run()` throws.
+   */
   update(id: string, patch: TaskPatch): Task {
     const set: Partial<Row> = { ...patch };
     if (patch.usage) set.costUsd = patch.usage.claude.costUsd;
-    const r = this.db.update(tasks).set(set).where(eq(tasks.id, id)).returning().get();
-    if (!r) throw new Error(`task ${id} not found`);
-    return this.watchers.changed(toTask(r));
+    return this.written(id, this.db.update(tasks).set(set).where(eq(tasks.id, id)).run().changes);
   }
 
   /** Queues a task again (resume) at the end of the queue. */
   requeue(id: string, patch: TaskPatch & { maxIterations?: number }): Task {
-    const r = this.db
+    const { changes } = this.db
       .update(tasks)
       .set({ ...patch, status: "queued", queuePos: this.tailPos() })
       .where(eq(tasks.id, id))
-      .returning()
-      .get();
+      .run();
+    return this.written(id, changes);
+  }
+
+  /** The row as stored after a write that changed `changes` rows. */
+  private written(id: string, changes: number): Task {
+    const r = changes > 0 ? this.db.select().from(tasks).where(eq(tasks.id, id)).get() : undefined;
     if (!r) throw new Error(`task ${id} not found`);
-    return this.watchers.changed(toTask(r));
+    return toTask(r);
   }
 
   /** The head of the queue: lowest position, then oldest. */

@@ -33,6 +33,9 @@ export const tasks = sqliteTable(
     worktreeBranch: text("worktree_branch"),
     /** Session continuity (claude --resume) for iterations after the first. */
     continueSession: integer("continue_session", { mode: "boolean" }).notNull().default(false),
+    /** Which agent works and which reviews ("claude" or "codex"); rows from before roles: the fixed pair. */
+    worker: text("worker").notNull().default("claude"),
+    reviewer: text("reviewer").notNull().default("codex"),
   },
   (t) => [
     index("tasks_status_idx").on(t.status, t.id),

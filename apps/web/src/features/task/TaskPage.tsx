@@ -1,4 +1,5 @@
 import type { LoopEvent, Task } from "@loop/shared";
+import { canCancel, isActive, isTerminal } from "@loop/shared/statuses";
 import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, navigate } from "../../app/router.tsx";
@@ -7,7 +8,6 @@ import { fetchDetail, forgetTask, keys } from "../../lib/cache.ts";
 import { useNow } from "../../lib/clock.ts";
 import { globalStreamState, useTaskEvents } from "../../lib/events.ts";
 import {
-  canCancel,
   claudeDetail,
   codexDetail,
   elapsedMs,
@@ -16,8 +16,6 @@ import {
   formatCodexUsage,
   formatDuration,
   formatIterations,
-  isActiveStatus,
-  isTerminalStatus,
 } from "../../lib/format.ts";
 import { useStore } from "../../lib/store.ts";
 import { ArtifactsPanel } from "../artifacts/ArtifactsPanel.tsx";
@@ -51,7 +49,7 @@ export function TaskPage({ id }: { id: string }) {
   const task = detail.data?.task ?? null;
   const iterations = detail.data?.iterations ?? [];
   const findings = detail.data?.findings ?? [];
-  const now = useNow(task ? isActiveStatus(task.status) : false);
+  const now = useNow(task ? isActive(task.status) : false);
   const iterationsRef = useRef<HTMLElement>(null);
   const follow = usePageFollow(task?.status === "running", iterationsRef);
 
@@ -133,7 +131,8 @@ function TaskHeader({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const elapsed = elapsedMs(task, now);
-  const terminal = isTerminalStatus(task.status);
+  // Retry and Delete take a finished task, and a paused one that nothing runs (a stop, a crash, a fault).
+  const stopped = isTerminal(task.status) || (task.status === "paused" && view.interrupted !== null);
 
   const act = async (fn: () => Promise<void>) => {
     setBusy(true);
@@ -149,7 +148,7 @@ function TaskHeader({
   // The new state arrives as task.updated on the stream, like every other change.
   const cancel = () =>
     act(async () => {
-      await api.cancelTask(task.id);
+      await api.tasks.cancel(task.id);
     });
   const remove = () => {
     const ok = window.confirm(
@@ -157,19 +156,19 @@ function TaskHeader({
     );
     if (!ok) return;
     return act(async () => {
-      await api.deleteTask(task.id);
+      await api.tasks.delete(task.id);
       forgetTask(task.id);
       navigate("/");
     });
   };
   const retry = () =>
     act(async () => {
-      const r = await api.retryTask(task.id);
+      const r = await api.tasks.retry(task.id);
       navigate(`/tasks/${encodeURIComponent(r.task.id)}`);
     });
   const resume = (extraIterations?: number) =>
     act(async () => {
-      await api.resumeTask(task.id, extraIterations);
+      await api.tasks.resume(task.id, extraIterations ? { extraIterations } : {});
     });
 
   return (
@@ -188,7 +187,7 @@ function TaskHeader({
           </button>
         )}
         <ResumeControl task={task} waitingForLimit={view.paused !== null} busy={busy} onResume={resume} />
-        {terminal && (
+        {stopped && (
           <button
             type="button"
             onClick={retry}
@@ -198,7 +197,7 @@ function TaskHeader({
             Retry
           </button>
         )}
-        {terminal && (
+        {stopped && (
           <button type="button" className="danger" onClick={remove} disabled={busy}>
             Delete
           </button>
@@ -220,7 +219,7 @@ function TaskHeader({
         <div>
           <dt>Iteration</dt>
           <dd>
-            {terminal ? (
+            {isTerminal(task.status) ? (
               // Ended: how many it took, never a bar stuck at 3/10 that reads as unfinished.
               <span className="iterations-ended">
                 {task.currentIteration} {task.currentIteration === 1 ? "iteration" : "iterations"}{" "}
