@@ -76,7 +76,7 @@ describe("at 390 px", () => {
     const wide: string[] = [];
     for (const [name, path] of pages) {
       await page.goto(`${e2e.server.origin}${path}`);
-      await page.locator("h1, h2").first().waitFor();
+      await page.locator("#content h1, #content h2").first().waitFor();
       // The log and the findings are what grow wide: wait for them where there are some.
       if (name !== "home" && name !== "not-found" && name !== "queued" && name !== "cancelled")
         await page.locator(".iteration").first().waitFor();

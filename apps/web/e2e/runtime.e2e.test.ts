@@ -49,7 +49,8 @@ describe("what a real run prints and how healthy the CLIs are", () => {
     const page = await signedInPage(e2e.browser, e2e.server);
     const banner = page.getByRole("alert", { name: "Agent CLI problems" });
     const note = page.getByRole("status", { name: "Agent CLI notes" });
-    await note.getByText("codex is not logged in", { exact: false }).waitFor();
+    // One note for both CLIs when both are logged out (the fakes here share FAKE_LOGGED_IN).
+    await note.getByText(/codex (is|are) not logged in/).waitFor();
     expect(await banner.count()).toBe(0);
     expect(await note.innerText()).not.toContain("--version");
 
