@@ -79,7 +79,8 @@ export class LivePrinter {
 
   private draw(m: PartialMessage): void {
     const t = this.terminal!;
-    const lastLine = m.text.slice(m.text.lastIndexOf("\n") + 1);
+    // The line being written; right after a newline, the one just finished.
+    const lastLine = m.text.trimEnd().split("\n").at(-1) ?? "";
     const prefix = `${m.agent} ${MARK} `;
     const room = Math.max(10, t.columns - prefix.length - 1);
     const body = lastLine.length > room ? `…${lastLine.slice(lastLine.length - room + 1)}` : lastLine;

@@ -29,6 +29,12 @@ describe("LivePrinter on a terminal", () => {
     expect(s.raw()).toBe(`${CLEAR}claude ✎ Hel${CLEAR}claude ✎ Hello, wor${CLEAR}claude │ Hello, world\n`);
   });
 
+  it("right after a newline, keeps showing the line just finished", () => {
+    const s = screen();
+    s.printer.partial(msg("One line\n"));
+    expect(s.raw()).toBe(`${CLEAR}claude ✎ One line`);
+  });
+
   it("prints a log line above the growing line and draws it again below", () => {
     const s = screen();
     s.printer.partial(msg("Thinking about it"));
