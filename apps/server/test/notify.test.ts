@@ -1,8 +1,12 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Task } from "@loop/shared";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { createTestApp, type TestApp, taskEnded, waitFor } from "./helpers.ts";
+import { startServer } from "./process.ts";
 import { claude, codex, scenario } from "./scenarios.ts";
 
 let t: TestApp;
@@ -173,5 +177,34 @@ describe("LOOP_NOTIFY_URL", () => {
     // Both POSTs are still waiting for an answer: neither task waited on them.
     expect(hook.open.size).toBe(2);
     expect(hook.received.map((r) => (r.body.task as { id: string }).id)).toEqual([first.id, second.id]);
+  });
+
+  it("the real server process reads LOOP_NOTIFY_URL and posts to it; a failing receiver is a warning line in its log", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "loop-notify-"));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const hook = await receiver((_, res) => res.writeHead(503).end());
+    const s = await startServer(dir, { LOOP_NOTIFY_URL: hook.url, LOOP_NOTIFY_TIMEOUT_MS: "500" });
+    const wd = join(dir, "work");
+    mkdirSync(wd);
+    writeFileSync(join(wd, ".fake-scenario.json"), JSON.stringify(oneDone()));
+    const r = await s.api("/api/tasks", {
+      method: "POST",
+      body: { title: "From the process", prompt: "p", workingDir: wd },
+    });
+    expect(r.status).toBe(201);
+    await waitFor(() => hook.received.length === 2, 15_000, "the POST and its retry");
+    expect(hook.received[0]!.body).toMatchObject({
+      task: { id: r.json.task.id, title: "From the process", status: "done" },
+      url: `${s.base}/tasks/${r.json.task.id}`,
+    });
+    await waitFor(
+      () =>
+        /notification to http:\/\/127\.0\.0\.1:\d+ failed twice \(HTTP 503; then HTTP 503\)/.test(
+          s.out.stdout,
+        ),
+      10_000,
+      "the warning line",
+    );
+    expect((await s.api(`/api/tasks/${r.json.task.id}`)).json.task.status).toBe("done");
   });
 });
