@@ -5,6 +5,7 @@
  */
 import type { ErrorBody } from "./errors.ts";
 import type { LimitsResponse } from "./limits.ts";
+import type { SpendResponse } from "./spend.ts";
 import type {
   ArtifactListResponse,
   CreateTaskBody,
@@ -114,6 +115,8 @@ export function createApiClient(opts: ApiClientOptions = {}) {
     health: () => request<HealthResponse>("GET", "/api/health"),
     /** GET /api/limits: the agents' subscription windows. */
     limits: () => request<LimitsResponse>("GET", "/api/limits"),
+    /** GET /api/usage: what all tasks spent per agent, today, over 7 days and ever. */
+    usage: () => request<SpendResponse>("GET", "/api/usage"),
     tasks: {
       list: (q: ListTasksParams = {}) => request<TaskListResponse>("GET", `/api/tasks${listQuery(q)}`),
       get: (id: string) => request<TaskDetailResponse>("GET", task(id)),

@@ -4,6 +4,7 @@ export * from "./events.ts";
 export * from "./findings.ts";
 export * from "./limits.ts";
 export * from "./server-info.ts";
+export * from "./spend.ts";
 export * from "./statuses.ts";
 export * from "./task.ts";
 export * from "./usage.ts";

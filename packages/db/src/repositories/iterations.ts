@@ -8,7 +8,7 @@ import {
   type Verdict,
 } from "@loop/shared";
 import type { Db } from "../client.ts";
-import { and, asc, desc, eq, isNotNull } from "../drizzle.ts";
+import { and, asc, desc, eq, isNotNull, sql } from "../drizzle.ts";
 import { iterations } from "../schema/index.ts";
 
 type Row = typeof iterations.$inferSelect;
@@ -160,6 +160,19 @@ export class IterationRepository {
       .select({ usage: iterations.usage })
       .from(iterations)
       .where(eq(iterations.taskId, taskId))
+      .all();
+    return sumUsage(rows.map((r) => readUsage(r.usage)));
+  }
+
+  /**
+   * What every task spent, per agent, in the iterations started at or after `since` (ISO-8601;
+   * null: all of them). An iteration counts wholly on the day it started. GET /api/usage.
+   */
+  spendSince(since: string | null): Usage {
+    const rows = this.db
+      .select({ usage: iterations.usage })
+      .from(iterations)
+      .where(since === null ? undefined : sql`${iterations.startedAt} >= ${since}`)
       .all();
     return sumUsage(rows.map((r) => readUsage(r.usage)));
   }

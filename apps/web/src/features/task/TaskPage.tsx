@@ -22,6 +22,7 @@ import { ArtifactsPanel } from "../artifacts/ArtifactsPanel.tsx";
 import { TaskOverview } from "../changes/TaskOverview.tsx";
 import { setViewing } from "../notifications/notifications.ts";
 import { StatusBadge } from "../tasks/StatusBadge.tsx";
+import { usePageFollow } from "./follow.ts";
 import { IterationSection } from "./IterationSection.tsx";
 import { applyEvents, createTaskView, type TaskView } from "./model.ts";
 import { ResumeControl } from "./ResumeControl.tsx";
@@ -49,6 +50,8 @@ export function TaskPage({ id }: { id: string }) {
   const iterations = detail.data?.iterations ?? [];
   const findings = detail.data?.findings ?? [];
   const now = useNow(task ? isActive(task.status) : false);
+  const iterationsRef = useRef<HTMLElement>(null);
+  const follow = usePageFollow(task?.status === "running", iterationsRef);
 
   const missing = detail.error instanceof ApiError && detail.error.status === 404;
   if (detail.isPending) return <p className="muted page-pad">Loading task…</p>;
@@ -80,7 +83,7 @@ export function TaskPage({ id }: { id: string }) {
       <TaskHeader task={task} view={view} now={now} streamState={stream} />
       <TaskOverview findings={view.findings ?? findings} changes={view.changes} />
       <div className="task-body">
-        <main className="iterations" aria-label="Iterations">
+        <main className="iterations" aria-label="Iterations" ref={iterationsRef}>
           {ns.length === 0 && (
             <p className="muted card">
               {task.status === "queued"
@@ -98,11 +101,18 @@ export function TaskPage({ id }: { id: string }) {
               stored={restByN.get(n) ?? null}
               isLatest={n === latest}
               version={view.version}
+              taskStatus={task.status}
+              findings={view.findings ?? findings}
             />
           ))}
         </main>
         <ArtifactsPanel taskId={task.id} refreshKey={detail.data?.lastEventId ?? 0} />
       </div>
+      {task.status === "running" && !follow.following && (
+        <button type="button" className="jump-live" onClick={follow.jump}>
+          ↓ Jump to live
+        </button>
+      )}
     </div>
   );
 }
@@ -209,12 +219,22 @@ function TaskHeader({
         <div>
           <dt>Iteration</dt>
           <dd>
-            <progress
-              max={task.maxIterations}
-              value={task.currentIteration}
-              aria-label={`Iteration ${task.currentIteration} of ${task.maxIterations}`}
-            />{" "}
-            {formatIterations(task)}
+            {isTerminal(task.status) ? (
+              // Ended: how many it took, never a bar stuck at 3/10 that reads as unfinished.
+              <span className="iterations-ended">
+                {task.currentIteration} {task.currentIteration === 1 ? "iteration" : "iterations"}{" "}
+                <span className="muted">(cap {task.maxIterations})</span>
+              </span>
+            ) : (
+              <>
+                <progress
+                  max={task.maxIterations}
+                  value={task.currentIteration}
+                  aria-label={`Iteration ${task.currentIteration} of ${task.maxIterations}`}
+                />{" "}
+                {formatIterations(task)}
+              </>
+            )}
           </dd>
         </div>
         <div>
