@@ -91,7 +91,8 @@ export const rawErrorOptions = {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
     if (err instanceof AppError) {
-      return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message } });
+      const files = err.files && { files: err.files };
+      return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message, ...files } });
     }
     // The database or the artifacts folder refused a write: say so, with a status a client can act on.
     const storage = classifyFault(err, { db: app.config.dbPath, artifacts: app.config.artifactsDir });

@@ -20,5 +20,7 @@ export const taskRow = (id: string, o: Partial<Task> = {}): Task => ({
   isolation: "none",
   worktree: null,
   continueSession: false,
+  baseBranch: null,
+  landed: null,
   ...o,
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Finding } from "./findings.ts";
+import { GhHealth, Landed } from "./landing.ts";
 import { SubscriptionWindow } from "./limits.ts";
 
 export const TASK_STATUSES = [
@@ -76,6 +77,10 @@ export const Task = z.object({
   worktree: z.object({ path: z.string(), branch: z.string() }).nullable(),
   /** Iterations after the first continue Claude's own conversation (`--resume`) and get only what is new. */
   continueSession: z.boolean(),
+  /** A worktree task: the branch checked out in the user's repository when it started (merges go there). */
+  baseBranch: z.string().nullable().default(null),
+  /** What became of a worktree task's branch (merged, squashed, pushed for a PR, discarded), or null. */
+  landed: Landed.nullable().default(null),
 });
 export type Task = z.infer<typeof Task>;
 export const Isolation = z.enum(["none", "worktree"], { error: 'must be "none" or "worktree"' });
@@ -248,6 +253,8 @@ export const HealthResponse = z.object({
   ok: z.literal(true),
   version: z.string(),
   agents: z.object({ claude: AgentHealth, codex: AgentHealth }),
+  /** The GitHub CLI (LOOP_GH_BIN), which opens pull requests. */
+  gh: GhHealth.optional(),
   queue: z.object({
     running: z.number().int(),
     queued: z.number().int(),

@@ -5,6 +5,7 @@ import {
   type AgentProbe,
   claimDatabase,
   EventBus,
+  Landing,
   newerThanTested,
   Orchestrator,
   probeAgent,
@@ -25,6 +26,8 @@ declare module "fastify" {
     orchestrator: Orchestrator;
     /** The agent CLIs' health: GET /api/health, the 503 agent_unavailable of the task routes, the held queue. */
     agents: AgentAvailability;
+    /** Merging, squashing, pushing, patching and discarding worktree tasks' branches (routes/landing). */
+    landing: Landing;
   }
 }
 
@@ -96,6 +99,10 @@ export const servicesPlugin = fp<ServicesOptions>(
     app.decorate("bus", bus);
     app.decorate("orchestrator", orchestrator);
     app.decorate("agents", agents);
+    app.decorate(
+      "landing",
+      new Landing({ repos, artifacts: orchestrator.artifacts, settings: orchestrator.settings }),
+    );
     app.addHook("onReady", async () => {
       if (opts.warm) agents.get().catch(() => undefined);
       orchestrator.start();

@@ -127,7 +127,7 @@ export class TaskRun {
       return { kind: "finished", status: "needs_attention", reason: `Nothing to run: ${point.reason}` };
     this.history = point.history;
     this.ledger = repos.findings.list(this.task.id);
-    await ensureWorktree(this.task);
+    await ensureWorktree(this.context());
     this.task = await this.write(() =>
       repos.tasks.update(this.task.id, {
         status: "running",
@@ -203,8 +203,6 @@ export class TaskRun {
       outcome.ok ? ensureNewline(outcome.output) : failureMarkdown("claude", outcome),
     );
     await this.changes.after(n, this.stopCause);
-    const uncommitted = await commitIteration(this.task, n);
-    if (uncommitted) this.send("task.warning", { message: uncommitted }, n);
     // Stored last: from here on a resume runs only Codex for this iteration.
     await this.write(() =>
       repos.iterations.update(id, n, {
@@ -246,6 +244,7 @@ export class TaskRun {
     if (v.kind === "stopped") return this.failed(n, "codex", v.outcome, { kind: "codex", n, claudeOutput });
     const reviewed = await recordReview(this.context(), n, v.review, this.ledger);
     this.ledger = reviewed.ledger;
+    await commitIteration(this.context(), n, { verdict: reviewed.verdict });
     this.history.push({ n, claudeOutput, review: v.review, verdict: reviewed.verdict });
     return afterReview({
       n,
@@ -345,6 +344,7 @@ export class TaskRun {
       return;
     }
     const status: FinalStatus = final.status;
+    await commitIteration(this.context(), n, { unreviewed: `the task ended ${status}` });
     // result.md first: whoever reacts to task.finished can already read it.
     const ended = { ...this.task, status, statusReason: final.reason, finishedAt };
     try {

@@ -11,16 +11,16 @@ export interface ShortResult {
   message: string;
 }
 
-/** Runs a short command (a `--version`, a login check) with a timeout, stdin closed. Never rejects. */
+/** Runs a short command (a `--version`, a login check) with a timeout, stdin closed unless given input. Never rejects. */
 export async function execShort(
   bin: string,
   args: readonly string[],
-  opts: { timeoutMs: number; cwd?: string | undefined },
+  opts: { timeoutMs: number; cwd?: string | undefined; input?: string | undefined },
 ): Promise<ShortResult> {
   const r = await execa(bin, [...args], {
     timeout: opts.timeoutMs,
     reject: false,
-    stdin: "ignore",
+    ...(opts.input === undefined ? { stdin: "ignore" as const } : { input: opts.input }),
     cwd: opts.cwd,
     forceKillAfterDelay: 500,
   });

@@ -1,4 +1,4 @@
-import { emptyUsage, readUsage, type Task, type TaskStatus } from "@loop/shared";
+import { emptyUsage, Landed, readUsage, type Task, type TaskStatus } from "@loop/shared";
 import { monotonicFactory } from "ulid";
 import type { Db } from "../client.ts";
 import { and, asc, count, desc, eq, lt, sql } from "../drizzle.ts";
@@ -26,6 +26,8 @@ const toTask = (r: Row): Task => ({
   isolation: r.isolation === "worktree" ? "worktree" : "none",
   worktree: r.worktreePath && r.worktreeBranch ? { path: r.worktreePath, branch: r.worktreeBranch } : null,
   continueSession: r.continueSession,
+  baseBranch: r.baseBranch,
+  landed: r.landed ? Landed.parse(r.landed) : null,
 });
 
 export interface NewTask {
@@ -54,6 +56,8 @@ export type TaskPatch = Partial<
     | "usage"
     | "maxCostUsd"
     | "maxCodexTokens"
+    | "baseBranch"
+    | "landed"
   >
 >;
 
@@ -105,6 +109,8 @@ export class TaskRepository {
       worktreePath: input.worktree?.path ?? null,
       worktreeBranch: input.worktree?.branch ?? null,
       continueSession: input.continueSession ?? false,
+      baseBranch: null,
+      landed: null,
     };
     this.db.insert(tasks).values(row).run();
     return this.watchers.changed(toTask(row));
