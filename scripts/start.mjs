@@ -24,6 +24,9 @@ const bundle = await ensureServerBuilt();
 const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, bundle, ...process.argv.slice(2)], {
   stdio: "inherit",
 });
-// Forward signals so the server can stop its agents cleanly; exit with its code.
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.kill(sig));
+// Forward what asks loop to stop, so a signal sent to this process alone reaches the server; exit
+// with its code. A terminal's Ctrl-C reaches the server directly as well (one process group), and
+// pnpm forwards its own copy here: the server takes repeats as "still stopping", never "exit now"
+// (apps/server/src/stop-signals.ts). This process waits for the server's exit whatever it gets.
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => server.kill(sig));
 server.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

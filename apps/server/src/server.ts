@@ -1,12 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { InstanceLockedError } from "@loop/core";
-import closeWithGrace from "close-with-grace";
 import { buildApp, redactToken } from "./app.ts";
 import { type Config, ConfigError, forgetSecrets, loadConfig } from "./config.ts";
 import { secureStorage } from "./fs-perms.ts";
 import { LISTENING_MESSAGE, logOutput } from "./log-output.ts";
 import { keptToken, removeServerInfo, writeServerInfo } from "./state-files.ts";
+import { stopOnSignals } from "./stop-signals.ts";
 
 /** The only place that listens and handles signals. */
 async function main(): Promise<void> {
@@ -55,19 +55,31 @@ async function main(): Promise<void> {
     throw e;
   }
 
-  // SIGINT/SIGTERM: no new work, the running agent is stopped and its task paused, the DB closed, exit 0.
-  closeWithGrace(
-    { delay: config.killGraceMs + config.dbBusyTimeoutMs + 15_000, logger: false },
-    async ({ signal, err }) => {
-      if (err) app.log.error({ err }, "fatal error; shutting down");
-      else app.log.info({ signal }, "shutting down: no new work, stopping the running agent");
+  // Ctrl-C/SIGTERM: no new work, the running agent's tree is stopped and its task paused, the
+  // server file removed, the DB closed, exit 0. A repeat (a second Ctrl-C) does not cut that short.
+  // Longest stop: the agent's and its tools' graces, the final write's busy wait, the drain.
+  const maxMs = 2 * config.killGraceMs + config.dbBusyTimeoutMs + 15_000;
+  stopOnSignals({
+    maxMs,
+    onStart: (signal) => app.log.info({ signal }, "shutting down: no new work, stopping the running agent"),
+    onRepeat: (signal, leftMs) =>
+      app.log.warn(
+        { signal },
+        `still stopping: loop exits once the running agent's processes are gone (at most ${Math.ceil(leftMs / 1000)} s more)`,
+      ),
+    onError: (err) => app.log.error({ err }, "fatal error; shutting down"),
+    onTimeout: (ms) => {
+      app.log.error(`could not stop within ${ms} ms; exiting (the next start stops what is left)`);
+      removeServerInfo(config.dbPath);
+    },
+    stop: async () => {
       try {
         await app.close();
       } finally {
         removeServerInfo(config.dbPath);
       }
     },
-  );
+  });
 
   await app.listen({ host: config.host, port: config.port, listenTextResolver: () => LISTENING_MESSAGE });
   const addr = app.server.address();

@@ -152,6 +152,59 @@ describe("another process holds the database locked past the busy timeout", () =
   });
 });
 
+/** The messages the server logs at warn (the run's "could not record the run's end yet" among them). */
+function warnings(app: TestApp): string[] {
+  const seen: string[] = [];
+  const warn = app.app.log.warn.bind(app.app.log);
+  app.app.log.warn = ((o: unknown, m?: string) => {
+    if (typeof m === "string") seen.push(m);
+    return warn(o as object, m);
+  }) as typeof warn;
+  return seen;
+}
+const RETRYING_END = "could not record the run's end yet; retrying";
+
+describe("a cancel while a storage fault's stop waits for the lock", () => {
+  it("is answered 200 and the task ends cancelled, not paused", async () => {
+    t = await createTestApp({ LOOP_DB_BUSY_TIMEOUT_MS: "200" });
+    const warned = warnings(t);
+    const wd = t.workdir(scenario({ claude: [claude.slow(400, 30)] }));
+    const task = (await post(t, { workingDir: wd })).json().task as Task;
+    await waitFor(() => t!.events(task.id).some((e) => e.type === "agent.output"), 10_000, "claude printing");
+    const other = openDatabase(t.config.dbPath, { migrate: false }).sqlite;
+    other.exec("BEGIN IMMEDIATE");
+    let locked = true;
+    const unlock = () => {
+      if (!locked) return;
+      locked = false;
+      other.exec("COMMIT");
+      other.close();
+    };
+    cleanups.push(unlock);
+    // The lock stops the run (a fault), which has decided to pause and waits to write it.
+    await waitFor(() => warned.includes(RETRYING_END), 15_000, "the run's end waiting for the lock");
+    const pending = t.bus.pending;
+    const cancel = t.api({ method: "POST", url: `/api/tasks/${task.id}/cancel` });
+    // task.cancel_requested waits in the backlog with the other events: the run has the cancel.
+    await waitFor(() => t!.bus.pending > pending, 5000, "the cancel to reach the run");
+    unlock();
+    const r = await cancel;
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json().task).toMatchObject({
+      status: "cancelled",
+      statusReason: expect.stringMatching(
+        /^Cancelled by the user \(The database .* is locked by another process/,
+      ),
+    });
+    expect(t.repos.tasks.get(task.id)?.status).toBe("cancelled");
+    expect(t.repos.iterations.get(task.id, 1)?.status).toBe("cancelled");
+    await waitFor(() => t!.bus.pending === 0, 10_000, "the backlog stored");
+    const finished = t.events(task.id).filter((e) => e.type === "task.finished");
+    expect(finished.map((e) => e.data)).toEqual([expect.objectContaining({ status: "cancelled" })]);
+    expect(t.events(task.id).some((e) => e.type === "task.interrupted")).toBe(false);
+  });
+});
+
 describe("a full disk", () => {
   it("SQLITE_FULL from the database (max_page_count): the task pauses, POST is a 507, ids stay true, and work goes on once there is room", async () => {
     t = await createTestApp({ LOOP_DB_BUSY_TIMEOUT_MS: "300" });
@@ -198,6 +251,11 @@ describe("a full disk", () => {
         10_000,
         "claude printing",
       );
+      // The run's end must be attempted while the disk is full: that write once "succeeded" without
+      // storing anything (UPDATE … RETURNING read with .get()), and the row said running for ever.
+      const warned = warnings(t);
+      // An empty WAL: every write from here needs new blocks (one that restarts at its start reuses them).
+      t.repos.handle.sqlite.pragma("wal_checkpoint(TRUNCATE)");
       // Fill the disk to the last block.
       const filler = join(fs, "filler");
       try {
@@ -212,6 +270,12 @@ describe("a full disk", () => {
         code: "storage_full",
         message: expect.stringMatching(/is full/),
       });
+      await waitFor(
+        () => warned.includes(RETRYING_END) || !t!.orchestrator.queue().running,
+        30_000,
+        "the run to try to record its end",
+      );
+      expect(t.repos.tasks.get(task.id)?.status).toBe("running");
       // Nothing can be written while the disk is full, not even the pause: it is recorded once there
       // is room again, with the events that waited, and the task never says failed.
       rmSync(filler);

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import type { Task } from "@loop/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { git } from "../../../packages/core/test/fixtures/git.ts";
@@ -46,6 +47,23 @@ const checkout = (wd: string) => ({
   stash: git(wd, "stash", "list", "--format=%H %s"),
   config: readFileSync(join(wd, ".git", "config"), "utf8"),
 });
+
+/** Every file and folder under .git with a hash of its bytes (folders as "dir"). */
+function gitDirState(wd: string): Map<string, string> {
+  const root = join(wd, ".git");
+  const out = new Map<string, string>();
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        out.set(`${relative(root, p)}/`, "dir");
+        walk(p);
+      } else out.set(relative(root, p), createHash("sha256").update(readFileSync(p)).digest("hex"));
+    }
+  };
+  walk(root);
+  return out;
+}
 
 async function file(app: TestApp, body: Record<string, unknown>) {
   return app.api({
@@ -133,6 +151,36 @@ describe("worktree isolation", () => {
     expect(git(wd, "branch", "--list", `loop/${second.id}`)).toBe("");
     expect(git(wd, "rev-parse", "--verify", "--quiet", branch).trim()).not.toBe("");
     expect(checkout(wd)).toEqual(before);
+  });
+
+  it("deleting a task with ?deleteBranch=1 leaves the user's .git byte for byte as it was (no packed-refs of loop's making)", async () => {
+    t = await createTestApp();
+    const wd = userRepo(
+      t,
+      scenario({
+        claude: [claude.ok("added notes", { write: { path: "notes.txt", content: "one\n" } })],
+        codex: [codex.review("STATUS: DONE")],
+      }),
+    );
+    git(wd, "add", ".fake-scenario.json");
+    git(wd, "commit", "-q", "-m", "scenario");
+    const before = gitDirState(wd);
+    expect(before.has("packed-refs")).toBe(false);
+    const r = await file(t, { workingDir: wd, maxIterations: 1 });
+    const task: Task = r.json().task;
+    expect(await settled(t, task.id)).toMatchObject({ status: "done" });
+    expect(git(wd, "rev-parse", "--verify", "--quiet", `loop/${task.id}`).trim()).not.toBe("");
+    const del = await t.api({ method: "DELETE", url: `/api/tasks/${task.id}?deleteBranch=1` });
+    expect(del.statusCode, del.body).toBe(200);
+
+    const after = gitDirState(wd);
+    const changed = [...before].filter(([p, h]) => after.get(p) !== h).map(([p]) => p);
+    // Only loop's commits stay behind, as new objects (git never rewrites an object file).
+    const added = [...after.keys()].filter(
+      (p) => !before.has(p) && !/^objects\/[0-9a-f]{2}\/([0-9a-f]{38})?$/.test(p),
+    );
+    expect({ changed, added }).toEqual({ changed: [], added: [] });
+    expect(git(wd, "branch", "--list", `loop/${task.id}`)).toBe("");
   });
 
   it("a resumed task reuses its worktree and goes on committing on its branch", async () => {

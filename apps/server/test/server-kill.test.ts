@@ -149,10 +149,93 @@ describe("kill -9 of the server while an agent with grandchildren in their own s
         /left running by an earlier server/.test((e.data as { message: string }).message),
     );
     expect(warning).toBeDefined();
-    expect((warning!.data as { message: string }).message).toContain(String(agentPid));
+    // Every process it stopped is counted, not only the recorded leader.
+    const message = (warning!.data as { message: string }).message;
+    expect(message).toMatch(/^Stopped 2 processes left running by an earlier server \(pid \d+, \d+\)$/);
+    expect(message).toContain(String(agentPid));
+    expect(message).toContain(String(gcPid));
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
   }, 90_000);
+});
+
+describe("kill -9 after Codex's review is stored, before the task row says how the task ended", () => {
+  it.each([
+    {
+      name: "DONE → done",
+      maxIterations: 3,
+      review: "STATUS: DONE",
+      status: "done",
+      reason: "Codex reported STATUS: DONE in iteration 1",
+    },
+    {
+      name: "the cap → needs_attention",
+      maxIterations: 1,
+      review: "STATUS: ISSUES_FOUND\n- the flag is not parsed",
+      status: "needs_attention",
+      reason: "Reached the iteration cap (1) with issues remaining",
+    },
+  ])(
+    "$name after the restart, with result.md, and retry and delete work",
+    async (c) => {
+      const wd = setup(scenario({ claude: [claude.ok("the work")], codex: [codex.review(c.review)] }));
+      const first = await startServer(dir);
+      // The fault hook: the row's final write fails (as if the process died right there); the review's
+      // transaction before it is stored. Then the server is killed with the row still saying running.
+      stored((r) =>
+        r.handle.sqlite.exec(
+          "CREATE TRIGGER crash_here BEFORE UPDATE OF status ON tasks WHEN NEW.status IN ('done', 'needs_attention') BEGIN SELECT RAISE(ABORT, 'the server died here'); END",
+        ),
+      );
+      const task = (
+        await first.api("/api/tasks", {
+          method: "POST",
+          body: { title: "t", prompt: "p", workingDir: wd, maxIterations: c.maxIterations },
+        })
+      ).json.task as Task;
+      await waitFor(
+        () => first.out.stdout.includes("could not record the end of the run"),
+        20_000,
+        "the end",
+      );
+      first.child.kill("SIGKILL");
+      await first.exited;
+      expect(stored((r) => [r.tasks.get(task.id)?.status, r.iterations.get(task.id, 1)?.status])).toEqual([
+        "running",
+        "done",
+      ]);
+      stored((r) => r.handle.sqlite.exec("DROP TRIGGER crash_here"));
+      const result = join(dir, "loops", task.id, "result.md");
+      rmSync(result, { force: true });
+
+      const second = await startServer(dir);
+      const after = (await second.api(`/api/tasks/${task.id}`)).json.task as Task;
+      expect(after).toMatchObject({
+        status: c.status,
+        statusReason: c.reason,
+        finishedAt: expect.any(String),
+      });
+      expect(readFileSync(result, "utf8")).toContain(`- Status: **${c.status}**`);
+      const events = stored((r) => r.events.listAfter({ afterId: 0, taskId: task.id, limit: 10_000 }));
+      const finished = events.filter((e) => e.type === "task.finished");
+      expect(finished.map((e) => e.data)).toEqual([{ status: c.status, reason: c.reason }]);
+      expect(events.some((e) => e.type === "task.interrupted")).toBe(false);
+      expect(
+        events.some(
+          (e) =>
+            e.type === "task.warning" &&
+            /before the task's end was/.test((e.data as { message: string }).message),
+        ),
+      ).toBe(true);
+      // Its way out: retry starts over, delete removes it.
+      await second.api("/api/queue/pause", { method: "POST" });
+      expect((await second.api(`/api/tasks/${task.id}/retry`, { method: "POST" })).status).toBe(201);
+      expect((await second.api(`/api/tasks/${task.id}`, { method: "DELETE" })).status).toBe(200);
+      second.child.kill("SIGTERM");
+      expect(await second.exited).toBe(0);
+    },
+    60_000,
+  );
 });
 
 describe("SIGTERM while only codex is unfinished", () => {

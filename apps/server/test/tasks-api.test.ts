@@ -171,3 +171,89 @@ describe("DELETE /api/tasks/:id", () => {
     expect(again.json().error.code).toBe("task_not_found");
   });
 });
+
+describe("every state a task can be left in has a way out", () => {
+  const queuePaused = () => t.api({ method: "POST", url: "/api/queue/pause" });
+
+  /** A task as a crash (or an older server's recovery) can leave it: paused with its iterations stored. */
+  function stranded(
+    maxIterations: number,
+    verdicts: Array<"DONE" | "ISSUES_FOUND">,
+    status: "paused" | "needs_attention",
+  ) {
+    const task = t.repos.tasks.create({ title: "t", prompt: "p", workingDir: t.workdir(), maxIterations });
+    verdicts.forEach((verdict, i) => {
+      t.repos.iterations.start(task.id, i + 1);
+      t.repos.iterations.update(task.id, i + 1, {
+        status: "done",
+        verdict,
+        claudeOutput: "c",
+        review: `STATUS: ${verdict}`,
+      });
+    });
+    return t.repos.tasks.update(task.id, {
+      status,
+      statusReason: "left so",
+      currentIteration: verdicts.length,
+    });
+  }
+
+  it("a paused task with nothing left to run (Codex's DONE stored) can be retried and deleted", async () => {
+    t = await createTestApp();
+    await queuePaused();
+    const task = stranded(3, ["ISSUES_FOUND", "DONE"], "paused");
+    const resume = await t.api({ method: "POST", url: `/api/tasks/${task.id}/resume` });
+    expect(resume.statusCode).toBe(409);
+    expect(resume.json().error.message).toMatch(/already reported STATUS: DONE in iteration 2/);
+    const retry = await t.api({ method: "POST", url: `/api/tasks/${task.id}/retry` });
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(retry.json().task).toMatchObject({ status: "queued", retryOf: task.id });
+    const del = await t.api({ method: "DELETE", url: `/api/tasks/${task.id}` });
+    expect(del.statusCode, del.body).toBe(200);
+    expect(t.repos.tasks.get(task.id)).toBeUndefined();
+  });
+
+  it("a task waiting out a usage limit (its run still here) is cancelled before it can be deleted or retried", async () => {
+    t = await createTestApp({}, { settings: { usageLimitMarginMs: 0 } });
+    const wd = t.workdir({
+      claude: [
+        {
+          kind: "is_error",
+          text: `Claude AI usage limit reached|${Math.floor(Date.now() / 1000) + 600}`,
+          apiErrorStatus: 429,
+        },
+      ],
+    });
+    const id = (await post({ title: "t", prompt: "p", workingDir: wd })).json().task.id as string;
+    await waitFor(() => t.repos.tasks.get(id)?.status === "paused", 20_000, "the usage-limit wait");
+    const del = await t.api({ method: "DELETE", url: `/api/tasks/${id}` });
+    expect(del.statusCode).toBe(409);
+    expect(del.json().error.code).toBe("not_deletable");
+    expect((await t.api({ method: "POST", url: `/api/tasks/${id}/retry` })).statusCode).toBe(409);
+    const cancel = await t.api({ method: "POST", url: `/api/tasks/${id}/cancel` });
+    expect(cancel.json().task.status).toBe("cancelled");
+    expect((await t.api({ method: "DELETE", url: `/api/tasks/${id}` })).statusCode).toBe(200);
+  });
+
+  it("at the iteration cap of 100 the 409 does not offer extraIterations, which cannot raise it", async () => {
+    t = await createTestApp();
+    await queuePaused();
+    const task = stranded(100, Array(100).fill("ISSUES_FOUND"), "needs_attention");
+    const r = await t.api({
+      method: "POST",
+      url: `/api/tasks/${task.id}/resume`,
+      payload: { extraIterations: 5 },
+      headers: { "content-type": "application/json" },
+    });
+    expect(r.statusCode).toBe(409);
+    expect(r.json().error).toEqual({
+      code: "not_resumable",
+      message: `Task ${task.id} cannot be resumed: it reached its iteration cap (100); that is the most a task may have: retry it to start over`,
+    });
+    const below = stranded(99, Array(99).fill("ISSUES_FOUND"), "needs_attention");
+    const more = await t.api({ method: "POST", url: `/api/tasks/${below.id}/resume` });
+    expect(more.json().error.message).toMatch(/cap \(99\); resume it with extraIterations to run more$/);
+    const retry = await t.api({ method: "POST", url: `/api/tasks/${task.id}/retry` });
+    expect(retry.statusCode).toBe(201);
+  });
+});

@@ -78,10 +78,10 @@ export class Orchestrator {
   /** Starts over: a new queued task with the same inputs as a finished one. */
   async retry(id: string): Promise<Task> {
     const old = this.get(id);
-    if (!isTerminal(old.status)) {
+    if (!isTerminal(old.status) && !this.stopped(old)) {
       throw new AppError(
         "not_retryable",
-        `Task ${id} is ${label(old.status)}; only a finished task can be retried (resume continues a paused one)`,
+        `Task ${id} is ${label(old.status)}; only a finished or interrupted task can be retried (resume continues a paused one)`,
       );
     }
     this.assertAccepting();
@@ -125,26 +125,24 @@ export class Orchestrator {
 
   /** Cancels a queued or paused task at once; a running one after its agent's process tree has stopped. */
   async cancel(id: string): Promise<Task> {
-    const task = this.get(id);
+    let task = this.get(id);
     const run = this.current;
     if (run?.task.id === id) {
       run.requestStop({ kind: "user" });
-      const ended = await Promise.race([
-        run.done.then(() => true),
-        new Promise<false>((r) =>
-          setTimeout(
-            () => r(false),
-            this.settings.dbBusyTimeoutMs + this.settings.killGraceMs + 5000,
-          ).unref(),
-        ),
-      ]);
+      const { dbBusyTimeoutMs, killGraceMs } = this.settings;
+      const late = new Promise<false>((r) =>
+        setTimeout(() => r(false), dbBusyTimeoutMs + killGraceMs + 5000).unref(),
+      );
+      const ended = await Promise.race([run.done.then(() => true), late]);
       if (!ended) {
         throw new AppError(
           "database_busy",
           `Task ${id} is stopping; it will be recorded as cancelled as soon as the database can be written`,
         );
       }
-      return this.get(id);
+      // The run records the cancel itself; should it have recorded a pause, the cancel still stands.
+      task = this.get(id);
+      if (task.status !== "paused") return task;
     }
     // "running" without a run in this server: a crash left it (the start-up recovery normally
     // pauses those); it can be cancelled like a paused one.
@@ -169,12 +167,13 @@ export class Orchestrator {
   }
 
   /**
-   * Deletes a finished or queued task: its events (in batches, so a long history never blocks the
-   * server), its iterations and its artifacts. Running or paused tasks must be cancelled first.
+   * Deletes a finished, interrupted or queued task: its events (in batches, so a long history never
+   * blocks the server), its iterations and its artifacts. A running one (or one waiting out a usage
+   * limit) must be cancelled first.
    */
   async delete(id: string, opts: { deleteBranch?: boolean } = {}): Promise<void> {
     const task = this.get(id);
-    if (!isTerminal(task.status) && task.status !== "queued")
+    if (!isTerminal(task.status) && task.status !== "queued" && !this.stopped(task))
       throw new AppError(
         "not_deletable",
         `Task ${id} is ${label(task.status)}; cancel it before deleting it`,
@@ -208,14 +207,9 @@ export class Orchestrator {
         const ids = this.repos.tasks.listQueued().map((t) => t.id);
         const i = ids.indexOf(id);
         ids.splice(i, 1);
-        const j =
-          to === "top"
-            ? 0
-            : to === "bottom"
-              ? ids.length
-              : to === "up"
-                ? Math.max(0, i - 1)
-                : Math.min(ids.length, i + 1);
+        const j = { top: 0, bottom: ids.length, up: Math.max(0, i - 1), down: Math.min(ids.length, i + 1) }[
+          to
+        ];
         ids.splice(j, 0, id);
         this.repos.tasks.reorderQueue(ids);
       }),
@@ -264,10 +258,10 @@ export class Orchestrator {
     this.accepting = false;
     this.current?.requestStop({ kind: "shutdown" });
     const stopped = this.idle();
-    // Once the run has had its time to record its end, endless retries of a final write give up.
+    // Once the run has had its time (two graces: runner/stop.ts) to record its end, final writes give up.
     const t = setTimeout(
       () => this.closing.abort(),
-      this.settings.killGraceMs + this.settings.dbBusyTimeoutMs + 2000,
+      2 * this.settings.killGraceMs + this.settings.dbBusyTimeoutMs + 2000,
     );
     await stopped;
     clearTimeout(t);
@@ -278,6 +272,11 @@ export class Orchestrator {
     const task = this.repos.tasks.get(id);
     if (!task) throw new AppError("task_not_found", `No task with id ${id}`);
     return task;
+  }
+
+  /** Paused with nothing of it running here (interrupted, not waiting out a usage limit): retry and delete take it. */
+  private stopped(task: Task): boolean {
+    return task.status === "paused" && this.current?.task.id !== task.id;
   }
 
   private assertAccepting(): void {

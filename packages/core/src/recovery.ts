@@ -1,13 +1,22 @@
 import type { AgentRun, Repositories } from "@loop/db";
+import type { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
+import { findStalemate } from "./findings/index.ts";
+import { silent } from "./orchestrator-deps.ts";
+import { finishDecided } from "./run/finish.ts";
+import type { Logger } from "./run/task-run.ts";
+import { decidedEnd } from "./run/transitions.ts";
 import {
+  descendantsOf,
   findMarked,
   isRunning,
   killMarked,
+  listProcesses,
   processStartTime,
   type SweepMethod,
   stopProcessTree,
 } from "./runner/index.ts";
+import type { Settings } from "./settings.ts";
 
 const SERVER_KEY = "server";
 
@@ -68,45 +77,71 @@ export interface RecoveryReport {
   stopped: Array<{ pid: number; taskId: string; agent: string }>;
   /** Tasks a crashed server left running, now paused. */
   paused: string[];
+  /** Tasks a crashed server left running whose end their stored reviews had decided, now finished. */
+  finished: string[];
+}
+
+export interface RecoverOptions {
+  graceMs: number;
+  sweepMethod?: SweepMethod | undefined;
+  /** What finishing a task takes (result.md, changes.md, the stalemate rule): the orchestrator's. */
+  settings: Settings;
+  artifacts: ArtifactStore;
+  log?: Logger | undefined;
 }
 
 /**
  * Start-up, before anything runs: stops every process a dead server's agent runs left behind (the
- * recorded leader and its group if it is the same process, and everything carrying the run's
- * marker), then pauses the tasks it left `running`, naming what was interrupted.
+ * recorded leader, its group and descendants, and everything carrying the run's marker). Then the
+ * tasks it left `running`: one whose last stored review decided its end (Codex's DONE, the cap, a
+ * stalemate; the server died before the task row said so) is finished as its run would have;
+ * every other one is paused, naming what was interrupted.
  */
 export async function recover(
   repos: Repositories,
   bus: EventBus,
-  opts: { graceMs: number; sweepMethod?: SweepMethod },
+  opts: RecoverOptions,
 ): Promise<RecoveryReport> {
-  const report: RecoveryReport = { stopped: [], paused: [] };
+  const report: RecoveryReport = { stopped: [], paused: [], finished: [] };
   const open = repos.agentRuns.listOpen().filter((r) => r.serverPid !== process.pid);
   const byMarker = new Map<string, AgentRun>(open.map((r) => [r.marker, r]));
+  const leaders: AgentRun[] = [];
   for (const r of open) {
     if (r.pid && isRunning(r.pid) && r.procStart && (await processStartTime(r.pid)) === r.procStart) {
-      await stopProcessTree(r.pid, {
-        graceMs: opts.graceMs,
-        marker: r.marker,
-        sweepMethod: opts.sweepMethod,
-      });
-      report.stopped.push({ pid: r.pid, taskId: r.taskId, agent: r.agent });
+      leaders.push(r);
     }
   }
+  const alive = await processesOf(leaders, byMarker, opts.sweepMethod);
+  for (const r of leaders) {
+    await stopProcessTree(r.pid!, { graceMs: opts.graceMs, marker: r.marker, sweepMethod: opts.sweepMethod });
+  }
   // Tool processes in their own sessions, whatever their parent: found by the run's marker.
-  const marked = await findMarked([...byMarker.keys()], opts.sweepMethod);
-  const killed = new Set(await killMarked([...byMarker.keys()], opts.sweepMethod));
-  for (const p of marked) {
-    if (!killed.has(p.pid)) continue;
-    const run = byMarker.get(p.marker);
-    report.stopped.push({ pid: p.pid, taskId: run?.taskId ?? "", agent: run?.agent ?? "tool" });
+  await killMarked([...byMarker.keys()], opts.sweepMethod, opts.graceMs);
+  for (const [pid, r] of alive) {
+    if (!isRunning(pid)) report.stopped.push({ pid, taskId: r.taskId, agent: r.agent });
   }
 
-  const stoppedBy = new Map<string, number[]>();
-  for (const s of report.stopped) stoppedBy.set(s.taskId, [...(stoppedBy.get(s.taskId) ?? []), s.pid]);
+  const deps = {
+    repos,
+    bus,
+    settings: opts.settings,
+    artifacts: opts.artifacts,
+    log: opts.log ?? silent,
+    closing: new AbortController().signal,
+  };
   for (const task of repos.tasks.listByStatus("running")) {
-    const last = repos.agentRuns.lastOpenOf(task.id);
     const n = task.currentIteration;
+    const stalemate = findStalemate(repos.findings.list(task.id), opts.settings.stallIterations);
+    const end = decidedEnd(repos.iterations.texts(task.id), task.maxIterations, stalemate);
+    if (end) {
+      bus.send(task.id, n || null, "task.warning", {
+        message: `The server stopped after the review of iteration ${n} was stored but before the task's end was; recorded at the next start`,
+      });
+      await finishDecided(deps, task, end);
+      report.finished.push(task.id);
+      continue;
+    }
+    const last = repos.agentRuns.lastOpenOf(task.id);
     const where =
       n > 0 ? `during iteration ${n}${last ? ` (${last.agent})` : ""}` : "before its first iteration";
     const reason = `interrupted by a crash of the server ${where}; resume it to continue from there`;
@@ -123,6 +158,8 @@ export async function recover(
     });
     report.paused.push(task.id);
   }
+  const stoppedBy = new Map<string, number[]>();
+  for (const s of report.stopped) stoppedBy.set(s.taskId, [...(stoppedBy.get(s.taskId) ?? []), s.pid]);
   for (const [taskId, pids] of stoppedBy) {
     if (!taskId || !repos.tasks.get(taskId)) continue;
     bus.send(taskId, null, "task.warning", {
@@ -131,4 +168,27 @@ export async function recover(
   }
   for (const r of open) repos.agentRuns.end(r.id);
   return report;
+}
+
+/**
+ * Every live process of those runs before they are stopped (each leader, its process group and its
+ * descendants, whatever carries a run's marker), so the warning counts all that were stopped.
+ */
+async function processesOf(
+  leaders: readonly AgentRun[],
+  byMarker: ReadonlyMap<string, AgentRun>,
+  sweepMethod: SweepMethod | undefined,
+): Promise<Map<number, AgentRun>> {
+  const out = new Map<number, AgentRun>();
+  const procs = leaders.length > 0 ? await listProcesses().catch(() => []) : [];
+  for (const r of leaders) {
+    const pid = r.pid!;
+    out.set(pid, r);
+    for (const p of [...procs.filter((p) => p.pgid === pid), ...descendantsOf(pid, procs)]) out.set(p.pid, r);
+  }
+  for (const m of await findMarked([...byMarker.keys()], sweepMethod)) {
+    const r = byMarker.get(m.marker);
+    if (r && !out.has(m.pid)) out.set(m.pid, r);
+  }
+  return out;
 }

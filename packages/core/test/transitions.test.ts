@@ -7,6 +7,7 @@ import {
   afterReview,
   afterStepError,
   afterWaitCut,
+  decidedEnd,
   type FailureInput,
   MAX_REASON_CHARS,
   resumePoint,
@@ -230,6 +231,18 @@ describe("resumePoint", () => {
     expect(resumePoint([it_(1, { verdict: "DONE" })], 3)).toMatchObject({ ok: false });
   });
 
+  it("at the cap of 100 it does not offer extraIterations (they cannot raise it)", () => {
+    const done = Array.from({ length: 100 }, (_, i) => it_(i + 1, {}));
+    expect(resumePoint(done, 100)).toEqual({
+      ok: false,
+      reason: "it reached its iteration cap (100); that is the most a task may have: retry it to start over",
+    });
+    expect(resumePoint(done.slice(0, 99), 99)).toEqual({
+      ok: false,
+      reason: "it reached its iteration cap (99); resume it with extraIterations to run more",
+    });
+  });
+
   it("the history holds the finished iterations' texts from the database", () => {
     const p = resumePoint(
       [it_(1, {}), it_(2, {}), it_(3, { status: "interrupted", review: null, verdict: null })],
@@ -263,5 +276,39 @@ describe("shortReason (the reason banner)", () => {
     expect(next).toMatchObject({ kind: "finished", status: "failed" });
     expect((next as { reason: string }).reason).toBe(shortReason(error));
     expect((next as { reason: string }).reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS + 1);
+  });
+});
+
+describe("decidedEnd (what recovery finishes instead of pausing)", () => {
+  it.each([
+    [
+      "DONE stored",
+      [it_(1, {}), it_(2, { verdict: "DONE" })],
+      5,
+      null,
+      "done",
+      /STATUS: DONE in iteration 2/,
+    ],
+    ["the cap reached", [it_(1, {}), it_(2, {})], 2, null, "needs_attention", /iteration cap \(2\)/],
+    ["a stalemate", [it_(1, {}), it_(2, {})], 5, stuck, "needs_attention", /^No progress/],
+  ] as const)("%s → finished", (_name, iterations, cap, stalemate, status, reason) => {
+    expect(decidedEnd(iterations, cap, stalemate)).toEqual({
+      kind: "finished",
+      status,
+      reason: expect.stringMatching(reason),
+    });
+  });
+
+  it.each([
+    ["nothing run", [], 3],
+    ["issues left below the cap", [it_(1, {})], 3],
+    [
+      "codex's review not stored",
+      [it_(1, {}), it_(2, { status: "running", review: null, verdict: null })],
+      2,
+    ],
+    ["interrupted", [it_(1, { status: "interrupted", review: null, verdict: null })], 1],
+  ] as const)("%s → null (the task is paused)", (_name, iterations, cap) => {
+    expect(decidedEnd(iterations, cap, null)).toBeNull();
   });
 });

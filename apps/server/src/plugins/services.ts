@@ -76,23 +76,21 @@ export const servicesPlugin = fp<ServicesOptions>(
       bins: { claude: settings.claudeBin, codex: settings.codexBin },
       intervalMs: config.healthIntervalMs,
     });
-    const orchestrator = new Orchestrator({
-      repos,
-      bus,
-      settings,
-      gate: agents,
-      logger: {
-        // The orchestrator's own progress notes are diagnostics: plugins/logging.ts says the lifecycle at info.
-        info: (o, m) => log.debug(o, m),
-        warn: (o, m) => log.warn(o, m),
-        error: (o, m) => log.error(o, m),
-      },
-    });
+    const logger = {
+      // The orchestrator's own progress notes are diagnostics: plugins/logging.ts says the lifecycle at info.
+      info: (o: object, m?: string) => log.debug(o, m),
+      warn: (o: object, m?: string) => log.warn(o, m),
+      error: (o: object, m?: string) => log.error(o, m),
+    };
+    const orchestrator = new Orchestrator({ repos, bus, settings, gate: agents, logger });
     const report = await recover(repos, bus, {
       graceMs: orchestrator.settings.killGraceMs,
-      ...(opts.sweepMethod && { sweepMethod: opts.sweepMethod }),
+      sweepMethod: opts.sweepMethod,
+      settings: orchestrator.settings,
+      artifacts: orchestrator.artifacts,
+      log: logger,
     });
-    if (report.stopped.length > 0 || report.paused.length > 0) {
+    if (report.stopped.length > 0 || report.paused.length > 0 || report.finished.length > 0) {
       log.warn(report, "recovered from an earlier server that did not stop cleanly");
     }
     app.decorate("repos", repos);

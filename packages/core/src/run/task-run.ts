@@ -15,10 +15,11 @@ import type { Settings } from "../settings.ts";
 import { type AgentOptions, runRecordedAgent } from "./agent-step.ts";
 import { claudeRemaining, costReason } from "./budget.ts";
 import { ChangeTracker } from "./changes-step.ts";
+import { cancelWins, type Ended, type Ending, iterationEnd, recordFinish } from "./finish.ts";
 import { commitIteration, ensureWorktree, runDir } from "./isolation.ts";
 import { recordReview } from "./ledger.ts";
 import { iterationGate, recordRateLimits } from "./limits.ts";
-import { ensureNewline, failureMarkdown, resultMarkdown } from "./reports.ts";
+import { ensureNewline, failureMarkdown } from "./reports.ts";
 import { claudeTurn, codexPrompt, type HistoryEntry } from "./session.ts";
 import { sleep } from "./sleep.ts";
 import {
@@ -26,7 +27,6 @@ import {
   afterReview,
   afterStepError,
   afterWaitCut,
-  type FinalStatus,
   type Phase,
   resumePoint,
   type StopCause,
@@ -317,48 +317,48 @@ export class TaskRun {
     return outcome;
   }
 
-  /** Writes how the run ended: finished (with result.md) or interrupted (paused, resumable). */
-  private async end(phase: Phase & { kind: "finished" | "interrupted" }): Promise<void> {
-    const { repos, artifacts, log } = this.deps;
+  /**
+   * Writes how the run ended: finished (with result.md) or interrupted (paused, resumable). A cancel
+   * that comes while an interruption waits to be recorded (a locked or full database) wins: each
+   * write looks again, so a cancel answered 200 never leaves the task paused.
+   */
+  private async end(phase: Ending): Promise<void> {
+    const { repos, log } = this.deps;
     const id = this.task.id;
     const n = this.task.currentIteration;
-    // A cancel that came while an interruption was being recorded wins.
-    const final: Phase & { kind: "finished" | "interrupted" } =
-      phase.kind === "interrupted" && this.cancelRequested
-        ? { kind: "finished", status: "cancelled", reason: `Cancelled by the user (${phase.reason})` }
-        : phase;
-    const iterationStatus =
-      final.kind === "interrupted" ? "interrupted" : final.status === "cancelled" ? "cancelled" : "failed";
-    const finishedAt = new Date().toISOString();
-    const left = n > 0 ? repos.iterations.get(id, n) : undefined;
-    if (left?.status === "running") {
-      await this.persist(() => repos.iterations.update(id, n, { status: iterationStatus, finishedAt }));
-      this.send("iteration.finished", { n, verdict: null, status: iterationStatus }, n);
-    }
-    if (final.kind === "interrupted") {
-      this.task = await this.persist(() =>
-        repos.tasks.update(id, { status: "paused", statusReason: final.reason }),
+    const final = () => cancelWins(phase, this.cancelRequested);
+    let closed = false;
+    const closeIteration = async () => {
+      const status = await this.persist(() => {
+        const to = iterationEnd(final());
+        const now = n > 0 ? repos.iterations.get(id, n)?.status : undefined;
+        if (now !== "running" && !(closed && now !== to)) return null;
+        repos.iterations.update(id, n, { status: to, finishedAt: new Date().toISOString() });
+        closed = true;
+        return to;
+      });
+      if (status) this.send("iteration.finished", { n, verdict: null, status }, n);
+    };
+    await closeIteration();
+    const f = final();
+    if (f.kind === "interrupted") {
+      const paused = await this.persist(() =>
+        this.cancelRequested ? null : repos.tasks.update(id, { status: "paused", statusReason: f.reason }),
       );
-      this.send("task.interrupted", { agent: this.where?.agent ?? null, reason: final.reason }, n || null);
-      log.warn({ taskId: id, reason: final.reason }, "task interrupted (paused)");
-      return;
+      if (paused) {
+        this.task = paused;
+        this.send("task.interrupted", { agent: this.where?.agent ?? null, reason: f.reason }, n || null);
+        log.warn({ taskId: id, reason: f.reason }, "task interrupted (paused)");
+        return;
+      }
+      await closeIteration();
     }
-    const status: FinalStatus = final.status;
-    await commitIteration(this.context(), n, { unreviewed: `the task ended ${status}` });
-    // result.md first: whoever reacts to task.finished can already read it.
-    const ended = { ...this.task, status, statusReason: final.reason, finishedAt };
-    try {
-      const extras = { changes: await this.changes.summary(), ledger: this.ledger };
-      await artifacts.write(id, "result.md", resultMarkdown(ended, repos.iterations.list(id), extras));
-    } catch (err) {
-      log.error({ err, taskId: id }, "could not write result.md");
-      this.send("task.warning", { message: `result.md could not be written: ${(err as Error).message}` });
-    }
-    this.task = await this.persist(() =>
-      repos.tasks.update(id, { status, statusReason: final.reason, finishedAt }),
-    );
-    this.send("task.finished", { status, reason: final.reason });
-    log.info({ taskId: id, status, reason: final.reason }, "task finished");
+    await commitIteration(this.context(), n, { unreviewed: `the task ended ${(final() as Ended).status}` });
+    const ctx = { deps: this.deps, send: this.send.bind(this), persist: this.persist.bind(this) };
+    this.task = await recordFinish(ctx, this.task, final() as Ended, async () => ({
+      changes: await this.changes.summary(),
+      ledger: this.ledger,
+    }));
   }
 
   /** What the steps in other files (agent-step, changes-step, ledger) get of this run. */

@@ -1,5 +1,5 @@
 import { classifyFault, type IterationTexts } from "@loop/db";
-import type { AgentErrorKind, AgentName, TaskStatus } from "@loop/shared";
+import { type AgentErrorKind, type AgentName, MAX_ITERATIONS_LIMIT, type TaskStatus } from "@loop/shared";
 import { type Stalemate, stalemateReason } from "../findings/index.ts";
 import type { HistoryEntry } from "../prompts/index.ts";
 
@@ -198,6 +198,22 @@ export function afterWaitCut(stop: StopCause, agent: AgentName, n: number, reaso
   };
 }
 
+/**
+ * The end a task's stored reviews had already decided when its run stopped without recording it (a
+ * server that died between storing Codex's last review and the task row): what afterReview gives
+ * for its last iteration, or null when that iteration is not finished or the run would go on.
+ */
+export function decidedEnd(
+  iterations: readonly IterationTexts[],
+  maxIterations: number,
+  stalemate: Stalemate | null,
+): (Phase & { kind: "finished" }) | null {
+  const last = iterations.at(-1);
+  if (last?.status !== "done" || !last.verdict) return null;
+  const next = afterReview({ n: last.n, verdict: last.verdict, maxIterations, stalemate });
+  return next.kind === "finished" ? next : null;
+}
+
 export type ResumePoint =
   | { ok: true; phase: Phase & { kind: "claude" | "codex" }; history: HistoryEntry[]; from: string }
   | { ok: false; reason: string };
@@ -221,10 +237,12 @@ export function resumePoint(iterations: readonly IterationTexts[], maxIterations
       return { ok: false, reason: `Codex already reported STATUS: DONE in iteration ${last.n}` };
     const n = last.n + 1;
     if (n > maxIterations) {
-      return {
-        ok: false,
-        reason: `it reached its iteration cap (${maxIterations}); resume it with extraIterations to run more`,
-      };
+      // extraIterations cannot raise a cap that is already the most a task may have.
+      const more =
+        maxIterations >= MAX_ITERATIONS_LIMIT
+          ? "that is the most a task may have: retry it to start over"
+          : "resume it with extraIterations to run more";
+      return { ok: false, reason: `it reached its iteration cap (${maxIterations}); ${more}` };
     }
     return { ok: true, phase: { kind: "claude", n }, history, from: `iteration ${n} (claude)` };
   }

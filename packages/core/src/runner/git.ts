@@ -235,6 +235,10 @@ export async function removeWorktree(repo: string, path: string): Promise<void> 
   await gitOk(["worktree", "remove", "--force", "--force", path], { cwd: repo });
 }
 
+/**
+ * Deletes loop's branch and nothing else: `update-ref -d`, not `branch -D`, which (git 2.39) writes a
+ * header-only .git/packed-refs into a repository that had none.
+ */
 export async function deleteBranch(repo: string, branch: string): Promise<void> {
-  await gitOk(["branch", "--quiet", "-D", branch], { cwd: repo });
+  await gitOk(["update-ref", "-d", `refs/heads/${branch}`], { cwd: repo });
 }

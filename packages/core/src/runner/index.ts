@@ -37,7 +37,10 @@ export interface RunOptions {
    * lines for which onLine returned false (retry notices of a CLI waiting for the network forever).
    */
   idleTimeoutMs?: number | undefined;
-  /** SIGINT → wait graceMs → SIGKILL (default 3000). */
+  /**
+   * SIGINT to the agent → wait graceMs → SIGKILL; every other process of its tree SIGTERM → wait
+   * graceMs → SIGKILL (default 3000; stop.ts).
+   */
   graceMs?: number | undefined;
   /** Abort = cancel, with the same stop sequence. */
   signal?: AbortSignal | undefined;
@@ -125,7 +128,7 @@ export async function runProcess(opts: RunOptions): Promise<RunResult> {
     buffer: false,
     reject: false,
     stripFinalNewline: false,
-    // We stop the tree ourselves (group SIGINT → SIGKILL → sweep); execa's cleanup skips detached children.
+    // We stop the tree ourselves (stop.ts); execa's cleanup skips detached children.
     cleanup: false,
   });
   const pid = child.pid;

@@ -6,21 +6,28 @@ import {
   type ProcInfo,
   signal,
 } from "./process-tree.ts";
-import { killMarked, type SweepMethod } from "./sweep.ts";
+import { findMarked, type SweepMethod } from "./sweep.ts";
+import { type Target, terminate, until } from "./terminate.ts";
 
 export interface StopOptions {
-  /** SIGINT → wait graceMs → SIGKILL (default 3000). */
+  /**
+   * SIGINT to the agent → up to graceMs → SIGKILL to the agent; then SIGTERM to every other
+   * process of its tree → up to graceMs → SIGKILL (default 3000).
+   */
   graceMs?: number;
-  /** The run's environment marker: whatever still carries it afterwards is killed too. */
+  /** The run's environment marker: whatever still carries it afterwards is stopped too. */
   marker?: string | undefined;
   sweepMethod?: SweepMethod | undefined;
 }
 
 /**
- * Stops a process group and everything that escaped it. The child was spawned detached, so its
- * pid is its process group id. claude's tool subprocesses live in their own sessions and survive
- * a signal to claude's group; they are found from a `ps` snapshot taken before signalling, and by
- * the run's environment marker afterwards (which also finds those whose parent already exited).
+ * Stops an agent and everything it started. The agent was spawned detached, so its pid is its
+ * process group id. It gets SIGINT (claude then stops its own tool processes and exits within
+ * ~0.2 s) and, if it has not exited within the grace, SIGKILL. Only the agent itself is killed
+ * outright: every other process of its tree (its group, the tool processes that live in their own
+ * sessions, found from a snapshot taken before signalling and by the run's environment marker,
+ * which also finds those whose parent already exited) gets SIGTERM and a grace to run its own
+ * cleanup before SIGKILL. At most 2 × graceMs plus the look-ups.
  */
 export async function stopProcessTree(pid: number, opts: StopOptions = {}): Promise<void> {
   const graceMs = opts.graceMs ?? 3000;
@@ -28,67 +35,68 @@ export async function stopProcessTree(pid: number, opts: StopOptions = {}): Prom
   const snapshot = async () => {
     try {
       const procs = await listProcesses();
-      for (const d of descendantsOf(pid, procs)) known.set(d.pid, d);
+      for (const d of treeOf(pid, procs)) known.set(d.pid, d);
       return procs;
     } catch {
       return [];
     }
   };
-  let procs = await snapshot();
-  // SIGINT first: claude then stops its own tool processes and exits within ~0.2 s.
+  const procs = await snapshot();
   if (isSafeGroup(pid, procs)) signal(-pid, "SIGINT");
   else signal(pid, "SIGINT");
-  const deadline = Date.now() + graceMs;
-  while (isRunning(pid) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  procs = [...procs, ...(await snapshot())];
-  if (isSafeGroup(pid, procs)) signal(-pid, "SIGKILL");
+  await until(() => !isRunning(pid), graceMs);
+  await snapshot();
   signal(pid, "SIGKILL");
-  await killKnown(pid, known, procs);
-  if (opts.marker) await killMarked([opts.marker], opts.sweepMethod);
+  await stopTheRest(pid, known, opts.marker, opts.sweepMethod, graceMs);
 }
 
 /**
- * What a finished run left behind: its descendants that are still alive (tool processes in their
- * own session), found by the run's marker. Returns how many were killed.
+ * What a finished run left behind: the processes of its tree that are still alive (tool processes
+ * in their own session), found by the run's marker. SIGTERM, grace, SIGKILL. Returns how many.
  */
 export async function sweepRun(
   pid: number,
-  opts: { marker?: string | undefined; sweepMethod?: SweepMethod | undefined },
+  opts: { marker?: string | undefined; sweepMethod?: SweepMethod | undefined; graceMs?: number | undefined },
 ): Promise<number> {
-  const known = new Map<number, ProcInfo>();
-  const viaTree = await killKnown(pid, known);
-  const viaMarker = opts.marker ? await killMarked([opts.marker], opts.sweepMethod) : [];
-  return viaTree + viaMarker.length;
+  return stopTheRest(pid, new Map(), opts.marker, opts.sweepMethod, opts.graceMs ?? 3000);
 }
 
-/** SIGKILLs known descendants (and their groups) that are still alive; re-checks for late spawns. */
-async function killKnown(
+/** The agent's descendants and the other members of its process group (not the agent itself). */
+function treeOf(root: number, procs: readonly ProcInfo[]): ProcInfo[] {
+  const tree = new Map(descendantsOf(root, procs).map((p) => [p.pid, p]));
+  for (const p of procs) if (p.pgid === root && p.pid !== root) tree.set(p.pid, p);
+  return [...tree.values()];
+}
+
+/** Every process of the agent's tree but the agent: SIGTERM → grace → SIGKILL (terminate.ts). */
+async function stopTheRest(
   root: number,
   known: Map<number, ProcInfo>,
-  procsHint?: ProcInfo[],
+  marker: string | undefined,
+  sweepMethod: SweepMethod | undefined,
+  graceMs: number,
 ): Promise<number> {
-  let killed = 0;
-  for (let round = 0; round < 3; round++) {
-    let procs: ProcInfo[];
+  const find = async (): Promise<Target[]> => {
+    let procs: ProcInfo[] = [];
     try {
       procs = await listProcesses();
     } catch {
-      procs = procsHint ?? [];
+      // No listing: the marker still finds them.
     }
+    for (const d of treeOf(root, procs)) known.set(d.pid, d);
     const alive = new Map(procs.map((p) => [p.pid, p]));
-    for (const d of descendantsOf(root, procs)) known.set(d.pid, d);
+    const targets = new Map<number, Target>();
     // A known pid still alive with the same process group is the same process (not a reused pid).
-    const targets = [...known.values()].filter((k) => alive.get(k.pid)?.pgid === k.pgid);
-    if (targets.length === 0) break;
-    for (const t of targets) {
-      if (isSafeGroup(t.pgid, procs)) signal(-t.pgid, "SIGKILL");
-      signal(t.pid, "SIGKILL");
-      known.delete(t.pid);
-      killed++;
+    for (const k of known.values()) {
+      if (k.pid === root || alive.get(k.pid)?.pgid !== k.pgid) continue;
+      targets.set(k.pid, { pid: k.pid, group: isSafeGroup(k.pgid, procs) ? k.pgid : undefined });
     }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return killed;
+    if (marker) {
+      for (const m of await findMarked([marker], sweepMethod)) {
+        if (m.pid !== root && !targets.has(m.pid)) targets.set(m.pid, { pid: m.pid });
+      }
+    }
+    return [...targets.values()];
+  };
+  return (await terminate(find, graceMs)).length;
 }

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { promisify } from "node:util";
-import { isRunning, signal } from "./process-tree.ts";
+import { terminate } from "./terminate.ts";
 
 const execFileP = promisify(execFile);
 
@@ -17,6 +17,9 @@ export const MARKER_VAR = "LOOP_RUN_MARKER";
 export const newMarker = (): string => `loop-${randomUUID()}`;
 
 export type SweepMethod = "proc" | "ps";
+
+/** How long a marked process has between SIGTERM and SIGKILL unless told (LOOP_KILL_GRACE_MS's default). */
+export const DEFAULT_TOOL_GRACE_MS = 3000;
 
 /** /proc/<pid>/environ on Linux; `ps eww` (environment after the command) elsewhere. */
 export const defaultSweepMethod = (): SweepMethod => (existsSync("/proc/self/environ") ? "proc" : "ps");
@@ -73,23 +76,15 @@ function markerIn(words: readonly string[], wanted: ReadonlySet<string>): string
 }
 
 /**
- * SIGKILLs every process carrying one of the markers, until none is left (processes may fork while
- * we look). Returns the pids that were killed.
+ * Stops every process carrying one of the markers, until none is left (processes may fork while we
+ * look): SIGTERM, up to graceMs for it to exit and clean up after itself, then SIGKILL. None of them
+ * is an agent (an agent is stopped by its process group first): they are its tool processes.
+ * Returns the pids that were stopped.
  */
 export async function killMarked(
   markers: readonly string[],
   method: SweepMethod = defaultSweepMethod(),
+  graceMs = DEFAULT_TOOL_GRACE_MS,
 ): Promise<number[]> {
-  const killed = new Set<number>();
-  for (let round = 0; round < 5; round++) {
-    const found = await findMarked(markers, method);
-    const alive = found.filter((p) => isRunning(p.pid));
-    if (alive.length === 0) break;
-    for (const p of alive) {
-      signal(p.pid, "SIGKILL");
-      killed.add(p.pid);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return [...killed];
+  return terminate(() => findMarked(markers, method), graceMs);
 }

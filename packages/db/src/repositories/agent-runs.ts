@@ -12,13 +12,22 @@ export class AgentRunRepository {
     this.db = db;
   }
 
-  /** Recorded before the process is spawned, so a crash right after the spawn still leaves its marker. */
+  /**
+   * Recorded before the process is spawned, so a crash right after the spawn still leaves its marker.
+   * `.run()`, not `INSERT … RETURNING` through `.get()`, which hid SQLITE_FULL (a marker never stored).
+   */
   begin(r: { taskId: string; iteration: number; agent: string; marker: string }, now = new Date()): AgentRun {
-    return this.db
+    const { lastInsertRowid } = this.db
       .insert(agentRuns)
       .values({ ...r, serverPid: process.pid, startedAt: now.toISOString() })
-      .returning()
+      .run();
+    const row = this.db
+      .select()
+      .from(agentRuns)
+      .where(eq(agentRuns.id, Number(lastInsertRowid)))
       .get();
+    if (!row) throw new Error(`agent run ${lastInsertRowid} was not stored`);
+    return row;
   }
 
   spawned(id: number, p: { pid: number; pgid: number; procStart: string | null }): void {

@@ -94,13 +94,11 @@ export class IterationRepository {
     return this.watchers.changed(toIteration(row), taskId);
   }
 
+  /** `.run()`, then the row by its own SELECT (see TaskRepository.update: RETURNING hid SQLITE_FULL). */
   update(taskId: string, n: number, patch: IterationPatch): Iteration {
-    const r = this.db
-      .update(iterations)
-      .set(patch)
-      .where(and(eq(iterations.taskId, taskId), eq(iterations.n, n)))
-      .returning()
-      .get();
+    const where = and(eq(iterations.taskId, taskId), eq(iterations.n, n));
+    const { changes } = this.db.update(iterations).set(patch).where(where).run();
+    const r = changes > 0 ? this.db.select().from(iterations).where(where).get() : undefined;
     if (!r) throw new Error(`iteration ${taskId}#${n} not found`);
     return this.watchers.changed(toIteration(r), taskId);
   }

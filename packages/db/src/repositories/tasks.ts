@@ -153,22 +153,30 @@ export class TaskRepository {
     return this.db.delete(tasks).where(eq(tasks.id, id)).run().changes > 0;
   }
 
+  /**
+   * Writes with `.run()` and reads the row back with its own SELECT: better-sqlite3 answers an
+   * `UPDATE … RETURNING` read through `.get()` with the new row even when SQLite could not store it
+   * (SQLITE_FULL on a full disk), while `.run()` throws.
+   */
   update(id: string, patch: TaskPatch): Task {
     const set: Partial<Row> = { ...patch };
     if (patch.usage) set.costUsd = patch.usage.claude.costUsd;
-    const r = this.db.update(tasks).set(set).where(eq(tasks.id, id)).returning().get();
-    if (!r) throw new Error(`task ${id} not found`);
-    return this.watchers.changed(toTask(r));
+    return this.written(id, this.db.update(tasks).set(set).where(eq(tasks.id, id)).run().changes);
   }
 
   /** Queues a task again (resume) at the end of the queue. */
   requeue(id: string, patch: TaskPatch & { maxIterations?: number }): Task {
-    const r = this.db
+    const { changes } = this.db
       .update(tasks)
       .set({ ...patch, status: "queued", queuePos: this.tailPos() })
       .where(eq(tasks.id, id))
-      .returning()
-      .get();
+      .run();
+    return this.written(id, changes);
+  }
+
+  /** The row as stored after a write that changed `changes` rows, told to the watchers. */
+  private written(id: string, changes: number): Task {
+    const r = changes > 0 ? this.db.select().from(tasks).where(eq(tasks.id, id)).get() : undefined;
     if (!r) throw new Error(`task ${id} not found`);
     return this.watchers.changed(toTask(r));
   }

@@ -123,7 +123,8 @@ function TaskHeader({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const elapsed = elapsedMs(task, now);
-  const terminal = isTerminalStatus(task.status);
+  // Retry and Delete take a finished task, and a paused one that nothing runs (a stop, a crash, a fault).
+  const stopped = isTerminalStatus(task.status) || (task.status === "paused" && view.interrupted !== null);
 
   const act = async (fn: () => Promise<void>) => {
     setBusy(true);
@@ -178,7 +179,7 @@ function TaskHeader({
           </button>
         )}
         <ResumeControl task={task} waitingForLimit={view.paused !== null} busy={busy} onResume={resume} />
-        {terminal && (
+        {stopped && (
           <button
             type="button"
             onClick={retry}
@@ -188,7 +189,7 @@ function TaskHeader({
             Retry
           </button>
         )}
-        {terminal && (
+        {stopped && (
           <button type="button" className="danger" onClick={remove} disabled={busy}>
             Delete
           </button>
