@@ -81,11 +81,13 @@ export interface Api {
   server: Server;
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
+  /** A non-JSON answer (a patch) as text. */
+  text(path: string): Promise<string>;
 }
 
 /** JSON calls with the bearer token; server errors become CliErrors with the server's message. */
 export function api(server: Server, fetchImpl: typeof fetch = fetch): Api {
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const call = async <T>(method: string, path: string, body?: unknown, asText = false): Promise<T> => {
     let res: Response;
     try {
       res = await fetchImpl(`${server.url}${path}`, {
@@ -102,6 +104,7 @@ export function api(server: Server, fetchImpl: typeof fetch = fetch): Api {
         `loop server is not running at ${server.url} — ${START_HINT}${cause(e)}`,
       );
     }
+    if (asText && res.ok) return (await res.text()) as T;
     const json = (await res.json().catch(() => undefined)) as
       | { error?: { code?: string; message?: string } }
       | undefined;
@@ -124,6 +127,7 @@ export function api(server: Server, fetchImpl: typeof fetch = fetch): Api {
     server,
     get: (path) => call("GET", path),
     post: (path, body) => call("POST", path, body ?? {}),
+    text: (path) => call<string>("GET", path, undefined, true),
   };
 }
 

@@ -9,6 +9,10 @@ Usage:
   pnpm loop tail ID
   pnpm loop cancel ID
   pnpm loop resume ID [--extra N]
+  pnpm loop merge ID [--squash] [--message TEXT]
+  pnpm loop pr ID [--title TITLE]
+  pnpm loop patch ID > task.patch
+  pnpm loop discard ID
 
 Commands:
   add      file a task; the prompt comes from --prompt or stdin. Prints the task id.
@@ -25,6 +29,11 @@ Commands:
            drop without losing or repeating a line
   cancel   cancel a queued or running task
   resume   queue a paused or ended task again from where it stopped (--extra N raises its cap)
+  merge    merge a worktree task's branch into the branch it started from (--squash: one
+           commit); refused, changing nothing, on conflicts or uncommitted changes there
+  pr       push the branch and open a pull request with gh; prints its address
+  patch    the task's change as a patch on stdout (git am / git apply it elsewhere)
+  discard  remove a worktree task's worktree and branch (the task stays)
 
 Finding the server: the running server writes its URL and token to <LOOP_DB_PATH>.server.json
 (LOOP_DB_PATH defaults to ./loop.db, read as the server reads it). LOOP_URL and LOOP_TOKEN

@@ -1,9 +1,9 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Task } from "@loop/shared";
-import { afterEach, describe, expect, it, onTestFinished } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { git } from "../../../packages/core/test/fixtures/git.ts";
+import { fakeGh, ghDir } from "./fake-gh.ts";
 import { createTestApp, type TestApp, taskEnded } from "./helpers.ts";
 import { claude, codex, scenario } from "./scenarios.ts";
 
@@ -296,45 +296,6 @@ describe("landing a worktree task's branch", () => {
     expect([qm.statusCode, qm.json().error.code]).toEqual([409, "not_mergeable"]);
   });
 });
-
-/** A directory for a fake gh, removed after the test. */
-function ghDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "loop-gh-"));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** A fake `gh`: logs its arguments and stdin to calls.json, prints a PR address; `auth status` as told. */
-function fakeGh(
-  dir: string,
-  loggedIn = true,
-): { bin: string; calls: () => Array<{ argv: string[]; stdin: string }> } {
-  const bin = join(dir, "fake-gh.mjs");
-  const log = join(dir, "gh-calls.json");
-  writeFileSync(
-    bin,
-    `#!/usr/bin/env node
-import { appendFileSync, readFileSync } from "node:fs";
-const argv = process.argv.slice(2);
-let stdin = "";
-if (argv[0] === "pr") stdin = readFileSync(0, "utf8");
-appendFileSync(${JSON.stringify(log)}, JSON.stringify({ argv, stdin }) + "\\n");
-if (argv[0] === "--version") { console.log("gh version 2.99.0 (2026-01-01)"); process.exit(0); }
-if (argv[0] === "auth") { ${loggedIn ? "process.exit(0);" : 'console.error("You are not logged into any GitHub hosts. To log in, run: gh auth login"); process.exit(1);'} }
-if (argv[0] === "pr") { console.log("https://github.com/example/repo/pull/7"); process.exit(0); }
-process.exit(2);
-`,
-  );
-  chmodSync(bin, 0o755);
-  const calls = () =>
-    existsSync(log)
-      ? readFileSync(log, "utf8")
-          .trim()
-          .split("\n")
-          .map((l) => JSON.parse(l))
-      : [];
-  return { bin, calls };
-}
 
 describe("a pull request through the GitHub CLI", () => {
   it("pushes the branch to the remote and opens the PR with the task's summary", async () => {
