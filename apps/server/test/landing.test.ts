@@ -94,6 +94,7 @@ describe("landing a worktree task's branch", () => {
       behind: 0,
       files: [{ path: "notes.txt", added: 2, deleted: 0 }],
       conflicts: [],
+      merged: false,
       baseCheckedOut: true,
     });
     expect(b.json().diff).toContain("+one\n+two\n");
@@ -148,6 +149,8 @@ describe("landing a worktree task's branch", () => {
     );
     expect(git(wd, "status", "--porcelain=v1", "--untracked-files=all")).toBe("");
     expect(m.json().task.landed).toMatchObject({ mode: "squash", commit });
+    const after = (await t.api({ url: `/api/tasks/${task.id}/branch` })).json();
+    expect(after).toMatchObject({ ahead: 1, behind: 1, merged: true, conflicts: [] });
   });
 
   it("refuses a conflict with 409 merge_conflict naming the files, changing nothing", async () => {

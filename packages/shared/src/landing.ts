@@ -44,6 +44,8 @@ export const BranchResponse = z.object({
   /** The whole-branch diff (base...branch), cut at a size the page can show. */
   diff: z.string(),
   diffTruncated: z.boolean(),
+  /** Base already has everything the branch changes (merged or squashed): a merge would change nothing. */
+  merged: z.boolean(),
   /** Whether base is checked out in the user's repository (a merge then updates its working tree). */
   baseCheckedOut: z.boolean(),
 });

@@ -1,5 +1,6 @@
 import type {
   ArtifactListResponse,
+  BranchResponse,
   CreateTaskBody,
   HealthResponse,
   Task,
@@ -93,6 +94,14 @@ export const api = {
   listArtifacts: (id: string) => request<ArtifactListResponse>("GET", `/api/tasks/${enc(id)}/artifacts`),
   readArtifact: (id: string, name: string) =>
     request<string>("GET", `/api/tasks/${enc(id)}/artifacts/${enc(name)}`),
+  // A worktree task's branch (docs/landing.md).
+  branch: (id: string) => request<BranchResponse>("GET", `/api/tasks/${enc(id)}/branch`),
+  mergeTask: (id: string, mode: "merge" | "squash") =>
+    request<{ task: Task; commit: string }>("POST", `/api/tasks/${enc(id)}/merge`, { mode }),
+  openPr: (id: string) => request<{ url: string; task: Task }>("POST", `/api/tasks/${enc(id)}/pr`, {}),
+  discardBranch: (id: string) => request<TaskResponse>("POST", `/api/tasks/${enc(id)}/discard`),
+  /** The patch as a download (the session cookie signs the request). */
+  patchUrl: (id: string) => `/api/tasks/${enc(id)}/patch`,
 };
 
 export type FormField = "title" | "prompt" | "workingDir" | "maxIterations";

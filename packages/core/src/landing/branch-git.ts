@@ -111,7 +111,7 @@ function parseNumstat(out: string): BranchFile[] {
 /** The branch at a glance: ahead/behind base, its files and diff since it left base, the conflicts. */
 export async function branchInfo(repo: string, base: string, branch: string): Promise<BranchResponse> {
   const range = `${heads(base)}...${heads(branch)}`;
-  const [counts, numstat, log, patch, merge, at] = await Promise.all([
+  const [counts, numstat, log, patch, merge, at, baseTree] = await Promise.all([
     count(repo, range),
     gitOk(["diff", "--numstat", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", range], {
       cwd: repo,
@@ -120,6 +120,7 @@ export async function branchInfo(repo: string, base: string, branch: string): Pr
     gitOk(["diff", "--no-color", "--no-ext-diff", "--no-textconv", range], { cwd: repo }),
     mergeTree(repo, base, branch),
     checkedOutAt(repo, base),
+    gitOk(["rev-parse", `${heads(base)}^{tree}`], { cwd: repo }),
   ]);
   const commits = log
     .split("\0")
@@ -139,6 +140,7 @@ export async function branchInfo(repo: string, base: string, branch: string): Pr
     commits,
     diff: truncated ? Buffer.from(patch).subarray(0, MAX_DIFF_BYTES).toString("utf8") : patch,
     diffTruncated: truncated,
+    merged: counts.right === 0 || (merge.conflicts.length === 0 && merge.tree === baseTree.trim()),
     baseCheckedOut: at !== null,
   };
 }
