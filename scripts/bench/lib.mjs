@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openRepositories } from "../../packages/db/src/index.ts";
 import { connectEvents } from "../../packages/shared/src/event-client.ts";
-import { isTerminal } from "../../packages/shared/src/task.ts";
+import { isTerminal } from "../../packages/shared/src/statuses.ts";
 import { ensureServerBuilt } from "../build-server.mjs";
 import { SERVER_NODE_FLAGS } from "../server-flags.mjs";
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { ServerInfo, stateFiles } from "@loop/shared";
+import { type ApiClient, type ApiError, createApiClient } from "@loop/shared/api-client";
 import type { CliEnv } from "./config.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
 
@@ -77,61 +78,38 @@ export function findServer(env: CliEnv): Server {
   return { url, token };
 }
 
-export interface Api {
-  server: Server;
-  get<T>(path: string): Promise<T>;
-  post<T>(path: string, body?: unknown): Promise<T>;
-  /** A non-JSON answer (a patch) as text. */
-  text(path: string): Promise<string>;
+/** The shared API client (packages/shared) bound to one server, and where that server is. */
+export type Api = ApiClient & { server: Server };
+
+/** The shared client with the bearer token; its failures become CliErrors with the server's message. */
+export function api(server: Server): Api {
+  const client = createApiClient({
+    baseUrl: server.url,
+    token: server.token,
+    toError: (e) => cliError(e, server),
+  });
+  return { ...client, server };
 }
 
-/** JSON calls with the bearer token; server errors become CliErrors with the server's message. */
-export function api(server: Server, fetchImpl: typeof fetch = fetch): Api {
-  const call = async <T>(method: string, path: string, body?: unknown, asText = false): Promise<T> => {
-    let res: Response;
-    try {
-      res = await fetchImpl(`${server.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${server.token}`,
-          ...(body !== undefined && { "content-type": "application/json" }),
-        },
-        ...(body !== undefined && { body: JSON.stringify(body) }),
-      });
-    } catch (e) {
-      throw new CliError(
-        EXIT.unreachable,
-        `loop server is not running at ${server.url} — ${START_HINT}${cause(e)}`,
-      );
-    }
-    if (asText && res.ok) return (await res.text()) as T;
-    const json = (await res.json().catch(() => undefined)) as
-      | { error?: { code?: string; message?: string } }
-      | undefined;
-    if (res.status === 401) {
-      throw new CliError(
-        EXIT.unreachable,
-        `the server at ${server.url} refused the token (set LOOP_TOKEN to the one it printed)`,
-      );
-    }
-    if (!res.ok) {
-      const e = json?.error;
-      throw new CliError(
-        EXIT.error,
-        e?.message ? `${e.message} (${e.code})` : `HTTP ${res.status} from ${path}`,
-      );
-    }
-    return json as T;
-  };
-  return {
-    server,
-    get: (path) => call("GET", path),
-    post: (path, body) => call("POST", path, body ?? {}),
-    text: (path) => call<string>("GET", path, undefined, true),
-  };
+/** Exit 3 when there is no server or it refused the token; exit 1 with the server's words otherwise. */
+function cliError(e: ApiError, server: Server): CliError {
+  if (e.code === "network_error") {
+    return new CliError(
+      EXIT.unreachable,
+      `loop server is not running at ${server.url} — ${START_HINT}${cause(e)}`,
+    );
+  }
+  if (e.status === 401) {
+    return new CliError(
+      EXIT.unreachable,
+      `the server at ${server.url} refused the token (set LOOP_TOKEN to the one it printed)`,
+    );
+  }
+  if (e.code === "http_error") return new CliError(EXIT.error, `HTTP ${e.status} from ${e.path}`);
+  return new CliError(EXIT.error, `${e.message} (${e.code})`);
 }
 
-const cause = (e: unknown) => {
-  const code = (e as { cause?: { code?: string } }).cause?.code;
+const cause = (e: ApiError) => {
+  const code = (e.cause as { cause?: { code?: string } } | undefined)?.cause?.code;
   return code && code !== "ECONNREFUSED" ? ` (${code})` : "";
 };

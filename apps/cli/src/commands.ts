@@ -1,15 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  type CreateTaskBody,
-  MAX_ITERATIONS_LIMIT,
-  type Task,
-  type TaskDetailResponse,
-  type TaskListResponse,
-  type TaskResponse,
-  TaskStatus,
-} from "@loop/shared";
+import { type CreateTaskBody, MAX_ITERATIONS_LIMIT, type Task, TaskStatus } from "@loop/shared";
 import type { Api } from "./client.ts";
 import type { CliEnv } from "./config.ts";
 import { CliError, EXIT, exitFor } from "./exit-codes.ts";
@@ -53,8 +45,6 @@ const whole = (flag: string, v: string | undefined, min: number, max: number) =>
   return n;
 };
 
-const enc = encodeURIComponent;
-
 const add: Run = async (argv, { api, env, io }) => {
   const { values: v } = parse(
     argv,
@@ -78,7 +68,7 @@ const add: Run = async (argv, { api, env, io }) => {
     throw usage("--budget must be an amount in USD above 0, e.g. 2.50");
   }
   const title = (v.title ?? prompt.trim().split("\n")[0] ?? "").trim().slice(0, 200);
-  const body: CreateTaskBody & { maxCostUsd?: number } = {
+  const body: CreateTaskBody = {
     title,
     prompt,
     workingDir: resolve(env.initCwd, v.dir ?? "."),
@@ -87,7 +77,7 @@ const add: Run = async (argv, { api, env, io }) => {
     ...(v.worktree && { isolation: "worktree" as const }),
   };
   const client = api();
-  const { task } = await client.post<TaskResponse>("/api/tasks", body);
+  const { task } = await client.tasks.create(body);
   if (!v.wait) {
     io.out(task.id);
     return EXIT.ok;
@@ -98,21 +88,17 @@ const add: Run = async (argv, { api, env, io }) => {
 
 const ls: Run = async (argv, { api, io }) => {
   const { values: v } = parse(argv, { status: { type: "string" }, limit: { type: "string" } }, 0);
-  const q = new URLSearchParams();
-  if (v.status !== undefined) {
-    const s = TaskStatus.safeParse(v.status);
-    if (!s.success) throw usage(`--status must be one of ${TaskStatus.options.join(", ")}`);
-    q.set("status", s.data);
-  }
-  q.set("limit", String(whole("--limit", v.limit, 1, 200) ?? 50));
-  const { tasks } = await api().get<TaskListResponse>(`/api/tasks?${q}`);
+  const s = v.status === undefined ? undefined : TaskStatus.safeParse(v.status);
+  if (s && !s.success) throw usage(`--status must be one of ${TaskStatus.options.join(", ")}`);
+  const limit = whole("--limit", v.limit, 1, 200) ?? 50;
+  const { tasks } = await api().tasks.list({ limit, ...(s && { status: s.data }) });
   io.out(taskTable(tasks));
   return EXIT.ok;
 };
 
 const show: Run = async (argv, { api, io }) => {
   const { id } = parse(argv, {}, 1);
-  io.out(taskDetail(await api().get<TaskDetailResponse>(`/api/tasks/${enc(id)}`)));
+  io.out(taskDetail(await api().tasks.get(id)));
   return EXIT.ok;
 };
 
@@ -120,13 +106,13 @@ const tailCmd: Run = async (argv, { api, io }) => {
   const { id } = parse(argv, {}, 1);
   const client = api();
   // Asked first, so a wrong id is "no such task" rather than a stream that never opens.
-  await client.get<TaskDetailResponse>(`/api/tasks/${enc(id)}`);
+  await client.tasks.get(id);
   return exitFor(await tail(client, id, { out: io.out, note: io.err }));
 };
 
 const cancel: Run = async (argv, { api, io }) => {
   const { id } = parse(argv, {}, 1);
-  const { task } = await api().post<TaskResponse>(`/api/tasks/${enc(id)}/cancel`);
+  const { task } = await api().tasks.cancel(id);
   io.out(`${task.id} ${task.status}${task.statusReason ? `: ${task.statusReason}` : ""}`);
   return EXIT.ok;
 };
@@ -134,10 +120,7 @@ const cancel: Run = async (argv, { api, io }) => {
 const resume: Run = async (argv, { api, io }) => {
   const { values: v, id } = parse(argv, { extra: { type: "string" } }, 1);
   const extra = whole("--extra", v.extra, 1, MAX_ITERATIONS_LIMIT);
-  const { task } = await api().post<TaskResponse>(
-    `/api/tasks/${enc(id)}/resume`,
-    extra === undefined ? {} : { extraIterations: extra },
-  );
+  const { task } = await api().tasks.resume(id, extra === undefined ? {} : { extraIterations: extra });
   io.out(`${task.id} ${task.status} (at most ${task.maxIterations} iterations)`);
   return EXIT.ok;
 };
@@ -155,7 +138,7 @@ const landed = (task: Task) => {
 
 const merge: Run = async (argv, { api, io }) => {
   const { values: v, id } = parse(argv, { squash: { type: "boolean" }, message: { type: "string" } }, 1);
-  const { task } = await api().post<TaskResponse>(`/api/tasks/${enc(id)}/merge`, {
+  const { task } = await api().tasks.merge(id, {
     mode: v.squash ? "squash" : "merge",
     ...(v.message !== undefined && { message: v.message }),
   });
@@ -165,17 +148,14 @@ const merge: Run = async (argv, { api, io }) => {
 
 const pr: Run = async (argv, { api, io }) => {
   const { values: v, id } = parse(argv, { title: { type: "string" } }, 1);
-  const r = await api().post<{ url: string }>(
-    `/api/tasks/${enc(id)}/pr`,
-    v.title === undefined ? {} : { title: v.title },
-  );
+  const r = await api().tasks.pr(id, v.title === undefined ? {} : { title: v.title });
   io.out(r.url);
   return EXIT.ok;
 };
 
 const patch: Run = async (argv, { api, io }) => {
   const { id } = parse(argv, {}, 1);
-  const text = await api().text(`/api/tasks/${enc(id)}/patch`);
+  const text = await api().tasks.patch(id);
   // out() ends the line itself: the patch goes out byte for byte.
   if (text !== "") io.out(text.endsWith("\n") ? text.slice(0, -1) : text);
   return EXIT.ok;
@@ -183,7 +163,7 @@ const patch: Run = async (argv, { api, io }) => {
 
 const discard: Run = async (argv, { api, io }) => {
   const { id } = parse(argv, {}, 1);
-  const { task } = await api().post<TaskResponse>(`/api/tasks/${enc(id)}/discard`);
+  const { task } = await api().tasks.discard(id);
   io.out(landed(task));
   return EXIT.ok;
 };

@@ -1,4 +1,4 @@
-import { isTerminal, type TaskDetailResponse, type TaskStatus } from "@loop/shared";
+import { isTerminal, type TaskStatus } from "@loop/shared";
 import { connectEvents } from "@loop/shared/event-client";
 import type { Api } from "./client.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
@@ -62,7 +62,7 @@ export function tail(api: Api, id: string, opts: TailOptions): Promise<TaskStatu
 
 /** The task's final status if the run that ended at `ts` is its latest, else undefined. */
 async function lastEnd(api: Api, id: string, ts: string): Promise<TaskStatus | undefined> {
-  const { task } = await api.get<TaskDetailResponse>(`/api/tasks/${encodeURIComponent(id)}`);
+  const { task } = await api.tasks.get(id);
   if (!isTerminal(task.status) || task.finishedAt === null) return undefined;
   // finishedAt is written just before the event, so the latest run's event is never older.
   return ts >= task.finishedAt ? task.status : undefined;

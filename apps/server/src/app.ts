@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Config } from "./config.ts";
 import { rawErrorOptions, registerErrorHandling } from "./errors.ts";
 import { headersPlugin } from "./plugins/headers.ts";
@@ -73,6 +74,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: drop Fastify's default text/plain parser so anything else is a 415.
   app.removeContentTypeParser("text/plain");
   registerErrorHandling(app);
+  // Route schemas are the zod schemas of @loop/shared: they check requests and shape responses.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   await app.register(headersPlugin);
   await app.register(securityPlugin, {
     token: deps.token,

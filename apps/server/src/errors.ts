@@ -1,8 +1,9 @@
 import type { Server } from "node:http";
 import type { Socket } from "node:net";
 import { classifyFault, type StorageFaultKind } from "@loop/db";
-import { AppError, describeZodError, ERROR_STATUS, type ErrorCode } from "@loop/shared";
+import { AppError, describeIssues, describeZodError, ERROR_STATUS, type ErrorCode } from "@loop/shared";
 import type { FastifyError, FastifyHttpOptions, FastifyInstance, FastifyReply } from "fastify";
+import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import type { z } from "zod";
 import { RAW_RESPONSE_HEADERS } from "./plugins/headers.ts";
 
@@ -11,6 +12,22 @@ export { AppError };
 // Not `import … from "node:http"`: its ES-module facade reads every export, and one of them loads
 // Node's bundled undici (fetch, WebSocket) — ~60 ms of every start for a table of reason phrases.
 const HTTP_REASONS = process.getBuiltinModule("node:http").STATUS_CODES;
+
+/**
+ * A route schema refused the request (fastify-type-provider-zod): a bad body is invalid_body, a bad
+ * path parameter or query invalid_query, with the sentence describeZodError would say.
+ */
+function schemaError(err: unknown): { code: ErrorCode; message: string } | undefined {
+  if (!hasZodFastifySchemaValidationErrors(err)) return undefined;
+  const issues = err.validation.map((v) => ({
+    path: v.instancePath.split("/").filter((k) => k !== ""),
+    message: v.message ?? "is not valid",
+  }));
+  return {
+    code: err.validationContext === "body" ? "invalid_body" : "invalid_query",
+    message: describeIssues(issues),
+  };
+}
 
 /** Parses input with a zod schema or throws AppError(code) with a sentence naming each bad field. */
 export function parseOr<S extends z.ZodType>(code: ErrorCode, schema: S, input: unknown): z.infer<S> {
@@ -94,6 +111,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const files = err.files && { files: err.files };
       return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message, ...files } });
     }
+    const invalid = schemaError(err);
+    if (invalid) return reply.status(ERROR_STATUS[invalid.code]).send({ error: invalid });
     // The database or the artifacts folder refused a write: say so, with a status a client can act on.
     const storage = classifyFault(err, { db: app.config.dbPath, artifacts: app.config.artifactsDir });
     if (storage) {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EventBus, Orchestrator, Settings, SweepMethod } from "@loop/core";
 import type { Repositories } from "@loop/db";
-import type { AgentHealth, LoopEvent } from "@loop/shared";
+import { type AgentHealth, isTerminal, type LoopEvent } from "@loop/shared";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { buildApp } from "../src/app.ts";
 import { type Config, loadConfig } from "../src/config.ts";
@@ -118,14 +118,12 @@ export async function waitFor<T>(
   }
 }
 
-const ENDED = ["done", "needs_attention", "failed", "cancelled"];
-
 /** Waits until the task has ended (done, needs_attention, failed or cancelled) and returns it. */
 export const taskEnded = (app: Pick<TestApp, "repos">, id: string, timeoutMs = 20_000) =>
   waitFor(
     () => {
       const task = app.repos.tasks.get(id);
-      return task && ENDED.includes(task.status) ? task : undefined;
+      return task && isTerminal(task.status) ? task : undefined;
     },
     timeoutMs,
     `task ${id} to end`,

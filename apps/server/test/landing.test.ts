@@ -267,6 +267,21 @@ describe("landing a worktree task's branch", () => {
     expect([nm.statusCode, nm.json().error.code]).toEqual([409, "no_branch"]);
   });
 
+  it("a bad merge or PR body is 400 invalid_body naming the field", async () => {
+    t = await createTestApp();
+    const task = t.repos.tasks.create({ title: "a", prompt: "p", workingDir: t.dir, maxIterations: 1 });
+    for (const [url, payload, message] of [
+      ["merge", { mode: "rebase" }, 'mode: must be "merge" or "squash"'],
+      ["merge", { mode: "merge", force: true }, "unknown field: force"],
+      ["merge", { message: " " }, "message: must not be empty"],
+      ["pr", { title: 3 }, "title: must be text"],
+    ] as const) {
+      const r = await post(t, `/api/tasks/${task.id}/${url}`, payload);
+      expect(r.statusCode, r.body).toBe(400);
+      expect(r.json()).toEqual({ error: { code: "invalid_body", message } });
+    }
+  });
+
   it("refuses to merge or discard while the task is queued or running (409 not_mergeable)", async () => {
     t = await createTestApp();
     const wd = t.workdir(scenario({ claude: [claude.hang()], codex: [] }));

@@ -12,7 +12,6 @@ import {
   formatRelative,
   formatTokens,
   formatUsage,
-  isTerminalStatus,
   pageTitle,
   STATUS_LABEL,
 } from "../src/lib/format.ts";
@@ -82,8 +81,6 @@ describe("format", () => {
 
   it("labels statuses and iterations", () => {
     expect(STATUS_LABEL.needs_attention).toBe("needs attention");
-    expect(isTerminalStatus("needs_attention")).toBe(true);
-    expect(isTerminalStatus("paused")).toBe(false);
     expect(formatIterations({ currentIteration: 0, maxIterations: 10 })).toBe("—/10");
     expect(formatIterations({ currentIteration: 3, maxIterations: 10 })).toBe("3/10");
   });

@@ -1,5 +1,15 @@
 import { classifyStorageError, type Repositories, retryBusy } from "@loop/db";
-import { AppError, type Isolation, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
+import {
+  AppError,
+  canDelete,
+  canResume,
+  type Isolation,
+  isTerminal,
+  MAX_ITERATIONS_LIMIT,
+  type QueueMove,
+  type QueueResponse,
+  type Task,
+} from "@loop/shared";
 import { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
 import { type OrchestratorDeps, QUEUE_PAUSED, silent } from "./orchestrator-deps.ts";
@@ -20,15 +30,10 @@ export interface SubmitInput extends Budgets {
   continueSession?: boolean | undefined;
 }
 
-export type QueueMove = "top" | "up" | "down" | "bottom";
 type Filed = SubmitInput & Pick<Task, "maxIterations" | "isolation" | "retryOf" | Budget>;
 
-export interface QueueState {
-  paused: boolean;
-  /** Queued tasks in the order they will run. */
-  tasks: Task[];
-  running: Task | null;
-}
+/** GET /api/queue less `waiting` (the server adds it): queued tasks in the order they will run. */
+export type QueueState = Omit<QueueResponse, "waiting">;
 
 const reopened = { statusReason: null, finishedAt: null } as const;
 
@@ -101,7 +106,7 @@ export class Orchestrator {
         `Task ${id} is ${label(this.current.task.status)} in this server; it goes on by itself`,
       );
     }
-    if (!["paused", "failed", "cancelled", "needs_attention"].includes(task.status)) {
+    if (!canResume(task.status)) {
       throw new AppError(
         "not_resumable",
         `Task ${id} is ${label(task.status)}; only a paused, failed, cancelled or needs-attention task can be resumed`,
@@ -173,7 +178,7 @@ export class Orchestrator {
    */
   async delete(id: string, opts: { deleteBranch?: boolean } = {}): Promise<void> {
     const task = this.get(id);
-    if (!isTerminal(task.status) && task.status !== "queued" && !this.stopped(task))
+    if (!canDelete(task.status) && !this.stopped(task))
       throw new AppError(
         "not_deletable",
         `Task ${id} is ${label(task.status)}; cancel it before deleting it`,

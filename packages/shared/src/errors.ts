@@ -64,11 +64,16 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
  * One readable sentence from a zod error: "title: must not be empty; maxIterations: must be at most
  * 100". One issue per field (the first), so nothing is said twice.
  */
-export function describeZodError(error: z.ZodError): string {
+export function describeZodError(error: Pick<z.ZodError, "issues">): string {
+  return describeIssues(error.issues);
+}
+
+/** The same sentence from any list of issues (a field's path and what is wrong with it). */
+export function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
   const seen = new Set<string>();
   const parts: string[] = [];
-  for (const i of error.issues) {
-    const path = i.path.join(".");
+  for (const i of issues) {
+    const path = i.path.map(String).join(".");
     if (seen.has(path)) continue;
     seen.add(path);
     parts.push(path ? `${path}: ${i.message}` : i.message);

@@ -4,5 +4,6 @@ export * from "./findings.ts";
 export * from "./landing.ts";
 export * from "./limits.ts";
 export * from "./server-info.ts";
+export * from "./statuses.ts";
 export * from "./task.ts";
 export * from "./usage.ts";

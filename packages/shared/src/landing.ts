@@ -51,6 +51,14 @@ export const BranchResponse = z.object({
 });
 export type BranchResponse = z.infer<typeof BranchResponse>;
 
+/** As the other bodies say it: not an object, or fields it does not know. */
+const bodyError = (iss: { code: string; keys?: string[] }) =>
+  iss.code === "invalid_type"
+    ? "the body must be a JSON object"
+    : iss.code === "unrecognized_keys"
+      ? `unknown field${(iss.keys ?? []).length === 1 ? "" : "s"}: ${(iss.keys ?? []).join(", ")}`
+      : undefined;
+
 export const MergeBody = z.strictObject(
   {
     mode: z.enum(["merge", "squash"], { error: 'must be "merge" or "squash"' }).optional(),
@@ -61,7 +69,7 @@ export const MergeBody = z.strictObject(
       .refine((s) => s.trim().length > 0, "must not be empty")
       .optional(),
   },
-  { error: (iss) => (iss.code === "invalid_type" ? "the body must be a JSON object" : undefined) },
+  { error: bodyError },
 );
 export type MergeBody = z.infer<typeof MergeBody>;
 
@@ -74,7 +82,7 @@ export const PrBody = z.strictObject(
       .optional(),
     body: z.string({ error: "must be text" }).max(60_000, "must be at most 60,000 characters").optional(),
   },
-  { error: (iss) => (iss.code === "invalid_type" ? "the body must be a JSON object" : undefined) },
+  { error: bodyError },
 );
 export type PrBody = z.infer<typeof PrBody>;
 

@@ -2,22 +2,10 @@ import { z } from "zod";
 import { Finding } from "./findings.ts";
 import { GhHealth, Landed } from "./landing.ts";
 import { SubscriptionWindow } from "./limits.ts";
+import { TASK_STATUSES } from "./statuses.ts";
 
-export const TASK_STATUSES = [
-  "queued",
-  "running",
-  "paused",
-  "done",
-  "needs_attention",
-  "failed",
-  "cancelled",
-] as const;
 export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;
-
-/** States a task never leaves on its own (retry creates or resumes explicitly). */
-export const TERMINAL_STATUSES: readonly TaskStatus[] = ["done", "needs_attention", "failed", "cancelled"];
-export const isTerminal = (s: TaskStatus): boolean => TERMINAL_STATUSES.includes(s);
 
 /** The hard ceiling on a task's iteration cap (contract: 1..100). */
 export const MAX_ITERATIONS_LIMIT = 100;
@@ -189,6 +177,7 @@ export const MoveTaskBody = z.strictObject(
   bodyErrors('the body must be a JSON object with a field "to"'),
 );
 export type MoveTaskBody = z.infer<typeof MoveTaskBody>;
+export type QueueMove = MoveTaskBody["to"];
 
 export const QueueResponse = z.object({
   paused: z.boolean(),
@@ -197,6 +186,7 @@ export const QueueResponse = z.object({
   /** Set while the queue is held for an agent CLI (see HealthResponse.queue.waiting). */
   waiting: z.string().optional(),
 });
+export type QueueResponse = z.infer<typeof QueueResponse>;
 
 export const ListTasksQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -207,8 +197,28 @@ export const ListTasksQuery = z.strictObject({
 });
 export type ListTasksQuery = z.infer<typeof ListTasksQuery>;
 
+/** The `:id` of /api/tasks/:id/…; a bad one is 400 invalid_query. */
+export const TaskIdParams = z.object({ id: z.string().min(1).max(100) });
+export type TaskIdParams = z.infer<typeof TaskIdParams>;
+export const ArtifactParams = TaskIdParams.extend({ name: z.string().min(1).max(200) });
+export type ArtifactParams = z.infer<typeof ArtifactParams>;
+
+/** DELETE /api/tasks/:id?deleteBranch=1 also deletes a worktree task's branch. */
+export const DeleteTaskQuery = z.strictObject({
+  deleteBranch: z.enum(["0", "1", "true", "false"], { error: "must be 1 or 0" }).optional(),
+});
+export type DeleteTaskQuery = z.infer<typeof DeleteTaskQuery>;
+export const DeleteTaskResponse = z.object({ deleted: z.string() });
+export type DeleteTaskResponse = z.infer<typeof DeleteTaskResponse>;
+
 export const TaskResponse = z.object({ task: Task });
 export type TaskResponse = z.infer<typeof TaskResponse>;
+/** POST /api/tasks/:id/merge: the task (with `landed`) and the new commit on its base branch. */
+export const MergeResponse = z.object({ task: Task, commit: z.string() });
+export type MergeResponse = z.infer<typeof MergeResponse>;
+/** POST /api/tasks/:id/pr: the pull request's address and the task (with `landed`). */
+export const PrResponse = z.object({ url: z.string(), task: Task });
+export type PrResponse = z.infer<typeof PrResponse>;
 export const TaskListResponse = z.object({
   tasks: z.array(Task),
   nextCursor: z.string().nullable(),

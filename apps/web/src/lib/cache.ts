@@ -67,7 +67,7 @@ export function applyToDetail(d: TaskDetailResponse, e: LoopEvent): TaskDetailRe
 /** GET /api/tasks/:id, brought up to the events this tab saw while the answer was on its way. */
 export async function fetchDetail(id: string): Promise<TaskDetailResponse> {
   for (let attempt = 0; ; attempt++) {
-    const d = await api.getTask(id);
+    const d = await api.tasks.get(id);
     const after = rowsAfter(d.lastEventId);
     if (after) return after.reduce(applyToDetail, d);
     if (attempt >= 2) return d;
@@ -77,7 +77,7 @@ export async function fetchDetail(id: string): Promise<TaskDetailResponse> {
 /** One page of GET /api/tasks, brought up to date the same way. */
 export async function fetchListPage(filter: ListFilter, cursor: string | null): Promise<TaskListResponse> {
   for (let attempt = 0; ; attempt++) {
-    const page = await api.listTasks({
+    const page = await api.tasks.list({
       limit: 25,
       ...(cursor && { cursor }),
       ...(filter.status && { status: filter.status }),

@@ -10,12 +10,6 @@ export const STATUS_LABEL: Record<TaskStatus, string> = {
   cancelled: "cancelled",
 };
 
-// Kept here rather than imported as a value: @loop/shared's values pull zod into the bundle.
-const TERMINAL: ReadonlySet<TaskStatus> = new Set(["done", "needs_attention", "failed", "cancelled"]);
-export const isTerminalStatus = (s: TaskStatus): boolean => TERMINAL.has(s);
-export const isActiveStatus = (s: TaskStatus): boolean => s === "running" || s === "paused";
-export const canCancel = (s: TaskStatus): boolean => !TERMINAL.has(s);
-
 /** "850 ms", "12.3 s", "4m 05s", "2h 03m". */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return "—";

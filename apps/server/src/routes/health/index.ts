@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import type { AgentHealth, LimitsResponse } from "@loop/shared";
-import type { FastifyPluginAsync } from "fastify";
+import { type AgentHealth, HealthResponse, LimitsResponse } from "@loop/shared";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 
 export type HealthProbe = (agent: "claude" | "codex", bin: string) => Promise<AgentHealth>;
 
@@ -13,9 +13,9 @@ const VERSION = (
  * The CLIs' health comes from app.agents (plugins/services.ts): the same checks that refuse tasks
  * (503 agent_unavailable) and hold the queue, cached for LOOP_HEALTH_INTERVAL_MS.
  */
-export const healthRoutes: FastifyPluginAsync = async (app) => {
+export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
   const { config, orchestrator, agents, repos, landing } = app;
-  app.get("/health", async () => ({
+  app.get("/health", { schema: { response: { 200: HealthResponse } } }, async () => ({
     ok: true as const,
     version: VERSION,
     agents: await agents.get(),
@@ -27,11 +27,8 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
   }));
 
   /** The latest subscription windows per agent (claude's rate_limit_event), and the hold threshold. */
-  app.get(
-    "/limits",
-    async (): Promise<LimitsResponse> => ({
-      windows: repos.limits.list(),
-      pauseAtUtilization: config.pauseAtUtilization,
-    }),
-  );
+  app.get("/limits", { schema: { response: { 200: LimitsResponse } } }, async () => ({
+    windows: repos.limits.list(),
+    pauseAtUtilization: config.pauseAtUtilization,
+  }));
 };

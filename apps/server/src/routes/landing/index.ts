@@ -1,41 +1,47 @@
-import { MergeBody, PrBody } from "@loop/shared";
-import type { FastifyPluginAsync } from "fastify";
-import { z } from "zod";
-import { parseOr } from "../../errors.ts";
-
-const IdParams = z.object({ id: z.string().min(1).max(100) });
+import {
+  BranchResponse,
+  MergeBody,
+  MergeResponse,
+  PrBody,
+  PrResponse,
+  TaskIdParams,
+  TaskResponse,
+} from "@loop/shared";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 
 /**
  * A worktree task's branch (docs/landing.md): GET /tasks/:id/branch and /patch, POST /merge, /pr
  * and /discard. The work is in app.landing (packages/core/src/landing).
  */
-export const landingRoutes: FastifyPluginAsync = async (app) => {
+export const landingRoutes: FastifyPluginAsyncZod = async (app) => {
   const { landing } = app;
 
-  app.get("/tasks/:id/branch", async (req) => {
-    const { id } = parseOr("invalid_query", IdParams, req.params);
-    return landing.branch(id);
-  });
+  app.get(
+    "/tasks/:id/branch",
+    { schema: { params: TaskIdParams, response: { 200: BranchResponse } } },
+    async ({ params: { id } }) => landing.branch(id),
+  );
 
-  app.post("/tasks/:id/merge", async (req) => {
-    const { id } = parseOr("invalid_query", IdParams, req.params);
-    const body = parseOr("invalid_body", MergeBody, req.body ?? {});
-    return landing.merge(id, body);
-  });
+  app.post(
+    "/tasks/:id/merge",
+    { schema: { params: TaskIdParams, body: MergeBody.nullish(), response: { 200: MergeResponse } } },
+    async ({ params: { id }, body }) => landing.merge(id, body ?? {}),
+  );
 
-  app.post("/tasks/:id/discard", async (req) => {
-    const { id } = parseOr("invalid_query", IdParams, req.params);
-    return landing.discard(id);
-  });
+  app.post(
+    "/tasks/:id/discard",
+    { schema: { params: TaskIdParams, response: { 200: TaskResponse } } },
+    async ({ params: { id } }) => landing.discard(id),
+  );
 
-  app.post("/tasks/:id/pr", async (req, reply) => {
-    const { id } = parseOr("invalid_query", IdParams, req.params);
-    const body = parseOr("invalid_body", PrBody, req.body ?? {});
-    return reply.status(201).send(await landing.pr(id, body));
-  });
+  app.post(
+    "/tasks/:id/pr",
+    { schema: { params: TaskIdParams, body: PrBody.nullish(), response: { 201: PrResponse } } },
+    async ({ params: { id }, body }, reply) => reply.status(201).send(await landing.pr(id, body ?? {})),
+  );
 
-  app.get("/tasks/:id/patch", async (req, reply) => {
-    const { id } = parseOr("invalid_query", IdParams, req.params);
+  // A patch, not JSON: no response schema.
+  app.get("/tasks/:id/patch", { schema: { params: TaskIdParams } }, async ({ params: { id } }, reply) => {
     const patch = await landing.patch(id);
     return reply
       .type("text/x-patch; charset=utf-8")

@@ -1,18 +1,30 @@
 import { checkIsolation } from "@loop/core";
-import { CreateTaskBody, ListTasksQuery, MoveTaskBody, ResumeTaskBody } from "@loop/shared";
-import type { FastifyPluginAsync } from "fastify";
-import { z } from "zod";
-import { AppError, parseOr } from "../../errors.ts";
+import {
+  ArtifactListResponse,
+  ArtifactParams,
+  CreateTaskBody,
+  DeleteTaskQuery,
+  DeleteTaskResponse,
+  ListTasksQuery,
+  MoveTaskBody,
+  QueueResponse,
+  ResumeTaskBody,
+  TaskDetailResponse,
+  TaskIdParams,
+  TaskListResponse,
+  TaskResponse,
+} from "@loop/shared";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { AppError } from "../../errors.ts";
 import { ARTIFACT_CSP } from "../../plugins/headers.ts";
 import { checkWorkingDir } from "../../working-dir.ts";
 
-const IdParams = z.object({ id: z.string().min(1).max(100) });
-const ArtifactParams = IdParams.extend({ name: z.string().min(1).max(200) });
-const DeleteQuery = z.strictObject({
-  deleteBranch: z.enum(["0", "1", "true", "false"], { error: "must be 1 or 0" }).optional(),
-});
-
-export const taskRoutes: FastifyPluginAsync = async (app) => {
+/**
+ * /api/tasks. Each route declares its params, query, body and responses with the shared schemas
+ * (app.ts sets the zod compilers): a bad body is 400 invalid_body, a bad id or query 400
+ * invalid_query (errors.ts), before the handler runs.
+ */
+export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
   const { repos, orchestrator } = app;
 
   // A task is not queued for a CLI that is missing or broken: it would fail at that step, maybe
@@ -28,40 +40,53 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
     return task;
   };
 
-  app.post("/tasks", async (req, reply) => {
-    const body = parseOr("invalid_body", CreateTaskBody, req.body);
-    const workingDir = await checkWorkingDir(body.workingDir, app.config.allowedRoots);
-    await checkIsolation(workingDir, body.isolation);
-    await agentsAvailable();
-    // A task that does not say takes the server's default (LOOP_CONTINUE_SESSION).
-    const continueSession = body.continueSession ?? app.config.continueSession;
-    const task = await orchestrator.submit({ ...body, workingDir, continueSession });
-    return reply.status(201).send({ task });
-  });
+  app.post(
+    "/tasks",
+    { schema: { body: CreateTaskBody, response: { 201: TaskResponse } } },
+    async ({ body }, reply) => {
+      const workingDir = await checkWorkingDir(body.workingDir, app.config.allowedRoots);
+      await checkIsolation(workingDir, body.isolation);
+      await agentsAvailable();
+      // A task that does not say takes the server's default (LOOP_CONTINUE_SESSION).
+      const continueSession = body.continueSession ?? app.config.continueSession;
+      const task = await orchestrator.submit({ ...body, workingDir, continueSession });
+      return reply.status(201).send({ task });
+    },
+  );
 
-  app.get("/tasks", async (req) => {
-    const q = parseOr("invalid_query", ListTasksQuery, req.query);
-    // Read before the list: a change made in between is then in the events after this id.
-    const lastEventId = repos.events.maxId();
-    return { ...repos.tasks.list(q), lastEventId };
-  });
+  app.get(
+    "/tasks",
+    { schema: { querystring: ListTasksQuery, response: { 200: TaskListResponse } } },
+    async ({ query }) => {
+      // Read before the list: a change made in between is then in the events after this id.
+      const lastEventId = repos.events.maxId();
+      return { ...repos.tasks.list(query), lastEventId };
+    },
+  );
 
-  app.get("/tasks/:id", async (req) => {
-    const { id } = parseOr("invalid_query", IdParams, req.params);
-    // Read first, as in the list: a change made while the rows are read is in the events after it.
-    const lastEventId = repos.events.maxId();
-    const task = getTask(id);
-    return { task, iterations: repos.iterations.list(id), findings: repos.findings.list(id), lastEventId };
-  });
+  app.get(
+    "/tasks/:id",
+    { schema: { params: TaskIdParams, response: { 200: TaskDetailResponse } } },
+    async ({ params: { id } }) => {
+      // Read first, as in the list: a change made while the rows are read is in the events after it.
+      const lastEventId = repos.events.maxId();
+      const task = getTask(id);
+      return { task, iterations: repos.iterations.list(id), findings: repos.findings.list(id), lastEventId };
+    },
+  );
 
-  app.get("/tasks/:id/artifacts", async (req) => {
-    const { id } = parseOr("invalid_query", IdParams, req.params);
-    getTask(id);
-    return { artifacts: await orchestrator.artifacts.list(id) };
-  });
+  app.get(
+    "/tasks/:id/artifacts",
+    { schema: { params: TaskIdParams, response: { 200: ArtifactListResponse } } },
+    async ({ params: { id } }) => {
+      getTask(id);
+      return { artifacts: await orchestrator.artifacts.list(id) };
+    },
+  );
 
-  app.get("/tasks/:id/artifacts/:name", async (req, reply) => {
-    const { id, name } = parseOr("invalid_query", ArtifactParams, req.params);
+  // Markdown, not JSON: no response schema.
+  app.get("/tasks/:id/artifacts/:name", { schema: { params: ArtifactParams } }, async ({ params }, reply) => {
+    const { id, name } = params;
     getTask(id);
     const content = await orchestrator.artifacts.read(id, name);
     if (content === undefined) throw new AppError("artifact_not_found", `Task ${id} has no artifact ${name}`);
@@ -72,44 +97,58 @@ export const taskRoutes: FastifyPluginAsync = async (app) => {
       .send(content);
   });
 
-  app.post("/tasks/:id/cancel", async (req) => {
-    const { id } = parseOr("invalid_query", IdParams, req.params);
-    getTask(id);
-    return { task: await orchestrator.cancel(id) };
-  });
+  app.post(
+    "/tasks/:id/cancel",
+    { schema: { params: TaskIdParams, response: { 200: TaskResponse } } },
+    async ({ params: { id } }) => {
+      getTask(id);
+      return { task: await orchestrator.cancel(id) };
+    },
+  );
 
-  app.delete("/tasks/:id", async (req) => {
-    const { id } = parseOr("invalid_query", IdParams, req.params);
-    const q = parseOr("invalid_query", DeleteQuery, req.query ?? {});
-    getTask(id);
-    await orchestrator.delete(id, { deleteBranch: q.deleteBranch === "1" || q.deleteBranch === "true" });
-    return { deleted: id };
-  });
+  app.delete(
+    "/tasks/:id",
+    { schema: { params: TaskIdParams, querystring: DeleteTaskQuery, response: { 200: DeleteTaskResponse } } },
+    async ({ params: { id }, query }) => {
+      getTask(id);
+      const deleteBranch = query.deleteBranch === "1" || query.deleteBranch === "true";
+      await orchestrator.delete(id, { deleteBranch });
+      return { deleted: id };
+    },
+  );
 
-  app.post("/tasks/:id/retry", async (req, reply) => {
-    const { id } = parseOr("invalid_query", IdParams, req.params);
-    const { workingDir, isolation } = getTask(id);
-    // The roots may have changed since the task was filed.
-    if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
-    await checkIsolation(workingDir, isolation);
-    await agentsAvailable();
-    return reply.status(201).send({ task: await orchestrator.retry(id) });
-  });
+  app.post(
+    "/tasks/:id/retry",
+    { schema: { params: TaskIdParams, response: { 201: TaskResponse } } },
+    async ({ params: { id } }, reply) => {
+      const { workingDir, isolation } = getTask(id);
+      // The roots may have changed since the task was filed.
+      if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
+      await checkIsolation(workingDir, isolation);
+      await agentsAvailable();
+      return reply.status(201).send({ task: await orchestrator.retry(id) });
+    },
+  );
 
-  app.post("/tasks/:id/resume", async (req) => {
-    const { id } = parseOr("invalid_query", IdParams, req.params);
-    const body = parseOr("invalid_body", ResumeTaskBody, req.body ?? {});
-    const { workingDir } = getTask(id);
-    if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
-    await agentsAvailable();
-    const { extraIterations, ...caps } = body;
-    return { task: await orchestrator.resume(id, extraIterations ?? 0, caps) };
-  });
+  app.post(
+    "/tasks/:id/resume",
+    // No body at all is an empty one: resume as it was.
+    { schema: { params: TaskIdParams, body: ResumeTaskBody.nullish(), response: { 200: TaskResponse } } },
+    async ({ params: { id }, body }) => {
+      const { workingDir } = getTask(id);
+      if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
+      await agentsAvailable();
+      const { extraIterations, ...caps } = body ?? {};
+      return { task: await orchestrator.resume(id, extraIterations ?? 0, caps) };
+    },
+  );
 
-  app.post("/tasks/:id/move", async (req) => {
-    const { id } = parseOr("invalid_query", IdParams, req.params);
-    const body = parseOr("invalid_body", MoveTaskBody, req.body);
-    getTask(id);
-    return orchestrator.move(id, body.to);
-  });
+  app.post(
+    "/tasks/:id/move",
+    { schema: { params: TaskIdParams, body: MoveTaskBody, response: { 200: QueueResponse } } },
+    async ({ params: { id }, body }) => {
+      getTask(id);
+      return orchestrator.move(id, body.to);
+    },
+  );
 };

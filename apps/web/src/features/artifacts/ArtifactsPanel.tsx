@@ -15,7 +15,7 @@ export function ArtifactsPanel({ taskId, refreshKey }: { taskId: string; refresh
   const headingId = useId();
   useEffect(() => {
     let stop = false;
-    api.listArtifacts(taskId).then(
+    api.tasks.artifacts(taskId).then(
       (r) => {
         if (stop) return;
         setArtifacts(r.artifacts);
@@ -32,7 +32,7 @@ export function ArtifactsPanel({ taskId, refreshKey }: { taskId: string; refresh
   useEffect(() => {
     if (!selected) return;
     let stop = false;
-    api.readArtifact(taskId, selected).then(
+    api.tasks.artifact(taskId, selected).then(
       (text) => !stop && setContent({ name: selected, text }),
       (err: Error) =>
         !stop && setContent({ name: selected, text: `Could not read ${selected}: ${err.message}` }),

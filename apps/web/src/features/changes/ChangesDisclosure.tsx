@@ -29,7 +29,7 @@ export function ChangesDisclosure({
   useEffect(() => {
     if (!open) return;
     let stop = false;
-    api.readArtifact(taskId, artifact).then(
+    api.tasks.artifact(taskId, artifact).then(
       (source) => {
         if (stop) return;
         setText({ id, source });

@@ -34,7 +34,7 @@ export function BranchPanel({ task }: { task: Task }) {
   // Asked again whenever the task row changes (a new iteration's commit, a merge).
   const branch = useQuery({
     queryKey: ["branch", task.id, task.currentIteration, task.status, task.landed?.at ?? null],
-    queryFn: () => api.branch(task.id),
+    queryFn: () => api.tasks.branch(task.id),
     enabled: hasBranch,
     retry: false,
   });
@@ -57,17 +57,17 @@ export function BranchPanel({ task }: { task: Task }) {
   // The task row (with `landed`) comes back as task.updated on the stream.
   const merge = (mode: "merge" | "squash") =>
     act(async () => {
-      await api.mergeTask(task.id, mode);
+      await api.tasks.merge(task.id, { mode });
     });
   const pr = () =>
     act(async () => {
-      setPrUrl((await api.openPr(task.id)).url);
+      setPrUrl((await api.tasks.pr(task.id)).url);
     });
   const discard = () => {
     const ok = window.confirm(
       `Discard the branch ${task.worktree?.branch}? Its worktree and the branch are deleted from your repository; the task and its history stay.`,
     );
-    if (ok) void act(async () => void (await api.discardBranch(task.id)));
+    if (ok) void act(async () => void (await api.tasks.discard(task.id)));
   };
 
   if (!task.worktree) {
@@ -76,7 +76,7 @@ export function BranchPanel({ task }: { task: Task }) {
       <section className="card branch-panel" aria-label="Branch">
         <h2>Changes</h2>
         <p className="muted">This task ran in place, without a branch of its own.</p>
-        <a className="button" href={api.patchUrl(task.id)} download>
+        <a className="button" href={api.tasks.patchPath(task.id)} download>
           Download patch
         </a>
       </section>
@@ -148,7 +148,7 @@ export function BranchPanel({ task }: { task: Task }) {
             <button type="button" onClick={pr} disabled={busy || active || info.ahead === 0}>
               Open PR
             </button>
-            <a className="button" href={api.patchUrl(task.id)} download>
+            <a className="button" href={api.tasks.patchPath(task.id)} download>
               Patch
             </a>
             <button type="button" className="danger" onClick={discard} disabled={busy || active}>

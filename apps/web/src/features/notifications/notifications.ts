@@ -1,4 +1,5 @@
 import type { LoopEvent, TaskStatus } from "@loop/shared";
+import { isTerminal } from "@loop/shared/statuses";
 import { navigate } from "../../app/router.tsx";
 import { api } from "../../lib/api.ts";
 import { isLeader, streamCoverage } from "../../lib/events.ts";
@@ -25,7 +26,6 @@ export function markSeen(taskId: string): void {
   });
 }
 
-const NOTIFY: ReadonlySet<TaskStatus> = new Set(["done", "needs_attention", "failed", "cancelled", "paused"]);
 const openedAt = Date.now();
 
 /** What an event means for the user, or null when it is none of their business (or history). */
@@ -38,7 +38,8 @@ export function attentionOf(
   if (e.type === "task.finished") status = e.data.status;
   else if (e.type === "task.paused" || e.type === "task.interrupted") status = "paused";
   else return null;
-  if (!NOTIFY.has(status)) return null;
+  // Ended, or paused (a usage limit, an interruption): both wait for the user.
+  if (!isTerminal(status) && status !== "paused") return null;
   // Only what happened after this page opened: never the history a stream may replay.
   if (joined === null || e.id <= joined || Date.parse(e.ts) < since - 2_000) return null;
   return { status, reason: e.data.reason };
@@ -82,7 +83,7 @@ async function notify(taskId: string, status: TaskStatus, reason: string): Promi
   let title = titles.get(taskId) ?? "A task";
   if (!titles.has(taskId)) {
     try {
-      title = (await api.getTask(taskId)).task.title;
+      title = (await api.tasks.get(taskId)).task.title;
     } catch {
       // The notification still says what happened, just without the title.
     }

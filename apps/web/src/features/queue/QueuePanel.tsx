@@ -1,7 +1,8 @@
+import type { QueueResponse } from "@loop/shared";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "../../app/router.tsx";
-import { api, type QueueState } from "../../lib/api.ts";
+import { api } from "../../lib/api.ts";
 import { keys, queryClient } from "../../lib/cache.ts";
 
 const HELD_REFRESH_MS = 3000;
@@ -15,7 +16,7 @@ export function QueuePanel() {
   // A held queue goes on by itself once the CLI is back; nothing is announced: look again now and then.
   const read = useQuery({
     queryKey: keys.queue,
-    queryFn: () => api.queue(),
+    queryFn: () => api.queue.get(),
     refetchInterval: (q) => (q.state.data?.waiting ? HELD_REFRESH_MS : false),
   });
   const queue = read.data ?? null;
@@ -23,11 +24,12 @@ export function QueuePanel() {
   const [busy, setBusy] = useState(false);
   const error = actionError ?? (read.error ? (read.error as Error).message : null);
 
-  const act = async (fn: () => Promise<QueueState | unknown>) => {
+  const act = async (fn: () => Promise<QueueResponse | unknown>) => {
     setBusy(true);
     try {
       const r = await fn();
-      if (r && typeof r === "object" && "tasks" in r) queryClient.setQueryData(keys.queue, r as QueueState);
+      if (r && typeof r === "object" && "tasks" in r)
+        queryClient.setQueryData(keys.queue, r as QueueResponse);
       else await queryClient.invalidateQueries({ queryKey: keys.queue });
       setActionError(null);
     } catch (err) {
@@ -45,7 +47,11 @@ export function QueuePanel() {
       <div className="queue-head">
         <h2 id="queue-heading">Queue{paused ? " (paused)" : ""}</h2>
         <span className="spacer" />
-        <button type="button" onClick={() => act(() => api.setQueuePaused(!paused))} disabled={busy}>
+        <button
+          type="button"
+          onClick={() => act(() => (paused ? api.queue.resume() : api.queue.pause()))}
+          disabled={busy}
+        >
           {paused ? "Resume queue" : "Pause queue"}
         </button>
       </div>
@@ -76,7 +82,7 @@ export function QueuePanel() {
                 className="subtle"
                 aria-label={`Move ${t.title} to the top`}
                 disabled={busy || i === 0}
-                onClick={() => act(() => api.moveTask(t.id, "top"))}
+                onClick={() => act(() => api.tasks.move(t.id, "top"))}
               >
                 Top
               </button>
@@ -85,7 +91,7 @@ export function QueuePanel() {
                 className="subtle"
                 aria-label={`Move ${t.title} up`}
                 disabled={busy || i === 0}
-                onClick={() => act(() => api.moveTask(t.id, "up"))}
+                onClick={() => act(() => api.tasks.move(t.id, "up"))}
               >
                 ↑
               </button>
@@ -94,7 +100,7 @@ export function QueuePanel() {
                 className="subtle"
                 aria-label={`Move ${t.title} down`}
                 disabled={busy || i === tasks.length - 1}
-                onClick={() => act(() => api.moveTask(t.id, "down"))}
+                onClick={() => act(() => api.tasks.move(t.id, "down"))}
               >
                 ↓
               </button>
@@ -104,7 +110,7 @@ export function QueuePanel() {
                 aria-label={`Remove ${t.title} from the queue`}
                 disabled={busy}
                 // The list keeps its row, cancelled "Removed from the queue" (the task.updated before the delete).
-                onClick={() => act(() => api.deleteTask(t.id))}
+                onClick={() => act(() => api.tasks.delete(t.id))}
               >
                 Remove
               </button>

@@ -1,7 +1,6 @@
 import type { Task } from "@loop/shared";
+import { canResume } from "@loop/shared/statuses";
 import { useState } from "react";
-
-const RESUMABLE = new Set(["paused", "failed", "cancelled", "needs_attention"]);
 
 /**
  * Resume: the same task continues after its last finished agent run. At its iteration cap it needs
@@ -15,7 +14,7 @@ export function ResumeControl(props: {
 }) {
   const { task, waitingForLimit, busy } = props;
   const [extra, setExtra] = useState(3);
-  if (!RESUMABLE.has(task.status) || waitingForLimit) return null;
+  if (!canResume(task.status) || waitingForLimit) return null;
   const atCap = task.status === "needs_attention" && task.currentIteration >= task.maxIterations;
   if (!atCap) {
     return (

@@ -1,4 +1,5 @@
 import type { LoopEvent, Task } from "@loop/shared";
+import { canCancel, isActive, isTerminal } from "@loop/shared/statuses";
 import { useQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
 import { Link, navigate } from "../../app/router.tsx";
@@ -7,7 +8,6 @@ import { fetchDetail, forgetTask, keys } from "../../lib/cache.ts";
 import { useNow } from "../../lib/clock.ts";
 import { globalStreamState, useTaskEvents } from "../../lib/events.ts";
 import {
-  canCancel,
   claudeDetail,
   codexDetail,
   elapsedMs,
@@ -16,8 +16,6 @@ import {
   formatCodexUsage,
   formatDuration,
   formatIterations,
-  isActiveStatus,
-  isTerminalStatus,
 } from "../../lib/format.ts";
 import { useStore } from "../../lib/store.ts";
 import { ArtifactsPanel } from "../artifacts/ArtifactsPanel.tsx";
@@ -51,7 +49,7 @@ export function TaskPage({ id }: { id: string }) {
   const task = detail.data?.task ?? null;
   const iterations = detail.data?.iterations ?? [];
   const findings = detail.data?.findings ?? [];
-  const now = useNow(task ? isActiveStatus(task.status) : false);
+  const now = useNow(task ? isActive(task.status) : false);
 
   const missing = detail.error instanceof ApiError && detail.error.status === 404;
   if (detail.isPending) return <p className="muted page-pad">Loading task…</p>;
@@ -132,7 +130,7 @@ function TaskHeader({
   const [error, setError] = useState<string | null>(null);
   const elapsed = elapsedMs(task, now);
   // Retry and Delete take a finished task, and a paused one that nothing runs (a stop, a crash, a fault).
-  const stopped = isTerminalStatus(task.status) || (task.status === "paused" && view.interrupted !== null);
+  const stopped = isTerminal(task.status) || (task.status === "paused" && view.interrupted !== null);
 
   const act = async (fn: () => Promise<void>) => {
     setBusy(true);
@@ -148,7 +146,7 @@ function TaskHeader({
   // The new state arrives as task.updated on the stream, like every other change.
   const cancel = () =>
     act(async () => {
-      await api.cancelTask(task.id);
+      await api.tasks.cancel(task.id);
     });
   const remove = () => {
     const ok = window.confirm(
@@ -156,19 +154,19 @@ function TaskHeader({
     );
     if (!ok) return;
     return act(async () => {
-      await api.deleteTask(task.id);
+      await api.tasks.delete(task.id);
       forgetTask(task.id);
       navigate("/");
     });
   };
   const retry = () =>
     act(async () => {
-      const r = await api.retryTask(task.id);
+      const r = await api.tasks.retry(task.id);
       navigate(`/tasks/${encodeURIComponent(r.task.id)}`);
     });
   const resume = (extraIterations?: number) =>
     act(async () => {
-      await api.resumeTask(task.id, extraIterations);
+      await api.tasks.resume(task.id, extraIterations ? { extraIterations } : {});
     });
 
   return (

@@ -33,7 +33,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
     const body = newTaskBody({ title, prompt, workingDir, maxIterations, isolate, continueSession });
     setBusy(true);
     try {
-      const { task } = await api.createTask(body);
+      const { task } = await api.tasks.create(body);
       try {
         localStorage.setItem(LAST_DIR_KEY, body.workingDir);
       } catch {

@@ -1,4 +1,5 @@
 import type { Task, TaskStatus } from "@loop/shared";
+import { isActive } from "@loop/shared/statuses";
 import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
 import { useDeferredValue, useState } from "react";
 import { Link } from "../../app/router.tsx";
@@ -11,7 +12,6 @@ import {
   formatIterations,
   formatRelative,
   formatTokens,
-  isActiveStatus,
   STATUS_LABEL,
 } from "../../lib/format.ts";
 import type { ListFilter } from "./listModel.ts";
@@ -33,7 +33,7 @@ export function TaskList() {
   const tasks = list.data?.pages.flatMap((p) => p.tasks) ?? [];
   const filtered = Boolean(status || q);
   const error = list.error ? (list.error as Error).message : null;
-  const now = useNow(tasks.some((t) => isActiveStatus(t.status)));
+  const now = useNow(tasks.some((t) => isActive(t.status)));
 
   return (
     <section className="card task-list" aria-labelledby="tasks-heading">

@@ -1,0 +1,36 @@
+/*
+ * Every question about a task's status, answered once (trigger.dev's statuses.ts). No zod here:
+ * the dashboard imports this file as a value (@loop/shared/statuses) without pulling in the schemas.
+ */
+
+export const TASK_STATUSES = [
+  "queued",
+  "running",
+  "paused",
+  "done",
+  "needs_attention",
+  "failed",
+  "cancelled",
+] as const;
+type Status = (typeof TASK_STATUSES)[number];
+
+/** States a task never leaves on its own (retry creates or resumes explicitly). */
+export const TERMINAL_STATUSES = [
+  "done",
+  "needs_attention",
+  "failed",
+  "cancelled",
+] as const satisfies Status[];
+export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
+
+const TERMINAL: ReadonlySet<Status> = new Set(TERMINAL_STATUSES);
+
+export const isTerminal = (s: Status): s is TerminalStatus => TERMINAL.has(s);
+/** Running, or paused by a usage limit: the task holds the worker. */
+export const isActive = (s: Status): boolean => s === "running" || s === "paused";
+/** A task can be cancelled until it has ended. */
+export const canCancel = (s: Status): boolean => !isTerminal(s);
+/** Resume continues after the last finished agent run: a paused task, or one that ended short of done. */
+export const canResume = (s: Status): boolean => s === "paused" || (isTerminal(s) && s !== "done");
+/** Delete removes a task that is not running: an ended one or one still waiting in the queue. */
+export const canDelete = (s: Status): boolean => isTerminal(s) || s === "queued";

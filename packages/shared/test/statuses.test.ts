@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { canCancel, canDelete, canResume, isActive, isTerminal, TASK_STATUSES } from "../src/statuses.ts";
+
+describe("statuses: each question answered once", () => {
+  // status → [terminal, active, cancel, resume, delete]
+  const table = {
+    queued: [false, false, true, false, true],
+    running: [false, true, true, false, false],
+    paused: [false, true, true, true, false],
+    done: [true, false, false, false, true],
+    needs_attention: [true, false, false, true, true],
+    failed: [true, false, false, true, true],
+    cancelled: [true, false, false, true, true],
+  } as const;
+
+  it("covers every status", () => {
+    expect(Object.keys(table).sort()).toEqual([...TASK_STATUSES].sort());
+  });
+
+  it.each(TASK_STATUSES)("%s", (s) => {
+    expect([isTerminal(s), isActive(s), canCancel(s), canResume(s), canDelete(s)]).toEqual(table[s]);
+  });
+});
