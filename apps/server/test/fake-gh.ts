@@ -14,6 +14,8 @@ export function ghDir(): string {
 export function fakeGh(
   dir: string,
   loggedIn = true,
+  /** How long `gh auth status` takes (it asks GitHub). */
+  authDelayMs = 0,
 ): { bin: string; calls: () => Array<{ argv: string[]; stdin: string }> } {
   const bin = join(dir, "fake-gh.mjs");
   const log = join(dir, "gh-calls.json");
@@ -26,6 +28,7 @@ let stdin = "";
 if (argv[0] === "pr") stdin = readFileSync(0, "utf8");
 appendFileSync(${JSON.stringify(log)}, JSON.stringify({ argv, stdin }) + "\\n");
 if (argv[0] === "--version") { console.log("gh version 2.99.0 (2026-01-01)"); process.exit(0); }
+if (argv[0] === "auth") await new Promise((r) => setTimeout(r, ${authDelayMs}));
 if (argv[0] === "auth") { ${loggedIn ? "process.exit(0);" : 'console.error("You are not logged into any GitHub hosts. To log in, run: gh auth login"); process.exit(1);'} }
 if (argv[0] === "pr") { console.log("https://github.com/example/repo/pull/7"); process.exit(0); }
 process.exit(2);

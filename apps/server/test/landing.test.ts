@@ -356,6 +356,18 @@ describe("a pull request through the GitHub CLI", () => {
     expect(t.repos.tasks.get(task.id)?.landed).toMatchObject({ mode: "pr", commit: tip, url: r.json().url });
   });
 
+  it("a slow gh auth status does not hold GET /api/health: gh is left out until it answers", async () => {
+    const gh = fakeGh(ghDir(), true, 4000);
+    t = await createTestApp({ LOOP_GH_BIN: gh.bin });
+    const started = Date.now();
+    const first = (await t.api({ url: "/api/health" })).json();
+    expect(Date.now() - started).toBeLessThan(3500);
+    expect(first.gh).toBeUndefined();
+    await expect
+      .poll(async () => (await t?.api({ url: "/api/health" }))?.json().gh, { timeout: 15_000 })
+      .toMatchObject({ found: true, loggedIn: true });
+  });
+
   it("is 503 gh_unavailable when gh is missing, not logged in, or there is no remote", async () => {
     t = await createTestApp({ LOOP_GH_BIN: "/nonexistent/gh" });
     const wd = repoWithTask(t);

@@ -97,12 +97,17 @@ export const servicesPlugin = fp<ServicesOptions>(
     app.decorate("bus", bus);
     app.decorate("orchestrator", orchestrator);
     app.decorate("agents", agents);
-    app.decorate(
-      "landing",
-      new Landing({ repos, artifacts: orchestrator.artifacts, settings: orchestrator.settings }),
-    );
+    const landing = new Landing({
+      repos,
+      artifacts: orchestrator.artifacts,
+      settings: orchestrator.settings,
+    });
+    app.decorate("landing", landing);
     app.addHook("onReady", async () => {
-      if (opts.warm) agents.get().catch(() => undefined);
+      if (opts.warm) {
+        agents.get().catch(() => undefined);
+        void landing.ghHealth();
+      }
       orchestrator.start();
     });
     app.addHook("onClose", async () => {

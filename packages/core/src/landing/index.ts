@@ -3,6 +3,8 @@ import { type Repositories, retryBusy } from "@loop/db";
 import {
   AppError,
   type BranchResponse,
+  canDiscard,
+  canLand,
   type GhHealth,
   type Landed,
   type MergeBody,
@@ -44,7 +46,7 @@ const GH_CACHE_MS = 60_000;
 export class Landing {
   private readonly deps: LandingDeps;
   private queue: Promise<unknown> = Promise.resolve();
-  private gh: { at: number; health: Promise<GhHealth> } | null = null;
+  private gh: { at: number; health: Promise<GhHealth>; last: GhHealth | undefined } | null = null;
 
   constructor(deps: LandingDeps) {
     this.deps = deps;
@@ -81,7 +83,7 @@ export class Landing {
   discard(id: string): Promise<{ task: Task }> {
     return this.serial(async () => {
       const task = this.task(id);
-      if (!["done", "needs_attention", "failed", "cancelled"].includes(task.status)) {
+      if (!canDiscard(task.status)) {
         throw new AppError(
           "not_mergeable",
           `Task ${id} is ${task.status}; cancel it before discarding its branch`,
@@ -150,13 +152,35 @@ export class Landing {
     ]);
   }
 
-  /** The GitHub CLI as /api/health shows it; probed at most once a minute unless asked fresh. */
+  /** The GitHub CLI: found, logged in; probed at most once a minute unless asked fresh. */
   ghHealth(opts: { fresh?: boolean } = {}): Promise<GhHealth> {
     const now = Date.now();
     if (opts.fresh || !this.gh || now - this.gh.at > GH_CACHE_MS) {
-      this.gh = { at: now, health: probeGh(this.deps.settings.ghBin) };
+      const health = probeGh(this.deps.settings.ghBin);
+      const entry: NonNullable<Landing["gh"]> = { at: now, health, last: this.gh?.last };
+      void health.then((h) => {
+        entry.last = h;
+      });
+      this.gh = entry;
     }
     return this.gh.health;
+  }
+
+  /**
+   * For GET /api/health: the answer, waiting at most `waitMs` for a check under way (`gh auth
+   * status` asks GitHub, which can be slow or offline); then the last one known, if any.
+   */
+  async ghHealthSoon(waitMs = 1500): Promise<GhHealth | undefined> {
+    const last = this.gh?.last;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((r) => {
+      timer = setTimeout(() => r(undefined), waitMs);
+    });
+    try {
+      return (await Promise.race([this.ghHealth(), late])) ?? last;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -172,7 +196,7 @@ export class Landing {
   }
 
   private mustBeStill(task: Task, what: string): void {
-    if (task.status === "queued" || task.status === "running") {
+    if (!canLand(task.status)) {
       throw new AppError(
         "not_mergeable",
         `Task ${task.id} is ${task.status}; its branch can be ${what} once it has finished (or is paused)`,

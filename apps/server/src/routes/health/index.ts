@@ -19,7 +19,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     ok: true as const,
     version: VERSION,
     agents: await agents.get(),
-    gh: await landing.ghHealth(),
+    gh: await landing.ghHealthSoon(),
     queue: { ...orchestrator.stats(), ...(agents.waiting && { waiting: agents.waiting }) },
     defaults: { maxIterations: config.defaultMaxIterations },
     eventStreams: app.eventStreams.size,

@@ -1,4 +1,5 @@
 import type { BranchResponse, Landed, Task } from "@loop/shared";
+import { canDiscard, canLand, isTerminal } from "@loop/shared/statuses";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api } from "../../lib/api.ts";
@@ -28,7 +29,7 @@ const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? "" : "s"}`;
  * Discard; for a task that ran in place, its change as a patch.
  */
 export function BranchPanel({ task }: { task: Task }) {
-  const active = task.status === "queued" || task.status === "running";
+  const active = !canLand(task.status);
   const discarded = task.landed?.mode === "discard";
   const hasBranch = task.worktree !== null && !discarded && task.startedAt !== null;
   // Asked again whenever the task row changes (a new iteration's commit, a merge).
@@ -71,7 +72,7 @@ export function BranchPanel({ task }: { task: Task }) {
   };
 
   if (!task.worktree) {
-    if (task.status !== "done" && task.status !== "needs_attention" && task.status !== "failed") return null;
+    if (!isTerminal(task.status)) return null;
     return (
       <section className="card branch-panel" aria-label="Branch">
         <h2>Changes</h2>
@@ -151,7 +152,12 @@ export function BranchPanel({ task }: { task: Task }) {
             <a className="button" href={api.tasks.patchPath(task.id)} download>
               Patch
             </a>
-            <button type="button" className="danger" onClick={discard} disabled={busy || active}>
+            <button
+              type="button"
+              className="danger"
+              onClick={discard}
+              disabled={busy || !canDiscard(task.status)}
+            >
               Discard
             </button>
           </div>
