@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { git } from "../../../packages/core/test/fixtures/git.ts";
 import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
 
-const e2e = e2eSuite();
+// No GitHub CLI: the panel says why Open PR is off.
+const e2e = e2eSuite({ LOOP_GH_BIN: "/nonexistent/gh" });
 
 describe("landing a worktree task from its page", () => {
   it("a done worktree task: the Branch panel shows base, files and diff; Squash lands it and the page says so", async () => {
@@ -46,6 +47,8 @@ describe("landing a worktree task from its page", () => {
       .getByText("notes.txt")
       .first()
       .waitFor();
+    await panel.getByText("Open PR: /nonexistent/gh was not found").waitFor();
+    expect(await panel.getByRole("button", { name: "Open PR" }).isDisabled()).toBe(true);
     const patch = panel.getByRole("link", { name: "Patch" });
     expect(await patch.getAttribute("href")).toBe(`/api/tasks/${task.id}/patch`);
 

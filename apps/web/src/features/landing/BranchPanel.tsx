@@ -3,7 +3,9 @@ import { canDiscard, canLand, isTerminal } from "@loop/shared/statuses";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { api } from "../../lib/api.ts";
+import { useStore } from "../../lib/store.ts";
 import { LazyChangesView } from "../changes/LazyChangesView.tsx";
+import { health } from "../health/health.ts";
 import "./landing.css";
 
 const VERB: Record<Landed["mode"], string> = {
@@ -42,6 +44,10 @@ export function BranchPanel({ task }: { task: Task }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [prUrl, setPrUrl] = useState<string | null>(null);
+  // What /api/health last said of gh: a PR needs it found and logged in.
+  const gh = useStore(health)?.gh;
+  const ghProblem =
+    gh && (!gh.found || !gh.loggedIn) ? (gh.error ?? `${gh.bin} cannot open pull requests`) : null;
 
   const act = async (fn: () => Promise<void>) => {
     setBusy(true);
@@ -146,7 +152,12 @@ export function BranchPanel({ task }: { task: Task }) {
             >
               Squash
             </button>
-            <button type="button" onClick={pr} disabled={busy || active || info.ahead === 0}>
+            <button
+              type="button"
+              onClick={pr}
+              disabled={busy || active || info.ahead === 0 || ghProblem !== null}
+              title={ghProblem ?? "Push the branch and open a pull request with gh"}
+            >
               Open PR
             </button>
             <a className="button" href={api.tasks.patchPath(task.id)} download>
@@ -161,6 +172,7 @@ export function BranchPanel({ task }: { task: Task }) {
               Discard
             </button>
           </div>
+          {ghProblem && <p className="muted">Open PR: {ghProblem}</p>}
           {error && (
             <p className="form-error" role="alert">
               {error}
