@@ -8,7 +8,7 @@ export * from "./orchestrator.ts";
 export type { OrchestratorDeps } from "./orchestrator-deps.ts";
 export * from "./prompts/index.ts";
 export * from "./recovery.ts";
-export { branchOf, checkIsolation, iterationMessage, runDir, WORKTREES_DIR } from "./run/isolation.ts";
+export { branchOf, checkIsolation, runDir, WORKTREES_DIR } from "./run/isolation.ts";
 export { resultMarkdown } from "./run/reports.ts";
 export * from "./run/transitions.ts";
 export * from "./runner/index.ts";

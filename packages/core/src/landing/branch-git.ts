@@ -171,7 +171,7 @@ export async function mergeInto(req: MergeRequest): Promise<string> {
   if (conflicts.length > 0) {
     throw new AppError(
       "merge_conflict",
-      `Merging ${branch} into ${base} conflicts in ${list(conflicts)}; nothing was changed. Merge it by hand, or resume the task on top of ${base}.`,
+      `Merging ${branch} into ${base} conflicts in ${list(conflicts)}; nothing was changed. Merge it by hand (git merge ${branch}) and resolve the conflicts there.`,
       { files: conflicts },
     );
   }

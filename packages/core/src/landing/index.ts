@@ -28,8 +28,6 @@ import {
 import { createPr, probeGh } from "./gh.ts";
 import { landedLine, mergeMessage, prBody, withTrailer } from "./messages.ts";
 
-export { landedLine, mergeMessage, prBody } from "./messages.ts";
-
 export interface LandingDeps {
   repos: Repositories;
   artifacts: ArtifactStore;
