@@ -5,8 +5,9 @@ import {
   envName,
   envValue,
   fromEnv,
-  type PromptAgent,
+  type PromptRole,
   parseEnv,
+  rolesFor,
   SettingsSchema,
 } from "@loop/core";
 import { z } from "zod";
@@ -77,12 +78,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const c = r.value;
   const abs = (p: string) => (p === ":memory:" || isAbsolute(p) ? p : resolve(cwd, p));
   const bad: string[] = [];
-  const template = (key: "claudePromptFile" | "codexPromptFile", agent: PromptAgent) => {
+  const template = (key: "claudePromptFile" | "codexPromptFile", role: PromptRole) => {
     const path = c[key];
     if (path === undefined) return undefined;
     try {
       const text = readFileSync(abs(path), "utf8");
-      checkTemplate(text, agent);
+      checkTemplate(text, role);
       return text;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -91,11 +92,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       return undefined;
     }
   };
-  const claudePromptTemplate = template("claudePromptFile", "claude");
-  const codexPromptTemplate = template("codexPromptFile", "codex");
+  const claudePromptTemplate = template("claudePromptFile", "worker");
+  const codexPromptTemplate = template("codexPromptFile", "reviewer");
+  // One agent never plays both parts: naming only one of them gives the other part to the other agent.
+  const named = (key: "worker" | "reviewer") => (present(env, ConfigSchema.shape[key]) ? c[key] : undefined);
+  const roles = rolesFor({ worker: named("worker"), reviewer: named("reviewer") }, c);
+  if (roles.worker === roles.reviewer) {
+    bad.push(`  LOOP_REVIEWER=${JSON.stringify(c.reviewer)}: must be a different agent from LOOP_WORKER`);
+  }
   if (bad.length > 0) throw invalid(bad);
   return {
     ...c,
+    ...roles,
     host: "127.0.0.1",
     dbPath: abs(c.dbPath),
     artifactsDir: abs(c.artifactsDir),
@@ -103,6 +111,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     codexPromptTemplate,
   };
 }
+
+const present = (env: NodeJS.ProcessEnv, field: z.ZodType) => {
+  const name = envName(field);
+  return name !== undefined && env[name] !== undefined && env[name] !== "";
+};
 
 /**
  * Drops the token from the environment once it is read, so the agents loop spawns (which inherit

@@ -39,6 +39,23 @@ describe("loadConfig", () => {
     expect(c).toMatchObject({ maxCostUsd: 2.5, maxCodexTokens: 500_000, pauseAtUtilization: 90 });
   });
 
+  it("casts the roles: LOOP_WORKER / LOOP_REVIEWER, never one agent in both", () => {
+    expect(loadConfig({})).toMatchObject({ worker: "claude", reviewer: "codex" });
+    expect(loadConfig({ LOOP_WORKER: "codex", LOOP_REVIEWER: "claude" })).toMatchObject({
+      worker: "codex",
+      reviewer: "claude",
+    });
+    // Naming one part gives the other to the other agent.
+    expect(loadConfig({ LOOP_WORKER: "codex" })).toMatchObject({ worker: "codex", reviewer: "claude" });
+    expect(loadConfig({ LOOP_REVIEWER: "claude" })).toMatchObject({ worker: "codex", reviewer: "claude" });
+    expect(() => loadConfig({ LOOP_WORKER: "codex", LOOP_REVIEWER: "codex" })).toThrow(
+      'LOOP_REVIEWER="codex": must be a different agent from LOOP_WORKER',
+    );
+    expect(() => loadConfig({ LOOP_WORKER: "gemini" })).toThrow(
+      'LOOP_WORKER="gemini": LOOP_WORKER must be one of claude, codex',
+    );
+  });
+
   it("splits LOOP_ALLOWED_ROOTS on ':'", () => {
     expect(loadConfig({ LOOP_ALLOWED_ROOTS: "/home/me/code::/srv/work/" }).allowedRoots).toEqual([
       "/home/me/code",

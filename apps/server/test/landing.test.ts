@@ -121,6 +121,12 @@ describe("landing a worktree task's branch", () => {
 
     expect(landed.landed).toMatchObject({ commit, mode: "merge", base: "main" });
     expect(t.repos.tasks.get(task.id)?.landed?.commit).toBe(commit);
+    // Open pages learn it from the stream: task.updated carrying only what changed.
+    const updated = t
+      .events(task.id)
+      .filter((e) => e.type === "task.updated")
+      .at(-1);
+    expect(updated?.data).toEqual({ task: { id: task.id, landed: landed.landed } });
     const result = (await t.api({ url: `/api/tasks/${task.id}/artifacts/result.md` })).body;
     expect(result).toContain("## Landed");
     expect(result).toContain(`Merged into main from loop/${task.id} as ${commit.slice(0, 12)}`);

@@ -56,7 +56,7 @@ describe("server.ts as a process", () => {
     const bad = start({ LOOP_CLAUDE_PROMPT_FILE: template, LOOP_DB_PATH: join(dir, "loop.db") });
     expect(await bad.exited).toBe(2);
     expect(bad.out.stderr).toContain(
-      `loop: Invalid configuration:\n  LOOP_CLAUDE_PROMPT_FILE=${JSON.stringify(template)}: unknown placeholder {{reviw}} (a claude prompt may use`,
+      `loop: Invalid configuration:\n  LOOP_CLAUDE_PROMPT_FILE=${JSON.stringify(template)}: unknown placeholder {{reviw}} (a worker prompt may use`,
     );
     expect(bad.out.stdout).not.toContain("loop is running");
 

@@ -85,4 +85,48 @@ describe("applyToDetail (row events on a task page's snapshot)", () => {
     d = applyToDetail(d, eventStream("t2").ev("task.updated", { task: task("t2") }));
     expect(d.task.id).toBe("t1");
   });
+
+  it("merges the changed fields a row event carries into the rows it holds", () => {
+    const s = eventStream("t1");
+    const d0 = {
+      task: task("t1", { prompt: "the long prompt" }),
+      iterations: [],
+      findings: [],
+      lastEventId: 0,
+    };
+    const it1 = { ...emptyIteration(1), status: "running" as const };
+    const events = [
+      s.ev("task.updated", { task: { id: "t1", status: "running", currentIteration: 1 } }),
+      s.ev("iteration.updated", { iteration: it1 }, 1),
+      s.ev("iteration.updated", { iteration: { n: 1, claudePromptBytes: 120 } }, 1),
+      // A change for an iteration it never saw start is not a row yet: left out, not half-shown.
+      s.ev("iteration.updated", { iteration: { n: 2, codexDurationMs: 3 } }, 2),
+      s.ev("task.updated", {
+        task: { id: "t1", status: "done", statusReason: "Codex reported STATUS: DONE" },
+      }),
+    ];
+    const d = events.reduce(applyToDetail, d0);
+    expect(d.task).toEqual({
+      ...d0.task,
+      status: "done",
+      statusReason: "Codex reported STATUS: DONE",
+      currentIteration: 1,
+    });
+    expect(d.iterations).toEqual([{ ...it1, claudePromptBytes: 120 }]);
+    expect(d.lastEventId).toBe(events.at(-1)!.id);
+  });
+});
+
+const emptyIteration = (n: number) => ({
+  n,
+  status: "running" as const,
+  verdict: null,
+  startedAt: "x",
+  finishedAt: null,
+  claudeDurationMs: null,
+  codexDurationMs: null,
+  claudeSessionId: null,
+  claudePromptBytes: null,
+  codexPromptBytes: null,
+  usage: task("t1").usage,
 });

@@ -22,5 +22,7 @@ export const taskRow = (id: string, o: Partial<Task> = {}): Task => ({
   continueSession: false,
   baseBranch: null,
   landed: null,
+  worker: "claude",
+  reviewer: "codex",
   ...o,
 });

@@ -1,14 +1,17 @@
 import { classifyStorageError, type Repositories, type StorageError } from "@loop/db";
-import type {
-  AgentName,
-  EphemeralEvent,
-  EventOf,
-  LoopEvent,
-  LoopEventType,
-  NewEvent,
-  ParsedLine,
+import {
+  type AgentName,
+  type EphemeralEvent,
+  type EventOf,
+  Iteration,
+  type IterationChange,
+  type LoopEvent,
+  type LoopEventType,
+  MAX_LINE_BYTES,
+  type NewEvent,
+  type ParsedLine,
+  type Task,
 } from "@loop/shared";
-import { MAX_LINE_BYTES } from "@loop/shared";
 
 export type EventListener = (event: LoopEvent) => void;
 export type EventData<T extends LoopEventType> = EventOf<T>["data"];
@@ -41,20 +44,25 @@ export class EventBus {
   dropped = 0;
   /** Events lost per task while the backlog was full: said in a warning once storage works again. */
   private readonly droppedBy = new Map<string, number>();
-  private readonly unwatch: Array<() => void>;
 
   constructor(repos: Repositories, opts: { busyTimeoutMs?: number } = {}) {
     this.repos = repos;
     this.where = repos.handle.path;
     this.busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
-    // The one place rows become events: every write of a task or iteration row, whoever makes it,
-    // is followed by the row itself, so the browser applies the server's state instead of re-deriving it.
-    this.unwatch = [
-      repos.tasks.watch((task) => this.send(task.id, null, "task.updated", { task })),
-      repos.iterations.watch((iteration, taskId) =>
-        this.send(taskId, iteration.n, "iteration.updated", { iteration }),
-      ),
-    ];
+  }
+
+  /**
+   * task.updated: the task's id and the fields a write just changed (see taskChange), sent by the
+   * writer right after the write, so the browser applies the server's state instead of re-deriving it.
+   */
+  taskUpdated(taskId: string, patch: Partial<Task>): void {
+    this.send(taskId, null, "task.updated", { task: { ...patch, id: taskId } });
+  }
+
+  /** iteration.updated: n and the fields of `patch` the API shows; nothing when it changed none of them. */
+  iterationUpdated(taskId: string, n: number, patch: object): void {
+    const shown = iterationChange(n, patch);
+    if (shown) this.send(taskId, n, "iteration.updated", { iteration: shown });
   }
 
   /** Stores and publishes one event; undefined when it had to wait in the backlog. */
@@ -166,7 +174,6 @@ export class EventBus {
 
   /** Stops retrying (the database is closing); what is still waiting is lost, and counted. */
   close(): void {
-    for (const off of this.unwatch) off();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     this.dropped += this.backlog.length;
@@ -242,6 +249,14 @@ export class EventBus {
     }
     this.droppedBy.clear();
   }
+}
+
+const ITERATION_FIELDS = new Set(Object.keys(Iteration.shape));
+
+/** n and the fields of an iteration write the API shows (not its texts or snapshots), or null. */
+export function iterationChange(n: number, patch: object): IterationChange | null {
+  const shown = Object.entries(patch).filter(([k, v]) => ITERATION_FIELDS.has(k) && v !== undefined);
+  return shown.length === 0 ? null : ({ ...Object.fromEntries(shown), n } as IterationChange);
 }
 
 /** Splits s into pieces of at most maxBytes UTF-8 bytes, never inside a code point. */

@@ -1,7 +1,9 @@
 import type { Repositories } from "@loop/db";
-import type { AgentGate } from "./agents/index.ts";
+import type { AgentName, Isolation, QueueResponse } from "@loop/shared";
+import type { AgentGate, AgentsFactory, Roles } from "./agents/index.ts";
 import type { EventBus } from "./events.ts";
-import type { Logger } from "./run/task-run.ts";
+import type { Logger } from "./loop/run-context.ts";
+import type { Budgets } from "./loop/transitions.ts";
 import type { Settings } from "./settings.ts";
 
 /** The state key of a paused queue. */
@@ -16,4 +18,42 @@ export interface OrchestratorDeps {
   logger?: Logger;
   /** No task starts while one of its agent CLIs is missing or broken: the queue waits (agents/availability.ts). */
   gate?: AgentGate;
+  /**
+   * Given a task's roles, its worker and reviewer. Default: the real CLIs from the settings
+   * (agents/cli-agents.ts); tests give in-memory agents.
+   */
+  agents?: AgentsFactory;
+}
+
+export interface SubmitInput extends Budgets {
+  title: string;
+  prompt: string;
+  workingDir: string;
+  maxIterations?: number | undefined;
+  isolation?: Isolation | undefined;
+  continueSession?: boolean | undefined;
+  /** Default: the settings' worker and reviewer (see rolesFor). */
+  worker?: AgentName | undefined;
+  reviewer?: AgentName | undefined;
+}
+
+export type { QueueMove } from "@loop/shared";
+/** GET /api/queue less `waiting` (the server adds it): queued tasks in the order they will run. */
+export type QueueState = Omit<QueueResponse, "waiting">;
+
+const other = (a: AgentName): AgentName => (a === "claude" ? "codex" : "claude");
+
+/**
+ * A new task's roles: its own, else the settings'. When it names only one, the other is the default
+ * unless that is the same agent (then it is the other one): one agent never plays both parts.
+ */
+export function rolesFor(
+  input: { worker?: AgentName | undefined; reviewer?: AgentName | undefined },
+  defaults: Roles,
+): Roles {
+  const { worker, reviewer } = input;
+  if (worker && reviewer) return { worker, reviewer };
+  if (worker) return { worker, reviewer: defaults.reviewer === worker ? other(worker) : defaults.reviewer };
+  if (reviewer) return { worker: defaults.worker === reviewer ? other(reviewer) : defaults.worker, reviewer };
+  return { worker: defaults.worker, reviewer: defaults.reviewer };
 }

@@ -1,45 +1,36 @@
-import { classifyStorageError, type Repositories, retryBusy } from "@loop/db";
-import {
-  AppError,
-  canDelete,
-  canResume,
-  type Isolation,
-  isTerminal,
-  MAX_ITERATIONS_LIMIT,
-  type QueueMove,
-  type QueueResponse,
-  type Task,
-} from "@loop/shared";
+import { type Repositories, retryBusy } from "@loop/db";
+import { AppError, canDelete, canResume, isTerminal, MAX_ITERATIONS_LIMIT, type Task } from "@loop/shared";
+import { type AgentsFactory, cliAgents } from "./agents/index.ts";
 import { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
-import { type OrchestratorDeps, QUEUE_PAUSED, silent } from "./orchestrator-deps.ts";
+import { isolationFields, removeIsolation } from "./loop/isolation.ts";
+import type { Logger } from "./loop/run-context.ts";
+import { TaskRun } from "./loop/task-run.ts";
+import { type Budget, type Budgets, budgetDefaults, rebudget, resumePoint } from "./loop/transitions.ts";
+import {
+  type OrchestratorDeps,
+  QUEUE_PAUSED,
+  type QueueMove,
+  type QueueState,
+  rolesFor,
+  type SubmitInput,
+  silent,
+} from "./orchestrator-deps.ts";
 import { taskMarkdown } from "./prompts/index.ts";
-import { isolationFields, removeIsolation } from "./run/isolation.ts";
-import { type Logger, TaskRun } from "./run/task-run.ts";
-import { type Budget, type Budgets, budgetDefaults, rebudget, resumePoint } from "./run/transitions.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
+import { storageReady } from "./storage-ready.ts";
 
-export type { Logger } from "./run/task-run.ts";
+export type { Logger } from "./loop/run-context.ts";
+export type { QueueMove, QueueState, SubmitInput } from "./orchestrator-deps.ts";
 
-export interface SubmitInput extends Budgets {
-  title: string;
-  prompt: string;
-  workingDir: string;
-  maxIterations?: number | undefined;
-  isolation?: Isolation | undefined;
-  continueSession?: boolean | undefined;
-}
-
-type Filed = SubmitInput & Pick<Task, "maxIterations" | "isolation" | "retryOf" | Budget>;
-
-/** GET /api/queue less `waiting` (the server adds it): queued tasks in the order they will run. */
-export type QueueState = Omit<QueueResponse, "waiting">;
+type Filed = SubmitInput &
+  Pick<Task, "maxIterations" | "isolation" | "retryOf" | "worker" | "reviewer" | Budget>;
 
 const reopened = { statusReason: null, finishedAt: null } as const;
 
 /**
  * The queue and the serial worker: submit, cancel, resume, retry, delete, queue order and pause.
- * One task runs at a time (run/task-run.ts); this file decides which and when.
+ * One task runs at a time (loop/task-run.ts); this file decides which and when.
  */
 export class Orchestrator {
   readonly artifacts: ArtifactStore;
@@ -54,6 +45,7 @@ export class Orchestrator {
   private readonly closing = new AbortController();
   private idleWaiters: Array<() => void> = [];
   private readonly gate: OrchestratorDeps["gate"];
+  private readonly agents: AgentsFactory;
 
   constructor(deps: OrchestratorDeps) {
     this.repos = deps.repos;
@@ -62,6 +54,7 @@ export class Orchestrator {
     this.settings = resolveSettings(deps.settings);
     this.log = deps.logger ?? silent;
     this.artifacts = new ArtifactStore(this.settings.artifactsDir);
+    this.agents = deps.agents ?? cliAgents(this.settings);
   }
 
   /** Starts working the queue (after the start-up recovery, see recovery.ts). */
@@ -74,6 +67,7 @@ export class Orchestrator {
     this.assertAccepting();
     return this.file({
       ...budgetDefaults(input, this.settings),
+      ...rolesFor(input, this.settings),
       maxIterations: input.maxIterations ?? this.settings.defaultMaxIterations,
       isolation: input.isolation ?? "none",
       retryOf: null,
@@ -113,12 +107,13 @@ export class Orchestrator {
       );
     }
     const maxIterations = Math.min(MAX_ITERATIONS_LIMIT, task.maxIterations + extraIterations);
-    const point = resumePoint(this.repos.iterations.texts(id), maxIterations);
+    const point = resumePoint(this.repos.iterations.texts(id), maxIterations, task);
     if (!point.ok) throw new AppError("not_resumable", `Task ${id} cannot be resumed: ${point.reason}`);
     const queued = await this.write(() =>
       this.repos.transaction(() => {
         this.assertQueueRoom();
         const t = this.repos.tasks.requeue(id, { ...caps, ...reopened, maxIterations });
+        this.bus.taskUpdated(id, { ...caps, ...reopened, maxIterations, status: "queued" });
         this.bus.send(id, null, "task.requeued", { maxIterations, from: point.from });
         return t;
       }),
@@ -158,11 +153,13 @@ export class Orchestrator {
           : `Cancelled by the user while ${label(task.status)}`;
       return this.write(() =>
         this.repos.transaction(() => {
-          const t = this.repos.tasks.update(id, {
+          const patch = {
             status: "cancelled",
             statusReason: reason,
             finishedAt: new Date().toISOString(),
-          });
+          } as const;
+          const t = this.repos.tasks.update(id, patch);
+          this.bus.taskUpdated(id, patch);
           this.bus.send(id, null, "task.finished", { status: "cancelled", reason });
           return t;
         }),
@@ -189,6 +186,7 @@ export class Orchestrator {
       await this.write(() =>
         this.repos.transaction(() => {
           this.repos.tasks.update(id, { status: "cancelled", statusReason: reason });
+          this.bus.taskUpdated(id, { status: "cancelled", statusReason: reason });
           this.bus.send(id, null, "task.finished", { status: "cancelled", reason });
         }),
       );
@@ -312,6 +310,8 @@ export class Orchestrator {
           this.assertQueueRoom();
           const iso = isolationFields(input.isolation, id, this.settings.artifactsDir);
           const t = this.repos.tasks.create({ ...input, ...iso, id }, new Date(createdAt));
+          // A new row: all of it (the only task.updated that carries the prompt).
+          this.bus.taskUpdated(id, t);
           this.bus.send(t.id, null, "task.created", {
             title: t.title,
             workingDir: t.workingDir,
@@ -348,7 +348,7 @@ export class Orchestrator {
       for (;;) {
         if (!this.accepting || this.queuePaused) break;
         // Storage that failed the last run must work again before the next one starts.
-        if (!(await this.storageReady())) break;
+        if (!(await storageReady(this.repos, this.bus, this.log, () => this.accepting))) break;
         if (this.gate && !(await this.gate.ready(() => this.canStart()))) break;
         // Read and marked running in one tick, so a concurrent submit or delete cannot race it.
         const next = this.repos.tasks.nextQueued();
@@ -361,6 +361,7 @@ export class Orchestrator {
             artifacts: this.artifacts,
             log: this.log,
             closing: this.closing.signal,
+            agents: this.agents(next),
           },
           next,
         );
@@ -378,26 +379,6 @@ export class Orchestrator {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
-    }
-  }
-
-  /** Waits (with backoff) until pending events are stored and a test write succeeds. */
-  private async storageReady(): Promise<boolean> {
-    let wait = 100;
-    for (;;) {
-      if (!this.accepting) return false;
-      const drained = this.bus.pending === 0 || (await this.bus.drain(1000));
-      if (drained) {
-        try {
-          this.repos.state.set("worker.heartbeat", new Date().toISOString());
-          return true;
-        } catch (err) {
-          if (!classifyStorageError(err, this.repos.handle.path)) throw err;
-        }
-      }
-      this.log.warn({ fault: this.bus.fault?.message }, "storage not writable yet; the queue waits");
-      await new Promise((r) => setTimeout(r, wait));
-      wait = Math.min(wait * 2, 5000);
     }
   }
 }

@@ -2,10 +2,10 @@ import type { AgentRun, Repositories } from "@loop/db";
 import type { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
 import { findStalemate } from "./findings/index.ts";
+import { finishDecided } from "./loop/finish.ts";
+import type { Logger } from "./loop/run-context.ts";
+import { decidedEnd } from "./loop/transitions.ts";
 import { silent } from "./orchestrator-deps.ts";
-import { finishDecided } from "./run/finish.ts";
-import type { Logger } from "./run/task-run.ts";
-import { decidedEnd } from "./run/transitions.ts";
 import {
   descendantsOf,
   findMarked,
@@ -132,7 +132,7 @@ export async function recover(
   for (const task of repos.tasks.listByStatus("running")) {
     const n = task.currentIteration;
     const stalemate = findStalemate(repos.findings.list(task.id), opts.settings.stallIterations);
-    const end = decidedEnd(repos.iterations.texts(task.id), task.maxIterations, stalemate);
+    const end = decidedEnd(repos.iterations.texts(task.id), task.maxIterations, stalemate, task.reviewer);
     if (end) {
       bus.send(task.id, n || null, "task.warning", {
         message: `The server stopped after the review of iteration ${n} was stored but before the task's end was; recorded at the next start`,
@@ -147,10 +147,13 @@ export async function recover(
     const reason = `interrupted by a crash of the server ${where}; resume it to continue from there`;
     repos.transaction(() => {
       if (n > 0 && repos.iterations.get(task.id, n)?.status === "running") {
-        repos.iterations.update(task.id, n, { status: "interrupted", finishedAt: new Date().toISOString() });
+        const ended = { status: "interrupted", finishedAt: new Date().toISOString() } as const;
+        repos.iterations.update(task.id, n, ended);
+        bus.iterationUpdated(task.id, n, ended);
         bus.send(task.id, n, "iteration.finished", { n, verdict: null, status: "interrupted" });
       }
       repos.tasks.update(task.id, { status: "paused", statusReason: reason });
+      bus.taskUpdated(task.id, { status: "paused", statusReason: reason });
       bus.send(task.id, n || null, "task.interrupted", {
         agent: (last?.agent as "claude" | "codex") ?? null,
         reason,

@@ -86,6 +86,8 @@ const gitIdentity = () =>
       const m = /^(.*?)\s*<(.*)>$/.exec(s);
       return { name: m?.[1] ?? s, email: m?.[2] ?? "" };
     });
+/** The agents that can work or review (shared's AgentName). */
+const AGENTS = ["claude", "codex"] as const;
 
 /** Everything the orchestrator and the run loop can be tuned with. */
 export const SettingsSchema = z.object({
@@ -137,6 +139,10 @@ export const SettingsSchema = z.object({
   gitAuthor: fromEnv("LOOP_GIT_AUTHOR", gitIdentity().default({ name: "loop", email: "loop@localhost" })),
   /** GitHub CLI path or name on PATH (pull requests). */
   ghBin: fromEnv("LOOP_GH_BIN", text().default("gh")),
+  /** The agent that works on a task that names none (`worker`); never the reviewer (see rolesFor). */
+  worker: fromEnv("LOOP_WORKER", oneOf(AGENTS).default("claude")),
+  /** The agent that reviews a task that names none (`reviewer`). */
+  reviewer: fromEnv("LOOP_REVIEWER", oneOf(AGENTS).default("codex")),
 
   // Not read from the environment: tests shorten them.
   /** Wait used when a usage-limit message names no reset time (doubles per attempt, capped at 2 h). */
@@ -148,7 +154,10 @@ export const SettingsSchema = z.object({
 });
 
 export type Settings = z.output<typeof SettingsSchema> & {
-  /** Templates replacing the default prompts (prompts/templates.ts), already checked. */
+  /**
+   * Templates replacing the default prompts (prompts/templates.ts), already checked: the worker's
+   * (LOOP_CLAUDE_PROMPT_FILE) and the reviewer's (LOOP_CODEX_PROMPT_FILE), whichever agent plays it.
+   */
   claudePromptTemplate?: string | undefined;
   codexPromptTemplate?: string | undefined;
   /** Extra environment for the agent processes (merged over the server's). */

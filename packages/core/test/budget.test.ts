@@ -1,8 +1,8 @@
 import { emptyUsage, type SubscriptionWindow, type Task } from "@loop/shared";
 import { describe, expect, it } from "vitest";
 import { budgetArg } from "../src/agents/index.ts";
-import { budgetStop, claudeRemaining, rebudget } from "../src/run/budget.ts";
-import { iterationGate, utilizationHold } from "../src/run/limits.ts";
+import { budgetStop, claudeRemaining, rebudget } from "../src/loop/budget.ts";
+import { iterationGate, utilizationHold } from "../src/loop/limits.ts";
 
 const spent = (costUsd: number, codexTokens = 0) => ({
   claude: { ...emptyUsage().claude, costUsd },
@@ -75,7 +75,7 @@ describe("the gate before an iteration", () => {
     expect(iterationGate({ task: task(), n: 2, windows: [win()], settings, now })).toMatchObject({
       kind: "paused",
       until: new Date("2026-12-01T14:05:00.000Z"),
-      resume: { kind: "claude", n: 2 },
+      resume: { kind: "work", n: 2 },
     });
     expect(
       iterationGate({ task: task(), n: 2, windows: [win({ utilization: 10 })], settings, now }),

@@ -5,8 +5,8 @@ import { createTestRepositories } from "@loop/db/testing";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { ArtifactStore } from "../src/artifacts.ts";
 import { EventBus } from "../src/events.ts";
-import { ChangeTracker } from "../src/run/changes-step.ts";
-import type { RunDeps } from "../src/run/task-run.ts";
+import { ChangeTracker } from "../src/loop/changes-step.ts";
+import type { RunDeps } from "../src/loop/run-context.ts";
 import { resolveSettings } from "../src/settings.ts";
 
 describe("ChangeTracker", () => {
@@ -24,7 +24,7 @@ describe("ChangeTracker", () => {
     repos.iterations.start(task.id, 1);
     const bus = new EventBus(repos);
     const silent = { info() {}, warn() {}, error() {} };
-    const deps: RunDeps = {
+    const deps: Omit<RunDeps, "agents"> = {
       repos,
       bus,
       settings: resolveSettings({ artifactsDir: join(root, "loops") }),
@@ -34,6 +34,7 @@ describe("ChangeTracker", () => {
     };
     const tracker = new ChangeTracker({
       deps,
+      task,
       taskId: task.id,
       workingDir: task.workingDir,
       signal: new AbortController().signal,

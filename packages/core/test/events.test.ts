@@ -71,33 +71,38 @@ describe("EventBus", () => {
 });
 
 describe("row events", () => {
-  it("follow every task and iteration write with the row, and only once its transaction committed", () => {
+  it("are sent by the writer with what changed, and only once its transaction committed", () => {
     const repos = createTestRepositories();
     const bus = new EventBus(repos);
     const sent: LoopEvent[] = [];
     bus.subscribe((e) => sent.push(e));
     const task = repos.tasks.create({ title: "t", prompt: "p", workingDir: "/tmp", maxIterations: 1 });
-    const running = repos.tasks.update(task.id, { status: "running" });
-    repos.iterations.start(task.id, 1);
-    expect(sent.map((e) => [e.type, e.iteration])).toEqual([
-      ["task.updated", null],
-      ["task.updated", null],
-      ["iteration.updated", 1],
+    // A repository write alone says nothing: whoever writes sends the change.
+    repos.tasks.update(task.id, { status: "running" });
+    expect(sent).toEqual([]);
+    bus.taskUpdated(task.id, { status: "running" });
+    bus.iterationUpdated(task.id, 1, { claudeDurationMs: 5, claudeOutput: "not shown", snapshotAfter: {} });
+    // Only fields the API shows: a write of texts or snapshots alone sends nothing.
+    bus.iterationUpdated(task.id, 1, { review: "r", snapshotBefore: {} });
+    expect(sent.map((e) => [e.type, e.iteration, e.data])).toEqual([
+      ["task.updated", null, { task: { id: task.id, status: "running" } }],
+      ["iteration.updated", 1, { iteration: { n: 1, claudeDurationMs: 5 } }],
     ]);
-    expect(sent[1]!.data).toEqual({ task: running });
-    // A rolled-back write publishes nothing, and its id goes to the next event as SQLite decides.
+    // Sent inside a transaction, it is published once the transaction committed, and never on a rollback.
     expect(() =>
       repos.transaction(() => {
         repos.tasks.update(task.id, { status: "done" });
+        bus.taskUpdated(task.id, { status: "done" });
         throw new Error("roll back");
       }),
     ).toThrow("roll back");
-    expect(sent).toHaveLength(3);
+    expect(sent).toHaveLength(2);
     repos.transaction(() => {
       repos.tasks.update(task.id, { currentIteration: 1 });
-      expect(sent).toHaveLength(3);
+      bus.taskUpdated(task.id, { currentIteration: 1 });
+      expect(sent).toHaveLength(2);
     });
-    expect(sent).toHaveLength(4);
+    expect(sent).toHaveLength(3);
     const stored = repos.events.listAfter({ afterId: 0, limit: 100 });
     expect(stored).toEqual(sent);
   });

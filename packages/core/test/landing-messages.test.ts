@@ -1,7 +1,7 @@
 import { emptyUsage, type Finding, type Iteration, type Task } from "@loop/shared";
 import { describe, expect, it } from "vitest";
 import { mergeMessage, prBody, withTrailer } from "../src/landing/messages.ts";
-import { iterationMessage } from "../src/run/isolation.ts";
+import { iterationMessage } from "../src/loop/isolation.ts";
 
 const task = {
   id: "01TASK",

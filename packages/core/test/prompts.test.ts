@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
-  buildClaudePrompt,
-  buildCodexPrompt,
+  buildReviewerPrompt,
+  buildWorkerPrompt,
   checkTemplate,
   DEFAULT_TEMPLATES,
   type HistoryEntry,
@@ -21,7 +21,7 @@ const task = {
 const past: HistoryEntry[] = [
   {
     n: 1,
-    claudeOutput: "Added the flag in cli.ts",
+    workerOutput: "Added the flag in cli.ts",
     review: "STATUS: ISSUES_FOUND\n- no test for --json",
     verdict: "ISSUES_FOUND",
   },
@@ -29,7 +29,7 @@ const past: HistoryEntry[] = [
 
 describe("claude prompt", () => {
   it("carries title and prompt verbatim and asks for the work in iteration 1", () => {
-    const p = buildClaudePrompt(task, [], 1);
+    const p = buildWorkerPrompt(task, [], 1);
     expect(p).toContain(task.title);
     expect(p).toContain(task.prompt);
     expect(p).toContain("/work/repo");
@@ -38,7 +38,7 @@ describe("claude prompt", () => {
   });
 
   it("quotes earlier iterations and asks to address the findings", () => {
-    const p = buildClaudePrompt(task, past, 2);
+    const p = buildWorkerPrompt(task, past, 2);
     expect(p).toContain("Earlier iterations");
     expect(p).toContain("Added the flag in cli.ts");
     expect(p).toContain("- no test for --json");
@@ -49,7 +49,7 @@ describe("claude prompt", () => {
 
   it("carries the ledger's open findings as a checklist right before the job", () => {
     const checklist = "## Open review findings\n\n- [ ] **F1** (reported in iteration 1): no test for --json";
-    const p = buildClaudePrompt(task, past, 2, checklist);
+    const p = buildWorkerPrompt(task, past, 2, checklist);
     expect(p).toContain(checklist);
     expect(p.indexOf("Earlier iterations")).toBeLessThan(p.indexOf(checklist));
     expect(p.indexOf(checklist)).toBeLessThan(p.indexOf("Your job"));
@@ -60,24 +60,24 @@ describe("claude prompt", () => {
     const long = "x".repeat(50_000);
     const many: HistoryEntry[] = Array.from({ length: 10 }, (_, i) => ({
       n: i + 1,
-      claudeOutput: long,
+      workerOutput: long,
       review: long,
       verdict: "ISSUES_FOUND",
     }));
-    const p = buildClaudePrompt(task, many, 11);
+    const p = buildWorkerPrompt(task, many, 11);
     expect(p.length).toBeLessThan(120_000);
     expect(p).toContain("more characters omitted");
   });
 
   it("fences quoted output so backticks inside cannot break out", () => {
-    const p = buildClaudePrompt(task, [{ ...past[0]!, claudeOutput: "```\nSTATUS: DONE\n```" }], 2);
+    const p = buildWorkerPrompt(task, [{ ...past[0]!, workerOutput: "```\nSTATUS: DONE\n```" }], 2);
     expect(p).toContain("````text\n```\nSTATUS: DONE\n```\n````");
   });
 });
 
 describe("codex prompt", () => {
   it("carries the task, history, Claude's latest output and the STATUS instruction", () => {
-    const p = buildCodexPrompt(task, past, 2, "Wrote tests in cli.test.ts");
+    const p = buildReviewerPrompt(task, past, 2, "Wrote tests in cli.test.ts");
     expect(p).toContain(task.title);
     expect(p).toContain(task.prompt);
     expect(p).toContain("- no test for --json");
@@ -107,18 +107,18 @@ describe("full-history prompts are what they were before templates and sessions"
     past[0]!,
     {
       n: 2,
-      claudeOutput: "Added a test\n\n```\ncode\n```",
+      workerOutput: "Added a test\n\n```\ncode\n```",
       review: "STATUS: ISSUES_FOUND\n- README",
       verdict: "ISSUES_FOUND",
     },
-    { n: 3, claudeOutput: "", review: "STATUS: ISSUES_FOUND\n- more", verdict: "ISSUES_FOUND" },
+    { n: 3, workerOutput: "", review: "STATUS: ISSUES_FOUND\n- more", verdict: "ISSUES_FOUND" },
   ];
   it.each([
-    ["claude-1", () => buildClaudePrompt(t, [], 1)],
-    ["claude-4", () => buildClaudePrompt(wt, three, 4)],
-    ["claude-4-findings", () => buildClaudePrompt(t, three, 4, "## Open findings\n\n- [ ] F1 x\n")],
-    ["codex-1", () => buildCodexPrompt(t, [], 1, "Did it")],
-    ["codex-4", () => buildCodexPrompt(wt, three, 4, "")],
+    ["claude-1", () => buildWorkerPrompt(t, [], 1)],
+    ["claude-4", () => buildWorkerPrompt(wt, three, 4)],
+    ["claude-4-findings", () => buildWorkerPrompt(t, three, 4, "## Open findings\n\n- [ ] F1 x\n")],
+    ["codex-1", () => buildReviewerPrompt(t, [], 1, "Did it")],
+    ["codex-4", () => buildReviewerPrompt(wt, three, 4, "")],
   ])("%s", (name, build) => {
     expect(build()).toBe(gold(name));
   });
@@ -127,9 +127,9 @@ describe("full-history prompts are what they were before templates and sessions"
 describe("session mode", () => {
   const findings = "## Open review findings\n\n- [ ] **F1**: no test for --json";
   it("iteration 1 is the full prompt; later Claude prompts carry only the latest review and the open findings", () => {
-    expect(buildClaudePrompt(task, [], 1, "", { mode: "session" })).toBe(buildClaudePrompt(task, [], 1));
-    const full = buildClaudePrompt(task, past, 2, findings);
-    const p = buildClaudePrompt(task, past, 2, findings, { mode: "session" });
+    expect(buildWorkerPrompt(task, [], 1, "", { mode: "session" })).toBe(buildWorkerPrompt(task, [], 1));
+    const full = buildWorkerPrompt(task, past, 2, findings);
+    const p = buildWorkerPrompt(task, past, 2, findings, { mode: "session" });
     expect(p).toContain("## What Codex found in iteration 1 (verdict: ISSUES_FOUND)");
     expect(p).toContain("- no test for --json");
     expect(p).toContain(findings);
@@ -140,8 +140,8 @@ describe("session mode", () => {
   });
 
   it("Codex keeps a fresh context: the task and Claude's report, no history", () => {
-    const p = buildCodexPrompt(task, past, 2, "Wrote tests", { mode: "session", openFindings: findings });
-    expect(p).toBe(buildCodexPrompt(task, [], 2, "Wrote tests"));
+    const p = buildReviewerPrompt(task, past, 2, "Wrote tests", { mode: "session", openFindings: findings });
+    expect(p).toBe(buildReviewerPrompt(task, [], 2, "Wrote tests"));
     expect(p).toContain(task.prompt);
     expect(p).not.toContain(findings);
     expect(p).toContain("Wrote tests");
@@ -154,27 +154,28 @@ describe("prompt templates", () => {
   it("fills the placeholders and leaves out blocks that come out empty", () => {
     const template =
       "{{title}} · {{iteration}}/{{maxIterations}} in {{workingDir}}\n\n{{history}}\n\n{{review}}\n\n{{prompt}}\n\n{{ openFindings }}\n";
-    const first = buildClaudePrompt(task, [], 1, "", { template });
+    const first = buildWorkerPrompt(task, [], 1, "", { template });
     expect(first).toBe(`Add a --json flag · 1/4 in /work/repo\n\n${task.prompt}\n`);
-    const later = buildClaudePrompt(task, past, 2, "- [ ] F1", { template, mode: "session" });
+    const later = buildWorkerPrompt(task, past, 2, "- [ ] F1", { template, mode: "session" });
     expect(later).toContain("Add a --json flag · 2/4");
     expect(later).toContain("## What Codex found in iteration 1");
     expect(later).toContain("- [ ] F1");
     const codexT = "Review {{title}}: {{claudeOutput}}\n\n{{openFindings}}";
-    expect(buildCodexPrompt(task, [], 1, "did it", { template: codexT })).toBe(
+    expect(buildReviewerPrompt(task, [], 1, "did it", { template: codexT })).toBe(
       "Review Add a --json flag: ```text\ndid it\n```\n",
     );
   });
 
   it("the defaults are the templates in code; an unknown placeholder is refused, naming it", () => {
-    expect(() => checkTemplate(DEFAULT_TEMPLATES.claude, "claude")).not.toThrow();
-    expect(() => checkTemplate(DEFAULT_TEMPLATES.codex, "codex")).not.toThrow();
-    expect(() => checkTemplate("{{prompt}} {{nope}} {{ promt }}", "claude")).toThrow(
-      /unknown placeholders \{\{nope\}\}, \{\{promt\}\} \(a claude prompt may use \{\{title\}\}, \{\{prompt\}\}/,
+    expect(() => checkTemplate(DEFAULT_TEMPLATES.worker, "worker")).not.toThrow();
+    expect(() => checkTemplate(DEFAULT_TEMPLATES.reviewer, "reviewer")).not.toThrow();
+    expect(() => checkTemplate("{{prompt}} {{nope}} {{ promt }}", "worker")).toThrow(
+      /unknown placeholders \{\{nope\}\}, \{\{promt\}\} \(a worker prompt may use \{\{worker\}\}, \{\{reviewer\}\}, \{\{title\}\}, \{\{prompt\}\}/,
     );
-    // {{claudeOutput}} is Codex's; {{review}} and {{job}} are Claude's.
-    expect(() => checkTemplate("{{claudeOutput}}", "claude")).toThrow(TemplateError);
-    expect(() => checkTemplate("{{review}}", "codex")).toThrow(/unknown placeholder \{\{review\}\}/);
+    // {{workerOutput}} (and its old name {{claudeOutput}}) is the reviewer's; {{review}} and {{job}} the worker's.
+    expect(() => checkTemplate("{{workerOutput}}", "worker")).toThrow(TemplateError);
+    expect(() => checkTemplate("{{claudeOutput}}", "worker")).toThrow(TemplateError);
+    expect(() => checkTemplate("{{review}}", "reviewer")).toThrow(/unknown placeholder \{\{review\}\}/);
   });
 
   it("docs/prompt-templates.md shows the default templates and every placeholder", () => {
@@ -182,8 +183,8 @@ describe("prompt templates", () => {
       fileURLToPath(new URL("../../../docs/prompt-templates.md", import.meta.url)),
       "utf8",
     );
-    expect(readme).toContain(`\`\`\`text\n${DEFAULT_TEMPLATES.claude}\`\`\``);
-    expect(readme).toContain(`\`\`\`text\n${DEFAULT_TEMPLATES.codex}\`\`\``);
+    expect(readme).toContain(`\`\`\`text\n${DEFAULT_TEMPLATES.worker}\`\`\``);
+    expect(readme).toContain(`\`\`\`text\n${DEFAULT_TEMPLATES.reviewer}\`\`\``);
     for (const name of Object.keys(PLACEHOLDERS)) expect(readme).toContain(`| \`{{${name}}}\` |`);
   });
 });

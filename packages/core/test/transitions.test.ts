@@ -12,7 +12,7 @@ import {
   MAX_REASON_CHARS,
   resumePoint,
   shortReason,
-} from "../src/run/transitions.ts";
+} from "../src/loop/transitions.ts";
 
 const stuck: Stalemate = {
   finding: {
@@ -49,7 +49,7 @@ describe("afterReview", () => {
     ],
     [
       { n: 2, verdict: "ISSUES_FOUND", maxIterations: 5, stalemate: null },
-      { kind: "claude", n: 3 },
+      { kind: "work", n: 3 },
     ],
   ] as const)("%j → %j", (input, expected) => {
     expect(afterReview(input)).toMatchObject(expected);
@@ -77,7 +77,7 @@ const base: FailureInput = {
   backoffMs: 60_000,
   marginMs: 30_000,
   now: new Date("2026-12-01T10:00:00Z"),
-  retry: { kind: "codex", n: 2, claudeOutput: "x" },
+  retry: { kind: "review", n: 2, workerOutput: "x" },
 };
 
 describe("afterFailure", () => {
@@ -190,27 +190,27 @@ const it_ = (n: number, o: Partial<IterationTexts>): IterationTexts => ({
 
 describe("resumePoint", () => {
   it.each([
-    ["nothing run yet", [], 3, { kind: "claude", n: 1 }, 0],
-    ["after a finished iteration", [it_(1, {})], 3, { kind: "claude", n: 2 }, 1],
+    ["nothing run yet", [], 3, { kind: "work", n: 1 }, 0],
+    ["after a finished iteration", [it_(1, {})], 3, { kind: "work", n: 2 }, 1],
     [
       "claude finished, codex did not",
       [it_(1, {}), it_(2, { status: "interrupted", review: null, verdict: null })],
       3,
-      { kind: "codex", n: 2, claudeOutput: "c2" },
+      { kind: "review", n: 2, workerOutput: "c2" },
       1,
     ],
     [
       "claude did not finish",
       [it_(1, {}), it_(2, { status: "failed", claudeOutput: null, review: null, verdict: null })],
       3,
-      { kind: "claude", n: 2 },
+      { kind: "work", n: 2 },
       1,
     ],
     [
       "a cancelled codex run",
       [it_(1, { status: "cancelled", review: null, verdict: null })],
       3,
-      { kind: "codex", n: 1, claudeOutput: "c1" },
+      { kind: "review", n: 1, workerOutput: "c1" },
       0,
     ],
   ] as const)("%s", (_name, iterations, cap, phase, historyLength) => {
@@ -226,7 +226,7 @@ describe("resumePoint", () => {
     });
     expect(resumePoint([it_(1, {}), it_(2, {})], 3)).toMatchObject({
       ok: true,
-      phase: { kind: "claude", n: 3 },
+      phase: { kind: "work", n: 3 },
     });
     expect(resumePoint([it_(1, { verdict: "DONE" })], 3)).toMatchObject({ ok: false });
   });
@@ -249,8 +249,8 @@ describe("resumePoint", () => {
       5,
     );
     expect(p.ok && p.history).toEqual([
-      { n: 1, claudeOutput: "c1", review: "r1", verdict: "ISSUES_FOUND" },
-      { n: 2, claudeOutput: "c2", review: "r2", verdict: "ISSUES_FOUND" },
+      { n: 1, workerOutput: "c1", review: "r1", verdict: "ISSUES_FOUND" },
+      { n: 2, workerOutput: "c2", review: "r2", verdict: "ISSUES_FOUND" },
     ]);
   });
 });

@@ -1,9 +1,13 @@
 import { z } from "zod";
+import { AgentName } from "./agent.ts";
 import { Finding } from "./findings.ts";
 import { Iteration, Task, TaskStatus, Usage, Verdict } from "./task.ts";
 
-export const AgentName = z.enum(["claude", "codex"]);
-export type AgentName = z.infer<typeof AgentName>;
+/** task.updated's row: the id and what changed, never the unchanged prompt (up to 100 000 characters). */
+export const TaskChange = Task.partial().extend({ id: z.string() });
+export type TaskChange = z.infer<typeof TaskChange>;
+export const IterationChange = Iteration.partial().extend({ n: z.number().int() });
+export type IterationChange = z.infer<typeof IterationChange>;
 
 /** Why an agent run failed, decided at the runner boundary. */
 export const AgentErrorKind = z.enum([
@@ -136,12 +140,13 @@ export const LoopEvent = z.discriminatedUnion("type", [
     }),
   ),
   /**
-   * A task row changed (created, started, paused, finished, usage, …): the whole task as in
-   * GET /api/tasks/:id's `task`. Emitted by the repository's write path, so it follows every change.
+   * A task row changed (created, started, paused, finished, usage, …): its `id` and the fields that
+   * changed, as in GET /api/tasks/:id's `task` (a new task: all of them). Whoever writes the row
+   * sends it right after; a client merges it into the task it holds.
    */
-  ev("task.updated", z.object({ task: Task })),
-  /** An iteration row changed: the whole iteration as in GET /api/tasks/:id's `iterations`. */
-  ev("iteration.updated", z.object({ iteration: Iteration })),
+  ev("task.updated", z.object({ task: TaskChange })),
+  /** An iteration row changed: its `n` and the fields that changed (a started iteration: all of them). */
+  ev("iteration.updated", z.object({ iteration: IterationChange })),
 ]);
 export type LoopEvent = z.infer<typeof LoopEvent>;
 export type LoopEventType = LoopEvent["type"];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AgentName } from "./agent.ts";
 import { Finding } from "./findings.ts";
 import { GhHealth, Landed } from "./landing.ts";
 import { SubscriptionWindow } from "./limits.ts";
@@ -66,11 +67,17 @@ export const Task = z.object({
   /** Iterations after the first continue Claude's own conversation (`--resume`) and get only what is new. */
   continueSession: z.boolean(),
   /** A worktree task: the branch checked out in the user's repository when it started (merges go there). */
-  baseBranch: z.string().nullable().default(null),
+  baseBranch: z.string().nullable(),
   /** What became of a worktree task's branch (merged, squashed, pushed for a PR, discarded), or null. */
-  landed: Landed.nullable().default(null),
+  landed: Landed.nullable(),
+  /** The agent that works on the task (changes the working directory): claude unless the task said. */
+  worker: AgentName,
+  /** The agent that reviews each iteration read-only (its first line is the STATUS): codex unless said. */
+  reviewer: AgentName,
 });
 export type Task = z.infer<typeof Task>;
+
+const role = (field: string) => z.enum(AgentName.options, { error: `${field} must be "claude" or "codex"` });
 export const Isolation = z.enum(["none", "worktree"], { error: 'must be "none" or "worktree"' });
 export type Isolation = z.infer<typeof Isolation>;
 
@@ -137,27 +144,36 @@ const maxCodexTokens = z
   .int("maxCodexTokens must be an integer")
   .min(1, "maxCodexTokens must be at least 1");
 
-export const CreateTaskBody = z.strictObject(
-  {
-    title: text(200),
-    prompt: text(100_000),
-    workingDir: z
-      .string({ error: typeError("text") })
-      .min(1, { error: "must not be empty", abort: true })
-      .max(4096, { error: "must be at most 4,096 characters", abort: true })
-      .refine((s) => s.startsWith("/"), "must be an absolute path (starting with /)"),
-    maxIterations: count().optional(),
-    /** "worktree": run in a git worktree on the branch loop/<task-id>; workingDir must be in a git repository. */
-    isolation: Isolation.optional(),
-    /** true: iteration N > 1 resumes Claude's session with only what is new; default LOOP_CONTINUE_SESSION. */
-    continueSession: z.boolean({ error: "continueSession must be a boolean" }).optional(),
-    /** The most the task may spend on claude, as claude reports it (total_cost_usd). Default LOOP_MAX_COST_USD. */
-    maxCostUsd: maxCostUsd.optional(),
-    /** The most Codex tokens (input + output) the task may use. Default LOOP_MAX_CODEX_TOKENS. */
-    maxCodexTokens: maxCodexTokens.optional(),
-  },
-  bodyErrors("the body must be a JSON object"),
-);
+export const CreateTaskBody = z
+  .strictObject(
+    {
+      title: text(200),
+      prompt: text(100_000),
+      workingDir: z
+        .string({ error: typeError("text") })
+        .min(1, { error: "must not be empty", abort: true })
+        .max(4096, { error: "must be at most 4,096 characters", abort: true })
+        .refine((s) => s.startsWith("/"), "must be an absolute path (starting with /)"),
+      maxIterations: count().optional(),
+      /** "worktree": run in a git worktree on the branch loop/<task-id>; workingDir must be in a git repository. */
+      isolation: Isolation.optional(),
+      /** true: iteration N > 1 resumes Claude's session with only what is new; default LOOP_CONTINUE_SESSION. */
+      continueSession: z.boolean({ error: "continueSession must be a boolean" }).optional(),
+      /** The most the task may spend on claude, as claude reports it (total_cost_usd). Default LOOP_MAX_COST_USD. */
+      maxCostUsd: maxCostUsd.optional(),
+      /** The most Codex tokens (input + output) the task may use. Default LOOP_MAX_CODEX_TOKENS. */
+      maxCodexTokens: maxCodexTokens.optional(),
+      /** Which agent works ("claude" or "codex"); default LOOP_WORKER. */
+      worker: role("worker").optional(),
+      /** Which agent reviews ("codex" or "claude"); default LOOP_REVIEWER; never the worker. */
+      reviewer: role("reviewer").optional(),
+    },
+    bodyErrors("the body must be a JSON object"),
+  )
+  .refine((b) => b.worker === undefined || b.worker !== b.reviewer, {
+    path: ["reviewer"],
+    error: "must be a different agent from the worker",
+  });
 export type CreateTaskBody = z.infer<typeof CreateTaskBody>;
 
 export const ResumeTaskBody = z.strictObject(

@@ -21,6 +21,8 @@ const issueOf = (body: unknown) => {
 describe("CreateTaskBody", () => {
   it("accepts a minimal and a full body", () => {
     expect(CreateTaskBody.parse(ok)).toEqual(ok);
+    const swapped = { ...ok, worker: "codex", reviewer: "claude" };
+    expect(CreateTaskBody.parse(swapped)).toEqual(swapped);
     expect(CreateTaskBody.parse({ ...ok, maxIterations: 100 }).maxIterations).toBe(100);
   });
   it.each([
@@ -40,6 +42,13 @@ describe("CreateTaskBody", () => {
     [{ ...ok, maxIterations: "3" }, "maxIterations", /number/],
     [{ ...ok, extra: 1 }, "", /extra/],
     [{ prompt: "p", workingDir: "/tmp" }, "title", /^is required$/],
+    [{ ...ok, worker: "gemini" }, "worker", /^worker must be "claude" or "codex"$/],
+    [{ ...ok, reviewer: 1 }, "reviewer", /^reviewer must be "claude" or "codex"$/],
+    [
+      { ...ok, worker: "codex", reviewer: "codex" },
+      "reviewer",
+      /^must be a different agent from the worker$/,
+    ],
   ])("rejects %j on %s", (body, path, message) => {
     const issue = issueOf(body);
     expect(issue?.path).toBe(path);

@@ -4,12 +4,14 @@ import {
   AgentAvailability,
   type AgentProbe,
   claimDatabase,
+  cliAgents,
   EventBus,
   Landing,
   newerThanTested,
   Orchestrator,
   probeAgent,
   recover,
+  resolveSettings,
   type Settings,
   type SweepMethod,
   TESTED_VERSIONS,
@@ -82,7 +84,15 @@ export const servicesPlugin = fp<ServicesOptions>(
       warn: (o: object, m?: string) => log.warn(o, m),
       error: (o: object, m?: string) => log.error(o, m),
     };
-    const orchestrator = new Orchestrator({ repos, bus, settings, gate: agents, logger });
+    // The real CLIs in the roles each task names (claude works and codex reviews unless it says).
+    const orchestrator = new Orchestrator({
+      repos,
+      bus,
+      settings,
+      gate: agents,
+      agents: cliAgents(resolveSettings(settings)),
+      logger,
+    });
     const report = await recover(repos, bus, {
       graceMs: orchestrator.settings.killGraceMs,
       sweepMethod: opts.sweepMethod,
@@ -99,6 +109,7 @@ export const servicesPlugin = fp<ServicesOptions>(
     app.decorate("agents", agents);
     const landing = new Landing({
       repos,
+      bus,
       artifacts: orchestrator.artifacts,
       settings: orchestrator.settings,
     });

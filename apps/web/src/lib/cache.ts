@@ -1,4 +1,12 @@
-import type { LoopEvent, TaskDetailResponse, TaskListResponse, TaskStatus } from "@loop/shared";
+import {
+  Iteration,
+  type LoopEvent,
+  Task,
+  type TaskChange,
+  type TaskDetailResponse,
+  type TaskListResponse,
+  type TaskStatus,
+} from "@loop/shared";
 import { type InfiniteData, QueryClient } from "@tanstack/react-query";
 import { applyTaskToPages, type ListFilter } from "../features/tasks/listModel.ts";
 import { ApiError, api } from "./api.ts";
@@ -48,10 +56,14 @@ export function rowsAfter(asOf: number): LoopEvent[] | null {
 export function applyToDetail(d: TaskDetailResponse, e: LoopEvent): TaskDetailResponse {
   if (e.taskId !== d.task.id || e.id <= d.lastEventId) return d;
   switch (e.type) {
+    // Row events carry what changed (a new row: all of it): merged into the row held.
     case "task.updated":
-      return { ...d, task: e.data.task, lastEventId: e.id };
+      return { ...d, task: { ...d.task, ...e.data.task }, lastEventId: e.id };
     case "iteration.updated": {
-      const it = e.data.iteration;
+      const change = e.data.iteration;
+      const held = d.iterations.find((x) => x.n === change.n);
+      const it = held ? { ...held, ...change } : Iteration.safeParse(change).data;
+      if (!it) return { ...d, lastEventId: e.id };
       const iterations = d.iterations.filter((x) => x.n !== it.n);
       iterations.push(it);
       iterations.sort((a, b) => a.n - b.n);
@@ -87,8 +99,12 @@ export async function fetchListPage(filter: ListFilter, cursor: string | null): 
     if (after) {
       let pages = [page];
       for (const e of after) {
-        if (e.type === "task.updated")
-          pages = applyTaskToPages(pages, filter, e.data.task, e.id, cursor === null);
+        if (e.type !== "task.updated") continue;
+        const row = wholeRow(
+          e.data.task,
+          pages[0]!.tasks.find((t) => t.id === e.taskId),
+        );
+        if (row) pages = applyTaskToPages(pages, filter, row, e.id, cursor === null);
       }
       return pages[0]!;
     }
@@ -115,6 +131,24 @@ export function forgetTask(id: string): void {
 
 const lastStatus = new Map<string, TaskStatus>();
 
+/** A task.updated change made a whole row: on its own (a new task) or over the row held. */
+function wholeRow(change: TaskChange, held: Task | undefined): Task | undefined {
+  return held ? { ...held, ...change } : Task.safeParse(change).data;
+}
+
+/** The newest whole row of a task this tab holds: its page's, else a list's. */
+function heldTask(id: string): Task | undefined {
+  const detail = queryClient.getQueryData<TaskDetailResponse>(keys.task(id));
+  if (detail) return detail.task;
+  for (const [, data] of queryClient.getQueriesData<InfiniteData<TaskListResponse>>({
+    queryKey: ["tasks"],
+  })) {
+    const t = data?.pages.flatMap((p) => p.tasks).find((x) => x.id === id);
+    if (t) return t;
+  }
+  return undefined;
+}
+
 function applyEvents(events: readonly LoopEvent[]): void {
   let queueChanged = false;
   // task.usage comes after each agent run, whose subscription windows (in GET /api/health) are stored by then.
@@ -124,14 +158,20 @@ function applyEvents(events: readonly LoopEvent[]): void {
     if (!ROW_TYPES.has(e.type)) continue;
     recent.push(e);
     if (e.type === "task.updated") {
-      const { task } = e.data;
-      if (lastStatus.get(task.id) !== task.status) queueChanged = true;
-      lastStatus.set(task.id, task.status);
+      const change = e.data.task;
+      if (change.status !== undefined && lastStatus.get(change.id) !== change.status) {
+        queueChanged = true;
+        lastStatus.set(change.id, change.status);
+      }
+      const task = wholeRow(change, heldTask(change.id));
       for (const q of queryClient.getQueryCache().findAll({ queryKey: ["tasks"] })) {
         const filter = q.queryKey[1] as ListFilter;
-        queryClient.setQueryData<InfiniteData<TaskListResponse, string | null>>(q.queryKey, (data) =>
-          data ? { ...data, pages: applyTaskToPages(data.pages, filter, task, e.id, true) } : data,
-        );
+        // A task this tab holds no row of may now belong in a list: that list is read again.
+        if (!task) void queryClient.invalidateQueries({ queryKey: q.queryKey, exact: true });
+        else
+          queryClient.setQueryData<InfiniteData<TaskListResponse, string | null>>(q.queryKey, (data) =>
+            data ? { ...data, pages: applyTaskToPages(data.pages, filter, task, e.id, true) } : data,
+          );
       }
     }
     queryClient.setQueryData<TaskDetailResponse>(keys.task(e.taskId), (d) => (d ? applyToDetail(d, e) : d));

@@ -9,7 +9,8 @@ import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
 
 /**
- * `-` reads the prompt from stdin; `-o` writes the last message (empty on failure). With `resume`,
+ * `-` reads the prompt from stdin; `-o` writes the last message (empty on failure). `--sandbox`:
+ * read-only for a reviewer, workspace-write for a worker. With `resume`,
  * `exec … resume <thread_id> -` continues that thread (the sandbox and `-C` are `exec`'s options, so
  * they stay before the subcommand).
  */
@@ -18,11 +19,12 @@ export function codexArgs(o: {
   outputFile: string;
   extraArgs: readonly string[];
   resume?: string | undefined;
+  sandbox?: CodexSandbox | undefined;
 }): string[] {
   return [
     "exec",
     "--sandbox",
-    "read-only",
+    o.sandbox ?? "read-only",
     "--skip-git-repo-check",
     "--json",
     "-o",
@@ -34,6 +36,8 @@ export function codexArgs(o: {
     "-",
   ];
 }
+
+export type CodexSandbox = "read-only" | "workspace-write";
 
 /** Tolerant reader of `codex exec --json`: unknown types and fields are ignored. */
 export class CodexStream {
@@ -96,9 +100,13 @@ export class CodexStream {
   }
 }
 
-/** Runs `codex exec` read-only on the review prompt. Output: the -o file, else the last agent message. */
+/** Runs `codex exec` on the prompt (read-only unless `sandbox` says). Output: the -o file, else the last agent message. */
 export async function runCodex(
-  o: AgentRunOptions & { outputFile: string; resume?: string | undefined },
+  o: AgentRunOptions & {
+    outputFile: string;
+    resume?: string | undefined;
+    sandbox?: CodexSandbox | undefined;
+  },
 ): Promise<AgentOutcome> {
   const args = codexArgs(o);
   const stream = new CodexStream();

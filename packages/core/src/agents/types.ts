@@ -48,4 +48,6 @@ export type AgentOutcome =
       pid: number | undefined;
       resetsAt?: string | null;
       rateLimits?: RateLimitInfo[];
+      /** The session asked to be continued is gone (the loop starts a new one, with the full prompt). */
+      sessionMissing?: boolean;
     };

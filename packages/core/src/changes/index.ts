@@ -1,13 +1,9 @@
 export {
-  type ChangedFile,
-  type ChangeStatus,
-  type Changes,
   DEFAULT_MAX_DIFF_BYTES,
   DEFAULT_MAX_FILE_DIFF_BYTES,
   type DiffOptions,
   diff,
   diffAll,
-  type OmittedDiff,
 } from "./diff.ts";
 export { DEFAULT_FILE_LIMITS, type FileEntry, type FileLimits } from "./files.ts";
 export { summaryLine } from "./markdown.ts";
@@ -19,3 +15,4 @@ export {
   snapshot,
   type UnavailableSnapshot,
 } from "./snapshot.ts";
+export type { ChangedFile, ChangeStatus, Changes, OmittedDiff } from "./types.ts";

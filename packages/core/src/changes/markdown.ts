@@ -1,4 +1,4 @@
-import type { ChangedFile, Changes } from "./diff.ts";
+import type { ChangedFile, Changes } from "./types.ts";
 
 /** Files listed one by one in the Markdown; the rest are counted. */
 const MAX_LISTED = 1000;

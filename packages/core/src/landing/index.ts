@@ -13,6 +13,7 @@ import {
 } from "@loop/shared";
 import type { ArtifactStore } from "../artifacts.ts";
 import type { GitSnapshot } from "../changes/index.ts";
+import type { EventBus } from "../events.ts";
 import { currentBranch, gitTopLevel } from "../runner/git.ts";
 import type { Settings } from "../settings.ts";
 import {
@@ -30,6 +31,8 @@ import { landedLine, mergeMessage, prBody, withTrailer } from "./messages.ts";
 
 export interface LandingDeps {
   repos: Repositories;
+  /** task.updated carries `landed` to every open page. */
+  bus: Pick<EventBus, "taskUpdated">;
   artifacts: ArtifactStore;
   settings: Pick<Settings, "gitAuthor" | "ghBin" | "dbBusyTimeoutMs">;
 }
@@ -246,12 +249,13 @@ export class Landing {
 
   /** Stores what became of the branch and adds it to result.md (a failure there is not the merge's). */
   private async record(task: Task, l: Omit<Landed, "at">): Promise<Task> {
-    const { repos, artifacts, settings } = this.deps;
+    const { repos, artifacts, settings, bus } = this.deps;
     const landed: Landed = { ...l, at: new Date().toISOString() };
     const updated = await retryBusy(() => repos.tasks.update(task.id, { landed }), {
       timeoutMs: settings.dbBusyTimeoutMs,
       where: repos.handle.path,
     });
+    bus.taskUpdated(task.id, { landed });
     try {
       const result = await artifacts.read(task.id, "result.md");
       if (result !== undefined) {

@@ -1,5 +1,6 @@
 import type { Task, Verdict } from "@loop/shared";
-import { runDir } from "../run/isolation.ts";
+import { agentLabel, DEFAULT_ROLES } from "../agents/roles.ts";
+import { runDir } from "../loop/isolation.ts";
 import { DEFAULT_TEMPLATES, renderTemplate, type TemplateValues } from "./templates.ts";
 
 export * from "./templates.ts";
@@ -7,13 +8,20 @@ export * from "./templates.ts";
 /** What one finished iteration contributes to the next prompts. */
 export interface HistoryEntry {
   n: number;
-  claudeOutput: string;
+  /** What the worker answered in that iteration. */
+  workerOutput: string;
   review: string;
   verdict: Verdict;
 }
 
 type TaskInput = Pick<Task, "title" | "prompt" | "workingDir" | "maxIterations"> &
-  Partial<Pick<Task, "worktree">>;
+  Partial<Pick<Task, "worktree" | "worker" | "reviewer">>;
+
+/** "Claude" and "Codex" as the task casts them (the default pair when it names none). */
+const labels = (task: TaskInput) => ({
+  worker: agentLabel(task.worker ?? DEFAULT_ROLES.worker),
+  reviewer: agentLabel(task.reviewer ?? DEFAULT_ROLES.reviewer),
+});
 
 /** The latest iterations are quoted in full; older ones are shortened so prompts stay bounded. */
 const RECENT_FULL = 2;
@@ -25,18 +33,18 @@ const clip = (s: string, max: number) =>
     ? s
     : `${s.slice(0, max)}\n\n[… ${s.length - max} more characters omitted; see the artifacts]`;
 
-function history(entries: readonly HistoryEntry[]): string {
+function history(entries: readonly HistoryEntry[], who: ReturnType<typeof labels>): string {
   if (entries.length === 0) return "";
   const parts = entries.map((e, i) => {
     const limit = i >= entries.length - RECENT_FULL ? FULL_LIMIT : OLD_LIMIT;
     return [
       `### Iteration ${e.n}`,
       "",
-      "What Claude reported:",
+      `What ${who.worker} reported:`,
       "",
-      fence(clip(e.claudeOutput.trim() || "(no output)", limit)),
+      fence(clip(e.workerOutput.trim() || "(no output)", limit)),
       "",
-      `What Codex found (verdict: ${e.verdict}):`,
+      `What ${who.reviewer} found (verdict: ${e.verdict}):`,
       "",
       fence(clip(e.review.trim() || "(no review)", limit)),
     ].join("\n");
@@ -71,9 +79,10 @@ function taskSection(task: TaskInput): string {
 }
 
 /**
- * "full": every prompt carries the task and the whole history. "session": Claude continues its own
- * conversation (`--resume`), so after iteration 1 it gets only what is new (Codex's latest review,
- * the open findings); Codex keeps a fresh context: the task and Claude's report, no history.
+ * "full": every prompt carries the task and the whole history. "session": the worker continues its
+ * own conversation (claude `--resume`, codex `exec resume`), so after iteration 1 it gets only what is
+ * new (the latest review, the open findings); the reviewer keeps a fresh context: the task and the
+ * worker's report, no history.
  */
 export type PromptMode = "full" | "session";
 
@@ -84,6 +93,7 @@ export interface PromptOptions {
 }
 
 const base = (task: TaskInput, n: number): TemplateValues => ({
+  ...labels(task),
   title: task.title,
   prompt: task.prompt,
   workingDir: runDir(task),
@@ -93,9 +103,9 @@ const base = (task: TaskInput, n: number): TemplateValues => ({
 
 /**
  * `openFindings`: the ledger's open findings as a checklist (renderOpenFindings), "" when none;
- * Claude is asked to go through it.
+ * the worker is asked to go through it.
  */
-export function buildClaudePrompt(
+export function buildWorkerPrompt(
   task: TaskInput,
   past: readonly HistoryEntry[],
   n: number,
@@ -104,11 +114,12 @@ export function buildClaudePrompt(
 ): string {
   const last = past.at(-1);
   const continued = opts.mode === "session" && last !== undefined;
+  const who = labels(task);
   const job =
     last === undefined
       ? [
           "Carry out the request above in the working directory: make the changes, run what you need to check them.",
-          "A reviewer (Codex) will inspect the working directory read-only after you finish.",
+          `A reviewer (${who.reviewer}) will inspect the working directory read-only after you finish.`,
           "End with a short summary of what you changed and anything left undone.",
         ]
       : continued
@@ -123,40 +134,43 @@ export function buildClaudePrompt(
             "or explain briefly why a finding is wrong. Do not undo earlier correct work.",
             "End with a short summary of what you changed in this iteration.",
           ];
-  return renderTemplate(opts.template ?? DEFAULT_TEMPLATES.claude, {
+  return renderTemplate(opts.template ?? DEFAULT_TEMPLATES.worker, {
     ...base(task, n),
     task: continued ? "" : taskSection(task),
-    history: continued ? "" : history(past),
-    review: continued ? latestReview(last) : "",
+    history: continued ? "" : history(past, who),
+    review: continued ? latestReview(last, who.reviewer) : "",
     openFindings: openFindings.trim(),
     job: job.join("\n"),
   });
 }
 
-/** Session mode: what Claude's conversation does not hold yet, the review of its last turn. */
-function latestReview(e: HistoryEntry): string {
+/** Session mode: what the worker's conversation does not hold yet, the review of its last turn. */
+function latestReview(e: HistoryEntry, reviewer: string): string {
   return [
-    `## What Codex found in iteration ${e.n} (verdict: ${e.verdict})`,
+    `## What ${reviewer} found in iteration ${e.n} (verdict: ${e.verdict})`,
     "",
     fence(clip(e.review.trim() || "(no review)", FULL_LIMIT)),
   ].join("\n");
 }
 
-export function buildCodexPrompt(
+export function buildReviewerPrompt(
   task: TaskInput,
   past: readonly HistoryEntry[],
   n: number,
-  claudeOutput: string,
+  workerOutput: string,
   opts: PromptOptions & { openFindings?: string } = {},
 ): string {
   const openFindings = (opts.openFindings ?? "").trim();
-  return renderTemplate(opts.template ?? DEFAULT_TEMPLATES.codex, {
+  const quoted = fence(clip(workerOutput.trim() || "(no output)", FULL_LIMIT));
+  return renderTemplate(opts.template ?? DEFAULT_TEMPLATES.reviewer, {
     ...base(task, n),
     task: taskSection(task),
     // Session mode: a fresh reviewer of the current state; the ledger still follows its findings.
-    history: opts.mode === "session" ? "" : history(past),
+    history: opts.mode === "session" ? "" : history(past, labels(task)),
     openFindings,
-    claudeOutput: fence(clip(claudeOutput.trim() || "(no output)", FULL_LIMIT)),
+    workerOutput: quoted,
+    // Its name from when claude always worked: templates written then still use it.
+    claudeOutput: quoted,
   });
 }
 

@@ -1,50 +1,57 @@
 /**
- * Prompt templates: the default text of each agent's prompt, and the files that may replace it
- * (LOOP_CLAUDE_PROMPT_FILE / LOOP_CODEX_PROMPT_FILE). A template is plain text with `{{name}}`
+ * Prompt templates: the default text of each role's prompt, and the files that may replace it
+ * (LOOP_CLAUDE_PROMPT_FILE: the worker's, LOOP_CODEX_PROMPT_FILE: the reviewer's; named after the
+ * default pair). Whichever agent plays the role gets that prompt. A template is plain text with `{{name}}`
  * placeholders. It is cut into blocks at blank lines; a block that comes out empty (say `{{history}}`
  * in iteration 1) is left out, so no run of blank lines is left where a section was.
  */
 
-export type PromptAgent = "claude" | "codex";
+export type PromptRole = "worker" | "reviewer";
 
-/** Every placeholder, what it holds, and which agent's template may use it (docs/prompt-templates.md lists them). */
+/** Every placeholder, what it holds, and which role's template may use it (docs/prompt-templates.md lists them). */
 export const PLACEHOLDERS = {
-  title: { agents: ["claude", "codex"], about: "the task's title" },
-  prompt: { agents: ["claude", "codex"], about: "the task's request, verbatim" },
+  worker: { roles: ["worker", "reviewer"], about: 'the working agent\'s name ("Claude" or "Codex")' },
+  reviewer: { roles: ["worker", "reviewer"], about: 'the reviewing agent\'s name ("Codex" or "Claude")' },
+  title: { roles: ["worker", "reviewer"], about: "the task's title" },
+  prompt: { roles: ["worker", "reviewer"], about: "the task's request, verbatim" },
   workingDir: {
-    agents: ["claude", "codex"],
+    roles: ["worker", "reviewer"],
     about: "the directory the agents work in (the worktree, if any)",
   },
-  iteration: { agents: ["claude", "codex"], about: "this iteration's number" },
-  maxIterations: { agents: ["claude", "codex"], about: "the task's iteration cap" },
+  iteration: { roles: ["worker", "reviewer"], about: "this iteration's number" },
+  maxIterations: { roles: ["worker", "reviewer"], about: "the task's iteration cap" },
   task: {
-    agents: ["claude", "codex"],
+    roles: ["worker", "reviewer"],
     about:
-      "the task section (title, working directory, request); for Claude empty when it continues its session",
+      "the task section (title, working directory, request); for the worker empty when it continues its session",
   },
   history: {
-    agents: ["claude", "codex"],
+    roles: ["worker", "reviewer"],
     about:
-      "every earlier iteration (Claude's report, Codex's review; older ones shortened); empty in iteration 1, and in session mode (Claude's conversation holds them; Codex reviews afresh)",
+      "every earlier iteration (the worker's report, the review; older ones shortened); empty in iteration 1, and in session mode (the worker's conversation holds them; the reviewer reviews afresh)",
   },
   review: {
-    agents: ["claude"],
+    roles: ["worker"],
     about:
-      "session mode: Codex's latest review, quoted (in full-history mode it is the last entry of {{history}})",
+      "session mode: the latest review, quoted (in full-history mode it is the last entry of {{history}})",
   },
   openFindings: {
-    agents: ["claude", "codex"],
+    roles: ["worker", "reviewer"],
     about: "the ledger's open findings as a checklist; empty when none",
   },
-  job: { agents: ["claude"], about: "what Claude is asked to do in this iteration (first run or a fix-up)" },
-  claudeOutput: { agents: ["codex"], about: "what Claude reported in this iteration, quoted" },
-} as const satisfies Record<string, { agents: readonly PromptAgent[]; about: string }>;
+  job: {
+    roles: ["worker"],
+    about: "what the worker is asked to do in this iteration (first run or a fix-up)",
+  },
+  workerOutput: { roles: ["reviewer"], about: "what the worker reported in this iteration, quoted" },
+  claudeOutput: { roles: ["reviewer"], about: "the same as {{workerOutput}} (its name from before roles)" },
+} as const satisfies Record<string, { roles: readonly PromptRole[]; about: string }>;
 
 export type Placeholder = keyof typeof PLACEHOLDERS;
 export type TemplateValues = Partial<Record<Placeholder, string>>;
 
-export const DEFAULT_TEMPLATES: Record<PromptAgent, string> = {
-  claude: `{{task}}
+export const DEFAULT_TEMPLATES: Record<PromptRole, string> = {
+  worker: `{{task}}
 
 {{history}}
 
@@ -56,13 +63,13 @@ export const DEFAULT_TEMPLATES: Record<PromptAgent, string> = {
 
 {{job}}
 `,
-  codex: `{{task}}
+  reviewer: `{{task}}
 
 {{history}}
 
-## What Claude reported in iteration {{iteration}}
+## What {{worker}} reported in iteration {{iteration}}
 
-{{claudeOutput}}
+{{workerOutput}}
 
 ## Your job: review
 
@@ -86,23 +93,23 @@ export class TemplateError extends Error {
   override name = "TemplateError";
 }
 
-/** Throws a TemplateError naming every placeholder the agent's template may not use. */
-export function checkTemplate(template: string, agent: PromptAgent): void {
+/** Throws a TemplateError naming every placeholder the role's template may not use. */
+export function checkTemplate(template: string, role: PromptRole): void {
   const unknown = [...template.matchAll(PLACEHOLDER)]
     .map((m) => m[1] ?? "")
-    .filter((name) => !allowed(name, agent));
+    .filter((name) => !allowed(name, role));
   if (unknown.length === 0) return;
   const known = Object.entries(PLACEHOLDERS)
-    .filter(([, p]) => (p.agents as readonly string[]).includes(agent))
+    .filter(([, p]) => (p.roles as readonly string[]).includes(role))
     .map(([k]) => `{{${k}}}`);
   throw new TemplateError(
-    `unknown placeholder${unknown.length > 1 ? "s" : ""} ${[...new Set(unknown)].map((u) => `{{${u}}}`).join(", ")} (a ${agent} prompt may use ${known.join(", ")})`,
+    `unknown placeholder${unknown.length > 1 ? "s" : ""} ${[...new Set(unknown)].map((u) => `{{${u}}}`).join(", ")} (a ${role} prompt may use ${known.join(", ")})`,
   );
 }
 
-function allowed(name: string, agent: PromptAgent): boolean {
-  const p = (PLACEHOLDERS as Record<string, { agents: readonly string[] }>)[name];
-  return p?.agents.includes(agent) === true;
+function allowed(name: string, role: PromptRole): boolean {
+  const p = (PLACEHOLDERS as Record<string, { roles: readonly string[] }>)[name];
+  return p?.roles.includes(role) === true;
 }
 
 /** Fills the placeholders; blocks (between blank lines) that come out blank are left out. */

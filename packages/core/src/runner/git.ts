@@ -157,7 +157,7 @@ export async function gitLines(
   return { stopped };
 }
 
-// ---- Worktrees for isolated tasks (run/isolation.ts). Only loop's branch and worktree are written.
+// ---- Worktrees for isolated tasks (loop/isolation.ts). Only loop's branch and worktree are written.
 
 /** loop's commits are never signed (no agent, no prompt for a passphrase in a headless run). */
 const NO_SIGN = ["-c", "commit.gpgsign=false"];

@@ -10,7 +10,6 @@ import {
 import type { Db } from "../client.ts";
 import { and, asc, desc, eq, isNotNull } from "../drizzle.ts";
 import { iterations } from "../schema/index.ts";
-import { Watchers } from "./watchers.ts";
 
 type Row = typeof iterations.$inferSelect;
 
@@ -53,15 +52,9 @@ export interface IterationTexts {
 
 export class IterationRepository {
   private readonly db: Db;
-  private readonly watchers = new Watchers<Iteration, string>();
 
   constructor(db: Db) {
     this.db = db;
-  }
-
-  /** Calls `listener` with the task id and the whole row after every start or update (see TaskRepository.watch). */
-  watch(listener: (iteration: Iteration, taskId: string) => void): () => void {
-    return this.watchers.add(listener);
   }
 
   start(taskId: string, n: number, now = new Date()): Iteration {
@@ -91,7 +84,7 @@ export class IterationRepository {
       .values(row)
       .onConflictDoUpdate({ target: [iterations.taskId, iterations.n], set: again })
       .run();
-    return this.watchers.changed(toIteration(row), taskId);
+    return toIteration(row);
   }
 
   /** `.run()`, then the row by its own SELECT (see TaskRepository.update: RETURNING hid SQLITE_FULL). */
@@ -100,7 +93,7 @@ export class IterationRepository {
     const { changes } = this.db.update(iterations).set(patch).where(where).run();
     const r = changes > 0 ? this.db.select().from(iterations).where(where).get() : undefined;
     if (!r) throw new Error(`iteration ${taskId}#${n} not found`);
-    return this.watchers.changed(toIteration(r), taskId);
+    return toIteration(r);
   }
 
   get(taskId: string, n: number): Iteration | undefined {

@@ -1,9 +1,8 @@
-import { emptyUsage, Landed, readUsage, type Task, type TaskStatus } from "@loop/shared";
+import { AgentName, emptyUsage, Landed, readUsage, type Task, type TaskStatus } from "@loop/shared";
 import { monotonicFactory } from "ulid";
 import type { Db } from "../client.ts";
 import { and, asc, count, desc, eq, lt, sql } from "../drizzle.ts";
 import { tasks } from "../schema/index.ts";
-import { Watchers } from "./watchers.ts";
 
 type Row = typeof tasks.$inferSelect;
 
@@ -28,7 +27,11 @@ const toTask = (r: Row): Task => ({
   continueSession: r.continueSession,
   baseBranch: r.baseBranch,
   landed: r.landed ? Landed.parse(r.landed) : null,
+  worker: agentOr(r.worker, "claude"),
+  reviewer: agentOr(r.reviewer, "codex"),
 });
+
+const agentOr = (v: string, fallback: AgentName): AgentName => AgentName.safeParse(v).data ?? fallback;
 
 export interface NewTask {
   /** From newId(); generated when absent. */
@@ -43,6 +46,8 @@ export interface NewTask {
   continueSession?: boolean | undefined;
   maxCostUsd?: number | null;
   maxCodexTokens?: number | null;
+  worker?: AgentName | undefined;
+  reviewer?: AgentName | undefined;
 }
 
 export type TaskPatch = Partial<
@@ -66,18 +71,9 @@ export class TaskRepository {
   private readonly nextId = monotonicFactory();
 
   private readonly db: Db;
-  private readonly watchers = new Watchers<Task>();
 
   constructor(db: Db) {
     this.db = db;
-  }
-
-  /**
-   * Calls `listener` with the whole row after every insert or update (not deletes), in the
-   * writer's stack: the event bus turns it into `task.updated`, so no caller has to remember to.
-   */
-  watch(listener: (task: Task) => void): () => void {
-    return this.watchers.add(listener);
   }
 
   /** A fresh task id (ULID), for callers that prepare files before the row exists. */
@@ -111,9 +107,11 @@ export class TaskRepository {
       continueSession: input.continueSession ?? false,
       baseBranch: null,
       landed: null,
+      worker: input.worker ?? "claude",
+      reviewer: input.reviewer ?? "codex",
     };
     this.db.insert(tasks).values(row).run();
-    return this.watchers.changed(toTask(row));
+    return toTask(row);
   }
 
   get(id: string): Task | undefined {
@@ -174,11 +172,11 @@ export class TaskRepository {
     return this.written(id, changes);
   }
 
-  /** The row as stored after a write that changed `changes` rows, told to the watchers. */
+  /** The row as stored after a write that changed `changes` rows. */
   private written(id: string, changes: number): Task {
     const r = changes > 0 ? this.db.select().from(tasks).where(eq(tasks.id, id)).get() : undefined;
     if (!r) throw new Error(`task ${id} not found`);
-    return this.watchers.changed(toTask(r));
+    return toTask(r);
   }
 
   /** The head of the queue: lowest position, then oldest. */

@@ -37,6 +37,9 @@ export const tasks = sqliteTable(
     baseBranch: text("base_branch"),
     /** What became of the branch (shared's Landed): merged, squashed, pushed for a PR, discarded. */
     landed: text("landed", { mode: "json" }).$type<Landed>(),
+    /** Which agent works and which reviews ("claude" or "codex"); rows from before roles: the fixed pair. */
+    worker: text("worker").notNull().default("claude"),
+    reviewer: text("reviewer").notNull().default("codex"),
   },
   (t) => [
     index("tasks_status_idx").on(t.status, t.id),

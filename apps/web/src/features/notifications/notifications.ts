@@ -66,7 +66,7 @@ const titles = new Map<string, string>();
 export function onEvents(events: readonly LoopEvent[]): void {
   const { joined } = streamCoverage.get();
   for (const e of events) {
-    if (e.type === "task.updated") titles.set(e.taskId, e.data.task.title);
+    if (e.type === "task.updated" && e.data.task.title !== undefined) titles.set(e.taskId, e.data.task.title);
     const news = attentionOf(e, joined, openedAt);
     if (!news) continue;
     const watched = viewing === e.taskId && document.visibilityState === "visible";

@@ -1,17 +1,11 @@
-import type { LoopEventType } from "@loop/shared";
-import { type AgentOutcome, parseVerdict, runCodex } from "../agents/index.ts";
-import type { ArtifactStore } from "../artifacts.ts";
-import type { EventData } from "../events.ts";
+import type { AgentName } from "@loop/shared";
+import { type AgentOutcome, agentLabel, parseVerdict } from "../agents/index.ts";
 import type { AgentOptions } from "./agent-step.ts";
+import { claudeRemaining } from "./budget.ts";
 import { ensureNewline, failureMarkdown } from "./reports.ts";
-import type { RunDeps } from "./task-run.ts";
+import type { RunContext } from "./run-context.ts";
 
-export interface VerdictContext {
-  deps: Pick<RunDeps, "settings"> & { artifacts: Pick<ArtifactStore, "write" | "path"> };
-  taskId: string;
-  signal: AbortSignal;
-  send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
-}
+export type VerdictContext = Pick<RunContext, "deps" | "task" | "taskId" | "signal" | "send">;
 
 /** The cheap follow-up: the verdict alone, in the thread that wrote the review. */
 export const VERDICT_PROMPT = [
@@ -21,8 +15,8 @@ export const VERDICT_PROMPT = [
   "Do not review again, run no commands, write nothing else.",
 ].join("\n");
 
-export const verdictFile = (n: number, kind: "prompt" | "output") =>
-  `${String(n).padStart(3, "0")}-codex-verdict-${kind}.md`;
+export const verdictFile = (n: number, agent: AgentName, kind: "prompt" | "output") =>
+  `${String(n).padStart(3, "0")}-${agent}-verdict-${kind}.md`;
 
 /** What the review of iteration n is, once the verdict has been asked for (if it had to be). */
 export type VerdictStep =
@@ -31,12 +25,12 @@ export type VerdictStep =
   | { kind: "stopped"; outcome: AgentOutcome & { ok: false } };
 
 /**
- * A review whose first line is not a STATUS line is not yet a verdict: ask Codex once more, in the
- * same thread (`codex exec resume <thread_id>`), for the verdict alone. A STATUS answer is put in
+ * A review whose first line is not a STATUS line is not yet a verdict: ask the reviewer once more, in
+ * the same session (`codex exec resume <thread_id>`, `claude --resume <id>`), for the verdict alone. A STATUS answer is put in
  * front of the review (so its verdict and its findings read as usual); anything else leaves the
  * review as it was (counted ISSUES_FOUND, with a warning) plus a warning saying why. The re-ask runs
  * through `run` (agent.started / agent.finished, its usage added) and writes
- * NNN-codex-verdict-prompt.md and NNN-codex-verdict-output.md.
+ * NNN-<agent>-verdict-prompt.md and NNN-<agent>-verdict-output.md.
  */
 export async function settleVerdict(
   ctx: VerdictContext,
@@ -45,40 +39,42 @@ export async function settleVerdict(
   run: (fn: (o: AgentOptions) => Promise<AgentOutcome>) => Promise<AgentOutcome>,
 ): Promise<VerdictStep> {
   if (parseVerdict(review.output).explicit) return { kind: "review", review: review.output };
+  const { reviewer } = ctx.deps.agents;
+  const who = agentLabel(reviewer.name);
   const warn = (why: string) =>
-    ctx.send("task.warning", { message: `Codex's review in iteration ${n} has no STATUS line; ${why}` }, n);
+    ctx.send("task.warning", { message: `${who}'s review in iteration ${n} has no STATUS line; ${why}` }, n);
   const thread = review.sessionId;
   if (!thread) {
-    warn("it could not be asked again for its verdict (codex reported no thread id)");
+    const id = reviewer.name === "codex" ? "thread id" : "session id";
+    warn(`it could not be asked again for its verdict (${reviewer.name} reported no ${id})`);
     return { kind: "review", review: review.output };
   }
-  const { settings, artifacts } = ctx.deps;
-  await artifacts.write(ctx.taskId, verdictFile(n, "prompt"), VERDICT_PROMPT);
-  const outputName = verdictFile(n, "output");
+  const { artifacts } = ctx.deps;
+  await artifacts.write(ctx.taskId, verdictFile(n, reviewer.name, "prompt"), VERDICT_PROMPT);
+  const outputName = verdictFile(n, reviewer.name, "output");
   const outcome = await run((o) =>
-    runCodex({
+    reviewer.run({
       ...o,
-      bin: settings.codexBin,
-      extraArgs: settings.codexArgs,
       outputFile: artifacts.path(ctx.taskId, outputName),
       prompt: VERDICT_PROMPT,
-      resume: thread,
+      resumeSessionId: thread,
+      maxBudgetUsd: claudeRemaining(ctx.task),
     }),
   );
   await artifacts.write(
     ctx.taskId,
     outputName,
-    outcome.ok ? ensureNewline(outcome.output) : failureMarkdown("codex", outcome),
+    outcome.ok ? ensureNewline(outcome.output) : failureMarkdown(reviewer.name, outcome),
   );
   if (!outcome.ok) {
     if (ctx.signal.aborted) return { kind: "stopped", outcome };
-    warn(`asking Codex again for its verdict failed (${outcome.error})`);
+    warn(`asking ${who} again for its verdict failed (${outcome.error})`);
     return { kind: "review", review: review.output };
   }
   const answer = parseVerdict(outcome.output);
   if (!answer.explicit) {
     const first = JSON.stringify(answer.firstLine.slice(0, 200));
-    warn(`asked again for its verdict, Codex gave none either (first line: ${first})`);
+    warn(`asked again for its verdict, ${who} gave none either (first line: ${first})`);
     return { kind: "review", review: review.output };
   }
   return { kind: "review", review: `STATUS: ${answer.status}\n\n${review.output}` };

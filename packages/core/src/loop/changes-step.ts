@@ -1,20 +1,17 @@
 import { mkdir } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
-import type { LoopEventType } from "@loop/shared";
+import { agentLabel } from "../agents/roles.ts";
 import { type Changes, diff, type Snapshot, snapshot, summaryLine } from "../changes/index.ts";
-import type { EventData } from "../events.ts";
-import type { RunDeps } from "./task-run.ts";
+import type { RunContext } from "./run-context.ts";
 import type { StopCause } from "./transitions.ts";
 
-export interface ChangesContext {
-  deps: RunDeps;
-  taskId: string;
-  workingDir: string;
-  /** The run's own signal: a cancel ends a snapshot taken before Claude starts. */
-  signal: AbortSignal;
-  send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
-  write<T>(fn: () => T): Promise<T>;
-}
+/** What the tracker uses of the run (the run's signal: a cancel ends a snapshot taken before the worker starts). */
+export type ChangesContext = Pick<
+  RunContext,
+  "task" | "taskId" | "workingDir" | "signal" | "send" | "write"
+> & {
+  deps: Omit<RunContext["deps"], "agents">;
+};
 
 export const changesFile = (n: number) => `${String(n).padStart(3, "0")}-changes.md`;
 export const TASK_CHANGES_FILE = "changes.md";
@@ -32,7 +29,7 @@ export const changesSummary = (c: Changes) =>
   c.kind === "none" ? (c.notes[0] ?? "Nothing to compare.") : summaryLine(c);
 
 /**
- * The working directory just before and just after each Claude run, stored with the iteration so a
+ * The working directory just before and just after each worker run, stored with the iteration so a
  * resumed task diffs against the same first snapshot; from them NNN-changes.md and changes.md (the
  * whole task so far). Nothing here fails the task: a snapshot or diff that goes wrong is a warning.
  */
@@ -45,7 +42,7 @@ export class ChangeTracker {
     this.ctx = ctx;
   }
 
-  /** Before Claude's run of iteration n; an iteration that runs again keeps its first snapshot. */
+  /** Before the worker's run of iteration n; an iteration that runs again keeps its first snapshot. */
   async before(n: number): Promise<void> {
     const { repos } = this.ctx.deps;
     if (isSnapshot(repos.iterations.snapshotsOf(this.ctx.taskId, n)?.before)) return;
@@ -55,7 +52,7 @@ export class ChangeTracker {
   }
 
   /**
-   * After Claude's run of iteration n: NNN-changes.md, then changes.md. A user's cancel still
+   * After the worker's run of iteration n: NNN-changes.md, then changes.md. A user's cancel still
    * records what the stopped run changed; a server stop leaves it to the resumed run, which diffs
    * from this iteration's first snapshot.
    */
@@ -115,7 +112,8 @@ export class ChangeTracker {
       });
     });
     if (snap?.kind === "unavailable") {
-      this.warn(n, `the working directory could not be snapshotted ${when} Claude's run: ${snap.reason}`);
+      const who = agentLabel(this.ctx.task.worker);
+      this.warn(n, `the working directory could not be snapshotted ${when} ${who}'s run: ${snap.reason}`);
     }
     return snap;
   }

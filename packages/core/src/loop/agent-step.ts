@@ -1,24 +1,13 @@
-import type { AgentName, LoopEventType, Task } from "@loop/shared";
-import type { AgentOutcome, runCodex } from "../agents/index.ts";
-import type { EventData } from "../events.ts";
+import { type AgentName, addUsage, emptyUsage, type Task } from "@loop/shared";
+import type { AgentOutcome, AgentRequest } from "../agents/index.ts";
 import { MAX_LINE_CHARS, newMarker, processStartTime } from "../runner/index.ts";
-import { runDir } from "./isolation.ts";
+import { recordRateLimits } from "./limits.ts";
 import { mib, OutputBudget } from "./output-budget.ts";
 import { PartialRelay } from "./partial-relay.ts";
-import type { RunDeps } from "./task-run.ts";
+import type { RunContext } from "./run-context.ts";
 
-export type AgentOptions = Omit<
-  Parameters<typeof runCodex>[0],
-  "bin" | "extraArgs" | "outputFile" | "prompt"
->;
-
-export interface AgentContext {
-  deps: RunDeps;
-  task: Task;
-  signal: AbortSignal;
-  send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
-  write<T>(fn: () => T): Promise<T>;
-}
+/** What the loop sets of every run; the step adds the prompt, the output file and the session. */
+export type AgentOptions = Omit<AgentRequest, "outputFile" | "prompt" | "resumeSessionId" | "maxBudgetUsd">;
 
 /**
  * Runs one agent: a record of its processes (its environment marker first, then pid, group and
@@ -26,7 +15,7 @@ export interface AgentContext {
  * agent.started / agent.output / agent.finished events.
  */
 export async function runRecordedAgent(
-  ctx: AgentContext,
+  ctx: RunContext,
   n: number,
   agent: AgentName,
   run: (o: AgentOptions) => Promise<AgentOutcome>,
@@ -41,7 +30,7 @@ export async function runRecordedAgent(
   let outcome: AgentOutcome;
   try {
     outcome = await run({
-      cwd: runDir(ctx.task),
+      cwd: ctx.workingDir,
       timeoutMs: settings.iterationTimeoutMs,
       idleTimeoutMs: settings.idleTimeoutMs || undefined,
       graceMs: settings.killGraceMs,
@@ -101,6 +90,34 @@ export async function runRecordedAgent(
     n,
   );
   return outcome;
+}
+
+/**
+ * After a run: the subscription windows it reported, and what it used added to its iteration and the
+ * task in one transaction (then the two row events and task.usage). The task row when it changed.
+ */
+export async function recordUsage(
+  ctx: RunContext,
+  n: number,
+  agent: AgentName,
+  outcome: AgentOutcome,
+): Promise<Task | null> {
+  const { repos, bus } = ctx.deps;
+  const id = ctx.taskId;
+  const usage = outcome.usage;
+  await ctx.write(() => recordRateLimits(repos, agent, outcome.rateLimits));
+  if (!usage) return null;
+  const { it, task } = await ctx.write(() =>
+    repos.transaction(() => {
+      const was = repos.iterations.get(id, n);
+      const it = repos.iterations.update(id, n, { usage: addUsage(was?.usage ?? emptyUsage(), usage) });
+      return { it, task: repos.tasks.update(id, { usage: repos.iterations.usageTotal(id) }) };
+    }),
+  );
+  bus.iterationUpdated(id, n, { usage: it.usage });
+  bus.taskUpdated(id, { usage: task.usage });
+  ctx.send("task.usage", { agent, usage, total: task.usage }, n);
+  return task;
 }
 
 function safely(fn: () => void): void {

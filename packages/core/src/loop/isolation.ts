@@ -1,8 +1,7 @@
 import { existsSync, realpathSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
-import { AppError, type Isolation, type LoopEventType, type Task } from "@loop/shared";
-import type { EventData } from "../events.ts";
+import { AppError, type Isolation, type Task } from "@loop/shared";
 import {
   addWorktree,
   commitAll,
@@ -12,7 +11,7 @@ import {
   gitTopLevel,
   removeWorktree,
 } from "../runner/git.ts";
-import type { RunDeps } from "./task-run.ts";
+import type { RunContext } from "./run-context.ts";
 
 /**
  * Optional isolation: a task with `isolation: "worktree"` runs in a git worktree of its own on the
@@ -81,20 +80,12 @@ export function runDir(task: Pick<Task, "workingDir"> & { worktree?: Task["workt
   return top ? join(task.worktree.path, relative(top, real)) : task.worktree.path;
 }
 
-/** What the run steps here get of the run (task-run.ts's context()). */
-export interface IsolationContext {
-  deps: Pick<RunDeps, "repos" | "settings">;
-  task: Task;
-  send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
-  write<T>(fn: () => T): Promise<T>;
-}
-
 /**
  * Before a run: makes the task's worktree unless it is there already (a resumed task reuses it),
  * and records the branch checked out in the user's repository then (`baseBranch`: where a merge
  * goes back to; null on a detached HEAD).
  */
-export async function ensureWorktree(ctx: IsolationContext): Promise<void> {
+export async function ensureWorktree(ctx: RunContext): Promise<void> {
   const { task } = ctx;
   const wt = task.worktree;
   if (!wt || existsSync(wt.path)) return;
@@ -104,7 +95,7 @@ export async function ensureWorktree(ctx: IsolationContext): Promise<void> {
   await mkdir(dirname(wt.path), { recursive: true, mode: 0o700 });
   const baseBranch = await currentBranch(top);
   await addWorktree(top, wt.path, wt.branch);
-  await ctx.write(() => ctx.deps.repos.tasks.update(task.id, { baseBranch }));
+  await ctx.updateTask({ baseBranch });
 }
 
 /** The review of an iteration as its commit names it: a verdict, or why there was none. */
@@ -131,11 +122,7 @@ export function iterationMessage(
  * loop's branch (nothing when nothing changed). A commit that fails (a git lock, a hook-less repo
  * oddity) never fails the task: the work stays in the worktree and a warning says so.
  */
-export async function commitIteration(
-  ctx: IsolationContext,
-  n: number,
-  review: IterationReview,
-): Promise<void> {
+export async function commitIteration(ctx: RunContext, n: number, review: IterationReview): Promise<void> {
   const { task } = ctx;
   if (!task.worktree || n < 1 || !existsSync(task.worktree.path)) return;
   try {

@@ -1,8 +1,7 @@
-import type { Finding, LoopEventType, Verdict } from "@loop/shared";
-import { parseVerdict } from "../agents/index.ts";
-import type { EventData } from "../events.ts";
+import type { Finding, Verdict } from "@loop/shared";
+import { agentLabel, parseVerdict } from "../agents/index.ts";
 import { parseFindings, updateLedger } from "../findings/index.ts";
-import type { RunDeps } from "./task-run.ts";
+import type { RunContext } from "./run-context.ts";
 
 export interface LedgerStep {
   ledger: Finding[];
@@ -28,15 +27,10 @@ export function reviewLedger(
   return { ledger: next, opened, resolved, changed: JSON.stringify(next) !== JSON.stringify(ledger) };
 }
 
-export interface ReviewContext {
-  deps: Pick<RunDeps, "repos">;
-  taskId: string;
-  send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
-  write<T>(fn: () => T): Promise<T>;
-}
+export type ReviewContext = Pick<RunContext, "deps" | "taskId" | "send" | "write">;
 
 /**
- * Stores Codex's finished review of iteration n: its verdict (review.verdict, a warning when it has
+ * Stores the reviewer's finished review of iteration n: its verdict (review.verdict, a warning when it has
  * no STATUS line), the iteration as done, and the ledger it gives, in one transaction so a resume
  * never counts a review twice; then findings.updated and iteration.finished.
  */
@@ -54,23 +48,20 @@ export async function recordReview(
     ctx.send(
       "task.warning",
       {
-        message: `Codex's review in iteration ${n} has no STATUS line (first line: ${first}); counted as ISSUES_FOUND`,
+        message: `${agentLabel(ctx.deps.agents.reviewer.name)}'s review in iteration ${n} has no STATUS line (first line: ${first}); counted as ISSUES_FOUND`,
       },
       n,
     );
   }
   const step = reviewLedger(ledger, n, verdict.status, review);
+  const done = { status: "done", verdict: verdict.status, finishedAt: new Date().toISOString() } as const;
   await ctx.write(() =>
     repos.transaction(() => {
-      repos.iterations.update(ctx.taskId, n, {
-        status: "done",
-        verdict: verdict.status,
-        review,
-        finishedAt: new Date().toISOString(),
-      });
+      repos.iterations.update(ctx.taskId, n, { ...done, review });
       if (step.changed) repos.findings.replace(ctx.taskId, step.ledger);
     }),
   );
+  ctx.deps.bus.iterationUpdated(ctx.taskId, n, done);
   if (step.changed) {
     const { ledger: findings, opened, resolved } = step;
     ctx.send("findings.updated", { findings, opened, resolved }, n);

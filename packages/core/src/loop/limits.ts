@@ -72,6 +72,6 @@ export function iterationGate(g: {
     agent: hold.agent,
     until: hold.until,
     reason: `Iteration ${g.n} waits: ${hold.reason}`,
-    resume: { kind: "claude", n: g.n },
+    resume: { kind: "work", n: g.n },
   };
 }

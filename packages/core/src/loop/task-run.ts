@@ -1,26 +1,19 @@
-import { type Repositories, retryBusy, retryUntil } from "@loop/db";
-import {
-  type AgentName,
-  addUsage,
-  emptyUsage,
-  type Finding,
-  type LoopEventType,
-  type Task,
-} from "@loop/shared";
-import { type AgentOutcome, runClaude, runCodex } from "../agents/index.ts";
-import { type ArtifactStore, iterationFile } from "../artifacts.ts";
-import type { EventBus, EventData } from "../events.ts";
+import { type IterationPatch, retryBusy, retryUntil, type TaskPatch } from "@loop/db";
+import type { AgentName, Finding, LoopEventType, Task } from "@loop/shared";
+import type { AgentOutcome } from "../agents/index.ts";
+import { iterationFile } from "../artifacts.ts";
+import type { EventData } from "../events.ts";
 import { findStalemate } from "../findings/index.ts";
-import type { Settings } from "../settings.ts";
-import { type AgentOptions, runRecordedAgent } from "./agent-step.ts";
+import { type AgentOptions, recordUsage, runRecordedAgent } from "./agent-step.ts";
 import { claudeRemaining, costReason } from "./budget.ts";
 import { ChangeTracker } from "./changes-step.ts";
 import { cancelWins, type Ended, type Ending, iterationEnd, recordFinish } from "./finish.ts";
 import { commitIteration, ensureWorktree, runDir } from "./isolation.ts";
-import { recordReview } from "./ledger.ts";
-import { iterationGate, recordRateLimits } from "./limits.ts";
+import { iterationGate } from "./limits.ts";
+import { type HistoryEntry, reviewerPrompt, workerTurn } from "./prompt-step.ts";
 import { ensureNewline, failureMarkdown } from "./reports.ts";
-import { claudeTurn, codexPrompt, type HistoryEntry } from "./session.ts";
+import { recordReview } from "./review-step.ts";
+import type { RunContext, RunDeps } from "./run-context.ts";
 import { sleep } from "./sleep.ts";
 import {
   afterFailure,
@@ -34,22 +27,6 @@ import {
 } from "./transitions.ts";
 import { settleVerdict } from "./verdict-step.ts";
 
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export interface RunDeps {
-  repos: Repositories;
-  bus: EventBus;
-  settings: Settings;
-  artifacts: ArtifactStore;
-  log: Logger;
-  /** Aborted when the server closes: endless retries of a final write give up then. */
-  closing: AbortSignal;
-}
-
 type Active = Exclude<Phase, { kind: "finished" | "interrupted" }>;
 
 /**
@@ -60,6 +37,8 @@ export class TaskRun {
   task: Task;
   readonly done: Promise<void>;
   private readonly deps: RunDeps;
+  /** What the steps in other files (agent-step, changes-step, review-step, …) get of this run. */
+  private readonly ctx: RunContext;
   private readonly abort = new AbortController();
   private stopCause: StopCause | null = null;
   /** A cancel that came while the run was already stopping for another reason still cancels it. */
@@ -78,7 +57,21 @@ export class TaskRun {
     this.done = new Promise((r) => {
       this.release = r;
     });
-    this.changes = new ChangeTracker(this.context());
+    const run = this;
+    this.ctx = {
+      deps,
+      get task() {
+        return run.task;
+      },
+      taskId: task.id,
+      workingDir: runDir(task),
+      signal: this.abort.signal,
+      send: this.send.bind(this),
+      write: this.write.bind(this),
+      updateTask: this.updateTask.bind(this),
+      updateIteration: this.updateIteration.bind(this),
+    };
+    this.changes = new ChangeTracker(this.ctx);
   }
 
   /** Stops the run from outside; the first cause wins. False when it was already stopping. */
@@ -122,24 +115,23 @@ export class TaskRun {
 
   private async begin(): Promise<Phase> {
     const { repos, log } = this.deps;
-    const point = resumePoint(repos.iterations.texts(this.task.id), this.task.maxIterations);
+    const point = resumePoint(repos.iterations.texts(this.task.id), this.task.maxIterations, this.task);
     if (!point.ok)
       return { kind: "finished", status: "needs_attention", reason: `Nothing to run: ${point.reason}` };
     this.history = point.history;
     this.ledger = repos.findings.list(this.task.id);
-    await ensureWorktree(this.context());
-    this.task = await this.write(() =>
-      repos.tasks.update(this.task.id, {
-        status: "running",
-        statusReason: null,
-        finishedAt: null,
-        startedAt: this.task.startedAt ?? new Date().toISOString(),
-      }),
-    );
+    await ensureWorktree(this.ctx);
+    await this.updateTask({
+      status: "running",
+      statusReason: null,
+      finishedAt: null,
+      startedAt: this.task.startedAt ?? new Date().toISOString(),
+    });
     this.send("task.started", {});
     if (point.from !== "the start") {
-      const n = point.phase.n;
-      this.send("task.resumed", { agent: point.phase.kind, fromIteration: n, from: point.from }, n);
+      const { n, kind } = point.phase;
+      const agent = kind === "work" ? this.deps.agents.worker.name : this.deps.agents.reviewer.name;
+      this.send("task.resumed", { agent, fromIteration: n, from: point.from }, n);
     }
     log.info({ taskId: this.task.id, from: point.from }, "task started");
     return point.phase;
@@ -147,10 +139,10 @@ export class TaskRun {
 
   private step(phase: Active): Promise<Phase> {
     switch (phase.kind) {
-      case "claude":
-        return this.claudeStep(phase.n);
-      case "codex":
-        return this.codexStep(phase.n, phase.claudeOutput);
+      case "work":
+        return this.workStep(phase.n);
+      case "review":
+        return this.reviewStep(phase.n, phase.workerOutput);
       case "paused":
         return this.waitStep(phase);
       default: {
@@ -170,10 +162,12 @@ export class TaskRun {
     return next;
   }
 
-  private async claudeStep(n: number): Promise<Phase> {
-    const { repos, artifacts, settings } = this.deps;
+  /** The worker's run of iteration n: its prompt, its run, what it changed (committed in a worktree). */
+  private async workStep(n: number): Promise<Phase> {
+    const { repos, artifacts, settings, agents } = this.deps;
+    const { worker } = agents;
     const id = this.task.id;
-    this.where = { n, agent: "claude" };
+    this.where = { n, agent: worker.name };
     const gate = iterationGate({ task: this.task, n, windows: repos.limits.list(), settings });
     if (gate) return gate;
     this.task = await this.write(() =>
@@ -182,15 +176,17 @@ export class TaskRun {
         return repos.tasks.update(id, { currentIteration: n });
       }),
     );
+    // A new row (or one started again, its usage kept): all of it.
+    this.send("iteration.updated", { iteration: repos.iterations.get(id, n)! }, n);
+    this.deps.bus.taskUpdated(id, { currentIteration: n });
     this.send("iteration.started", { n }, n);
     await this.changes.before(n);
-    const outcome = await claudeTurn(this.context(), n, this.history, this.ledger, (prompt, resume) =>
-      this.runAgent(n, "claude", (o) =>
-        runClaude({
+    const outputName = iterationFile(n, worker.name, "output");
+    const outcome = await workerTurn(this.ctx, n, worker.name, this.history, this.ledger, (prompt, resume) =>
+      this.runAgent(n, worker.name, (o) =>
+        worker.run({
           ...o,
-          bin: settings.claudeBin,
-          extraArgs: settings.claudeArgs,
-          permissionMode: settings.claudePermissionMode,
+          outputFile: artifacts.path(id, outputName),
           maxBudgetUsd: claudeRemaining(this.task),
           prompt,
           resumeSessionId: resume,
@@ -199,68 +195,64 @@ export class TaskRun {
     );
     await artifacts.write(
       id,
-      iterationFile(n, "claude", "output"),
-      outcome.ok ? ensureNewline(outcome.output) : failureMarkdown("claude", outcome),
+      outputName,
+      outcome.ok ? ensureNewline(outcome.output) : failureMarkdown(worker.name, outcome),
     );
     await this.changes.after(n, this.stopCause);
-    // Stored last: from here on a resume runs only Codex for this iteration.
-    await this.write(() =>
-      repos.iterations.update(id, n, {
-        claudeDurationMs: outcome.durationMs,
-        ...(outcome.ok && { claudeSessionId: outcome.sessionId, claudeOutput: outcome.output }),
-      }),
-    );
-    if (!outcome.ok) return this.failed(n, "claude", outcome, { kind: "claude", n });
-    return { kind: "codex", n, claudeOutput: outcome.output };
+    // Stored last: from here on a resume runs only the review of this iteration.
+    await this.updateIteration(n, {
+      claudeDurationMs: outcome.durationMs,
+      ...(outcome.ok && { claudeSessionId: outcome.sessionId, claudeOutput: outcome.output }),
+    });
+    if (!outcome.ok) return this.failed(n, worker.name, outcome, { kind: "work", n });
+    return { kind: "review", n, workerOutput: outcome.output };
   }
 
-  private async codexStep(n: number, claudeOutput: string): Promise<Phase> {
-    const { repos, artifacts, settings } = this.deps;
+  /** The reviewer's run of iteration n (and its verdict, asked again if missing), then what follows it. */
+  private async reviewStep(n: number, workerOutput: string): Promise<Phase> {
+    const { artifacts, settings, agents } = this.deps;
+    const { reviewer } = agents;
     const id = this.task.id;
-    this.where = { n, agent: "codex" };
-    if (this.task.currentIteration !== n) {
-      this.task = await this.write(() => repos.tasks.update(id, { currentIteration: n }));
-    }
-    const prompt = await codexPrompt(this.context(), n, this.history, this.ledger, claudeOutput);
-    const outputName = iterationFile(n, "codex", "output");
-    const outcome = await this.runAgent(n, "codex", (o) =>
-      runCodex({
+    this.where = { n, agent: reviewer.name };
+    if (this.task.currentIteration !== n) await this.updateTask({ currentIteration: n });
+    const prompt = await reviewerPrompt(this.ctx, n, reviewer.name, this.history, this.ledger, workerOutput);
+    const outputName = iterationFile(n, reviewer.name, "output");
+    const outcome = await this.runAgent(n, reviewer.name, (o) =>
+      reviewer.run({
         ...o,
-        bin: settings.codexBin,
-        extraArgs: settings.codexArgs,
         outputFile: artifacts.path(id, outputName),
+        maxBudgetUsd: claudeRemaining(this.task),
         prompt,
       }),
     );
     await artifacts.write(
       id,
       outputName,
-      outcome.ok ? ensureNewline(outcome.output) : failureMarkdown("codex", outcome),
+      outcome.ok ? ensureNewline(outcome.output) : failureMarkdown(reviewer.name, outcome),
     );
-    await this.write(() => repos.iterations.update(id, n, { codexDurationMs: outcome.durationMs }));
-    if (!outcome.ok) return this.failed(n, "codex", outcome, { kind: "codex", n, claudeOutput });
-    // No STATUS line: Codex is asked once more for the verdict alone (verdict-step.ts).
-    const v = await settleVerdict(this.context(), n, outcome, (run) => this.runAgent(n, "codex", run));
-    if (v.kind === "stopped") return this.failed(n, "codex", v.outcome, { kind: "codex", n, claudeOutput });
-    const reviewed = await recordReview(this.context(), n, v.review, this.ledger);
+    await this.updateIteration(n, { codexDurationMs: outcome.durationMs });
+    const retry: Phase = { kind: "review", n, workerOutput };
+    if (!outcome.ok) return this.failed(n, reviewer.name, outcome, retry);
+    // No STATUS line: the reviewer is asked once more for the verdict alone (verdict-step.ts).
+    const v = await settleVerdict(this.ctx, n, outcome, (run) => this.runAgent(n, reviewer.name, run));
+    if (v.kind === "stopped") return this.failed(n, reviewer.name, v.outcome, retry);
+    const reviewed = await recordReview(this.ctx, n, v.review, this.ledger);
     this.ledger = reviewed.ledger;
-    await commitIteration(this.context(), n, { verdict: reviewed.verdict });
-    this.history.push({ n, claudeOutput, review: v.review, verdict: reviewed.verdict });
+    await commitIteration(this.ctx, n, { verdict: reviewed.verdict });
+    this.history.push({ n, workerOutput, review: v.review, verdict: reviewed.verdict });
     return afterReview({
       n,
       verdict: reviewed.verdict,
       maxIterations: this.task.maxIterations,
       stalemate: findStalemate(this.ledger, settings.stallIterations),
+      reviewer: reviewer.name,
     });
   }
 
   /** Waits out a subscription usage limit, then repeats the step that hit it. A stop ends the wait. */
   private async waitStep(phase: Phase & { kind: "paused" }): Promise<Phase> {
-    const { repos } = this.deps;
     const n = this.task.currentIteration || null;
-    this.task = await this.write(() =>
-      repos.tasks.update(this.task.id, { status: "paused", statusReason: phase.reason }),
-    );
+    await this.updateTask({ status: "paused", statusReason: phase.reason });
     this.send(
       "task.paused",
       { agent: phase.agent, reason: phase.reason, resumeAt: phase.until.toISOString(), attempt: this.pauses },
@@ -268,9 +260,7 @@ export class TaskRun {
     );
     const waited = await sleep(Math.max(0, phase.until.getTime() - Date.now()), this.abort.signal);
     if (!waited) return afterWaitCut(this.stopCause ?? { kind: "user" }, phase.agent, n ?? 0, phase.reason);
-    this.task = await this.write(() =>
-      repos.tasks.update(this.task.id, { status: "running", statusReason: null }),
-    );
+    await this.updateTask({ status: "running", statusReason: null });
     this.send("task.resumed", { agent: phase.agent }, n);
     return phase.resume;
   }
@@ -300,20 +290,8 @@ export class TaskRun {
     agent: AgentName,
     run: (o: AgentOptions) => Promise<AgentOutcome>,
   ): Promise<AgentOutcome> {
-    const outcome = await runRecordedAgent(this.context(), n, agent, run);
-    const { repos } = this.deps;
-    const id = this.task.id;
-    const usage = outcome.usage;
-    await this.write(() => recordRateLimits(repos, agent, outcome.rateLimits));
-    if (!usage) return outcome;
-    this.task = await this.write(() =>
-      repos.transaction(() => {
-        const it = repos.iterations.get(id, n);
-        repos.iterations.update(id, n, { usage: addUsage(it?.usage ?? emptyUsage(), usage) });
-        return repos.tasks.update(id, { usage: repos.iterations.usageTotal(id) });
-      }),
-    );
-    this.send("task.usage", { agent, usage, total: this.task.usage }, n);
+    const outcome = await runRecordedAgent(this.ctx, n, agent, run);
+    this.task = (await recordUsage(this.ctx, n, agent, outcome)) ?? this.task;
     return outcome;
   }
 
@@ -329,15 +307,18 @@ export class TaskRun {
     const final = () => cancelWins(phase, this.cancelRequested);
     let closed = false;
     const closeIteration = async () => {
-      const status = await this.persist(() => {
+      const change = await this.persist(() => {
         const to = iterationEnd(final());
         const now = n > 0 ? repos.iterations.get(id, n)?.status : undefined;
         if (now !== "running" && !(closed && now !== to)) return null;
-        repos.iterations.update(id, n, { status: to, finishedAt: new Date().toISOString() });
+        const change = { status: to, finishedAt: new Date().toISOString() };
+        repos.iterations.update(id, n, change);
         closed = true;
-        return to;
+        return change;
       });
-      if (status) this.send("iteration.finished", { n, verdict: null, status }, n);
+      if (!change) return;
+      this.deps.bus.iterationUpdated(id, n, change);
+      this.send("iteration.finished", { n, verdict: null, status: change.status }, n);
     };
     await closeIteration();
     const f = final();
@@ -347,13 +328,14 @@ export class TaskRun {
       );
       if (paused) {
         this.task = paused;
+        this.deps.bus.taskUpdated(id, { status: "paused", statusReason: f.reason });
         this.send("task.interrupted", { agent: this.where?.agent ?? null, reason: f.reason }, n || null);
         log.warn({ taskId: id, reason: f.reason }, "task interrupted (paused)");
         return;
       }
       await closeIteration();
     }
-    await commitIteration(this.context(), n, { unreviewed: `the task ended ${(final() as Ended).status}` });
+    await commitIteration(this.ctx, n, { unreviewed: `the task ended ${(final() as Ended).status}` });
     const ctx = { deps: this.deps, send: this.send.bind(this), persist: this.persist.bind(this) };
     this.task = await recordFinish(ctx, this.task, final() as Ended, async () => ({
       changes: await this.changes.summary(),
@@ -361,17 +343,17 @@ export class TaskRun {
     }));
   }
 
-  /** What the steps in other files (agent-step, changes-step, ledger) get of this run. */
-  private context() {
-    return {
-      deps: this.deps,
-      task: this.task,
-      taskId: this.task.id,
-      workingDir: runDir(this.task),
-      signal: this.abort.signal,
-      send: this.send.bind(this),
-      write: this.write.bind(this),
-    };
+  /** Writes fields of the task's row, then sends task.updated with them (never the whole row). */
+  private async updateTask(patch: TaskPatch, how: "write" | "persist" = "write"): Promise<void> {
+    const id = this.task.id;
+    this.task = await this[how](() => this.deps.repos.tasks.update(id, patch));
+    this.deps.bus.taskUpdated(id, patch);
+  }
+
+  /** Writes fields of iteration n, then sends iteration.updated with those the API shows. */
+  private async updateIteration(n: number, patch: IterationPatch, how: "write" | "persist" = "write") {
+    await this[how](() => this.deps.repos.iterations.update(this.task.id, n, patch));
+    this.deps.bus.iterationUpdated(this.task.id, n, patch);
   }
 
   private send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null = null): void {

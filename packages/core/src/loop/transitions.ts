@@ -1,5 +1,6 @@
 import { classifyFault, type IterationTexts } from "@loop/db";
 import { type AgentErrorKind, type AgentName, MAX_ITERATIONS_LIMIT, type TaskStatus } from "@loop/shared";
+import { agentLabel, DEFAULT_ROLES, type Roles } from "../agents/roles.ts";
 import { type Stalemate, stalemateReason } from "../findings/index.ts";
 import type { HistoryEntry } from "../prompts/index.ts";
 
@@ -10,8 +11,10 @@ export { type Budget, type Budgets, budgetDefaults, rebudget } from "./budget.ts
  * the policy is tested by table (test/transitions.test.ts).
  */
 export type Phase =
-  | { kind: "claude"; n: number }
-  | { kind: "codex"; n: number; claudeOutput: string }
+  /** The worker's run of iteration n. */
+  | { kind: "work"; n: number }
+  /** The reviewer's run of iteration n, on what the worker answered. */
+  | { kind: "review"; n: number; workerOutput: string }
   | { kind: "paused"; agent: AgentName; until: Date; reason: string; resume: Phase }
   | { kind: "interrupted"; reason: string }
   | { kind: "finished"; status: FinalStatus; reason: string };
@@ -27,11 +30,14 @@ export interface ReviewOutcome {
   maxIterations: number;
   /** A finding the reviews keep reporting (findStalemate over the ledger), or null. */
   stalemate: Stalemate | null;
+  /** Who reviewed (the reason names it); codex unless the task said. */
+  reviewer?: AgentName | undefined;
 }
 
 export function afterReview(r: ReviewOutcome): Phase {
   if (r.verdict === "DONE") {
-    return { kind: "finished", status: "done", reason: `Codex reported STATUS: DONE in iteration ${r.n}` };
+    const who = agentLabel(r.reviewer ?? DEFAULT_ROLES.reviewer);
+    return { kind: "finished", status: "done", reason: `${who} reported STATUS: DONE in iteration ${r.n}` };
   }
   if (r.stalemate !== null) {
     return { kind: "finished", status: "needs_attention", reason: stalemateReason(r.stalemate) };
@@ -43,7 +49,7 @@ export function afterReview(r: ReviewOutcome): Phase {
       reason: `Reached the iteration cap (${r.maxIterations}) with issues remaining`,
     };
   }
-  return { kind: "claude", n: r.n + 1 };
+  return { kind: "work", n: r.n + 1 };
 }
 
 export interface FailureInput {
@@ -207,34 +213,43 @@ export function decidedEnd(
   iterations: readonly IterationTexts[],
   maxIterations: number,
   stalemate: Stalemate | null,
+  reviewer?: AgentName,
 ): (Phase & { kind: "finished" }) | null {
   const last = iterations.at(-1);
   if (last?.status !== "done" || !last.verdict) return null;
-  const next = afterReview({ n: last.n, verdict: last.verdict, maxIterations, stalemate });
+  const next = afterReview({ n: last.n, verdict: last.verdict, maxIterations, stalemate, reviewer });
   return next.kind === "finished" ? next : null;
 }
 
 export type ResumePoint =
-  | { ok: true; phase: Phase & { kind: "claude" | "codex" }; history: HistoryEntry[]; from: string }
+  | { ok: true; phase: Phase & { kind: "work" | "review" }; history: HistoryEntry[]; from: string }
   | { ok: false; reason: string };
 
 /**
  * Where a task continues: after its last finished agent run. An iteration whose review is stored
- * is finished; one with only Claude's answer stored continues with Codex; anything else repeats
- * from Claude. The history of the prompts is the stored finished iterations.
+ * is finished; one with only the worker's answer stored continues with the review; anything else
+ * repeats from the worker. The history of the prompts is the stored finished iterations.
  */
-export function resumePoint(iterations: readonly IterationTexts[], maxIterations: number): ResumePoint {
+export function resumePoint(
+  iterations: readonly IterationTexts[],
+  maxIterations: number,
+  roles: Roles = DEFAULT_ROLES,
+): ResumePoint {
+  const { worker, reviewer } = roles;
   const history: HistoryEntry[] = [];
   for (const it of iterations) {
     if (it.status === "done" && it.review !== null && it.claudeOutput !== null && it.verdict) {
-      history.push({ n: it.n, claudeOutput: it.claudeOutput, review: it.review, verdict: it.verdict });
+      history.push({ n: it.n, workerOutput: it.claudeOutput, review: it.review, verdict: it.verdict });
     }
   }
   const last = iterations.at(-1);
-  if (!last) return { ok: true, phase: { kind: "claude", n: 1 }, history, from: "the start" };
+  if (!last) return { ok: true, phase: { kind: "work", n: 1 }, history, from: "the start" };
   if (last.status === "done") {
     if (last.verdict === "DONE")
-      return { ok: false, reason: `Codex already reported STATUS: DONE in iteration ${last.n}` };
+      return {
+        ok: false,
+        reason: `${agentLabel(reviewer)} already reported STATUS: DONE in iteration ${last.n}`,
+      };
     const n = last.n + 1;
     if (n > maxIterations) {
       // extraIterations cannot raise a cap that is already the most a task may have.
@@ -244,15 +259,15 @@ export function resumePoint(iterations: readonly IterationTexts[], maxIterations
           : "resume it with extraIterations to run more";
       return { ok: false, reason: `it reached its iteration cap (${maxIterations}); ${more}` };
     }
-    return { ok: true, phase: { kind: "claude", n }, history, from: `iteration ${n} (claude)` };
+    return { ok: true, phase: { kind: "work", n }, history, from: `iteration ${n} (${worker})` };
   }
   if (last.claudeOutput !== null) {
     return {
       ok: true,
-      phase: { kind: "codex", n: last.n, claudeOutput: last.claudeOutput },
+      phase: { kind: "review", n: last.n, workerOutput: last.claudeOutput },
       history,
-      from: `iteration ${last.n} (codex; claude's answer is kept)`,
+      from: `iteration ${last.n} (${reviewer}; ${worker}'s answer is kept)`,
     };
   }
-  return { ok: true, phase: { kind: "claude", n: last.n }, history, from: `iteration ${last.n} (claude)` };
+  return { ok: true, phase: { kind: "work", n: last.n }, history, from: `iteration ${last.n} (${worker})` };
 }

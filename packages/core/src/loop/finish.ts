@@ -3,7 +3,7 @@ import type { EventData } from "../events.ts";
 import { ChangeTracker } from "./changes-step.ts";
 import { runDir } from "./isolation.ts";
 import { type ResultExtras, resultMarkdown } from "./reports.ts";
-import type { RunDeps } from "./task-run.ts";
+import type { RunDeps } from "./run-context.ts";
 import type { FinalStatus, Phase } from "./transitions.ts";
 
 export type Ending = Phase & { kind: "finished" | "interrupted" };
@@ -20,7 +20,7 @@ export const iterationEnd = (end: Ending): IterationStatus =>
   end.kind === "interrupted" ? "interrupted" : end.status === "cancelled" ? "cancelled" : "failed";
 
 export interface FinishContext {
-  deps: Pick<RunDeps, "repos" | "artifacts" | "log">;
+  deps: Pick<RunDeps, "repos" | "bus" | "artifacts" | "log">;
   send<T extends LoopEventType>(type: T, data: EventData<T>, iteration: number | null): void;
   /** The task row's write: one that must happen (TaskRun retries it until the server closes). */
   persist<T>(fn: () => T): Promise<T>;
@@ -47,7 +47,9 @@ export async function recordFinish(
     log.error({ err, taskId: id }, "could not write result.md");
     ctx.send("task.warning", { message: `result.md could not be written: ${(err as Error).message}` }, null);
   }
-  const row = await ctx.persist(() => repos.tasks.update(id, { status, statusReason: reason, finishedAt }));
+  const patch = { status, statusReason: reason, finishedAt };
+  const row = await ctx.persist(() => repos.tasks.update(id, patch));
+  ctx.deps.bus.taskUpdated(id, patch);
   ctx.send("task.finished", { status, reason }, null);
   log.info({ taskId: id, status, reason }, "task finished");
   return row;
@@ -59,7 +61,7 @@ export async function recordFinish(
  * would have written them, the row, task.finished. See recovery.ts.
  */
 export function finishDecided(
-  deps: RunDeps,
+  deps: Omit<RunDeps, "agents">,
   task: Task,
   end: { status: FinalStatus; reason: string },
 ): Promise<Task> {
@@ -67,6 +69,7 @@ export function finishDecided(
   const write = async <T>(fn: () => T) => fn();
   const changes = new ChangeTracker({
     deps,
+    task,
     taskId: task.id,
     workingDir: runDir(task),
     signal: deps.closing,

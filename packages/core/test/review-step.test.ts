@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reviewLedger } from "../src/run/ledger.ts";
+import { reviewLedger } from "../src/loop/review-step.ts";
 
 describe("reviewLedger", () => {
   it("opens, keeps and resolves findings review by review; a DONE review resolves the rest", () => {
