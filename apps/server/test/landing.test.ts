@@ -236,6 +236,8 @@ describe("landing a worktree task's branch", () => {
     expect(existsSync(task.worktree?.path ?? "/")).toBe(false);
     expect(git(wd, "branch", "--list", `loop/${task.id}`)).toBe("");
     expect(git(wd, "worktree", "list", "--porcelain")).not.toContain(task.id);
+    // Only that ref went: no .git/packed-refs written (git branch -D would).
+    expect(existsSync(join(wd, ".git", "packed-refs"))).toBe(false);
     expect((await t.api({ url: `/api/tasks/${task.id}` })).statusCode).toBe(200);
     const b = await t.api({ url: `/api/tasks/${task.id}/branch` });
     expect([b.statusCode, b.json().error.code]).toEqual([409, "no_branch"]);

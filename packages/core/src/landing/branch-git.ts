@@ -1,7 +1,7 @@
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import { AppError, type BranchFile, type BranchResponse } from "@loop/shared";
-import { commitTree, type GitIdentity, git, gitOk } from "../runner/git.ts";
+import { commitTree, deleteBranch, type GitIdentity, git, gitOk } from "../runner/git.ts";
 
 /*
  * The git side of landing a task's branch in the user's repository. Everything that could refuse
@@ -265,7 +265,8 @@ export async function removeBranch(
     await git(["worktree", "prune"], { cwd: repo });
   }
   const tip = await resolveRef(repo, heads(branch));
-  if (tip) await gitOk(["branch", "--quiet", "-D", branch], { cwd: repo });
+  // update-ref -d, as deleting a task does: git branch -D would write a .git/packed-refs.
+  if (tip) await deleteBranch(repo, branch);
   return tip;
 }
 
