@@ -80,9 +80,11 @@ export function BranchPanel({ task }: { task: Task }) {
   if (!task.worktree) {
     if (!isTerminal(task.status)) return null;
     return (
-      <section className="card branch-panel" aria-label="Branch">
-        <h2>Changes</h2>
-        <p className="muted">This task ran in place, without a branch of its own.</p>
+      <section className="card branch-panel" aria-label="Patch">
+        <h2>Patch</h2>
+        <p className="muted">
+          This task ran in place, without a branch of its own: take its change elsewhere as a patch.
+        </p>
         <a className="button" href={api.tasks.patchPath(task.id)} download>
           Download patch
         </a>
