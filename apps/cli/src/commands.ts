@@ -7,6 +7,7 @@ import {
   MAX_ITERATIONS_LIMIT,
   MoveTaskBody,
   type QueueResponse,
+  type Task,
   TaskStatus,
 } from "@loop/shared";
 import type { Api } from "./client.ts";
@@ -204,6 +205,49 @@ const del: Run = async (argv, { api, io }) => {
   return EXIT.ok;
 };
 
+// Landing a worktree task's branch (docs/landing.md).
+const landed = (task: Task) => {
+  const l = task.landed;
+  if (!l) return `${task.id}: nothing recorded`;
+  const short = l.commit.slice(0, 12);
+  const branch = task.worktree?.branch ?? "the branch";
+  if (l.mode === "discard")
+    return `Discarded ${branch} (its worktree and branch removed; it was at ${short})`;
+  return `${l.mode === "squash" ? "Squashed" : "Merged"} ${branch} into ${l.base ?? "its base"} as ${short}`;
+};
+
+const merge: Run = async (argv, { api, io }) => {
+  const { values: v, id } = parse(argv, { squash: { type: "boolean" }, message: { type: "string" } }, 1);
+  const { task } = await api().tasks.merge(id, {
+    mode: v.squash ? "squash" : "merge",
+    ...(v.message !== undefined && { message: v.message }),
+  });
+  io.out(landed(task));
+  return EXIT.ok;
+};
+
+const pr: Run = async (argv, { api, io }) => {
+  const { values: v, id } = parse(argv, { title: { type: "string" } }, 1);
+  const r = await api().tasks.pr(id, v.title === undefined ? {} : { title: v.title });
+  io.out(r.url);
+  return EXIT.ok;
+};
+
+const patch: Run = async (argv, { api, io }) => {
+  const { id } = parse(argv, {}, 1);
+  const text = await api().tasks.patch(id);
+  // out() ends the line itself: the patch goes out byte for byte.
+  if (text !== "") io.out(text.endsWith("\n") ? text.slice(0, -1) : text);
+  return EXIT.ok;
+};
+
+const discard: Run = async (argv, { api, io }) => {
+  const { id } = parse(argv, {}, 1);
+  const { task } = await api().tasks.discard(id);
+  io.out(landed(task));
+  return EXIT.ok;
+};
+
 export const COMMANDS: Record<string, Run> = {
   add,
   ls,
@@ -216,6 +260,10 @@ export const COMMANDS: Record<string, Run> = {
   move,
   "pause-queue": queueCmd(true),
   "resume-queue": queueCmd(false),
+  merge,
+  pr,
+  patch,
+  discard,
 };
 
 /** All of stdin, or undefined when it is a terminal (nothing was piped in). */

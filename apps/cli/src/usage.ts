@@ -14,6 +14,10 @@ Usage:
   pnpm loop move ID [--to top|up|down|bottom]
   pnpm loop pause-queue
   pnpm loop resume-queue
+  pnpm loop merge ID [--squash] [--message TEXT]
+  pnpm loop pr ID [--title TITLE]
+  pnpm loop patch ID > task.patch
+  pnpm loop discard ID
 
 Commands:
   add      file a task; the prompt comes from --prompt or stdin. Prints the task id.
@@ -36,6 +40,11 @@ Commands:
   move     move a queued task in the queue (default --to top); prints the queue
   pause-queue   nothing new starts (the running task finishes); survives restarts
   resume-queue  the queue goes on
+  merge    merge a worktree task's branch into the branch it started from (--squash: one
+           commit); refused, changing nothing, on conflicts or uncommitted changes there
+  pr       push the branch and open a pull request with gh; prints its address
+  patch    the task's change as a patch on stdout (git am / git apply it elsewhere)
+  discard  remove a worktree task's worktree and branch (the task stays)
 
 Finding the server: the running server writes its URL and token to <LOOP_DB_PATH>.server.json
 (LOOP_DB_PATH defaults to ./loop.db, read as the server reads it). LOOP_URL and LOOP_TOKEN

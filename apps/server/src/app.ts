@@ -13,6 +13,7 @@ import { staticPlugin } from "./plugins/static.ts";
 import { type EventRoutesOptions, endAllStreams, eventRoutes } from "./routes/events/index.ts";
 import type { EventStream } from "./routes/events/stream.ts";
 import { type HealthProbe, healthRoutes } from "./routes/health/index.ts";
+import { landingRoutes } from "./routes/landing/index.ts";
 import { queueRoutes } from "./routes/queue/index.ts";
 import { taskRoutes } from "./routes/tasks/index.ts";
 import { usageRoutes } from "./routes/usage/index.ts";
@@ -100,6 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimitPlugin);
   // routes
   await app.register(taskRoutes, { prefix: "/api" });
+  await app.register(landingRoutes, { prefix: "/api" });
   await app.register(queueRoutes, { prefix: "/api" });
   await app.register(eventRoutes, { prefix: "/api", ...deps.sse });
   await app.register(healthRoutes, { prefix: "/api" });

@@ -4,6 +4,7 @@
  * so the dashboard's bundle stays free of it (@loop/shared/api-client).
  */
 import type { ErrorBody } from "./errors.ts";
+import type { BranchResponse, MergeBody, PrBody } from "./landing.ts";
 import type { LimitsResponse } from "./limits.ts";
 import type { SpendResponse } from "./spend.ts";
 import type {
@@ -11,6 +12,8 @@ import type {
   CreateTaskBody,
   DeleteTaskResponse,
   HealthResponse,
+  MergeResponse,
+  PrResponse,
   QueueMove,
   QueueResponse,
   ResumeTaskBody,
@@ -132,6 +135,15 @@ export function createApiClient(opts: ApiClientOptions = {}) {
       artifacts: (id: string) => request<ArtifactListResponse>("GET", `${task(id)}/artifacts`),
       /** One artifact's Markdown. */
       artifact: (id: string, name: string) => request<string>("GET", `${task(id)}/artifacts/${enc(name)}`),
+      // A worktree task's branch (docs/landing.md).
+      branch: (id: string) => request<BranchResponse>("GET", `${task(id)}/branch`),
+      merge: (id: string, body: MergeBody = {}) => request<MergeResponse>("POST", `${task(id)}/merge`, body),
+      pr: (id: string, body: PrBody = {}) => request<PrResponse>("POST", `${task(id)}/pr`, body),
+      discard: (id: string) => request<TaskResponse>("POST", `${task(id)}/discard`),
+      /** The task's change as a patch (text/x-patch): an mbox of the branch, or the in-place diff. */
+      patch: (id: string) => request<string>("GET", `${task(id)}/patch`),
+      /** Where the patch downloads from (the dashboard's link; its cookie signs the request). */
+      patchPath: (id: string) => `${task(id)}/patch`,
     },
     queue: {
       get: () => request<QueueResponse>("GET", "/api/queue"),

@@ -2,6 +2,7 @@ export * from "./agent.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./findings.ts";
+export * from "./landing.ts";
 export * from "./limits.ts";
 export * from "./server-info.ts";
 export * from "./spend.ts";

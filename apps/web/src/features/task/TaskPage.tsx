@@ -20,6 +20,7 @@ import {
 import { useStore } from "../../lib/store.ts";
 import { ArtifactsPanel } from "../artifacts/ArtifactsPanel.tsx";
 import { TaskOverview } from "../changes/TaskOverview.tsx";
+import { BranchPanel } from "../landing/BranchPanel.tsx";
 import { setViewing } from "../notifications/notifications.ts";
 import { StatusBadge } from "../tasks/StatusBadge.tsx";
 import { usePageFollow } from "./follow.ts";
@@ -82,6 +83,7 @@ export function TaskPage({ id }: { id: string }) {
     <div className="task-page">
       <TaskHeader task={task} view={view} now={now} streamState={stream} />
       <TaskOverview findings={view.findings ?? findings} changes={view.changes} />
+      <BranchPanel task={task} />
       <div className="task-body">
         <main className="iterations" aria-label="Iterations" ref={iterationsRef}>
           {ns.length === 0 && (
@@ -115,6 +117,12 @@ export function TaskPage({ id }: { id: string }) {
       )}
     </div>
   );
+}
+
+/** What Delete does to a worktree task's branch, for its confirmation. */
+function branchFate(task: Task): string {
+  if (!task.worktree || task.landed?.mode === "discard") return "";
+  return ` Its worktree is removed; the branch ${task.worktree.branch} stays in your repository (use Discard in the Branch panel to delete it too).`;
 }
 
 function TaskHeader({
@@ -152,7 +160,7 @@ function TaskHeader({
     });
   const remove = () => {
     const ok = window.confirm(
-      `Delete "${task.title}"? Its log, iterations and artifact files (${task.id}) are removed for good.`,
+      `Delete "${task.title}"? Its log, iterations and artifact files (${task.id}) are removed for good.${branchFate(task)}`,
     );
     if (!ok) return;
     return act(async () => {
