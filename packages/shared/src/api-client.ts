@@ -3,6 +3,7 @@
  * alike. Every type comes from the schemas in this package; no zod at run time (type imports only),
  * so the dashboard's bundle stays free of it (@loop/shared/api-client).
  */
+import type { ChangesResponse } from "./changes.ts";
 import type { ErrorBody } from "./errors.ts";
 import type { LimitsResponse } from "./limits.ts";
 import type {
@@ -129,6 +130,11 @@ export function createApiClient(opts: ApiClientOptions = {}) {
       artifacts: (id: string) => request<ArtifactListResponse>("GET", `${task(id)}/artifacts`),
       /** One artifact's Markdown. */
       artifact: (id: string, name: string) => request<string>("GET", `${task(id)}/artifacts/${enc(name)}`),
+      /** What iteration n changed, as data (404 changes_not_found when none is stored). */
+      iterationChanges: (id: string, n: number) =>
+        request<ChangesResponse>("GET", `${task(id)}/iterations/${n}/changes`),
+      /** What the whole task changed so far, as data (404 changes_not_found when none is stored). */
+      changes: (id: string) => request<ChangesResponse>("GET", `${task(id)}/changes`),
     },
     queue: {
       get: () => request<QueueResponse>("GET", "/api/queue"),
