@@ -1,3 +1,4 @@
+import type { AgentAvailability } from "@loop/core";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Config } from "./config.ts";
@@ -24,8 +25,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions["logger"];
   /** Checks the agent CLIs for /api/health (tests pass a fast one). */
   healthProbe?: HealthProbe;
-  /** Probe the CLIs right away so the first /api/health finds the answer ready (server.ts). */
-  warmHealth?: boolean;
+  /** The CLIs' health, its first check already begun (server.ts); made by the services plugin otherwise. */
+  agents?: AgentAvailability;
   /** SSE tunables (tests shorten the drain timeout and the page size). */
   sse?: EventRoutesOptions;
   /** Serve the SPA from this directory (default apps/web/dist). */
@@ -64,7 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config: deps.config,
     ...deps.services,
     ...(deps.healthProbe && { probe: deps.healthProbe }),
-    warm: deps.warmHealth,
+    agents: deps.agents,
   });
   await app.register(loggingPlugin);
   app.decorate("eventStreams", new Set<EventStream>());

@@ -1,15 +1,9 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import {
-  checkTemplate,
-  envName,
-  envValue,
-  fromEnv,
-  type PromptRole,
-  parseEnv,
-  rolesFor,
-  SettingsSchema,
-} from "@loop/core";
+// The subpaths, not @loop/core: the config is read before the rest of the server loads (server.ts).
+import { rolesFor } from "@loop/core/orchestrator-deps";
+import { checkTemplate, type PromptRole } from "@loop/core/prompt-templates";
+import { envName, envValue, fromEnv, parseEnv, SettingsSchema } from "@loop/core/settings";
 import { z } from "zod";
 
 const { int, text, oneOf } = envValue;

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
@@ -7,6 +8,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -366,6 +368,34 @@ describe("changes outside git", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  it("hashes small and large files alike, records links by target, skips a FIFO without blocking, and lets the event loop run", async () => {
+    const dir = tempDir();
+    const small = "small\n";
+    const large = Buffer.alloc(600 * 1024, 7); // read asynchronously (over 256 KiB)
+    write(dir, { "small.txt": small, "large.bin": large });
+    symlinkSync("small.txt", join(dir, "link"));
+    execFileSync("mkfifo", [join(dir, "pipe")]);
+    for (let i = 0; i < 3000; i++) write(dir, { [`many/f${i}.txt`]: `${i}` });
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const s = await snapshot(dir, opts);
+    ticking = false;
+    if (s.kind !== "files") throw new Error(`expected a files snapshot, got ${s.kind}`);
+    const byPath = new Map(s.files.map((f) => [f.path, f]));
+    const sha1 = (b: string | Buffer) => createHash("sha1").update(b).digest("hex");
+    expect(byPath.get("small.txt")?.hash).toBe(sha1(small));
+    expect(byPath.get("large.bin")?.hash).toBe(sha1(large));
+    expect(byPath.get("link")?.hash).toBe("link:small.txt");
+    expect(byPath.has("pipe")).toBe(false);
+    expect(s.files).toHaveLength(3003);
+    expect(turns).toBeGreaterThan(1);
   });
 
   it("says when the snapshot was capped", async () => {

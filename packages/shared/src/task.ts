@@ -107,10 +107,13 @@ export type Iteration = z.infer<typeof Iteration>;
 const typeError = (what: string) => (iss: { input?: unknown }) =>
   iss.input === undefined ? "is required" : `must be ${what}`;
 
+/** 100000 → "100,000". Not toLocaleString: building it at import starts Intl, ~10 ms of every start. */
+const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+$)/g, ",");
+
 const text = (max: number) =>
   z
     .string({ error: typeError("text") })
-    .max(max, { error: `must be at most ${max.toLocaleString("en-US")} characters`, abort: true })
+    .max(max, { error: `must be at most ${thousands(max)} characters`, abort: true })
     .refine((s) => s.trim().length > 0, "must not be empty");
 
 const count = () =>
