@@ -72,7 +72,7 @@ export const Task = z.object({
 });
 export type Task = z.infer<typeof Task>;
 
-const role = (field: string) => z.enum(AgentName.options, { error: `${field} must be "claude" or "codex"` });
+const role = () => z.enum(AgentName.options, { error: 'must be "claude" or "codex"' });
 export const Isolation = z.enum(["none", "worktree"], { error: 'must be "none" or "worktree"' });
 export type Isolation = z.infer<typeof Isolation>;
 
@@ -162,9 +162,9 @@ export const CreateTaskBody = z
       /** The most Codex tokens (input + output) the task may use. Default LOOP_MAX_CODEX_TOKENS. */
       maxCodexTokens: maxCodexTokens.optional(),
       /** Which agent works ("claude" or "codex"); default LOOP_WORKER. */
-      worker: role("worker").optional(),
+      worker: role().optional(),
       /** Which agent reviews ("codex" or "claude"); default LOOP_REVIEWER; never the worker. */
-      reviewer: role("reviewer").optional(),
+      reviewer: role().optional(),
     },
     bodyErrors("the body must be a JSON object"),
   )
