@@ -15,6 +15,7 @@ import type { EventStream } from "./routes/events/stream.ts";
 import { type HealthProbe, healthRoutes } from "./routes/health/index.ts";
 import { landingRoutes } from "./routes/landing/index.ts";
 import { queueRoutes } from "./routes/queue/index.ts";
+import { changesRoutes } from "./routes/tasks/changes.ts";
 import { taskRoutes } from "./routes/tasks/index.ts";
 import { usageRoutes } from "./routes/usage/index.ts";
 
@@ -102,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // routes
   await app.register(taskRoutes, { prefix: "/api" });
   await app.register(landingRoutes, { prefix: "/api" });
+  await app.register(changesRoutes, { prefix: "/api" });
   await app.register(queueRoutes, { prefix: "/api" });
   await app.register(eventRoutes, { prefix: "/api", ...deps.sse });
   await app.register(healthRoutes, { prefix: "/api" });

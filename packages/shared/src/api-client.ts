@@ -3,6 +3,7 @@
  * alike. Every type comes from the schemas in this package; no zod at run time (type imports only),
  * so the dashboard's bundle stays free of it (@loop/shared/api-client).
  */
+import type { ChangesResponse } from "./changes.ts";
 import type { ErrorBody } from "./errors.ts";
 import type { BranchResponse, MergeBody, PrBody } from "./landing.ts";
 import type { LimitsResponse } from "./limits.ts";
@@ -144,6 +145,11 @@ export function createApiClient(opts: ApiClientOptions = {}) {
       patch: (id: string) => request<string>("GET", `${task(id)}/patch`),
       /** Where the patch downloads from (the dashboard's link; its cookie signs the request). */
       patchPath: (id: string) => `${task(id)}/patch`,
+      /** What iteration n changed, as data (404 changes_not_found when none is stored). */
+      iterationChanges: (id: string, n: number) =>
+        request<ChangesResponse>("GET", `${task(id)}/iterations/${n}/changes`),
+      /** What the whole task changed so far, as data (404 changes_not_found when none is stored). */
+      changes: (id: string) => request<ChangesResponse>("GET", `${task(id)}/changes`),
     },
     queue: {
       get: () => request<QueueResponse>("GET", "/api/queue"),

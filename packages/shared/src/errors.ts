@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   cross_site_request: 403,
   task_not_found: 404,
   artifact_not_found: 404,
+  /** No changes are stored for that iteration (not computed yet, or the task ran on an older version). */
+  changes_not_found: 404,
   not_found: 404,
   not_cancellable: 409,
   not_retryable: 409,

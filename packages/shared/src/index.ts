@@ -1,4 +1,6 @@
 export * from "./agent.ts";
+export * from "./changes.ts";
+export * from "./changes-text.ts";
 export * from "./errors.ts";
 export * from "./events.ts";
 export * from "./findings.ts";

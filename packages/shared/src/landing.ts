@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Changes } from "./changes.ts";
 
 /**
  * What happened to a worktree task's branch: merged or squashed into its base branch (commit = the
@@ -44,6 +45,8 @@ export const BranchResponse = z.object({
   /** The whole-branch diff (base...branch), cut at a size the page can show. */
   diff: z.string(),
   diffTruncated: z.boolean(),
+  /** The same change as data (files, hunks), which the dashboard draws. */
+  changes: Changes,
   /** Base already has everything the branch changes (merged or squashed): a merge would change nothing. */
   merged: z.boolean(),
   /** Whether base is checked out in the user's repository (a merge then updates its working tree). */

@@ -1,6 +1,7 @@
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
 import { AppError, type BranchFile, type BranchResponse } from "@loop/shared";
+import { diff } from "../changes/diff.ts";
 import { commitTree, deleteBranch, type GitIdentity, git, gitOk } from "../runner/git.ts";
 
 /*
@@ -108,6 +109,24 @@ function parseNumstat(out: string): BranchFile[] {
   return files;
 }
 
+/** What the branch changes since it left base, as data (the same computation as an iteration's changes). */
+async function branchChanges(repo: string, base: string, branch: string) {
+  const forkPoint = (await gitOk(["merge-base", heads(base), heads(branch)], { cwd: repo })).trim();
+  const tree = async (rev: string) => (await gitOk(["rev-parse", `${rev}^{tree}`], { cwd: repo })).trim();
+  const [from, to] = await Promise.all([tree(forkPoint), tree(heads(branch))]);
+  const at = (t: string) => ({
+    kind: "git" as const,
+    dir: repo,
+    root: repo,
+    tree: t,
+    exclude: [],
+    takenAt: "",
+    warnings: [],
+  });
+  const { markdown: _, ...changes } = await diff(at(from), at(to), { title: `Changes on ${branch}` });
+  return changes;
+}
+
 /** The branch at a glance: ahead/behind base, its files and diff since it left base, the conflicts. */
 export async function branchInfo(repo: string, base: string, branch: string): Promise<BranchResponse> {
   const range = `${heads(base)}...${heads(branch)}`;
@@ -130,6 +149,7 @@ export async function branchInfo(repo: string, base: string, branch: string): Pr
       return { sha, subject: subject.join("\t") };
     });
   const truncated = Buffer.byteLength(patch) > MAX_DIFF_BYTES;
+  const changes = await branchChanges(repo, base, branch);
   return {
     branch,
     base,
@@ -140,6 +160,7 @@ export async function branchInfo(repo: string, base: string, branch: string): Pr
     commits,
     diff: truncated ? Buffer.from(patch).subarray(0, MAX_DIFF_BYTES).toString("utf8") : patch,
     diffTruncated: truncated,
+    changes,
     merged: counts.right === 0 || (merge.conflicts.length === 0 && merge.tree === baseTree.trim()),
     baseCheckedOut: at !== null,
   };

@@ -70,6 +70,10 @@ export const iterations = sqliteTable(
     snapshotBefore: text("snapshot_before", { mode: "json" }).$type<unknown>(),
     /** …and just after it: NNN-changes.md is the diff of the two. */
     snapshotAfter: text("snapshot_after", { mode: "json" }).$type<unknown>(),
+    /** That diff as data (shared's Changes), which NNN-changes.md renders; null before it, or from older versions. */
+    changes: text("changes", { mode: "json" }).$type<unknown>(),
+    /** The whole task's change (changes.md) as computed after this iteration; only the latest iteration keeps it. */
+    taskChanges: text("task_changes", { mode: "json" }).$type<unknown>(),
     /** Bytes of the prompts sent in this iteration. */
     claudePromptBytes: integer("claude_prompt_bytes"),
     codexPromptBytes: integer("codex_prompt_bytes"),

@@ -183,7 +183,7 @@ export function BranchPanel({ task }: { task: Task }) {
           {info.diff && (
             <details className="branch-diff">
               <summary>Whole-branch diff{info.diffTruncated ? " (cut short)" : ""}</summary>
-              <LazyChangesView source={info.diff} label={`Changes on ${info.branch}`} />
+              <LazyChangesView changes={info.changes} label={`Changes on ${info.branch}`} />
             </details>
           )}
         </>
