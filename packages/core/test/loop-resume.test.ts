@@ -1,5 +1,7 @@
 import { describe, expect, it, onTestFinished } from "vitest";
+import { ArtifactStore } from "../src/artifacts.ts";
 import { Orchestrator } from "../src/orchestrator.ts";
+import { recover } from "../src/recovery.ts";
 import { loopHarness } from "./support/loop-harness.ts";
 import { fail, hang } from "./support/memory-agents.ts";
 
@@ -172,5 +174,45 @@ describe("queue control, in-process", () => {
     const again = await h.orchestrator.retry(retried.id);
     expect((await h.ended(again.id)).status).toBe("done");
     expect(h.repos.iterations.list(again.id)).toHaveLength(1);
+  });
+});
+
+describe("start-up recovery of tasks a crashed server left running (decidedEnd)", () => {
+  it("a stored DONE review finishes the task done; a run cut before its review is paused, then resumes with the review", async () => {
+    const h = loopHarness({ start: false });
+    const decided = h.repos.tasks.create({
+      title: "d",
+      prompt: "p",
+      workingDir: h.workDir,
+      maxIterations: 3,
+    });
+    const cut = h.repos.tasks.create({ title: "c", prompt: "p", workingDir: h.workDir, maxIterations: 3 });
+    for (const t of [decided, cut]) {
+      h.repos.tasks.update(t.id, { status: "running", currentIteration: 1 });
+      h.repos.iterations.start(t.id, 1);
+      h.repos.iterations.update(t.id, 1, { claudeOutput: "Stored answer." });
+    }
+    // The crash came after the DONE review was stored, before the task row said so.
+    h.repos.iterations.update(decided.id, 1, { review: "STATUS: DONE", verdict: "DONE", status: "done" });
+    const report = await recover(h.repos, h.bus, {
+      graceMs: 10,
+      settings: h.settings,
+      artifacts: new ArtifactStore(h.settings.artifactsDir),
+    });
+    expect(report).toMatchObject({ finished: [decided.id], paused: [cut.id] });
+    expect(h.repos.tasks.get(decided.id)).toMatchObject({
+      status: "done",
+      statusReason: "Codex reported STATUS: DONE in iteration 1",
+    });
+    expect(h.repos.tasks.get(cut.id)).toMatchObject({
+      status: "paused",
+      statusReason:
+        "interrupted by a crash of the server during iteration 1; resume it to continue from there",
+    });
+    h.orchestrator.start();
+    await h.orchestrator.resume(cut.id);
+    expect((await h.ended(cut.id)).status).toBe("done");
+    expect(h.agents.of().worker.calls).toHaveLength(0);
+    expect(resumedFrom(h, cut.id)).toEqual(["iteration 1 (codex; claude's answer is kept)"]);
   });
 });
