@@ -50,6 +50,19 @@ export const ConfigSchema = SettingsSchema.extend({
   codexPromptFile: fromEnv("LOOP_CODEX_PROMPT_FILE", z.string().optional()),
   /** How often the agent CLIs are checked again while one is missing or broken. */
   healthIntervalMs: fromEnv("LOOP_HEALTH_INTERVAL_MS", int(50, 3_600_000).default(30_000)),
+  /** Where a task's end or pause is POSTed as JSON (plugins/notify.ts, docs/notifications.md); unset: nowhere. */
+  notifyUrl: fromEnv(
+    "LOOP_NOTIFY_URL",
+    z
+      .string()
+      .trim()
+      .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), {
+        error: "must be an http:// or https:// URL",
+      })
+      .optional(),
+  ),
+  /** How long one notification POST may take; a failed one is tried once more, then a warning. */
+  notifyTimeoutMs: fromEnv("LOOP_NOTIFY_TIMEOUT_MS", int(10, 120_000).default(5000)),
 });
 
 export type Config = z.output<typeof ConfigSchema> & {

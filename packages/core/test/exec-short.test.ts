@@ -22,6 +22,15 @@ describe("execShort", () => {
     expect(failed.message).toContain("exit code 3");
   });
 
+  it("gives `input` on stdin (gh pr create's body); without it stdin is closed", async () => {
+    const cat = await execShort("sh", ["-c", "cat"], { timeoutMs: 20_000, input: "body\nof the PR\n" });
+    expect(cat).toMatchObject({ exitCode: 0, stdout: "body\nof the PR" });
+    expect(await execShort("sh", ["-c", "cat"], { timeoutMs: 20_000 })).toMatchObject({
+      exitCode: 0,
+      stdout: "",
+    });
+  });
+
   it("a missing or unstartable binary is not started; a missing one is notFound", async () => {
     expect(await execShort("/nowhere/codex", ["--version"], { timeoutMs: 20_000 })).toMatchObject({
       started: false,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AgentName } from "./agent.ts";
 import { Finding } from "./findings.ts";
+import { GhHealth, Landed } from "./landing.ts";
 import { SubscriptionWindow } from "./limits.ts";
 import { TASK_STATUSES } from "./statuses.ts";
 
@@ -65,6 +66,10 @@ export const Task = z.object({
   worktree: z.object({ path: z.string(), branch: z.string() }).nullable(),
   /** Iterations after the first continue Claude's own conversation (`--resume`) and get only what is new. */
   continueSession: z.boolean(),
+  /** A worktree task: the branch checked out in the user's repository when it started (merges go there). */
+  baseBranch: z.string().nullable(),
+  /** What became of a worktree task's branch (merged, squashed, pushed for a PR, discarded), or null. */
+  landed: Landed.nullable(),
   /** The agent that works on the task (changes the working directory): claude unless the task said. */
   worker: AgentName,
   /** The agent that reviews each iteration read-only (its first line is the STATUS): codex unless said. */
@@ -227,6 +232,12 @@ export type DeleteTaskResponse = z.infer<typeof DeleteTaskResponse>;
 
 export const TaskResponse = z.object({ task: Task });
 export type TaskResponse = z.infer<typeof TaskResponse>;
+/** POST /api/tasks/:id/merge: the task (with `landed`) and the new commit on its base branch. */
+export const MergeResponse = z.object({ task: Task, commit: z.string() });
+export type MergeResponse = z.infer<typeof MergeResponse>;
+/** POST /api/tasks/:id/pr: the pull request's address and the task (with `landed`). */
+export const PrResponse = z.object({ url: z.string(), task: Task });
+export type PrResponse = z.infer<typeof PrResponse>;
 export const TaskListResponse = z.object({
   tasks: z.array(Task),
   nextCursor: z.string().nullable(),
@@ -271,6 +282,8 @@ export const HealthResponse = z.object({
   ok: z.literal(true),
   version: z.string(),
   agents: z.object({ claude: AgentHealth, codex: AgentHealth }),
+  /** The GitHub CLI (LOOP_GH_BIN), which opens pull requests. */
+  gh: GhHealth.optional(),
   queue: z.object({
     running: z.number().int(),
     queued: z.number().int(),

@@ -6,6 +6,7 @@ import {
   claimDatabase,
   cliAgents,
   EventBus,
+  Landing,
   Orchestrator,
   recover,
   resolveSettings,
@@ -25,6 +26,8 @@ declare module "fastify" {
     orchestrator: Orchestrator;
     /** The agent CLIs' health: GET /api/health, the 503 agent_unavailable of the task routes, the held queue. */
     agents: AgentAvailability;
+    /** Merging, squashing, pushing, patching and discarding worktree tasks' branches (routes/landing). */
+    landing: Landing;
   }
 }
 
@@ -92,6 +95,13 @@ export const servicesPlugin = fp<ServicesOptions>(
     app.decorate("bus", bus);
     app.decorate("orchestrator", orchestrator);
     app.decorate("agents", agents);
+    const landing = new Landing({
+      repos,
+      bus,
+      artifacts: orchestrator.artifacts,
+      settings: orchestrator.settings,
+    });
+    app.decorate("landing", landing);
     app.addHook("onReady", async () => {
       orchestrator.start();
     });

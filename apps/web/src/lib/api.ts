@@ -19,7 +19,15 @@ export const api = {
   listTasks: client.tasks.list,
 };
 
-export type FormField = "title" | "prompt" | "workingDir" | "maxIterations" | "worker" | "reviewer";
+export type FormField =
+  | "title"
+  | "prompt"
+  | "workingDir"
+  | "maxIterations"
+  | "maxCostUsd"
+  | "maxCodexTokens"
+  | "worker"
+  | "reviewer";
 
 /** The New task form's labels, by the API field each one fills. */
 export const FIELD_LABELS: Record<FormField, string> = {
@@ -29,6 +37,8 @@ export const FIELD_LABELS: Record<FormField, string> = {
   maxIterations: "Max iterations",
   worker: "Worker",
   reviewer: "Reviewer",
+  maxCostUsd: "Claude budget",
+  maxCodexTokens: "Codex budget",
 };
 const isFormField = (name: string): name is FormField => Object.hasOwn(FIELD_LABELS, name);
 

@@ -20,24 +20,29 @@ const PIPE_GRACE_MS = 1000;
 const MAX_KEPT = 1024 * 1024;
 
 /**
- * Runs a short command (a `--version`, a login check) with a timeout, stdin closed. Never rejects.
+ * Runs a short command (a `--version`, a login check) with a timeout, stdin closed unless given
+ * `input`. Never rejects.
  * Plain child_process, not execa: the server's first /api/health waits for four of these, and
  * execa's per-call set-up cost the start ~30 ms of CPU (pnpm bench, cold_start_ratio).
  */
 export function execShort(
   bin: string,
   args: readonly string[],
-  opts: { timeoutMs: number; cwd?: string | undefined },
+  opts: { timeoutMs: number; cwd?: string | undefined; input?: string | undefined },
 ): Promise<ShortResult> {
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
-      child = spawn(bin, [...args], { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+      const stdin = opts.input === undefined ? "ignore" : "pipe";
+      child = spawn(bin, [...args], { cwd: opts.cwd, stdio: [stdin, "pipe", "pipe"] });
     } catch (err) {
       // Arguments spawn refuses outright (a NUL byte in the path…).
       resolve(notStarted(err as NodeJS.ErrnoException, bin, args));
       return;
     }
+    // Input (gh pr create's body) goes in whole; a command that does not read it is no error.
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(opts.input);
     const stdout = collect(child.stdout);
     const stderr = collect(child.stderr);
     let timedOut = false;

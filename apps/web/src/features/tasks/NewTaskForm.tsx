@@ -1,5 +1,6 @@
 import { type AgentName, AgentName as Agents, type Task } from "@loop/shared";
 import { type FormEvent, type KeyboardEvent, type ReactNode, useId, useState } from "react";
+import { Link } from "../../app/router.tsx";
 import { api, type FormErrors, type FormField, formErrorsFrom } from "../../lib/api.ts";
 import { useStore } from "../../lib/store.ts";
 import { health } from "../health/health.ts";
@@ -27,8 +28,12 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   // null: not chosen here, so the server's defaults (GET /api/health) as they load, else claude/codex.
   const [workerChoice, setWorker] = useState<AgentName | null>(null);
   const [reviewerChoice, setReviewer] = useState<AgentName | null>(null);
+  const [maxCostUsd, setMaxCostUsd] = useState("");
+  const [maxCodexTokens, setMaxCodexTokens] = useState("");
   const [errors, setErrors] = useState<FormErrors>({ fields: {} });
   const [busy, setBusy] = useState(false);
+  /** The task just queued by "Queue and add another": said under the form, with a link to it. */
+  const [queued, setQueued] = useState<Task | null>(null);
   const id = useId();
 
   const worker = workerChoice ?? h?.defaults?.worker ?? "claude";
@@ -38,7 +43,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
     ? { ...errors, fields: { ...errors.fields, reviewer: sameAgent } }
     : errors;
 
-  const submit = async (e?: FormEvent) => {
+  const submit = async (e?: FormEvent, stay = false) => {
     e?.preventDefault();
     if (busy || sameAgent) return;
     const body = newTaskBody({
@@ -50,6 +55,8 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       continueSession,
       worker,
       reviewer,
+      maxCostUsd,
+      maxCodexTokens,
     });
     setBusy(true);
     try {
@@ -62,7 +69,10 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       setErrors({ fields: {} });
       setTitle("");
       setPrompt("");
-      onCreated(task);
+      if (stay) {
+        setQueued(task);
+        document.getElementById(`${id}-title`)?.focus();
+      } else onCreated(task);
     } catch (err) {
       setErrors(formErrorsFrom(err));
     } finally {
@@ -205,6 +215,42 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
           ),
         )}
       </div>
+      <div className="field-row">
+        {field(
+          "maxCostUsd",
+          "Claude budget ($)",
+          (p) => (
+            <input
+              {...p}
+              name="maxCostUsd"
+              type="text"
+              inputMode="decimal"
+              value={maxCostUsd}
+              onChange={(e) => setMaxCostUsd(e.target.value)}
+              placeholder="no budget"
+              autoComplete="off"
+            />
+          ),
+          "Stops when claude reports this much spent.",
+        )}
+        {field(
+          "maxCodexTokens",
+          "Codex budget (tokens)",
+          (p) => (
+            <input
+              {...p}
+              name="maxCodexTokens"
+              type="text"
+              inputMode="numeric"
+              value={maxCodexTokens}
+              onChange={(e) => setMaxCodexTokens(e.target.value)}
+              placeholder="no budget"
+              autoComplete="off"
+            />
+          ),
+          "Input + output tokens.",
+        )}
+      </div>
       <div className="field field-check">
         <label>
           <input
@@ -241,10 +287,26 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
         <button type="submit" className="primary" disabled={busy}>
           {busy ? "Starting…" : "Start"}
         </button>
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => void submit(undefined, true)}
+          title="Queue this task and stay here to file the next one"
+        >
+          Queue and add another
+        </button>
         <span className="hint">
           <kbd>Ctrl</kbd>/<kbd>⌘</kbd>+<kbd>Enter</kbd>
         </span>
       </div>
+      <p className="muted form-queued" role="status">
+        {queued && (
+          <>
+            Queued “<Link href={`/tasks/${encodeURIComponent(queued.id)}`}>{queued.title}</Link>”. Add the
+            next one.
+          </>
+        )}
+      </p>
     </form>
   );
 }

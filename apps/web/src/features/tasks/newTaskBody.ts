@@ -12,6 +12,10 @@ export interface NewTaskInput {
   /** The Worker and Reviewer selects (as shown: the server's defaults until changed). */
   worker?: AgentName;
   reviewer?: AgentName;
+  /** "Claude budget ($)": maxCostUsd; empty = the server's default (LOOP_MAX_COST_USD). */
+  maxCostUsd?: string;
+  /** "Codex budget (tokens)": maxCodexTokens; empty = the server's default (LOOP_MAX_CODEX_TOKENS). */
+  maxCodexTokens?: string;
 }
 
 /** The POST /api/tasks body from the form's fields. */
@@ -23,5 +27,15 @@ export function newTaskBody(f: NewTaskInput): CreateTaskBody {
   if (f.continueSession) body.continueSession = true;
   if (f.worker) body.worker = f.worker;
   if (f.reviewer) body.reviewer = f.reviewer;
+  // As typed (a "$" and thousands separators aside), so the server's message names a bad value.
+  const num = (s: string) =>
+    Number(
+      s
+        .trim()
+        .replace(/^\$/, "")
+        .replace(/[,_\s]/g, ""),
+    );
+  if (f.maxCostUsd?.trim()) body.maxCostUsd = num(f.maxCostUsd);
+  if (f.maxCodexTokens?.trim()) body.maxCodexTokens = num(f.maxCodexTokens);
   return body;
 }
