@@ -74,7 +74,12 @@ describe("roles in the dashboard", () => {
       body: {
         title: "Narrow",
         prompt: "p",
-        workingDir: e2e.server.workdir({ claude: [{ kind: "ok", text: "STATUS: DONE" }] }),
+        workingDir: e2e.server.workdir({
+          claude: [
+            { kind: "ok", text: "STATUS: ISSUES_FOUND\n- Handle the empty input." },
+            { kind: "ok", text: "STATUS: DONE" },
+          ],
+        }),
         worker: "codex",
         reviewer: "claude",
       },
@@ -97,6 +102,13 @@ describe("roles in the dashboard", () => {
     await page
       .locator("section[data-iteration='1'] .agent-claude .agent-role", { hasText: "reviews" })
       .waitFor();
+    // What the reviewer found is quoted under its verdict, in its name.
+    const found = page
+      .locator("section[data-iteration='1']")
+      .getByRole("list", { name: "What Claude found" });
+    await expect
+      .poll(() => found.getByRole("listitem").allInnerTexts())
+      .toEqual(["F1 Handle the empty input."]);
     expect(await wide()).toBeLessThanOrEqual(0);
     await page.context().close();
   });
