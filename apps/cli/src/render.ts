@@ -149,6 +149,18 @@ export function eventLine(e: LoopEvent): string | undefined {
       return undefined;
     case "changes.recorded":
       return e.data.scope === "iteration" ? `changes: ${e.data.summary}` : undefined;
+    case "check.started":
+      return `check: ${e.data.command}`;
+    case "check.output": {
+      const { stream, line, continuation } = e.data;
+      if (continuation || line.trim() === "") return undefined;
+      return block(`check ${stream === "stderr" ? "!" : "│"} `, line);
+    }
+    case "check.finished": {
+      const { ok, exitCode, durationMs, timedOut } = e.data;
+      const how = ok ? "passed" : timedOut ? "timed out (killed)" : "FAILED";
+      return `check ${how} (exit ${exitCode ?? "-"}, ${seconds(durationMs)})`;
+    }
     case "findings.updated": {
       const text = new Map(e.data.findings.map((f) => [f.id, f.text]));
       const lines = [

@@ -22,5 +22,8 @@ export const taskRow = (id: string, o: Partial<Task> = {}): Task => ({
   continueSession: false,
   worker: "claude",
   reviewer: "codex",
+  checkCommand: null,
+  checkTimeoutMs: 600_000,
+  allowedCommands: [],
   ...o,
 });

@@ -1,4 +1,5 @@
 import {
+  type CheckResult,
   emptyUsage,
   type Iteration,
   type IterationStatus,
@@ -25,6 +26,7 @@ const toIteration = (r: Row): Iteration => ({
   usage: readUsage(r.usage),
   claudePromptBytes: r.claudePromptBytes,
   codexPromptBytes: r.codexPromptBytes,
+  check: r.check ?? null,
 });
 
 export type IterationPatch = Partial<Omit<Iteration, "n" | "startedAt">> & {
@@ -32,6 +34,7 @@ export type IterationPatch = Partial<Omit<Iteration, "n" | "startedAt">> & {
   review?: string | null;
   snapshotBefore?: unknown;
   snapshotAfter?: unknown;
+  checkOutput?: string | null;
 };
 
 /** The snapshots (core's Snapshot JSON) taken around an iteration's Claude run; null when not taken. */
@@ -48,6 +51,9 @@ export interface IterationTexts {
   verdict: Verdict | null;
   claudeOutput: string | null;
   review: string | null;
+  /** loop's check of this iteration and the tail of its output; null until it ran. */
+  check?: CheckResult | null;
+  checkOutput?: string | null;
 }
 
 export class IterationRepository {
@@ -75,6 +81,8 @@ export class IterationRepository {
       snapshotAfter: null,
       claudePromptBytes: null,
       codexPromptBytes: null,
+      check: null,
+      checkOutput: null,
     };
     // A resumed task may re-run an iteration that a crash interrupted. Its first snapshot is kept:
     // what the interrupted run changed still belongs to this iteration; so is what its runs used.
@@ -114,6 +122,8 @@ export class IterationRepository {
         verdict: iterations.verdict,
         claudeOutput: iterations.claudeOutput,
         review: iterations.review,
+        check: iterations.check,
+        checkOutput: iterations.checkOutput,
       })
       .from(iterations)
       .where(eq(iterations.taskId, taskId))
@@ -123,6 +133,7 @@ export class IterationRepository {
         ...r,
         status: r.status as IterationStatus,
         verdict: (r.verdict as Verdict | null) ?? null,
+        check: r.check ?? null,
       }));
   }
 

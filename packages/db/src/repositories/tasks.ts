@@ -27,6 +27,9 @@ const toTask = (r: Row): Task => ({
   continueSession: r.continueSession,
   worker: agentOr(r.worker, "claude"),
   reviewer: agentOr(r.reviewer, "codex"),
+  checkCommand: r.checkCommand,
+  checkTimeoutMs: r.checkTimeoutMs,
+  allowedCommands: Array.isArray(r.allowedCommands) ? r.allowedCommands : [],
 });
 
 const agentOr = (v: string, fallback: AgentName): AgentName => AgentName.safeParse(v).data ?? fallback;
@@ -46,6 +49,9 @@ export interface NewTask {
   maxCodexTokens?: number | null;
   worker?: AgentName | undefined;
   reviewer?: AgentName | undefined;
+  checkCommand?: string | null | undefined;
+  checkTimeoutMs?: number | undefined;
+  allowedCommands?: string[] | undefined;
 }
 
 export type TaskPatch = Partial<
@@ -103,6 +109,9 @@ export class TaskRepository {
       continueSession: input.continueSession ?? false,
       worker: input.worker ?? "claude",
       reviewer: input.reviewer ?? "codex",
+      checkCommand: input.checkCommand ?? null,
+      checkTimeoutMs: input.checkTimeoutMs ?? 600_000,
+      allowedCommands: input.allowedCommands ?? [],
     };
     this.db.insert(tasks).values(row).run();
     return toTask(row);
