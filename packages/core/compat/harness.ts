@@ -58,6 +58,8 @@ export interface LoopUnderTest {
     workingDir: string;
     maxIterations?: number;
     maxCostUsd?: number;
+    checkCommand?: string;
+    allowedCommands?: string[];
   }): Promise<Task>;
   /** Polls GET /api/tasks/:id until `done(task)`; throws with the task's state on timeout. */
   waitForTask(id: string, done: (t: Task) => boolean, timeoutMs?: number): Promise<TaskDetail>;

@@ -42,7 +42,7 @@ export function reviewerCheckSection(c: CheckReport | null, n: number): string {
   return [
     `## loop's check in iteration ${n}`,
     "",
-    `After the worker's run loop ran the check \`${c.command}\` in the working directory: it ${checkHow(c)} in ${(c.durationMs / 1000).toFixed(1)} s. ${verdict}`,
+    `After the worker's run, loop ran the check \`${c.command}\` in the working directory: it ${checkHow(c)} (${(c.durationMs / 1000).toFixed(1)} s). ${verdict}`,
     "",
     fenceOf(outputTail(c.output)),
   ].join("\n");
