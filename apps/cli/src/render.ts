@@ -47,16 +47,18 @@ export function taskDetail(d: { task: Task; iterations: Iteration[]; findings: F
     `  claude      $${t.usage.claude.costUsd.toFixed(4)}${t.maxCostUsd === null ? "" : ` of $${t.maxCostUsd}`} · ${t.usage.claude.inputTokens} in, ${t.usage.claude.outputTokens} out, ${t.usage.claude.turns} turns`,
     `  codex       ${t.usage.codex.inputTokens} in (${t.usage.codex.cachedInputTokens} cached), ${t.usage.codex.outputTokens} out`,
   ];
+  if (t.checkCommand) out.push(`  check       ${t.checkCommand} (timeout ${seconds(t.checkTimeoutMs)})`);
   if (t.retryOf) out.push(`  retry of    ${t.retryOf}`);
   if (d.iterations.length > 0) {
     out.push("", "Iterations");
     out.push(
       table([
-        ["  N", "STATUS", "VERDICT", "CLAUDE", "CODEX", "CLAUDE COST", "CODEX TOKENS"],
+        ["  N", "STATUS", "VERDICT", "CHECK", "CLAUDE", "CODEX", "CLAUDE COST", "CODEX TOKENS"],
         ...d.iterations.map((i) => [
           `  ${i.n}`,
           i.status,
           i.verdict ?? "-",
+          i.check ? `${i.check.ok ? "pass" : "FAIL"} ${seconds(i.check.durationMs)}` : "-",
           seconds(i.claudeDurationMs),
           seconds(i.codexDurationMs),
           `$${i.usage.claude.costUsd.toFixed(4)}`,

@@ -9,6 +9,8 @@ export interface NewTaskInput {
   isolate: boolean;
   /** The "Continue Claude's session" checkbox; unchecked leaves it to the server (LOOP_CONTINUE_SESSION). */
   continueSession?: boolean;
+  /** The "Check command" field; empty leaves it to the server (LOOP_CHECK_COMMAND). */
+  checkCommand?: string;
 }
 
 /** The POST /api/tasks body from the form's fields. */
@@ -18,5 +20,6 @@ export function newTaskBody(f: NewTaskInput): CreateTaskBody {
   if (f.maxIterations.trim() !== "") body.maxIterations = Number(f.maxIterations);
   if (f.isolate) body.isolation = "worktree";
   if (f.continueSession) body.continueSession = true;
+  if (f.checkCommand !== undefined && f.checkCommand.trim() !== "") body.checkCommand = f.checkCommand.trim();
   return body;
 }
