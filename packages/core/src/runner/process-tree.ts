@@ -34,16 +34,20 @@ async function fromProc(): Promise<ProcInfo[] | undefined> {
   const pids = names.filter((n) => /^\d+$/.test(n));
   if (pids.length === 0) return undefined;
   const out: ProcInfo[] = [];
-  await Promise.all(
-    pids.map(async (n) => {
-      // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses: fields follow the last ")".
-      const stat = await readFile(`/proc/${n}/stat`, "utf8").catch(() => undefined);
-      if (!stat) return; // gone meanwhile
-      const [, ppid, pgid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const info = { pid: Number(n), ppid: Number(ppid), pgid: Number(pgid) };
-      if (!Number.isNaN(info.ppid) && !Number.isNaN(info.pgid)) out.push(info);
-    }),
-  );
+  // Read one after the other, synchronously: each is a few microseconds of the kernel's text, while
+  // an asynchronous read is four thread-pool round trips (a sweep of ~100 processes took ~10 ms).
+  for (const n of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${n}/stat`, "utf8");
+    } catch {
+      continue; // gone meanwhile
+    }
+    // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses: fields follow the last ")".
+    const [, ppid, pgid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const info = { pid: Number(n), ppid: Number(ppid), pgid: Number(pgid) };
+    if (!Number.isNaN(info.ppid) && !Number.isNaN(info.pgid)) out.push(info);
+  }
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { promisify } from "node:util";
 import { terminate } from "./terminate.ts";
 
@@ -39,19 +39,18 @@ export async function findMarked(
   const out: MarkedProcess[] = [];
   if (method === "proc") {
     const pids = (await readdir("/proc")).filter((d) => /^\d+$/.test(d)).map(Number);
-    await Promise.all(
-      pids.map(async (pid) => {
-        if (pid === process.pid) return;
-        let env: string;
-        try {
-          env = await readFile(`/proc/${pid}/environ`, "latin1");
-        } catch {
-          return; // gone, or not ours to read
-        }
-        const m = markerIn(env.split("\0"), wanted);
-        if (m) out.push({ pid, marker: m });
-      }),
-    );
+    // Synchronous reads, one after the other: see fromProc in process-tree.ts.
+    for (const pid of pids) {
+      if (pid === process.pid) continue;
+      let env: string;
+      try {
+        env = readFileSync(`/proc/${pid}/environ`, "latin1");
+      } catch {
+        continue; // gone, or not ours to read
+      }
+      const m = markerIn(env.split("\0"), wanted);
+      if (m) out.push({ pid, marker: m });
+    }
     return out;
   }
   const { stdout } = await execFileP("ps", ["eww", "-A", "-o", "pid=,command="], {
