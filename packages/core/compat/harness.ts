@@ -60,6 +60,8 @@ export interface LoopUnderTest {
     maxCostUsd?: number;
     checkCommand?: string;
     allowedCommands?: string[];
+    worker?: "claude" | "codex";
+    reviewer?: "claude" | "codex";
   }): Promise<Task>;
   /** Polls GET /api/tasks/:id until `done(task)`; throws with the task's state on timeout. */
   waitForTask(id: string, done: (t: Task) => boolean, timeoutMs?: number): Promise<TaskDetail>;
