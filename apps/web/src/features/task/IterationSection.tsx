@@ -1,4 +1,4 @@
-import type { AgentName, CheckResult, Iteration } from "@loop/shared";
+import type { AgentName, CheckResult, Finding, Iteration } from "@loop/shared";
 import { useId, useState } from "react";
 import { formatDuration } from "../../lib/format.ts";
 import { ChangesDisclosure } from "../changes/ChangesDisclosure.tsx";
@@ -19,10 +19,16 @@ export function IterationSection({
   stored,
   isLatest,
   version,
+  taskStatus,
+  findings = [],
 }: {
   taskId: string;
   n: number;
   maxIterations: number;
+  /** The task's findings ledger: the review's own findings are quoted under its verdict. */
+  findings?: readonly Finding[];
+  /** The task's status: no agent runs while the task does not (after a crash, a stop). */
+  taskStatus: string;
   live: IterationView | null;
   stored: Iteration | null;
   isLatest: boolean;
@@ -30,7 +36,7 @@ export function IterationSection({
 }) {
   const headingId = useId();
   const verdict = live?.verdict?.status ?? stored?.verdict ?? null;
-  const state = iterationState(live, stored?.status);
+  const state = iterationState(live, stored?.status, taskStatus);
   return (
     <section className="iteration card" aria-labelledby={headingId} data-iteration={n}>
       <header className="iteration-head">
@@ -48,11 +54,11 @@ export function IterationSection({
         <CheckBadge check={stored?.check ?? live?.check?.finished ?? null} running={checkRunning(live)} />
         {stored?.usage && <AgentUsage usage={stored.usage} />}
       </header>
-      {live?.verdict?.firstLine && (
-        <p className="verdict-line">
-          Codex: <q>{live.verdict.firstLine}</q>
-        </p>
-      )}
+      <ReviewSummary
+        firstLine={live?.verdict?.firstLine ?? null}
+        verdict={verdict}
+        reported={reportedIn(findings, n)}
+      />
       <AgentPanel
         taskId={taskId}
         n={n}
@@ -62,6 +68,7 @@ export function IterationSection({
         promptBytes={stored?.claudePromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
+        taskStatus={taskStatus}
       />
       {live?.changes && (
         <ChangesDisclosure recorded={live.changes} title="Changes" label={`Changes in iteration ${n}`} />
@@ -76,6 +83,7 @@ export function IterationSection({
         promptBytes={stored?.codexPromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
+        taskStatus={taskStatus}
       />
     </section>
   );
@@ -89,10 +97,12 @@ function AgentPanel({
   durationMs,
   promptBytes,
   defaultOpen,
+  taskStatus,
 }: {
   taskId: string;
   n: number;
   agent: AgentName;
+  taskStatus: string;
   log: AgentLog | null;
   durationMs: number | null;
   /** Size of the prompt sent (NNN-<agent>-prompt.md); null until it was sent. */
@@ -100,9 +110,9 @@ function AgentPanel({
   defaultOpen: boolean;
   version: number;
 }) {
-  const state = agentState(log);
+  const state = agentState(log, taskStatus);
   const failed = state === "failed";
-  const running = Boolean(log?.started && !log.finished);
+  const running = state === "running…";
   const [userOpen, setUserOpen] = useState<boolean | null>(null);
   const open = userOpen ?? (defaultOpen || failed);
   const bodyId = useId();
@@ -192,6 +202,45 @@ function CheckPanel({ n, log, defaultOpen }: { n: number; log: CheckLog; default
       <div id={bodyId} hidden={!open}>
         {open && <LogView lines={log.lines} version={log.version} label={`Check output, iteration ${n}`} />}
       </div>
+    </div>
+  );
+}
+
+/** The findings a review reported: those first seen in or before iteration n and still reported in it. */
+export const reportedIn = (findings: readonly Finding[], n: number): Finding[] =>
+  findings.filter((f) => f.firstIteration <= n && f.lastIteration >= n);
+
+/**
+ * Under an iteration's verdict: what Codex found, in its words (the ledger's findings this review
+ * reported), not only its STATUS line; the first line when it says more than the STATUS.
+ */
+function ReviewSummary({
+  firstLine,
+  verdict,
+  reported,
+}: {
+  firstLine: string | null;
+  verdict: string | null;
+  reported: Finding[];
+}) {
+  const bare = firstLine === null || /^\W*STATUS:\s*(DONE|ISSUES_FOUND)\W*$/i.test(firstLine.trim());
+  if (bare && (verdict !== "ISSUES_FOUND" || reported.length === 0)) return null;
+  return (
+    <div className="verdict-line">
+      {!bare && (
+        <p>
+          Codex: <q>{firstLine}</q>
+        </p>
+      )}
+      {verdict === "ISSUES_FOUND" && reported.length > 0 && (
+        <ul className="verdict-findings" aria-label="What Codex found">
+          {reported.map((f) => (
+            <li key={f.id}>
+              <span className="mono">{f.id}</span> {f.text}
+            </li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 }
