@@ -94,6 +94,10 @@ describe("loop's check", () => {
     const md = await h.artifact(task.id, "001-check.md");
     expect(md).toContain("- Exit code: 1");
     expect(md).toContain("ok.txt is missing");
+    // result.md's iteration table has the check per iteration, a failing one in bold.
+    const result = await h.artifact(task.id, "result.md");
+    expect(result).toMatch(/\| 1 \| done \| ISSUES_FOUND \| \*\*FAILED\*\* \(exit 1\) [\d.]+ s \|/);
+    expect(result).toMatch(/\| 2 \| done \| DONE \| passed [\d.]+ s \|/);
   });
 
   it("a passing check never overrides the reviewer's ISSUES_FOUND", async () => {
