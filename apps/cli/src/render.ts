@@ -22,11 +22,13 @@ export function table(rows: string[][]): string {
 export function taskTable(tasks: Task[], now = Date.now()): string {
   if (tasks.length === 0) return "No tasks.";
   return table([
-    ["ID", "STATUS", "ITER", "AGE", "TITLE"],
+    ["ID", "STATUS", "ITER", "WORKER", "REVIEWER", "AGE", "TITLE"],
     ...tasks.map((t) => [
       t.id,
       t.status,
       `${t.currentIteration}/${t.maxIterations}`,
+      t.worker,
+      t.reviewer,
       age(t.createdAt, now),
       clip(t.title, 60),
     ]),
@@ -42,6 +44,7 @@ export function taskDetail(d: { task: Task; iterations: Iteration[]; findings: F
     `  id          ${t.id}`,
     `  status      ${t.status}${t.statusReason ? `: ${t.statusReason}` : ""}`,
     `  directory   ${t.worktree ? `${t.worktree.path} (worktree of ${t.workingDir}, branch ${t.worktree.branch})` : t.workingDir}`,
+    `  roles       ${t.worker} works, ${t.reviewer} reviews`,
     `  iterations  ${t.currentIteration} of at most ${t.maxIterations}`,
     `  created     ${t.createdAt} (${age(t.createdAt)} ago)`,
     `  claude      $${t.usage.claude.costUsd.toFixed(4)}${t.maxCostUsd === null ? "" : ` of $${t.maxCostUsd}`} · ${t.usage.claude.inputTokens} in, ${t.usage.claude.outputTokens} out, ${t.usage.claude.turns} turns`,
@@ -53,7 +56,17 @@ export function taskDetail(d: { task: Task; iterations: Iteration[]; findings: F
     out.push("", "Iterations");
     out.push(
       table([
-        ["  N", "STATUS", "VERDICT", "CHECK", "CLAUDE", "CODEX", "CLAUDE COST", "CODEX TOKENS"],
+        // The iteration's claude/codexDurationMs are the worker's and the reviewer's run (api.md).
+        [
+          "  N",
+          "STATUS",
+          "VERDICT",
+          "CHECK",
+          t.worker.toUpperCase(),
+          t.reviewer.toUpperCase(),
+          "CLAUDE COST",
+          "CODEX TOKENS",
+        ],
         ...d.iterations.map((i) => [
           `  ${i.n}`,
           i.status,

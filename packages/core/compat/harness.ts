@@ -62,6 +62,7 @@ export interface LoopUnderTest {
     allowedCommands?: string[];
     worker?: "claude" | "codex";
     reviewer?: "claude" | "codex";
+    continueSession?: boolean;
   }): Promise<Task>;
   /** Polls GET /api/tasks/:id until `done(task)`; throws with the task's state on timeout. */
   waitForTask(id: string, done: (t: Task) => boolean, timeoutMs?: number): Promise<TaskDetail>;

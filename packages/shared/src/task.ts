@@ -331,7 +331,14 @@ export const HealthResponse = z.object({
     /** Set while the queue is held for an agent CLI: "waiting: codex not found at /usr/bin/codex". */
     waiting: z.string().optional(),
   }),
-  defaults: z.object({ maxIterations: z.number().int() }).optional(),
+  defaults: z
+    .object({
+      maxIterations: z.number().int(),
+      /** Who works and who reviews a task that names neither (LOOP_WORKER / LOOP_REVIEWER). */
+      worker: AgentName.optional(),
+      reviewer: AgentName.optional(),
+    })
+    .optional(),
   /** Event streams (SSE responses) open now: a browser holds one, however many tabs it has. */
   eventStreams: z.number().int().optional(),
   /** The latest subscription windows per agent (the same as GET /api/limits). */

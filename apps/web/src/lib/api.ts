@@ -26,6 +26,8 @@ export type FormField =
   | "maxIterations"
   | "maxCostUsd"
   | "maxCodexTokens"
+  | "worker"
+  | "reviewer"
   | "checkCommand";
 
 /** The New task form's labels, by the API field each one fills. */
@@ -34,6 +36,8 @@ export const FIELD_LABELS: Record<FormField, string> = {
   prompt: "Prompt",
   workingDir: "Working directory",
   maxIterations: "Max iterations",
+  worker: "Worker",
+  reviewer: "Reviewer",
   maxCostUsd: "Claude budget",
   maxCodexTokens: "Codex budget",
   checkCommand: "Check command",

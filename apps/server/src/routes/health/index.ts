@@ -22,7 +22,11 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     agents: await agents.get(),
     gh: await landing.ghHealthSoon(),
     queue: { ...orchestrator.stats(), ...(agents.waiting && { waiting: agents.waiting }) },
-    defaults: { maxIterations: config.defaultMaxIterations },
+    defaults: {
+      maxIterations: config.defaultMaxIterations,
+      worker: config.worker,
+      reviewer: config.reviewer,
+    },
     eventStreams: app.eventStreams.size,
     limits: repos.limits.list(),
     // What a claude worker may do without asking, for a task that adds nothing of its own.

@@ -9,7 +9,6 @@ import { agentState, iterationState, lineCount } from "./logic.ts";
 import type { AgentLog, CheckLog, IterationView } from "./model.ts";
 
 const AGENT_LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
-const AGENT_ROLE: Record<AgentName, string> = { claude: "works", codex: "reviews" };
 
 export function IterationSection({
   taskId,
@@ -19,11 +18,16 @@ export function IterationSection({
   stored,
   isLatest,
   version,
+  worker,
+  reviewer,
   taskStatus,
   findings = [],
 }: {
   taskId: string;
   n: number;
+  /** The task's roles: the worker's panel comes first, then the changes, then the reviewer's. */
+  worker: AgentName;
+  reviewer: AgentName;
   maxIterations: number;
   /** The task's findings ledger: the review's own findings are quoted under its verdict. */
   findings?: readonly Finding[];
@@ -54,7 +58,9 @@ export function IterationSection({
         <CheckBadge check={stored?.check ?? live?.check?.finished ?? null} running={checkRunning(live)} />
         {stored?.usage && <AgentUsage usage={stored.usage} />}
       </header>
+      {/* The iteration's claude* fields hold the worker's run, its codex* fields the reviewer's (api.md). */}
       <ReviewSummary
+        reviewer={reviewer}
         firstLine={live?.verdict?.firstLine ?? null}
         verdict={verdict}
         reported={reportedIn(findings, n)}
@@ -62,9 +68,10 @@ export function IterationSection({
       <AgentPanel
         taskId={taskId}
         n={n}
-        agent="claude"
-        log={live?.claude ?? null}
-        durationMs={stored?.claudeDurationMs ?? live?.claude.finished?.durationMs ?? null}
+        agent={worker}
+        part="works"
+        log={live?.[worker] ?? null}
+        durationMs={stored?.claudeDurationMs ?? live?.[worker].finished?.durationMs ?? null}
         promptBytes={stored?.claudePromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
@@ -77,9 +84,10 @@ export function IterationSection({
       <AgentPanel
         taskId={taskId}
         n={n}
-        agent="codex"
-        log={live?.codex ?? null}
-        durationMs={stored?.codexDurationMs ?? live?.codex.finished?.durationMs ?? null}
+        agent={reviewer}
+        part="reviews"
+        log={live?.[reviewer] ?? null}
+        durationMs={stored?.codexDurationMs ?? live?.[reviewer].finished?.durationMs ?? null}
         promptBytes={stored?.codexPromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
@@ -93,6 +101,7 @@ function AgentPanel({
   taskId,
   n,
   agent,
+  part,
   log,
   durationMs,
   promptBytes,
@@ -102,6 +111,7 @@ function AgentPanel({
   taskId: string;
   n: number;
   agent: AgentName;
+  part: "works" | "reviews";
   taskStatus: string;
   log: AgentLog | null;
   durationMs: number | null;
@@ -130,7 +140,7 @@ function AgentPanel({
           <span aria-hidden="true" className="chevron">
             {open ? "▾" : "▸"}
           </span>
-          {AGENT_LABEL[agent]} <span className="muted">{AGENT_ROLE[agent]}</span>
+          {AGENT_LABEL[agent]} <span className="muted agent-role">{part}</span>
         </button>
         <span className={`agent-state state-${state.replace(/\W/g, "")}`}>{state}</span>
         {durationMs !== null && <span className="muted">{formatDuration(durationMs)}</span>}
@@ -211,14 +221,16 @@ export const reportedIn = (findings: readonly Finding[], n: number): Finding[] =
   findings.filter((f) => f.firstIteration <= n && f.lastIteration >= n);
 
 /**
- * Under an iteration's verdict: what Codex found, in its words (the ledger's findings this review
+ * Under an iteration's verdict: what the reviewer found, in its words (the ledger's findings this review
  * reported), not only its STATUS line; the first line when it says more than the STATUS.
  */
 function ReviewSummary({
+  reviewer,
   firstLine,
   verdict,
   reported,
 }: {
+  reviewer: AgentName;
   firstLine: string | null;
   verdict: string | null;
   reported: Finding[];
@@ -229,11 +241,11 @@ function ReviewSummary({
     <div className="verdict-line">
       {!bare && (
         <p>
-          Codex: <q>{firstLine}</q>
+          {AGENT_LABEL[reviewer]}: <q>{firstLine}</q>
         </p>
       )}
       {verdict === "ISSUES_FOUND" && reported.length > 0 && (
-        <ul className="verdict-findings" aria-label="What Codex found">
+        <ul className="verdict-findings" aria-label={`What ${AGENT_LABEL[reviewer]} found`}>
           {reported.map((f) => (
             <li key={f.id}>
               <span className="mono">{f.id}</span> {f.text}

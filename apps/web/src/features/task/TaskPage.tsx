@@ -29,6 +29,8 @@ import { applyEvents, createTaskView, type TaskView } from "./model.ts";
 import { ResumeControl } from "./ResumeControl.tsx";
 import { WorktreeInfo } from "./WorktreeInfo.tsx";
 
+const ROLE_LABEL = { claude: "Claude", codex: "Codex" } as const;
+
 export function TaskPage({ id }: { id: string }) {
   // The task's rows (task, iterations, findings) come from the cache, which the stream keeps current.
   const detail = useQuery({ queryKey: keys.task(id), queryFn: () => fetchDetail(id) });
@@ -103,6 +105,8 @@ export function TaskPage({ id }: { id: string }) {
               stored={restByN.get(n) ?? null}
               isLatest={n === latest}
               version={view.version}
+              worker={task.worker}
+              reviewer={task.reviewer}
               taskStatus={task.status}
               findings={view.findings ?? findings}
             />
@@ -243,6 +247,12 @@ function TaskHeader({
                 {formatIterations(task)}
               </>
             )}
+          </dd>
+        </div>
+        <div>
+          <dt>Roles</dt>
+          <dd className="roles">
+            {ROLE_LABEL[task.worker]} works · {ROLE_LABEL[task.reviewer]} reviews
           </dd>
         </div>
         <div>
