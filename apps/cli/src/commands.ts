@@ -96,6 +96,9 @@ const add: Run = async (argv, { api, env, io }) => {
       max: { type: "string" },
       budget: { type: "string" },
       worktree: { type: "boolean" },
+      check: { type: "string" },
+      "check-timeout": { type: "string" },
+      allow: { type: "string", multiple: true },
       wait: { type: "boolean" },
       worker: { type: "string" },
       reviewer: { type: "string" },
@@ -120,6 +123,11 @@ const add: Run = async (argv, { api, env, io }) => {
     ...(v.max !== undefined && { maxIterations: whole("--max", v.max, 1, MAX_ITERATIONS_LIMIT) }),
     ...(budget !== undefined && { maxCostUsd: budget }),
     ...(v.worktree && { isolation: "worktree" as const }),
+    ...(v.check !== undefined && { checkCommand: v.check }),
+    ...(v["check-timeout"] !== undefined && {
+      checkTimeoutMs: 1000 * (whole("--check-timeout", v["check-timeout"], 1, 3600) ?? 0),
+    }),
+    ...(v.allow && { allowedCommands: ([] as string[]).concat(v.allow) }),
     // The same agent in both parts is the server's to refuse (400 invalid_body, exit 1).
     ...(worker && { worker }),
     ...(reviewer && { reviewer }),

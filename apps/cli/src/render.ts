@@ -50,6 +50,7 @@ export function taskDetail(d: { task: Task; iterations: Iteration[]; findings: F
     `  claude      $${t.usage.claude.costUsd.toFixed(4)}${t.maxCostUsd === null ? "" : ` of $${t.maxCostUsd}`} · ${t.usage.claude.inputTokens} in, ${t.usage.claude.outputTokens} out, ${t.usage.claude.turns} turns`,
     `  codex       ${t.usage.codex.inputTokens} in (${t.usage.codex.cachedInputTokens} cached), ${t.usage.codex.outputTokens} out`,
   ];
+  if (t.checkCommand) out.push(`  check       ${t.checkCommand} (timeout ${seconds(t.checkTimeoutMs)})`);
   if (t.retryOf) out.push(`  retry of    ${t.retryOf}`);
   if (d.iterations.length > 0) {
     out.push("", "Iterations");
@@ -60,6 +61,7 @@ export function taskDetail(d: { task: Task; iterations: Iteration[]; findings: F
           "  N",
           "STATUS",
           "VERDICT",
+          "CHECK",
           t.worker.toUpperCase(),
           t.reviewer.toUpperCase(),
           "CLAUDE COST",
@@ -69,6 +71,7 @@ export function taskDetail(d: { task: Task; iterations: Iteration[]; findings: F
           `  ${i.n}`,
           i.status,
           i.verdict ?? "-",
+          i.check ? `${i.check.ok ? "pass" : "FAIL"} ${seconds(i.check.durationMs)}` : "-",
           seconds(i.claudeDurationMs),
           seconds(i.codexDurationMs),
           `$${i.usage.claude.costUsd.toFixed(4)}`,
@@ -161,6 +164,18 @@ export function eventLine(e: LoopEvent): string | undefined {
       return undefined;
     case "changes.recorded":
       return e.data.scope === "iteration" ? `changes: ${e.data.summary}` : undefined;
+    case "check.started":
+      return `check: ${e.data.command}`;
+    case "check.output": {
+      const { stream, line, continuation } = e.data;
+      if (continuation || line.trim() === "") return undefined;
+      return block(`check ${stream === "stderr" ? "!" : "│"} `, line);
+    }
+    case "check.finished": {
+      const { ok, exitCode, durationMs, timedOut } = e.data;
+      const how = ok ? "passed" : timedOut ? "timed out (killed)" : "FAILED";
+      return `check ${how} (exit ${exitCode ?? "-"}, ${seconds(durationMs)})`;
+    }
     case "findings.updated": {
       const text = new Map(e.data.findings.map((f) => [f.id, f.text]));
       const lines = [

@@ -3,7 +3,7 @@ export const HELP = `pnpm loop: file, list, follow and steer loop's tasks from a
 
 Usage:
   pnpm loop add --title TITLE [--dir DIR] [--max N] [--budget USD] [--worktree]
-                [--worker claude|codex] [--reviewer codex|claude] [--wait] < prompt.md
+                [--worker claude|codex] [--reviewer codex|claude] [--check CMD] [--wait] < prompt.md
   pnpm loop add --title TITLE --prompt "Fix the flaky test" …
   pnpm loop ls [--status STATUS] [--limit N]
   pnpm loop show ID
@@ -29,6 +29,10 @@ Commands:
              --worktree  run in a git worktree of its own (branch loop/<task-id>)
              --worker    the agent that works, claude or codex (default: the server's LOOP_WORKER)
              --reviewer  the agent that reviews, never the worker (default: LOOP_REVIEWER)
+             --check     a command loop runs after every worker run ("npm test"); DONE only
+                         counts while it passes (default: the server's LOOP_CHECK_COMMAND)
+             --check-timeout  seconds the check may run, 1-3600 (default 600)
+             --allow     a command the worker may run without asking (repeatable)
              --wait      follow the task (as tail) and exit with its outcome
              --title     defaults to the prompt's first line
   ls       tasks, newest first: id, status, iterations, worker, reviewer, age, title (--status queued|running|

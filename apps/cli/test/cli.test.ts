@@ -332,6 +332,38 @@ describe("pnpm loop against a real server", () => {
     expect(bad.code).not.toBe(EXIT.ok);
     await stop(s);
   });
+
+  it("add --check runs the task's check: tail prints its lines and result; show has it per iteration", async () => {
+    const d = tmp();
+    const s = await startServer(d);
+    const wd = workdir(d, "work", TWO_ROUNDS);
+    const r = await cli(
+      [
+        "add",
+        "--title",
+        "checked",
+        "--prompt",
+        "p",
+        "--max",
+        "1",
+        "--check",
+        "echo checking; exit 4",
+        "--wait",
+      ],
+      envFor(d, { INIT_CWD: wd }),
+    ).done;
+    expect(r.code).toBe(EXIT.needsAttention);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines).toContain("check: echo checking; exit 4");
+    expect(lines).toContain("check │ checking");
+    expect(lines.some((l) => /^check FAILED \(exit 4, \d+\.\ds\)$/.test(l))).toBe(true);
+    expect(lines.at(-1)).toContain("with the check failing: `echo checking; exit 4` exited with code 4");
+    const id = r.stderr.split(" ")[1]!.replace(":", "");
+    const shown = await cli(["show", id], envFor(d)).done;
+    expect(shown.stdout).toContain("check       echo checking; exit 4 (timeout 600.0s)");
+    expect(shown.stdout).toMatch(/\s+1\s+done\s+ISSUES_FOUND\s+FAIL \d/);
+    await stop(s);
+  });
 });
 
 describe("pnpm loop without a server", () => {

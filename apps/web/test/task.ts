@@ -24,5 +24,8 @@ export const taskRow = (id: string, o: Partial<Task> = {}): Task => ({
   landed: null,
   worker: "claude",
   reviewer: "codex",
+  checkCommand: null,
+  checkTimeoutMs: 600_000,
+  allowedCommands: [],
   ...o,
 });

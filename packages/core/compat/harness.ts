@@ -58,6 +58,8 @@ export interface LoopUnderTest {
     workingDir: string;
     maxIterations?: number;
     maxCostUsd?: number;
+    checkCommand?: string;
+    allowedCommands?: string[];
     worker?: "claude" | "codex";
     reviewer?: "claude" | "codex";
     continueSession?: boolean;

@@ -4,6 +4,8 @@ export * from "./changes/index.ts";
 export * from "./events.ts";
 export * from "./findings/index.ts";
 export * from "./landing/index.ts";
+export { allowedCommands } from "./loop/agent-step.ts";
+export { CHECK_RUN, checkFile } from "./loop/check-step.ts";
 export { branchOf, checkIsolation, runDir, WORKTREES_DIR } from "./loop/isolation.ts";
 export { resultMarkdown } from "./loop/reports.ts";
 export * from "./loop/transitions.ts";

@@ -35,6 +35,12 @@ export interface SubmitInput extends Budgets {
   /** Default: the settings' worker and reviewer (see rolesFor). */
   worker?: AgentName | undefined;
   reviewer?: AgentName | undefined;
+  /** Default: LOOP_CHECK_COMMAND (none when unset). */
+  checkCommand?: string | null | undefined;
+  /** Default: LOOP_CHECK_TIMEOUT_MS. */
+  checkTimeoutMs?: number | undefined;
+  /** The task's own; LOOP_ALLOWED_COMMANDS and the check command are added when it runs. */
+  allowedCommands?: string[] | undefined;
 }
 
 export type { QueueMove } from "@loop/shared";

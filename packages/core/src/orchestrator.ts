@@ -24,7 +24,17 @@ export type { Logger } from "./loop/run-context.ts";
 export type { QueueMove, QueueState, SubmitInput } from "./orchestrator-deps.ts";
 
 type Filed = SubmitInput &
-  Pick<Task, "maxIterations" | "isolation" | "retryOf" | "worker" | "reviewer" | Budget>;
+  Pick<
+    Task,
+    | "maxIterations"
+    | "isolation"
+    | "retryOf"
+    | "worker"
+    | "reviewer"
+    | "checkCommand"
+    | "checkTimeoutMs"
+    | Budget
+  >;
 
 const reopened = { statusReason: null, finishedAt: null } as const;
 
@@ -71,6 +81,9 @@ export class Orchestrator {
       maxIterations: input.maxIterations ?? this.settings.defaultMaxIterations,
       isolation: input.isolation ?? "none",
       retryOf: null,
+      checkCommand: input.checkCommand?.trim() || this.settings.checkCommand,
+      checkTimeoutMs: input.checkTimeoutMs ?? this.settings.checkTimeoutMs,
+      allowedCommands: (input.allowedCommands ?? []).map((c) => c.trim()).filter(Boolean),
     });
   }
 

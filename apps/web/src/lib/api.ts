@@ -27,7 +27,8 @@ export type FormField =
   | "maxCostUsd"
   | "maxCodexTokens"
   | "worker"
-  | "reviewer";
+  | "reviewer"
+  | "checkCommand";
 
 /** The New task form's labels, by the API field each one fills. */
 export const FIELD_LABELS: Record<FormField, string> = {
@@ -39,6 +40,7 @@ export const FIELD_LABELS: Record<FormField, string> = {
   reviewer: "Reviewer",
   maxCostUsd: "Claude budget",
   maxCodexTokens: "Codex budget",
+  checkCommand: "Check command",
 };
 const isFormField = (name: string): name is FormField => Object.hasOwn(FIELD_LABELS, name);
 

@@ -3,7 +3,12 @@ import { clip } from "../agents/common.ts";
 import { type AgentOutcome, agentLabel } from "../agents/index.ts";
 import { iterationFile } from "../artifacts.ts";
 import { renderOpenFindings } from "../findings/index.ts";
-import { buildReviewerPrompt, buildWorkerPrompt, type HistoryEntry } from "../prompts/index.ts";
+import {
+  buildReviewerPrompt,
+  buildWorkerPrompt,
+  type CheckReport,
+  type HistoryEntry,
+} from "../prompts/index.ts";
 import type { RunContext } from "./run-context.ts";
 
 export type { HistoryEntry };
@@ -69,13 +74,14 @@ export async function workerTurn(
 /** The reviewer's prompt of iteration n (a fresh context either way), written and measured. */
 export async function reviewerPrompt(
   ctx: RunContext,
-  n: number,
+  at: { n: number; workerOutput: string; check: CheckReport | null },
   reviewer: AgentName,
   past: readonly HistoryEntry[],
   ledger: readonly Finding[],
-  workerOutput: string,
 ): Promise<string> {
+  const { n, workerOutput, check } = at;
   const prompt = buildReviewerPrompt(ctx.task, past, n, workerOutput, {
+    check,
     mode: ctx.task.continueSession ? "session" : "full",
     template: ctx.deps.settings.codexPromptTemplate,
     openFindings: renderOpenFindings(ledger),

@@ -1,7 +1,9 @@
 import type { Finding, Verdict } from "@loop/shared";
 import { agentLabel, parseVerdict } from "../agents/index.ts";
 import { parseFindings, updateLedger } from "../findings/index.ts";
+import { type CheckReport, checkFinding, checkHow } from "../prompts/check.ts";
 import type { RunContext } from "./run-context.ts";
+import { countedVerdict } from "./transitions.ts";
 
 export interface LedgerStep {
   ledger: Finding[];
@@ -13,14 +15,19 @@ export interface LedgerStep {
   changed: boolean;
 }
 
-/** The ledger after the review of iteration n (a DONE review reports no findings). */
+/**
+ * The ledger after the review of iteration n (a DONE review reports no findings). A failing check is
+ * a finding of its own, naming the command; it is resolved by the first iteration whose check passes.
+ */
 export function reviewLedger(
   ledger: readonly Finding[],
   n: number,
   verdict: Verdict,
   review: string,
+  check: CheckReport | null = null,
 ): LedgerStep {
-  const next = updateLedger(ledger, n, verdict === "DONE" ? [] : parseFindings(review));
+  const found = verdict === "DONE" ? [] : parseFindings(review);
+  const next = updateLedger(ledger, n, check && !check.ok ? [checkFinding(check), ...found] : found);
   const was = new Map(ledger.map((f) => [f.id, f.status]));
   const opened = next.filter((f) => f.status === "open" && was.get(f.id) !== "open").map((f) => f.id);
   const resolved = next.filter((f) => f.status === "resolved" && was.get(f.id) === "open").map((f) => f.id);
@@ -32,13 +39,15 @@ export type ReviewContext = Pick<RunContext, "deps" | "taskId" | "send" | "write
 /**
  * Stores the reviewer's finished review of iteration n: its verdict (review.verdict, a warning when it has
  * no STATUS line), the iteration as done, and the ledger it gives, in one transaction so a resume
- * never counts a review twice; then findings.updated and iteration.finished.
+ * never counts a review twice; then findings.updated and iteration.finished. A STATUS: DONE while loop's
+ * check failed is stored as ISSUES_FOUND (with a warning saying why).
  */
 export async function recordReview(
   ctx: ReviewContext,
   n: number,
   review: string,
   ledger: readonly Finding[],
+  check: CheckReport | null = null,
 ): Promise<{ verdict: Verdict; ledger: Finding[] }> {
   const { repos } = ctx.deps;
   const verdict = parseVerdict(review);
@@ -53,8 +62,18 @@ export async function recordReview(
       n,
     );
   }
-  const step = reviewLedger(ledger, n, verdict.status, review);
-  const done = { status: "done", verdict: verdict.status, finishedAt: new Date().toISOString() } as const;
+  const counted = countedVerdict(verdict.status, check);
+  if (check && counted !== verdict.status) {
+    ctx.send(
+      "task.warning",
+      {
+        message: `${agentLabel(ctx.deps.agents.reviewer.name)} reported STATUS: DONE in iteration ${n}, but the check \`${check.command}\` ${checkHow(check)}: not accepted, counted as ISSUES_FOUND`,
+      },
+      n,
+    );
+  }
+  const step = reviewLedger(ledger, n, verdict.status, review, check);
+  const done = { status: "done", verdict: counted, finishedAt: new Date().toISOString() } as const;
   await ctx.write(() =>
     repos.transaction(() => {
       repos.iterations.update(ctx.taskId, n, { ...done, review });
@@ -66,6 +85,6 @@ export async function recordReview(
     const { ledger: findings, opened, resolved } = step;
     ctx.send("findings.updated", { findings, opened, resolved }, n);
   }
-  ctx.send("iteration.finished", { n, verdict: verdict.status, status: "done" }, n);
-  return { verdict: verdict.status, ledger: step.ledger };
+  ctx.send("iteration.finished", { n, verdict: counted, status: "done" }, n);
+  return { verdict: counted, ledger: step.ledger };
 }

@@ -29,6 +29,9 @@ const toTask = (r: Row): Task => ({
   landed: r.landed ? Landed.parse(r.landed) : null,
   worker: agentOr(r.worker, "claude"),
   reviewer: agentOr(r.reviewer, "codex"),
+  checkCommand: r.checkCommand,
+  checkTimeoutMs: r.checkTimeoutMs,
+  allowedCommands: Array.isArray(r.allowedCommands) ? r.allowedCommands : [],
 });
 
 const agentOr = (v: string, fallback: AgentName): AgentName => AgentName.safeParse(v).data ?? fallback;
@@ -48,6 +51,9 @@ export interface NewTask {
   maxCodexTokens?: number | null;
   worker?: AgentName | undefined;
   reviewer?: AgentName | undefined;
+  checkCommand?: string | null | undefined;
+  checkTimeoutMs?: number | undefined;
+  allowedCommands?: string[] | undefined;
 }
 
 export type TaskPatch = Partial<
@@ -109,6 +115,9 @@ export class TaskRepository {
       landed: null,
       worker: input.worker ?? "claude",
       reviewer: input.reviewer ?? "codex",
+      checkCommand: input.checkCommand ?? null,
+      checkTimeoutMs: input.checkTimeoutMs ?? 600_000,
+      allowedCommands: input.allowedCommands ?? [],
     };
     this.db.insert(tasks).values(row).run();
     return toTask(row);

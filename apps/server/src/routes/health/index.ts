@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { allowedCommands } from "@loop/core";
 import { type AgentHealth, HealthResponse, LimitsResponse } from "@loop/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 
@@ -28,6 +29,12 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     },
     eventStreams: app.eventStreams.size,
     limits: repos.limits.list(),
+    // What a claude worker may do without asking, for a task that adds nothing of its own.
+    permissions: {
+      mode: config.claudePermissionMode,
+      allowedCommands: allowedCommands({ allowedCommands: [], checkCommand: config.checkCommand }, config),
+      checkCommand: config.checkCommand,
+    },
   }));
 
   /** The latest subscription windows per agent (claude's rate_limit_event), and the hold threshold. */

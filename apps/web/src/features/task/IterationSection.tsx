@@ -1,4 +1,4 @@
-import type { AgentName, Finding, Iteration } from "@loop/shared";
+import type { AgentName, CheckResult, Finding, Iteration } from "@loop/shared";
 import { useId, useState } from "react";
 import { formatDuration } from "../../lib/format.ts";
 import { ChangesDisclosure } from "../changes/ChangesDisclosure.tsx";
@@ -6,7 +6,7 @@ import { AgentUsage } from "./AgentUsage.tsx";
 import { LiveLine } from "./LiveLine.tsx";
 import { LogView } from "./LogView.tsx";
 import { agentState, iterationState, lineCount } from "./logic.ts";
-import type { AgentLog, IterationView } from "./model.ts";
+import type { AgentLog, CheckLog, IterationView } from "./model.ts";
 
 const AGENT_LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
 
@@ -55,6 +55,7 @@ export function IterationSection({
         ) : (
           <span className={`muted iteration-state state-${state.replace(/\W/g, "")}`}>{state}</span>
         )}
+        <CheckBadge check={stored?.check ?? live?.check?.finished ?? null} running={checkRunning(live)} />
         {stored?.usage && <AgentUsage usage={stored.usage} />}
       </header>
       {/* The iteration's claude* fields hold the worker's run, its codex* fields the reviewer's (api.md). */}
@@ -79,6 +80,7 @@ export function IterationSection({
       {live?.changes && (
         <ChangesDisclosure recorded={live.changes} title="Changes" label={`Changes in iteration ${n}`} />
       )}
+      {live?.check && <CheckPanel n={n} log={live.check} defaultOpen={isLatest} />}
       <AgentPanel
         taskId={taskId}
         n={n}
@@ -161,6 +163,54 @@ function AgentPanel({
         {open && log && <LogView lines={log.lines} version={log.version} label={label} />}
         {open && log && running && <LiveLine taskId={taskId} n={n} agent={agent} log={log} />}
         {open && !log && <p className="muted log-empty">No output.</p>}
+      </div>
+    </div>
+  );
+}
+
+const checkRunning = (live: IterationView | null) => Boolean(live?.check && !live.check.finished);
+
+/** The iteration's check in its header: passed (green) or failed (red), with its duration. */
+function CheckBadge({ check, running }: { check: CheckResult | null; running: boolean }) {
+  if (running && !check) return <span className="check-badge check-running">check running…</span>;
+  if (!check) return null;
+  const how = check.ok
+    ? "✓ check passed"
+    : check.timedOut
+      ? "✗ check timed out"
+      : `✗ check failed (exit ${check.exitCode ?? "–"})`;
+  return (
+    <span className={`check-badge ${check.ok ? "check-pass" : "check-fail"}`}>
+      {how} <span className="check-duration">{formatDuration(check.durationMs)}</span>
+    </span>
+  );
+}
+
+/** loop's check of iteration n: its command and output (check.output lines), open when it failed. */
+function CheckPanel({ n, log, defaultOpen }: { n: number; log: CheckLog; defaultOpen: boolean }) {
+  const failed = log.finished !== null && !log.finished.ok;
+  const [userOpen, setUserOpen] = useState<boolean | null>(null);
+  const open = userOpen ?? (defaultOpen || failed);
+  const bodyId = useId();
+  return (
+    <div className={`agent agent-check${failed ? " agent-failed" : ""}`}>
+      <h3 className="agent-head">
+        <button
+          type="button"
+          className="disclosure"
+          aria-expanded={open}
+          aria-controls={bodyId}
+          onClick={() => setUserOpen(!open)}
+        >
+          <span aria-hidden="true" className="chevron">
+            {open ? "▾" : "▸"}
+          </span>
+          Check <span className="muted mono">{log.command}</span>
+        </button>
+        <span className="muted line-count">{lineCount(log.outputLines)}</span>
+      </h3>
+      <div id={bodyId} hidden={!open}>
+        {open && <LogView lines={log.lines} version={log.version} label={`Check output, iteration ${n}`} />}
       </div>
     </div>
   );

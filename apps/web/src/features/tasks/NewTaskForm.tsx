@@ -9,6 +9,9 @@ import { newTaskBody } from "./newTaskBody.ts";
 const LAST_DIR_KEY = "loop.lastWorkingDir";
 const LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
 
+/** The check command last used per working directory: { "/path": "npm test" }. */
+const CHECKS_KEY = "loop.checkCommands";
+
 const readLastDir = () => {
   try {
     return localStorage.getItem(LAST_DIR_KEY) ?? "";
@@ -17,11 +20,24 @@ const readLastDir = () => {
   }
 };
 
+const readChecks = (): Record<string, string> => {
+  try {
+    const v = JSON.parse(localStorage.getItem(CHECKS_KEY) ?? "{}") as unknown;
+    return v && typeof v === "object" ? (v as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+};
+
+/** The check command remembered for a directory ("" when none). */
+export const rememberedCheck = (dir: string): string => readChecks()[dir.trim()] ?? "";
+
 export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) {
   const h = useStore(health);
   const [title, setTitle] = useState("");
   const [prompt, setPrompt] = useState("");
   const [workingDir, setWorkingDir] = useState(readLastDir);
+  const [checkCommand, setCheckCommand] = useState(() => rememberedCheck(readLastDir()));
   const [maxIterations, setMaxIterations] = useState("");
   const [isolate, setIsolate] = useState(false);
   const [continueSession, setContinueSession] = useState(false);
@@ -53,6 +69,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       maxIterations,
       isolate,
       continueSession,
+      checkCommand,
       worker,
       reviewer,
       maxCostUsd,
@@ -63,6 +80,10 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       const { task } = await api.tasks.create(body);
       try {
         localStorage.setItem(LAST_DIR_KEY, body.workingDir);
+        localStorage.setItem(
+          CHECKS_KEY,
+          JSON.stringify({ ...readChecks(), [body.workingDir]: body.checkCommand ?? "" }),
+        );
       } catch {
         // Private mode: remembering the directory is a convenience only.
       }
@@ -158,7 +179,10 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
             {...p}
             name="workingDir"
             value={workingDir}
-            onChange={(e) => setWorkingDir(e.target.value)}
+            onChange={(e) => {
+              setWorkingDir(e.target.value);
+              setCheckCommand(rememberedCheck(e.target.value));
+            }}
             placeholder="/home/you/project"
             spellCheck={false}
             autoComplete="off"
@@ -251,6 +275,26 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
           "Input + output tokens.",
         )}
       </div>
+      {field(
+        "checkCommand",
+        "Check command",
+        (p) => (
+          <input
+            {...p}
+            name="checkCommand"
+            value={checkCommand}
+            maxLength={2000}
+            onChange={(e) => setCheckCommand(e.target.value)}
+            placeholder={
+              h?.permissions?.checkCommand ? `${h.permissions.checkCommand} (default)` : "npm test"
+            }
+            spellCheck={false}
+            autoComplete="off"
+            className="mono"
+          />
+        ),
+        "loop runs it after every iteration; the task is done only when it passes. Remembered per directory.",
+      )}
       <div className="field field-check">
         <label>
           <input

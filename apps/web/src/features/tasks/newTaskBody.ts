@@ -16,6 +16,8 @@ export interface NewTaskInput {
   maxCostUsd?: string;
   /** "Codex budget (tokens)": maxCodexTokens; empty = the server's default (LOOP_MAX_CODEX_TOKENS). */
   maxCodexTokens?: string;
+  /** The "Check command" field; empty leaves it to the server (LOOP_CHECK_COMMAND). */
+  checkCommand?: string;
 }
 
 /** The POST /api/tasks body from the form's fields. */
@@ -37,5 +39,6 @@ export function newTaskBody(f: NewTaskInput): CreateTaskBody {
     );
   if (f.maxCostUsd?.trim()) body.maxCostUsd = num(f.maxCostUsd);
   if (f.maxCodexTokens?.trim()) body.maxCodexTokens = num(f.maxCodexTokens);
+  if (f.checkCommand !== undefined && f.checkCommand.trim() !== "") body.checkCommand = f.checkCommand.trim();
   return body;
 }
