@@ -48,6 +48,8 @@ export interface LoopServer {
   waitForStatus(taskId: string, statuses: readonly string[], timeoutMs?: number): Promise<Task>;
   /** Reads a task's event stream until its task.finished event (or the timeout). */
   eventsUntilFinished(taskId: string, timeoutMs?: number): Promise<LoopEvent[]>;
+  /** Every stored event of a task: a one-off replay (`?once=1`), no stream left open. */
+  storedEvents(taskId: string): Promise<LoopEvent[]>;
   /**
    * Stops the server (SIGTERM, as a person would; SIGKILL for a crash) and starts it again on the same
    * port and database.
@@ -163,6 +165,27 @@ export async function startServer(env: Record<string, string> = {}): Promise<Loo
         if (Date.now() - start > timeoutMs) throw new Error(`task ${taskId} is still ${r.body.task.status}`);
         await new Promise((res) => setTimeout(res, 50));
       }
+    },
+    async storedEvents(taskId) {
+      const res = await fetch(`${origin}/api/tasks/${taskId}/events?once=1`, {
+        headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
+      });
+      if (res.status !== 200) throw new Error(`replay of ${taskId}: HTTP ${res.status}`);
+      return (
+        (await res.text())
+          .split("\n\n")
+          // Stored events are unnamed frames; `event: end` closes the replay.
+          .filter((block) => !block.split("\n").some((l) => l.startsWith("event:")))
+          .map((block) =>
+            block
+              .split("\n")
+              .filter((l) => l.startsWith("data:"))
+              .map((l) => l.slice(5).trimStart())
+              .join("\n"),
+          )
+          .filter((data) => data !== "")
+          .map((data) => JSON.parse(data) as LoopEvent)
+      );
     },
     async eventsUntilFinished(taskId, timeoutMs = 60_000) {
       const ac = new AbortController();
