@@ -157,6 +157,10 @@ export function eventLine(e: LoopEvent): string | undefined {
       ];
       return lines.length > 0 ? lines.join("\n") : undefined;
     }
+    case "note.added":
+      return block("your note │ ", e.data.note.text);
+    case "task.waiting":
+      return `waiting for you: ${e.data.reason} (\`pnpm loop resume ${e.taskId} --note "…"\` goes on, \`pnpm loop accept ${e.taskId}\` ends it)`;
     default: {
       const _: never = e;
       return _;

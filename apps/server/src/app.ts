@@ -13,6 +13,7 @@ import type { EventStream } from "./routes/events/stream.ts";
 import { type HealthProbe, healthRoutes } from "./routes/health/index.ts";
 import { queueRoutes } from "./routes/queue/index.ts";
 import { taskRoutes } from "./routes/tasks/index.ts";
+import { personRoutes } from "./routes/tasks/person.ts";
 
 export interface AppDeps {
   config: Config;
@@ -88,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimitPlugin);
   // routes
   await app.register(taskRoutes, { prefix: "/api" });
+  await app.register(personRoutes, { prefix: "/api" });
   await app.register(queueRoutes, { prefix: "/api" });
   await app.register(eventRoutes, { prefix: "/api", ...deps.sse });
   await app.register(healthRoutes, { prefix: "/api" });

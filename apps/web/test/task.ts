@@ -22,5 +22,6 @@ export const taskRow = (id: string, o: Partial<Task> = {}): Task => ({
   continueSession: false,
   worker: "claude",
   reviewer: "codex",
+  pauseAfterIteration: false,
   ...o,
 });

@@ -12,3 +12,4 @@ export * from "./prompts/index.ts";
 export * from "./recovery.ts";
 export * from "./runner/index.ts";
 export * from "./settings.ts";
+export { acceptTask, addNote, type SteeringContext, setFinding } from "./steering.ts";

@@ -18,6 +18,7 @@ import {
 } from "./orchestrator-deps.ts";
 import { taskMarkdown } from "./prompts/index.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
+import { type SteeringContext, storeNote, writeNotes } from "./steering.ts";
 import { storageReady } from "./storage-ready.ts";
 
 export type { Logger } from "./loop/run-context.ts";
@@ -89,9 +90,10 @@ export class Orchestrator {
 
   /**
    * Queues a paused, failed, cancelled or needs_attention task again; its next run continues after
-   * its last finished agent run, with its stored history. `extraIterations` raises its cap.
+   * its last finished agent run, with its stored history. `extraIterations` raises its cap; `note`
+   * goes to the next prompts (steering.ts).
    */
-  async resume(id: string, extraIterations = 0, caps: Budgets = {}): Promise<Task> {
+  async resume(id: string, extraIterations = 0, caps: Budgets = {}, note?: string): Promise<Task> {
     const task = rebudget(this.get(id), caps);
     this.assertAccepting();
     if (this.current?.task.id === id) {
@@ -115,9 +117,11 @@ export class Orchestrator {
         const t = this.repos.tasks.requeue(id, { ...caps, ...reopened, maxIterations });
         this.bus.taskUpdated(id, { ...caps, ...reopened, maxIterations, status: "queued" });
         this.bus.send(id, null, "task.requeued", { maxIterations, from: point.from });
+        if (note !== undefined) storeNote(this.repos, this.bus, id, note);
         return t;
       }),
     );
+    if (note !== undefined) await writeNotes(this.steering.deps, queued);
     this.log.info({ taskId: id, from: point.from }, "task resumed");
     this.kick();
     return queued;
@@ -269,6 +273,16 @@ export class Orchestrator {
     await stopped;
     clearTimeout(t);
     this.closing.abort();
+  }
+
+  /** What the person-in-the-loop requests (steering.ts: notes, findings, accept) work with. */
+  get steering(): SteeringContext {
+    const { repos, bus, settings, artifacts, log } = this;
+    return {
+      deps: { repos, bus, settings, artifacts, log, closing: this.closing.signal },
+      write: (fn) => this.write(fn),
+      runningHere: (id) => this.current?.task.id === id,
+    };
   }
 
   private get(id: string): Task {

@@ -16,11 +16,16 @@ export const ERROR_STATUS = {
   task_not_found: 404,
   artifact_not_found: 404,
   not_found: 404,
+  finding_not_found: 404,
   not_cancellable: 409,
   not_retryable: 409,
   not_deletable: 409,
   not_resumable: 409,
   not_queued: 409,
+  /** A note on a task that has ended (resume it with a note instead). */
+  not_open: 409,
+  /** Accept on a task that is not needs_attention, paused or failed. */
+  not_acceptable: 409,
   request_timeout: 408,
   payload_too_large: 413,
   uri_too_long: 414,

@@ -1,6 +1,6 @@
 import type { Finding, Verdict } from "@loop/shared";
 import { agentLabel, parseVerdict } from "../agents/index.ts";
-import { parseFindings, updateLedger } from "../findings/index.ts";
+import { parseFindings, readStillOpen, readTag, updateLedger } from "../findings/index.ts";
 import type { RunContext } from "./run-context.ts";
 
 export interface LedgerStep {
@@ -13,14 +13,22 @@ export interface LedgerStep {
   changed: boolean;
 }
 
-/** The ledger after the review of iteration n (a DONE review reports no findings). */
+/**
+ * The ledger after the review of iteration n (a DONE review reports no findings). The reviewer's
+ * answer by id (`[F3] …` items, a `STILL OPEN: …` line; findings/answer.ts) decides which entries
+ * its findings are; findings without an id are matched by similarity, as before.
+ */
 export function reviewLedger(
   ledger: readonly Finding[],
   n: number,
   verdict: Verdict,
   review: string,
 ): LedgerStep {
-  const next = updateLedger(ledger, n, verdict === "DONE" ? [] : parseFindings(review));
+  const { stillOpen, rest } = readStillOpen(review);
+  const next =
+    verdict === "DONE"
+      ? updateLedger(ledger, n, [])
+      : updateLedger(ledger, n, parseFindings(rest).map(readTag), stillOpen);
   const was = new Map(ledger.map((f) => [f.id, f.status]));
   const opened = next.filter((f) => f.status === "open" && was.get(f.id) !== "open").map((f) => f.id);
   const resolved = next.filter((f) => f.status === "resolved" && was.get(f.id) === "open").map((f) => f.id);
@@ -38,7 +46,6 @@ export async function recordReview(
   ctx: ReviewContext,
   n: number,
   review: string,
-  ledger: readonly Finding[],
 ): Promise<{ verdict: Verdict; ledger: Finding[] }> {
   const { repos } = ctx.deps;
   const verdict = parseVerdict(review);
@@ -53,12 +60,14 @@ export async function recordReview(
       n,
     );
   }
-  const step = reviewLedger(ledger, n, verdict.status, review);
   const done = { status: "done", verdict: verdict.status, finishedAt: new Date().toISOString() } as const;
-  await ctx.write(() =>
+  // The ledger is read in the transaction that replaces it: a finding the user dismissed meanwhile stays so.
+  const step = await ctx.write(() =>
     repos.transaction(() => {
+      const s = reviewLedger(repos.findings.list(ctx.taskId), n, verdict.status, review);
       repos.iterations.update(ctx.taskId, n, { ...done, review });
-      if (step.changed) repos.findings.replace(ctx.taskId, step.ledger);
+      if (s.changed) repos.findings.replace(ctx.taskId, s.ledger);
+      return s;
     }),
   );
   ctx.deps.bus.iterationUpdated(ctx.taskId, n, done);

@@ -182,7 +182,7 @@ export class TaskRun {
     this.send("iteration.started", { n }, n);
     await this.changes.before(n);
     const outputName = iterationFile(n, worker.name, "output");
-    const outcome = await workerTurn(this.ctx, n, worker.name, this.history, this.ledger, (prompt, resume) =>
+    const outcome = await workerTurn(this.ctx, n, worker.name, this.history, (prompt, resume) =>
       this.runAgent(n, worker.name, (o) =>
         worker.run({
           ...o,
@@ -217,7 +217,7 @@ export class TaskRun {
     const id = this.task.id;
     this.where = { n, agent: reviewer.name };
     if (this.task.currentIteration !== n) await this.updateTask({ currentIteration: n });
-    const prompt = await reviewerPrompt(this.ctx, n, reviewer.name, this.history, this.ledger, workerOutput);
+    const prompt = await reviewerPrompt(this.ctx, n, reviewer.name, this.history, workerOutput);
     const outputName = iterationFile(n, reviewer.name, "output");
     const outcome = await this.runAgent(n, reviewer.name, (o) =>
       reviewer.run({
@@ -238,7 +238,7 @@ export class TaskRun {
     // No STATUS line: the reviewer is asked once more for the verdict alone (verdict-step.ts).
     const v = await settleVerdict(this.ctx, n, outcome, (run) => this.runAgent(n, reviewer.name, run));
     if (v.kind === "stopped") return this.failed(n, reviewer.name, v.outcome, retry);
-    const reviewed = await recordReview(this.ctx, n, v.review, this.ledger);
+    const reviewed = await recordReview(this.ctx, n, v.review);
     this.ledger = reviewed.ledger;
     this.history.push({ n, workerOutput, review: v.review, verdict: reviewed.verdict });
     return afterReview({
@@ -247,6 +247,8 @@ export class TaskRun {
       maxIterations: this.task.maxIterations,
       stalemate: findStalemate(this.ledger, settings.stallIterations),
       reviewer: reviewer.name,
+      pauseAfterIteration: this.task.pauseAfterIteration,
+      openFindings: this.ledger.filter((f) => f.status === "open").length,
     });
   }
 
@@ -330,7 +332,9 @@ export class TaskRun {
       if (paused) {
         this.task = paused;
         this.deps.bus.taskUpdated(id, { status: "paused", statusReason: f.reason });
-        this.send("task.interrupted", { agent: this.where?.agent ?? null, reason: f.reason }, n || null);
+        if (f.waiting)
+          this.send("task.waiting", { reason: f.reason, openFindings: f.waiting.openFindings }, n);
+        else this.send("task.interrupted", { agent: this.where?.agent ?? null, reason: f.reason }, n || null);
         log.warn({ taskId: id, reason: f.reason }, "task interrupted (paused)");
         return;
       }

@@ -16,7 +16,8 @@ export type Phase =
   /** The reviewer's run of iteration n, on what the worker answered. */
   | { kind: "review"; n: number; workerOutput: string }
   | { kind: "paused"; agent: AgentName; until: Date; reason: string; resume: Phase }
-  | { kind: "interrupted"; reason: string }
+  /** The run stops with the task paused; `waiting`: step mode, it waits for the user after a review. */
+  | { kind: "interrupted"; reason: string; waiting?: { openFindings: number } }
   | { kind: "finished"; status: FinalStatus; reason: string };
 
 export type FinalStatus = Extract<TaskStatus, "done" | "needs_attention" | "failed" | "cancelled">;
@@ -32,6 +33,10 @@ export interface ReviewOutcome {
   stalemate: Stalemate | null;
   /** Who reviewed (the reason names it); codex unless the task said. */
   reviewer?: AgentName | undefined;
+  /** Step mode: a review that is not DONE and does not end the task makes it wait for the user. */
+  pauseAfterIteration?: boolean | undefined;
+  /** Open findings after the review (the waiting reason counts them). */
+  openFindings?: number | undefined;
 }
 
 export function afterReview(r: ReviewOutcome): Phase {
@@ -47,6 +52,14 @@ export function afterReview(r: ReviewOutcome): Phase {
       kind: "finished",
       status: "needs_attention",
       reason: `Reached the iteration cap (${r.maxIterations}) with issues remaining`,
+    };
+  }
+  if (r.pauseAfterIteration) {
+    const k = r.openFindings ?? 0;
+    return {
+      kind: "interrupted",
+      reason: `Waiting for you after iteration ${r.n}: ${k} open finding${k === 1 ? "" : "s"}`,
+      waiting: { openFindings: k },
     };
   }
   return { kind: "work", n: r.n + 1 };

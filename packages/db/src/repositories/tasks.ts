@@ -27,6 +27,7 @@ const toTask = (r: Row): Task => ({
   continueSession: r.continueSession,
   worker: agentOr(r.worker, "claude"),
   reviewer: agentOr(r.reviewer, "codex"),
+  pauseAfterIteration: r.pauseAfterIteration,
 });
 
 const agentOr = (v: string, fallback: AgentName): AgentName => AgentName.safeParse(v).data ?? fallback;
@@ -46,6 +47,7 @@ export interface NewTask {
   maxCodexTokens?: number | null;
   worker?: AgentName | undefined;
   reviewer?: AgentName | undefined;
+  pauseAfterIteration?: boolean | undefined;
 }
 
 export type TaskPatch = Partial<
@@ -103,6 +105,7 @@ export class TaskRepository {
       continueSession: input.continueSession ?? false,
       worker: input.worker ?? "claude",
       reviewer: input.reviewer ?? "codex",
+      pauseAfterIteration: input.pauseAfterIteration ?? false,
     };
     this.db.insert(tasks).values(row).run();
     return toTask(row);
