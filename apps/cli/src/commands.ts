@@ -23,7 +23,8 @@ const usage = (message: string) => new CliError(EXIT.usage, `${message} (see pnp
 function parse<O extends Record<string, { type: "string" | "boolean"; short?: string }>>(
   argv: string[],
   options: O,
-  positionals: 0 | 1,
+  positionals: 0 | 1 | 2,
+  what = "give one task id",
 ) {
   let r: ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
   try {
@@ -32,9 +33,9 @@ function parse<O extends Record<string, { type: "string" | "boolean"; short?: st
     throw usage((e as Error).message);
   }
   if (r.positionals.length !== positionals) {
-    throw usage(positionals === 1 ? "give one task id" : `unexpected argument ${r.positionals[0]}`);
+    throw usage(positionals > 0 ? what : `unexpected argument ${r.positionals[0]}`);
   }
-  return { values: r.values, id: r.positionals[0] ?? "" };
+  return { values: r.values, id: r.positionals[0] ?? "", second: r.positionals[1] ?? "" };
 }
 
 const whole = (flag: string, v: string | undefined, min: number, max: number) => {
@@ -55,6 +56,7 @@ const add: Run = async (argv, { api, env, io }) => {
       max: { type: "string" },
       budget: { type: "string" },
       worktree: { type: "boolean" },
+      step: { type: "boolean" },
       wait: { type: "boolean" },
     },
     0,
@@ -75,6 +77,7 @@ const add: Run = async (argv, { api, env, io }) => {
     ...(v.max !== undefined && { maxIterations: whole("--max", v.max, 1, MAX_ITERATIONS_LIMIT) }),
     ...(budget !== undefined && { maxCostUsd: budget }),
     ...(v.worktree && { isolation: "worktree" as const }),
+    ...(v.step && { pauseAfterIteration: true }),
   };
   const client = api();
   const { task } = await client.tasks.create(body);
@@ -118,14 +121,66 @@ const cancel: Run = async (argv, { api, io }) => {
 };
 
 const resume: Run = async (argv, { api, io }) => {
-  const { values: v, id } = parse(argv, { extra: { type: "string" } }, 1);
+  const { values: v, id } = parse(argv, { extra: { type: "string" }, note: { type: "string" } }, 1);
   const extra = whole("--extra", v.extra, 1, MAX_ITERATIONS_LIMIT);
-  const { task } = await api().tasks.resume(id, extra === undefined ? {} : { extraIterations: extra });
+  const { task } = await api().tasks.resume(id, {
+    ...(extra !== undefined && { extraIterations: extra }),
+    ...(v.note !== undefined && { note: v.note }),
+  });
   io.out(`${task.id} ${task.status} (at most ${task.maxIterations} iterations)`);
   return EXIT.ok;
 };
 
-export const COMMANDS: Record<string, Run> = { add, ls, show, tail: tailCmd, cancel, resume };
+/** A note for the agents' next prompts: `note ID "text"`, or the text on stdin. */
+const note: Run = async (argv, { api, io }) => {
+  const n = argv.filter((a) => !a.startsWith("-")).length;
+  const { id, second } = parse(
+    argv,
+    {},
+    n >= 2 ? 2 : 1,
+    'give a task id and the note: pnpm loop note ID "text"',
+  );
+  const text = second || io.stdin();
+  if (text === undefined || text.trim() === "")
+    throw usage('give the note: pnpm loop note ID "text" (or on stdin)');
+  const { note: saved } = await api().tasks.note(id, text);
+  io.out(`note ${saved.id} for iteration ${saved.forIteration} of ${id}`);
+  return EXIT.ok;
+};
+
+const accept: Run = async (argv, { api, io }) => {
+  const { values: v, id } = parse(argv, { note: { type: "string" } }, 1);
+  const { task } = await api().tasks.accept(id, v.note === undefined ? {} : { note: v.note });
+  io.out(`${task.id} ${task.status}: ${task.statusReason ?? ""}`);
+  return EXIT.ok;
+};
+
+const decide =
+  (status: "dismissed" | "open"): Run =>
+  async (argv, { api, io }) => {
+    const what = "give a task id and a finding id (F3)";
+    const options = { reason: { type: "string" as const } };
+    const { values: v, id, second } = parse(argv, options, 2, what);
+    if (status === "open" && v.reason !== undefined) throw usage("reopen takes no --reason");
+    const { reason } = v;
+    const body = { status, ...(reason !== undefined && { reason }) };
+    const { finding: f } = await api().tasks.finding(id, second, body);
+    io.out(`${f.id} ${f.status}${f.dismissReason ? `: ${f.dismissReason}` : ""}`);
+    return EXIT.ok;
+  };
+
+export const COMMANDS: Record<string, Run> = {
+  add,
+  ls,
+  show,
+  tail: tailCmd,
+  cancel,
+  resume,
+  note,
+  accept,
+  dismiss: decide("dismissed"),
+  reopen: decide("open"),
+};
 
 /** All of stdin, or undefined when it is a terminal (nothing was piped in). */
 export function readStdin(): string | undefined {

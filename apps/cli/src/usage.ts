@@ -2,13 +2,17 @@
 export const HELP = `pnpm loop: file, list, follow and steer loop's tasks from a shell
 
 Usage:
-  pnpm loop add --title TITLE [--dir DIR] [--max N] [--budget USD] [--worktree] [--wait] < prompt.md
+  pnpm loop add --title TITLE [--dir DIR] [--max N] [--budget USD] [--worktree] [--step] [--wait] < prompt.md
   pnpm loop add --title TITLE --prompt "Fix the flaky test" …
   pnpm loop ls [--status STATUS] [--limit N]
   pnpm loop show ID
   pnpm loop tail ID
   pnpm loop cancel ID
-  pnpm loop resume ID [--extra N]
+  pnpm loop resume ID [--extra N] [--note TEXT]
+  pnpm loop note ID "text"
+  pnpm loop accept ID [--note TEXT]
+  pnpm loop dismiss ID F3 [--reason TEXT]
+  pnpm loop reopen ID F3
 
 Commands:
   add      file a task; the prompt comes from --prompt or stdin. Prints the task id.
@@ -16,6 +20,7 @@ Commands:
              --max       iteration cap, 1-100 (default: the server's LOOP_MAX_ITERATIONS)
              --budget    most the task may spend on claude, in USD (maxCostUsd)
              --worktree  run in a git worktree of its own (branch loop/<task-id>)
+             --step      step mode: pause after every review that is not DONE (pauseAfterIteration)
              --wait      follow the task (as tail) and exit with its outcome
              --title     defaults to the prompt's first line
   ls       tasks, newest first: id, status, iterations, age, title (--status queued|running|
@@ -24,7 +29,12 @@ Commands:
   tail     follow a task's log (agent text, verdicts, status) until it ends; reconnects after a
            drop without losing or repeating a line
   cancel   cancel a queued or running task
-  resume   queue a paused or ended task again from where it stopped (--extra N raises its cap)
+  resume   queue a paused or ended task again from where it stopped (--extra N raises its cap;
+           --note gives the agents your word for the next iteration)
+  note     a note for the agents' next prompts (a queued, running or paused task); verbatim
+  accept   end a needs_attention, paused or failed task as done, as it is (--note says why)
+  dismiss  dismiss a finding (F3): the reviewer is told it is out of scope (--reason says why)
+  reopen   open a dismissed finding again
 
 Finding the server: the running server writes its URL and token to <LOOP_DB_PATH>.server.json
 (LOOP_DB_PATH defaults to ./loop.db, read as the server reads it). LOOP_URL and LOOP_TOKEN
