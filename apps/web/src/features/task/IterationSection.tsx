@@ -52,6 +52,11 @@ export function IterationSection({
           Codex: <q>{live.verdict.firstLine}</q>
         </p>
       )}
+      {live?.notes.map((note) => (
+        <blockquote className="user-note" key={note.id} aria-label={`Your note for iteration ${n}`}>
+          <strong>Your note:</strong> <span className="pre-wrap">{note.text}</span>
+        </blockquote>
+      ))}
       <AgentPanel
         taskId={taskId}
         n={n}

@@ -25,6 +25,7 @@ import { StatusBadge } from "../tasks/StatusBadge.tsx";
 import { IterationSection } from "./IterationSection.tsx";
 import { applyEvents, createTaskView, type TaskView } from "./model.ts";
 import { ResumeControl } from "./ResumeControl.tsx";
+import { NoteBox, SteeringPanel } from "./SteeringPanel.tsx";
 import { WorktreeInfo } from "./WorktreeInfo.tsx";
 
 export function TaskPage({ id }: { id: string }) {
@@ -32,6 +33,7 @@ export function TaskPage({ id }: { id: string }) {
   const detail = useQuery({ queryKey: keys.task(id), queryFn: () => fetchDetail(id) });
   const viewRef = useRef<TaskView>(createTaskView());
   const [, setVersion] = useState(0);
+  const [extra, setExtra] = useState<number | null>(null);
   const stream = useStore(globalStreamState);
 
   useEffect(() => {
@@ -74,10 +76,23 @@ export function TaskPage({ id }: { id: string }) {
     (a, b) => a - b,
   );
   const latest = ns[ns.length - 1];
+  const steering = waitsForUser(task, view);
+  const retry = () =>
+    api.tasks.retry(task.id).then((r) => navigate(`/tasks/${encodeURIComponent(r.task.id)}`));
 
   return (
     <div className="task-page">
-      <TaskHeader task={task} view={view} now={now} streamState={stream} />
+      <TaskHeader task={task} view={view} now={now} streamState={stream} steering={steering} />
+      {steering && (
+        <SteeringPanel
+          task={task}
+          findings={view.findings ?? findings}
+          iterations={iterations}
+          onRetry={retry}
+          extra={extra}
+          setExtra={setExtra}
+        />
+      )}
       <TaskOverview findings={view.findings ?? findings} changes={view.changes} />
       <div className="task-body">
         <main className="iterations" aria-label="Iterations">
@@ -100,6 +115,7 @@ export function TaskPage({ id }: { id: string }) {
               version={view.version}
             />
           ))}
+          {(task.status === "running" || task.status === "queued") && <NoteBox taskId={task.id} />}
         </main>
         <ArtifactsPanel taskId={task.id} refreshKey={detail.data?.lastEventId ?? 0} />
       </div>
@@ -107,16 +123,25 @@ export function TaskPage({ id }: { id: string }) {
   );
 }
 
+/** A task that waits for the user: needs_attention, failed, or paused with nothing running it. */
+const waitsForUser = (task: Task, view: TaskView) =>
+  task.status === "needs_attention" ||
+  task.status === "failed" ||
+  (task.status === "paused" && view.paused === null);
+
 function TaskHeader({
   task,
   view,
   now,
   streamState,
+  steering,
 }: {
   task: Task;
   view: TaskView;
   now: number;
   streamState: string;
+  /** The steering panel shows Resume and Retry. */
+  steering: boolean;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -176,8 +201,10 @@ function TaskHeader({
             {view.cancelRequested ? "Cancelling…" : "Cancel"}
           </button>
         )}
-        <ResumeControl task={task} waitingForLimit={view.paused !== null} busy={busy} onResume={resume} />
-        {stopped && (
+        {!steering && (
+          <ResumeControl task={task} waitingForLimit={view.paused !== null} busy={busy} onResume={resume} />
+        )}
+        {stopped && !steering && (
           <button
             type="button"
             onClick={retry}
