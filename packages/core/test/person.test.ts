@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { reviewLedger } from "../src/loop/review-step.ts";
 import { acceptTask, addNote, setFinding } from "../src/steering.ts";
 import { loopHarness } from "./support/loop-harness.ts";
-import { ok } from "./support/memory-agents.ts";
 
 /** The person in the loop: notes, dismissed findings, the reviewer's answer by id, step mode, accept. */
 
