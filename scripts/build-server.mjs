@@ -1,4 +1,4 @@
-// The server as one bundled JavaScript file, apps/server/dist/server.mjs, which `pnpm start` runs.
+// The server as bundled JavaScript, apps/server/dist/server.mjs, which `pnpm start` runs.
 //
 // Running apps/server/src/server.ts directly makes Node strip the types of ~100 TypeScript files and
 // resolve ~300 modules on every start; one esbuild bundle is parsed once (measured in `pnpm bench`:
@@ -8,7 +8,16 @@
 //
 //   node scripts/build-server.mjs          build now
 //   ensureServerBuilt()                     build only when a source file is newer than the bundle
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -85,11 +94,20 @@ export async function buildServer() {
     const { createRequire } = await import("node:module");
     return import(createRequire(join(root, "apps/server/package.json")).resolve("esbuild"));
   });
+  // Written aside and moved in, main.mjs last: a server starting meanwhile reads the old bundle or
+  // the new one (chunk names hold their content's hash; the previous build's are kept one build long).
+  const tmp = join(OUT_DIR, `.build-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
   const result = await esbuild.build({
-    entryPoints: [SERVER_ENTRY],
+    entryPoints: { main: SERVER_ENTRY },
     absWorkingDir: root, // the metafile's input paths are relative to it
-    // Written aside and renamed: a server starting meanwhile reads the old bundle or the new one.
-    outfile: `${MAIN}.${process.pid}.tmp`,
+    outdir: tmp,
+    outExtension: { ".js": ".mjs" },
+    // What server.ts imports dynamically (the app, after it began the agents' checks) is a chunk of
+    // its own, loaded only then.
+    splitting: true,
+    chunkNames: "chunk-[hash]",
     bundle: true,
     platform: "node",
     format: "esm",
@@ -109,12 +127,19 @@ export async function buildServer() {
   });
   // esbuild's service process would otherwise live on beside the server `pnpm start` spawns.
   await esbuild.stop?.();
-  renameSync(`${MAIN}.${process.pid}.tmp`, MAIN);
+  const chunks = readdirSync(tmp).filter((f) => f.startsWith("chunk-"));
+  const previous = existsSync(META) ? (JSON.parse(readFileSync(META, "utf8")).chunks ?? []) : [];
+  for (const c of chunks) renameSync(join(tmp, c), join(OUT_DIR, c));
+  renameSync(join(tmp, "main.mjs"), MAIN);
+  rmSync(tmp, { recursive: true, force: true });
   writeFileSync(`${SERVER_BUNDLE}.${process.pid}.tmp`, LAUNCHER);
   renameSync(`${SERVER_BUNDLE}.${process.pid}.tmp`, SERVER_BUNDLE);
   const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.includes("node_modules/"));
-  writeFileSync(`${META}.${process.pid}.tmp`, JSON.stringify({ inputs }, null, 1));
+  writeFileSync(`${META}.${process.pid}.tmp`, JSON.stringify({ inputs, chunks }, null, 1));
   renameSync(`${META}.${process.pid}.tmp`, META);
+  for (const f of readdirSync(OUT_DIR)) {
+    if (f.startsWith("chunk-") && !chunks.includes(f) && !previous.includes(f)) rmSync(join(OUT_DIR, f));
+  }
   return SERVER_BUNDLE;
 }
 
@@ -122,7 +147,8 @@ export async function buildServer() {
 export function serverIsFresh() {
   if (![SERVER_BUNDLE, MAIN, META].every((f) => existsSync(f))) return false;
   const built = statSync(SERVER_BUNDLE).mtimeMs;
-  const { inputs } = JSON.parse(readFileSync(META, "utf8"));
+  const { inputs, chunks } = JSON.parse(readFileSync(META, "utf8"));
+  if (!chunks?.every((c) => existsSync(join(OUT_DIR, c)))) return false;
   const deps = [...inputs, "pnpm-lock.yaml", "scripts/build-server.mjs"];
   return deps.every((p) => {
     const file = join(root, p);

@@ -16,14 +16,18 @@ export const MEASURES = [
     id: "start",
     run: startMeasures,
     measures: [
-      { name: "cold_start_ratio", unit: "×", op: "<=", target: 2.0 },
+      // The goal is 2.0; 1.8 leaves room for a noisy machine (issue 19).
+      { name: "cold_start_ratio", unit: "×", op: "<=", target: 1.8 },
       { name: "idle_rss_ratio", unit: "×", op: "<=", target: 1.5 },
     ],
   },
   {
     id: "overhead",
     run: overhead,
-    measures: [{ name: "overhead_ratio", unit: "×", op: "<=", target: 1.15 }],
+    measures: [
+      { name: "overhead_ratio", unit: "×", op: "<=", target: 1.15 },
+      { name: "overhead_ms_per_iteration", unit: "ms", op: "<=", target: 40, digits: 0 },
+    ],
   },
   {
     id: "latency",

@@ -1,21 +1,54 @@
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync, realpathSync } from "node:fs";
+import { resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { type CreateTaskBody, MAX_ITERATIONS_LIMIT, TaskStatus } from "@loop/shared";
+import {
+  type CreateTaskBody,
+  MAX_ITERATIONS_LIMIT,
+  MoveTaskBody,
+  type QueueResponse,
+  type Task,
+  TaskStatus,
+} from "@loop/shared";
 import type { Api } from "./client.ts";
 import type { CliEnv } from "./config.ts";
 import { CliError, EXIT, exitFor } from "./exit-codes.ts";
+import type { Terminal } from "./live.ts";
 import { taskDetail, taskTable } from "./render.ts";
 import { tail } from "./tail.ts";
 
 export interface Io {
   out: (line: string) => void;
+  /** Set when stdout is a terminal: `tail` draws the growing line in place there. */
+  terminal?: Terminal | undefined;
   err: (line: string) => void;
   /** The prompt when --prompt is not given; undefined when stdin is a terminal. */
   stdin: () => string | undefined;
 }
 
 type Run = (argv: string[], ctx: { api: () => Api; env: CliEnv; io: Io }) => Promise<number>;
+
+/** loop's own checkout: apps/cli/src/../../.. */
+const LOOP_ROOT = fileURLToPath(new URL("../../../", import.meta.url)).replace(/[/\\]$/, "");
+
+const real = (p: string) => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+};
+
+/**
+ * True when `dir` is loop's own checkout or inside it: where `pnpm loop add` lands when run from
+ * the repository root as pnpm scripts are (pnpm's INIT_CWD), which is almost never the project a
+ * person means the agents to change.
+ */
+export function insideLoop(dir: string, root = LOOP_ROOT): boolean {
+  const d = real(dir);
+  const r = real(root);
+  return d === r || d.startsWith(r + sep);
+}
 
 const usage = (message: string) => new CliError(EXIT.usage, `${message} (see pnpm loop --help)`);
 
@@ -79,6 +112,12 @@ const add: Run = async (argv, { api, env, io }) => {
     ...(v.worktree && { isolation: "worktree" as const }),
     ...(v.step && { pauseAfterIteration: true }),
   };
+  // No --dir from inside loop's checkout: ask rather than let the agents change loop itself.
+  if (v.dir === undefined && insideLoop(body.workingDir)) {
+    throw usage(
+      `pnpm loop add ran in loop's own checkout (${body.workingDir}); say which project the agents work in with --dir DIR, or run it from there with pnpm -C ${LOOP_ROOT} loop add … (--dir . means loop itself)`,
+    );
+  }
   const client = api();
   const { task } = await client.tasks.create(body);
   if (!v.wait) {
@@ -86,7 +125,7 @@ const add: Run = async (argv, { api, env, io }) => {
     return EXIT.ok;
   }
   io.err(`filed ${task.id}: ${task.title}`);
-  return exitFor(await tail(client, task.id, { out: io.out, note: io.err }));
+  return exitFor(await tail(client, task.id, { out: io.out, note: io.err, terminal: io.terminal }));
 };
 
 const ls: Run = async (argv, { api, io }) => {
@@ -110,7 +149,7 @@ const tailCmd: Run = async (argv, { api, io }) => {
   const client = api();
   // Asked first, so a wrong id is "no such task" rather than a stream that never opens.
   await client.tasks.get(id);
-  return exitFor(await tail(client, id, { out: io.out, note: io.err }));
+  return exitFor(await tail(client, id, { out: io.out, note: io.err, terminal: io.terminal }));
 };
 
 const cancel: Run = async (argv, { api, io }) => {
@@ -169,6 +208,90 @@ const decide =
     return EXIT.ok;
   };
 
+/** "queue paused · running 01K… · 2 queued:" and the queued tasks in the order they will run. */
+export function queueLines(q: Pick<QueueResponse, "paused" | "tasks" | "running">): string {
+  const head = [
+    `queue ${q.paused ? "paused" : "running"}`,
+    q.running ? `running ${q.running.id} ${q.running.title}` : "nothing running",
+    `${q.tasks.length} queued`,
+  ].join(" · ");
+  return [head, ...q.tasks.map((t, i) => `  ${i + 1}. ${t.id}  ${t.title}`)].join("\n");
+}
+
+const queueCmd =
+  (paused: boolean): Run =>
+  async (argv, { api, io }) => {
+    parse(argv, {}, 0);
+    const client = api();
+    io.out(queueLines(await (paused ? client.queue.pause() : client.queue.resume())));
+    return EXIT.ok;
+  };
+
+const move: Run = async (argv, { api, io }) => {
+  const { values: v, id } = parse(argv, { to: { type: "string" } }, 1);
+  const to = MoveTaskBody.shape.to.safeParse(v.to ?? "top");
+  if (!to.success) throw usage(`--to must be one of ${MoveTaskBody.shape.to.options.join(", ")}`);
+  io.out(queueLines(await api().tasks.move(id, to.data)));
+  return EXIT.ok;
+};
+
+const retry: Run = async (argv, { api, io }) => {
+  const { id } = parse(argv, {}, 1);
+  const { task } = await api().tasks.retry(id);
+  io.out(task.id);
+  return EXIT.ok;
+};
+
+const del: Run = async (argv, { api, io }) => {
+  const { id } = parse(argv, {}, 1);
+  await api().tasks.delete(id);
+  io.out(`deleted ${id}`);
+  return EXIT.ok;
+};
+
+// Landing a worktree task's branch (docs/landing.md).
+const landed = (task: Task) => {
+  const l = task.landed;
+  if (!l) return `${task.id}: nothing recorded`;
+  const short = l.commit.slice(0, 12);
+  const branch = task.worktree?.branch ?? "the branch";
+  if (l.mode === "discard")
+    return `Discarded ${branch} (its worktree and branch removed; it was at ${short})`;
+  return `${l.mode === "squash" ? "Squashed" : "Merged"} ${branch} into ${l.base ?? "its base"} as ${short}`;
+};
+
+const merge: Run = async (argv, { api, io }) => {
+  const { values: v, id } = parse(argv, { squash: { type: "boolean" }, message: { type: "string" } }, 1);
+  const { task } = await api().tasks.merge(id, {
+    mode: v.squash ? "squash" : "merge",
+    ...(v.message !== undefined && { message: v.message }),
+  });
+  io.out(landed(task));
+  return EXIT.ok;
+};
+
+const pr: Run = async (argv, { api, io }) => {
+  const { values: v, id } = parse(argv, { title: { type: "string" } }, 1);
+  const r = await api().tasks.pr(id, v.title === undefined ? {} : { title: v.title });
+  io.out(r.url);
+  return EXIT.ok;
+};
+
+const patch: Run = async (argv, { api, io }) => {
+  const { id } = parse(argv, {}, 1);
+  const text = await api().tasks.patch(id);
+  // out() ends the line itself: the patch goes out byte for byte.
+  if (text !== "") io.out(text.endsWith("\n") ? text.slice(0, -1) : text);
+  return EXIT.ok;
+};
+
+const discard: Run = async (argv, { api, io }) => {
+  const { id } = parse(argv, {}, 1);
+  const { task } = await api().tasks.discard(id);
+  io.out(landed(task));
+  return EXIT.ok;
+};
+
 export const COMMANDS: Record<string, Run> = {
   add,
   ls,
@@ -180,6 +303,15 @@ export const COMMANDS: Record<string, Run> = {
   accept,
   dismiss: decide("dismissed"),
   reopen: decide("open"),
+  retry,
+  delete: del,
+  move,
+  "pause-queue": queueCmd(true),
+  "resume-queue": queueCmd(false),
+  merge,
+  pr,
+  patch,
+  discard,
 };
 
 /** All of stdin, or undefined when it is a terminal (nothing was piped in). */

@@ -25,6 +25,9 @@ async function main(argv: string[]): Promise<number> {
     api: () => api(findServer(env)),
     io: {
       out: (l) => process.stdout.write(`${l}\n`),
+      terminal: process.stdout.isTTY
+        ? { write: (s) => process.stdout.write(s), columns: process.stdout.columns || 80 }
+        : undefined,
       err: (l) => process.stderr.write(`${l}\n`),
       stdin: readStdin,
     },

@@ -2,6 +2,7 @@ import { isTerminal, type TaskStatus } from "@loop/shared";
 import { connectEvents } from "@loop/shared/event-client";
 import type { Api } from "./client.ts";
 import { CliError, EXIT } from "./exit-codes.ts";
+import { LivePrinter, type Terminal } from "./live.ts";
 import { eventLine } from "./render.ts";
 
 export interface TailOptions {
@@ -10,6 +11,8 @@ export interface TailOptions {
   note: (line: string) => void;
   /** First reconnect delay (tests shorten it). */
   retryMs?: number;
+  /** Set when stdout is a terminal: the growing line is drawn in place there (live.ts). */
+  terminal?: Terminal | undefined;
 }
 
 /**
@@ -19,7 +22,8 @@ export interface TailOptions {
  * an earlier run, and its replayed events go on.
  */
 export function tail(api: Api, id: string, opts: TailOptions): Promise<TaskStatus> {
-  const { out, note } = opts;
+  const { note } = opts;
+  const live = new LivePrinter(opts.out, opts.terminal);
   return new Promise<TaskStatus>((resolve, reject) => {
     let lost = false;
     let checking = Promise.resolve();
@@ -30,8 +34,9 @@ export function tail(api: Api, id: string, opts: TailOptions): Promise<TaskStatu
       maxRetryMs: 5_000,
       onBatch(events) {
         for (const e of events) {
+          if (e.type === "agent.output" || e.type === "agent.finished") live.settle(e.data.agent);
           const line = eventLine(e);
-          if (line !== undefined) out(line);
+          if (line !== undefined) live.line(line);
           if (e.type === "task.finished") {
             const finished = e;
             checking = checking.then(async () => {
@@ -43,6 +48,10 @@ export function tail(api: Api, id: string, opts: TailOptions): Promise<TaskStatu
             });
           }
         }
+      },
+      // Asking for them makes the client open the stream with ?partial=1.
+      onPartial(messages) {
+        for (const m of messages) if (m.taskId === id) live.partial(m);
       },
       onState(state, detail) {
         if (state === "reconnecting" && !lost) {

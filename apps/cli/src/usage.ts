@@ -13,10 +13,20 @@ Usage:
   pnpm loop accept ID [--note TEXT]
   pnpm loop dismiss ID F3 [--reason TEXT]
   pnpm loop reopen ID F3
+  pnpm loop retry ID
+  pnpm loop delete ID
+  pnpm loop move ID [--to top|up|down|bottom]
+  pnpm loop pause-queue
+  pnpm loop resume-queue
+  pnpm loop merge ID [--squash] [--message TEXT]
+  pnpm loop pr ID [--title TITLE]
+  pnpm loop patch ID > task.patch
+  pnpm loop discard ID
 
 Commands:
   add      file a task; the prompt comes from --prompt or stdin. Prints the task id.
-             --dir       working directory (default: the directory you ran pnpm in)
+             --dir       working directory (default: the directory you ran pnpm in, e.g.
+                         pnpm -C ~/loop loop add … from your project; needed in loop's own checkout)
              --max       iteration cap, 1-100 (default: the server's LOOP_MAX_ITERATIONS)
              --budget    most the task may spend on claude, in USD (maxCostUsd)
              --worktree  run in a git worktree of its own (branch loop/<task-id>)
@@ -35,6 +45,16 @@ Commands:
   accept   end a needs_attention, paused or failed task as done, as it is (--note says why)
   dismiss  dismiss a finding (F3): the reviewer is told it is out of scope (--reason says why)
   reopen   open a dismissed finding again
+  retry    start an ended task over as a new task (prints the new id)
+  delete   delete a finished or queued task with its log and artifacts
+  move     move a queued task in the queue (default --to top); prints the queue
+  pause-queue   nothing new starts (the running task finishes); survives restarts
+  resume-queue  the queue goes on
+  merge    merge a worktree task's branch into the branch it started from (--squash: one
+           commit); refused, changing nothing, on conflicts or uncommitted changes there
+  pr       push the branch and open a pull request with gh; prints its address
+  patch    the task's change as a patch on stdout (git am / git apply it elsewhere)
+  discard  remove a worktree task's worktree and branch (the task stays)
 
 Finding the server: the running server writes its URL and token to <LOOP_DB_PATH>.server.json
 (LOOP_DB_PATH defaults to ./loop.db, read as the server reads it). LOOP_URL and LOOP_TOKEN

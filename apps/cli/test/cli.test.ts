@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { openRepositories } from "@loop/db";
 import { afterEach, describe, expect, it } from "vitest";
 import { TEST_TOKEN, waitFor } from "../../server/test/helpers.ts";
@@ -171,6 +172,78 @@ describe("pnpm loop against a real server", () => {
     expect(r.stdout).toBe(`${expected.join("\n")}\n`);
   });
 
+  it("tail, piped, prints the growing answer line by line before the complete message arrives", async () => {
+    const d = tmp();
+    const s = await startServer(d);
+    const answer = "First paragraph.\nSecond paragraph.\nThird paragraph.\nAll done.";
+    const wd = workdir(
+      d,
+      "work",
+      scenario({
+        claude: [claude.ok(answer, { partialPieces: 12, partialDelayMs: 150 })],
+        codex: [codex.review("STATUS: DONE")],
+      }),
+    );
+    const add = await cli(["add", "--title", "talkative", "--prompt", "p"], envFor(d, { INIT_CWD: wd })).done;
+    const id = add.stdout.trim();
+    const tail = cli(["tail", id], envFor(d));
+    // While claude is still writing, its finished lines are out (the last one waits for its end).
+    await waitFor(() => tail.out.stdout.includes("claude ✎ Second paragraph."), 20_000, "the growing lines");
+    expect(tail.out.stdout).not.toContain("claude │ First paragraph.");
+    const r = await tail.done;
+    expect(r.code).toBe(EXIT.ok);
+    const lines = r.stdout.split("\n");
+    const growing = lines.filter((l) => l.includes(" ✎ "));
+    expect(growing).toEqual([
+      "claude ✎ First paragraph.",
+      "claude ✎ Second paragraph.",
+      "claude ✎ Third paragraph.",
+    ]);
+    // Then the complete message, as a log line; no escape codes on a pipe.
+    expect(lines.indexOf("claude │ First paragraph.")).toBeGreaterThan(
+      lines.indexOf("claude ✎ Third paragraph."),
+    );
+    expect(r.stdout).not.toContain("\x1b[");
+    await stop(s);
+  });
+
+  it("pause-queue, move, resume-queue, retry and delete steer the queue from a shell", async () => {
+    const d = tmp();
+    const s = await startServer(d);
+    const run = async (...args: string[]) => {
+      const r = await cli(args, envFor(d)).done;
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(EXIT.ok);
+      return r.stdout.trimEnd();
+    };
+    expect(await run("pause-queue")).toBe("queue paused · nothing running · 0 queued");
+    const ids: string[] = [];
+    for (const title of ["first", "second", "third"]) {
+      const wd = workdir(d, title, TWO_ROUNDS);
+      ids.push(await run("add", "--title", title, "--prompt", "p", "--dir", wd));
+    }
+    const [a, b, c] = ids as [string, string, string];
+    expect(await run("move", c)).toBe(
+      `queue paused · nothing running · 3 queued\n  1. ${c}  third\n  2. ${a}  first\n  3. ${b}  second`,
+    );
+    expect((await run("move", a, "--to", "bottom")).split("\n").at(-1)).toBe(`  3. ${a}  first`);
+    expect((await cli(["move", a, "--to", "sideways"], envFor(d)).done).code).toBe(EXIT.usage);
+    expect(await run("delete", b)).toBe(`deleted ${b}`);
+    expect((await s.api(`/api/tasks/${b}`)).status).toBe(404);
+    expect(await run("resume-queue")).toMatch(/^queue running · /);
+    await waitFor(
+      async () => (await s.api(`/api/tasks/${a}`)).json.task.status === "done",
+      30_000,
+      "the queue to run",
+    );
+    const again = await run("retry", c);
+    expect(again).toMatch(/^\S+$/);
+    expect((await s.api(`/api/tasks/${again}`)).json.task).toMatchObject({ retryOf: c, title: "third" });
+    // An unknown task: the server's reason, exit 1.
+    const unknown = await cli(["delete", "no-such-task"], envFor(d)).done;
+    expect(unknown.code).toBe(EXIT.error);
+    await stop(s);
+  });
+
   it("LOOP_URL and LOOP_TOKEN override the server file; a refused token and a closed port exit 3", async () => {
     const d = tmp();
     const s = await startServer(d);
@@ -238,6 +311,28 @@ describe("pnpm loop without a server", () => {
         `loop server is not running: .*loop\\.db\\.server\\.json is stale \\(its server, pid ${pid}, has exited\\)`,
       ),
     );
+  });
+
+  it("add from loop's own checkout without --dir is refused (the agents would change loop itself); --dir . means it", async () => {
+    const d = tmp();
+    const root = fileURLToPath(new URL("../../../", import.meta.url));
+    for (const here of [root, join(root, "apps/cli")]) {
+      const r = await cli(["add", "--title", "t", "--prompt", "p"], envFor(d, { INIT_CWD: here })).done;
+      expect(r.code, here).toBe(EXIT.usage);
+      expect(r.stderr).toMatch(
+        /^loop: pnpm loop add ran in loop's own checkout \(.*\); say which project the agents work in with --dir DIR/,
+      );
+      expect(r.stderr).toContain("pnpm -C ");
+    }
+    // Said on purpose: past the check, to the server lookup (none runs here).
+    const meant = await cli(
+      ["add", "--title", "t", "--prompt", "p", "--dir", "."],
+      envFor(d, { INIT_CWD: root }),
+    ).done;
+    expect(meant.code).toBe(EXIT.unreachable);
+    // Anywhere else the default stands.
+    const elsewhere = await cli(["add", "--title", "t", "--prompt", "p"], envFor(d, { INIT_CWD: d })).done;
+    expect(elsewhere.code).toBe(EXIT.unreachable);
   });
 
   it("bad usage exits 2 with a message, before looking for a server; --help lists the exit statuses", async () => {

@@ -1,9 +1,11 @@
+import type { AgentAvailability } from "@loop/core";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { Config } from "./config.ts";
 import { rawErrorOptions, registerErrorHandling } from "./errors.ts";
 import { headersPlugin } from "./plugins/headers.ts";
 import { loggingPlugin, QuietRequestLogs } from "./plugins/logging.ts";
+import { notifyPlugin } from "./plugins/notify.ts";
 import { rateLimitPlugin } from "./plugins/rate-limit.ts";
 import { securityPlugin } from "./plugins/security.ts";
 import { type ServicesOptions, servicesPlugin } from "./plugins/services.ts";
@@ -11,9 +13,12 @@ import { staticPlugin } from "./plugins/static.ts";
 import { type EventRoutesOptions, endAllStreams, eventRoutes } from "./routes/events/index.ts";
 import type { EventStream } from "./routes/events/stream.ts";
 import { type HealthProbe, healthRoutes } from "./routes/health/index.ts";
+import { landingRoutes } from "./routes/landing/index.ts";
 import { queueRoutes } from "./routes/queue/index.ts";
+import { changesRoutes } from "./routes/tasks/changes.ts";
 import { taskRoutes } from "./routes/tasks/index.ts";
 import { personRoutes } from "./routes/tasks/person.ts";
+import { usageRoutes } from "./routes/usage/index.ts";
 
 export interface AppDeps {
   config: Config;
@@ -24,10 +29,12 @@ export interface AppDeps {
   logger?: FastifyServerOptions["logger"];
   /** Checks the agent CLIs for /api/health (tests pass a fast one). */
   healthProbe?: HealthProbe;
-  /** Probe the CLIs right away so the first /api/health finds the answer ready (server.ts). */
-  warmHealth?: boolean;
+  /** The CLIs' health, its first check already begun (server.ts); made by the services plugin otherwise. */
+  agents?: AgentAvailability;
   /** SSE tunables (tests shorten the drain timeout and the page size). */
   sse?: EventRoutesOptions;
+  /** Wait before a failed notification's one retry (tests shorten it; default 1 s). */
+  notifyRetryDelayMs?: number;
   /** Serve the SPA from this directory (default apps/web/dist). */
   webRoot?: string;
 }
@@ -64,9 +71,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config: deps.config,
     ...deps.services,
     ...(deps.healthProbe && { probe: deps.healthProbe }),
-    warm: deps.warmHealth,
+    agents: deps.agents,
   });
   await app.register(loggingPlugin);
+  if (deps.config.notifyUrl) {
+    await app.register(notifyPlugin, {
+      url: deps.config.notifyUrl,
+      timeoutMs: deps.config.notifyTimeoutMs,
+      ...(deps.notifyRetryDelayMs !== undefined && { retryDelayMs: deps.notifyRetryDelayMs }),
+    });
+  }
   app.decorate("eventStreams", new Set<EventStream>());
   // Before the listener closes: otherwise close() would wait for (or cut) the open streams.
   app.addHook("preClose", async () => endAllStreams(app.eventStreams));
@@ -90,9 +104,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // routes
   await app.register(taskRoutes, { prefix: "/api" });
   await app.register(personRoutes, { prefix: "/api" });
+  await app.register(landingRoutes, { prefix: "/api" });
+  await app.register(changesRoutes, { prefix: "/api" });
   await app.register(queueRoutes, { prefix: "/api" });
   await app.register(eventRoutes, { prefix: "/api", ...deps.sse });
   await app.register(healthRoutes, { prefix: "/api" });
+  await app.register(usageRoutes, { prefix: "/api" });
 
   await app.register(staticPlugin, { root: deps.webRoot });
   return app;

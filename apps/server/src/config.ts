@@ -1,15 +1,9 @@
 import { readFileSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import {
-  checkTemplate,
-  envName,
-  envValue,
-  fromEnv,
-  type PromptRole,
-  parseEnv,
-  rolesFor,
-  SettingsSchema,
-} from "@loop/core";
+// The subpaths, not @loop/core: the config is read before the rest of the server loads (server.ts).
+import { rolesFor } from "@loop/core/orchestrator-deps";
+import { checkTemplate, type PromptRole } from "@loop/core/prompt-templates";
+import { envName, envValue, fromEnv, parseEnv, SettingsSchema } from "@loop/core/settings";
 import { z } from "zod";
 
 const { int, text, oneOf } = envValue;
@@ -56,6 +50,19 @@ export const ConfigSchema = SettingsSchema.extend({
   codexPromptFile: fromEnv("LOOP_CODEX_PROMPT_FILE", z.string().optional()),
   /** How often the agent CLIs are checked again while one is missing or broken. */
   healthIntervalMs: fromEnv("LOOP_HEALTH_INTERVAL_MS", int(50, 3_600_000).default(30_000)),
+  /** Where a task's end or pause is POSTed as JSON (plugins/notify.ts, docs/notifications.md); unset: nowhere. */
+  notifyUrl: fromEnv(
+    "LOOP_NOTIFY_URL",
+    z
+      .string()
+      .trim()
+      .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), {
+        error: "must be an http:// or https:// URL",
+      })
+      .optional(),
+  ),
+  /** How long one notification POST may take; a failed one is tried once more, then a warning. */
+  notifyTimeoutMs: fromEnv("LOOP_NOTIFY_TIMEOUT_MS", int(10, 120_000).default(5000)),
 });
 
 export type Config = z.output<typeof ConfigSchema> & {

@@ -108,7 +108,8 @@ export const rawErrorOptions = {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
     if (err instanceof AppError) {
-      return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message } });
+      const files = err.files && { files: err.files };
+      return reply.status(err.statusCode).send({ error: { code: err.code, message: err.message, ...files } });
     }
     const invalid = schemaError(err);
     if (invalid) return reply.status(ERROR_STATUS[invalid.code]).send({ error: invalid });

@@ -1,7 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { InstanceLockedError } from "@loop/core";
-import { buildApp, redactToken } from "./app.ts";
+import { agentAvailability } from "./agents.ts";
 import { type Config, ConfigError, forgetSecrets, loadConfig } from "./config.ts";
 import { secureStorage } from "./fs-perms.ts";
 import { LISTENING_MESSAGE, logOutput } from "./log-output.ts";
@@ -22,6 +21,16 @@ async function main(): Promise<void> {
   }
   // The agents inherit the environment: the token must not be in it.
   forgetSecrets();
+  // The CLIs' checks are four process starts: begun first, they run while the rest of the server
+  // loads (imported below, not above: the modules statically imported here are the few the config
+  // and the checks need), the database opens and the app is built, and the first /api/health finds
+  // them done (pnpm bench, cold_start_ratio).
+  const agents = agentAvailability(config);
+  agents.get().catch(() => undefined);
+  const [{ buildApp, redactToken }, { InstanceLockedError }] = await Promise.all([
+    import("./app.ts"),
+    import("@loop/core"),
+  ]);
   // Owner-only database and artifacts (0600/0700), created before anything opens them.
   if (config.dbPath !== ":memory:") mkdirSync(dirname(config.dbPath), { recursive: true });
   const warn = (m: string) => process.stderr.write(`loop: warning: ${m}\n`);
@@ -46,7 +55,7 @@ async function main(): Promise<void> {
   let app: Awaited<ReturnType<typeof buildApp>>;
   try {
     // Opens the database, claims it, stops what a crashed server left running: before listening.
-    app = await buildApp({ config, token, logger, warmHealth: true });
+    app = await buildApp({ config, token, logger, agents });
   } catch (e) {
     if (e instanceof InstanceLockedError) {
       process.stderr.write(`loop: ${e.message}\n`);

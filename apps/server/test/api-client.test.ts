@@ -51,6 +51,13 @@ describe("shared API client", () => {
     const md = await api.tasks.artifact(task.id, "task.md");
     expect(typeof md).toBe("string");
     expect(md).toContain("via client");
+    // Not a git repository: its changes are a list of files, as data.
+    const { changes } = await api.tasks.iterationChanges(task.id, 1);
+    expect(changes).toMatchObject({ title: "Changes in iteration 1", kind: "files" });
+    expect(changes.files.every((f) => f.patch === null && f.added === null)).toBe(true);
+    expect((await api.tasks.changes(task.id)).changes.title).toBe("Changes over the whole task");
+    const none = await failure(api.tasks.iterationChanges(task.id, 2));
+    expect(none).toMatchObject({ status: 404, code: "changes_not_found" });
 
     expect(await api.tasks.delete(task.id)).toEqual({ deleted: task.id });
     const gone = await failure(api.tasks.get(task.id));

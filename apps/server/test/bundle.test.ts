@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { ensureServerBuilt, SERVER_BUNDLE, serverIsFresh } from "../../../scripts/build-server.mjs";
@@ -82,6 +82,25 @@ describe("the bundled server", () => {
     },
     120_000,
   );
+
+  it("loads only the config and the CLI checks before it begins them: Fastify and the database come later", async () => {
+    await ensureServerBuilt();
+    const dist = dirname(SERVER_BUNDLE);
+    // main.mjs and every chunk it imports statically (not `import("./chunk-…")`).
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(join(dist, file), "utf8");
+      for (const m of text.matchAll(/(?:from|import)\s*"\.\/(chunk-[\w-]+\.mjs)"/g)) visit(m[1]!);
+    };
+    visit("main.mjs");
+    const first = [...seen].map((f) => readFileSync(join(dist, f), "utf8")).join("\n");
+    expect(first).toContain("agentAvailability");
+    expect(first).not.toContain("fastify/fastify.js");
+    expect(first).not.toContain('"better-sqlite3"');
+    expect(readFileSync(join(dist, "main.mjs"), "utf8")).toMatch(/import\("\.\/chunk-[\w-]+\.mjs"\)/);
+  }, 60_000);
 
   it("is rebuilt when it is older than a source it was made from", async () => {
     await ensureServerBuilt();

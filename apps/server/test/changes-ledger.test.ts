@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Finding, LoopEvent, Task } from "@loop/shared";
+import { renderChanges } from "@loop/core";
+import type { Changes, Finding, LoopEvent, Task } from "@loop/shared";
 import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { git } from "../../../packages/core/test/fixtures/git.ts";
 import { createTestApp, type TestApp, waitFor } from "./helpers.ts";
@@ -150,6 +151,47 @@ describe("what each iteration changed, in a git repository", () => {
     expect(t.events(task.id).filter((e) => e.type === "task.warning")).toEqual([]);
     expect(userGitState(wd)).toEqual(before);
     expect(readFileSync(join(wd, "notes.txt"), "utf8")).toBe("one\nTWO\nthree\n");
+
+    // The same changes as data, one route per diff; the Markdown is that data rendered.
+    const get = (url: string) => t!.api({ url: `/api/tasks/${task.id}${url}` });
+    const it2 = await get("/iterations/2/changes");
+    expect(it2.statusCode, it2.body).toBe(200);
+    const data: Changes = it2.json().changes;
+    expect(renderChanges(data)).toBe(second);
+    expect(data).toMatchObject({
+      title: "Changes in iteration 2",
+      kind: "git",
+      added: 2,
+      deleted: 1,
+      omitted: [],
+    });
+    expect(data.files).toHaveLength(1);
+    expect(data.files[0]).toMatchObject({ path: "notes.txt", status: "modified", added: 2, deleted: 1 });
+    expect(data.files[0]?.patch?.hunks.map((h) => h.lines)).toEqual([
+      [
+        { kind: "ctx", text: "one" },
+        { kind: "del", text: "two" },
+        { kind: "add", text: "TWO" },
+        { kind: "add", text: "three" },
+      ],
+    ]);
+    const all = await get("/changes");
+    expect(all.statusCode, all.body).toBe(200);
+    expect(renderChanges(all.json().changes)).toBe(whole);
+    expect(renderChanges((await get("/iterations/1/changes")).json().changes)).toBe(first);
+    // The task's detail does not carry them.
+    expect(JSON.stringify(await detail(t, task.id))).not.toContain("TWO");
+
+    expect((await get("/iterations/3/changes")).json().error.code).toBe("changes_not_found");
+    expect((await get("/iterations/abc/changes")).json().error.code).toBe("invalid_query");
+    const unknown = await t.api({ url: "/api/tasks/nope/iterations/1/changes" });
+    expect([unknown.statusCode, unknown.json().error.code]).toEqual([404, "task_not_found"]);
+    // A task an older version ran has its Markdown and no data: 404 with a code, never the Markdown parsed back.
+    t.repos.handle.sqlite.prepare("UPDATE iterations SET changes = NULL, task_changes = NULL").run();
+    const old = await get("/iterations/2/changes");
+    expect([old.statusCode, old.json().error.code]).toEqual([404, "changes_not_found"]);
+    expect((await get("/changes")).statusCode).toBe(404);
+    expect(await artifact(t, task.id, "002-changes.md")).toBe(second);
   });
 });
 

@@ -107,6 +107,8 @@ describe("loadConfig", () => {
     ["LOOP_MAX_CODEX_TOKENS", "0", /LOOP_MAX_CODEX_TOKENS.*at least 1/],
     ["LOOP_MAX_CODEX_TOKENS", "9007199254740992", /LOOP_MAX_CODEX_TOKENS must be at most 9007199254740991$/],
     ["LOOP_PAUSE_AT_UTILIZATION", "101", /LOOP_PAUSE_AT_UTILIZATION.*at most 100/],
+    ["LOOP_NOTIFY_URL", "ftp://example.com/x", /LOOP_NOTIFY_URL.*http/],
+    ["LOOP_NOTIFY_URL", "not a url", /LOOP_NOTIFY_URL.*http/],
   ])("rejects %s=%s with a message naming it", (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -48,6 +48,7 @@ export async function createTestApp(
     dbPath?: string;
     sse?: EventRoutesOptions;
     webRoot?: string;
+    notifyRetryDelayMs?: number;
   } = {},
 ): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "loop-test-"));
@@ -72,6 +73,7 @@ export async function createTestApp(
     },
     ...(opts.sse && { sse: opts.sse }),
     ...(opts.webRoot && { webRoot: opts.webRoot }),
+    ...(opts.notifyRetryDelayMs !== undefined && { notifyRetryDelayMs: opts.notifyRetryDelayMs }),
     ...(!opts.realProbe && { healthProbe: fastProbe }),
   });
   await app.ready();

@@ -109,8 +109,8 @@ describe("worktree isolation", () => {
     // One commit per iteration on loop's branch, from the HEAD of the moment, by loop.
     const log = git(wd, "log", "--format=%an <%ae>|%cn <%ce>|%s", `${base}..${branch}`).trim().split("\n");
     expect(log).toEqual([
-      `loop <loop@localhost>|loop <loop@localhost>|loop: iteration 2 of task ${filed.id}`,
-      `loop <loop@localhost>|loop <loop@localhost>|loop: iteration 1 of task ${filed.id}`,
+      "loop <loop@localhost>|loop <loop@localhost>|Add notes (loop iteration 2, review: done)",
+      "loop <loop@localhost>|loop <loop@localhost>|Add notes (loop iteration 1, review: issues found)",
     ]);
     expect(git(wd, "rev-parse", `${branch}~2`).trim()).toBe(base);
     expect(git(wd, "show", `${branch}:notes.txt`)).toBe("one\nTWO\n");
@@ -213,8 +213,8 @@ describe("worktree isolation", () => {
     // The same worktree (iteration 2's fake call counted on from iteration 1's state in it).
     expect(existsSync(join(task.worktree?.path ?? "", ".fake-state", "claude-2.json"))).toBe(true);
     expect(git(wd, "log", "--format=%s", `main..loop/${task.id}`).trim().split("\n")).toEqual([
-      `loop: iteration 2 of task ${task.id}`,
-      `loop: iteration 1 of task ${task.id}`,
+      "Add notes (loop iteration 2, review: done)",
+      "Add notes (loop iteration 1, review: issues found)",
     ]);
     expect(checkout(wd)).toEqual(before);
   });

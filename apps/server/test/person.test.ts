@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Task } from "@loop/shared";
 import { afterEach, describe, expect, it } from "vitest";
+import { notificationFor } from "../src/plugins/notify.ts";
 import { createTestApp, type TestApp, taskEnded, waitFor } from "./helpers.ts";
 import { claude, codex, scenario } from "./scenarios.ts";
 
@@ -97,6 +98,11 @@ describe("the person in the loop over HTTP", () => {
       return row?.status === "paused" ? row : undefined;
     });
     expect(paused.statusReason).toBe("Waiting for you after iteration 1: 2 open findings");
+    // The LOOP_NOTIFY_URL webhook fires when a task starts waiting.
+    const waiting = t.events(task.id).find((e) => e.type === "task.waiting")!;
+    expect(notificationFor(waiting, paused, "http://x")?.text).toBe(
+      'loop: "t" is paused — Waiting for you after iteration 1: 2 open findings',
+    );
     const d = await detail(task.id);
     expect(d.findings.map((f: { id: string }) => f.id)).toEqual(["F1", "F2"]);
 

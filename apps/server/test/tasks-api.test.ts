@@ -43,6 +43,14 @@ describe("POST /api/tasks validation", () => {
     [[1, 2], "the body must be a JSON object"],
     [{ title: "", prompt: "p", workingDir: "" }, "title: must not be empty; workingDir: must not be empty"],
     [{ title: "   ", prompt: "p", workingDir: "/tmp" }, "title: must not be empty"],
+    [
+      { title: "t", prompt: "p", workingDir: "/tmp", worker: "codex", reviewer: "codex" },
+      "reviewer: must be a different agent from the worker",
+    ],
+    [
+      { title: "t", prompt: "p", workingDir: "/tmp", worker: "gemini" },
+      'worker: must be "claude" or "codex"',
+    ],
   ])("400 invalid_body for %j naming the field", async (body, message) => {
     t = await createTestApp();
     const r = await post(body);

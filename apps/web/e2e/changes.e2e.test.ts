@@ -36,6 +36,12 @@ describe("a task's changes and findings", () => {
     await e2e.server.waitForStatus(task.id, ["needs_attention"]);
 
     const page = await signedInPage(e2e.browser, e2e.server);
+    // The diff view reads the changes as data, never the Markdown artifact.
+    const fetched: string[] = [];
+    page.on("request", (req) => {
+      const path = new URL(req.url()).pathname;
+      if (path.startsWith(`/api/tasks/${task.id}/`)) fetched.push(path.slice(`/api/tasks/${task.id}`.length));
+    });
     await page.goto(`${e2e.server.origin}/tasks/${task.id}`);
     await page.getByRole("heading", { level: 1, name: "Notes" }).waitFor();
 
@@ -73,6 +79,10 @@ describe("a task's changes and findings", () => {
     const whole = page.getByRole("region", { name: "Changes over the whole task" });
     await whole.locator("details", { hasText: "notes.txt" }).getByText("three", { exact: true }).waitFor();
     expect(await whole.getByText("added", { exact: true }).count()).toBe(1);
+    expect(fetched).toEqual(expect.arrayContaining(["/iterations/2/changes", "/changes"]));
+    expect(fetched.filter((p) => p.includes("changes.md"))).toEqual([]);
+    // Line numbers of both sides, from the hunks' data: TWO replaces two on line 2.
+    expect(await file.locator("tr", { hasText: /TWO/ }).innerText()).toMatch(/^\s*2\b/);
     await page.screenshot({ path: screenshotPath("changes-and-findings.png"), fullPage: true });
     await page.context().close();
   });

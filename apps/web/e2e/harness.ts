@@ -48,8 +48,11 @@ export interface LoopServer {
   waitForStatus(taskId: string, statuses: readonly string[], timeoutMs?: number): Promise<Task>;
   /** Reads a task's event stream until its task.finished event (or the timeout). */
   eventsUntilFinished(taskId: string, timeoutMs?: number): Promise<LoopEvent[]>;
-  /** Stops the server (SIGTERM, as a person would) and starts it again on the same port and database. */
-  restart(whileDown?: () => Promise<void>): Promise<void>;
+  /**
+   * Stops the server (SIGTERM, as a person would; SIGKILL for a crash) and starts it again on the same
+   * port and database.
+   */
+  restart(whileDown?: () => Promise<void>, signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -99,10 +102,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Loo
   };
   let { child, url } = await spawnServer("0");
   token = new URL(url).searchParams.get("token") ?? token;
-  const stopChild = async () => {
+  const stopChild = async (signal: NodeJS.Signals = "SIGTERM") => {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGTERM");
+      child.kill(signal);
       await exited;
     }
   };
@@ -201,8 +204,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Loo
       }
       return events;
     },
-    async restart(whileDown) {
-      await stopChild();
+    async restart(whileDown, signal) {
+      await stopChild(signal);
       await whileDown?.();
       ({ child, url } = await spawnServer(new URL(origin).port));
     },

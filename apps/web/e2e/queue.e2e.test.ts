@@ -53,7 +53,9 @@ describe("the queue", () => {
     await page.getByRole("button", { name: "Resume queue" }).click();
     await e2e.server.waitForStatus(a.id, ["done"], 60_000);
     expect((await e2e.server.api<{ task: Task }>(`/api/tasks/${c.id}`)).body.task.status).toBe("done");
-    await page.getByRole("heading", { name: /^Queue/ }).waitFor({ state: "detached" });
+    // The panel stays (Pause queue is always at hand), empty.
+    await page.getByText("Nothing is waiting.", { exact: false }).waitFor();
+    expect(await page.getByRole("heading", { name: "Queue", exact: true }).count()).toBe(1);
     await page.context().close();
   }, 120_000);
 
@@ -77,7 +79,8 @@ describe("the queue", () => {
     await page.getByRole("button", { name: "Resume with 2 more iterations" }).click();
     // The page follows the task live to its new cap.
     const header = page.getByRole("banner").filter({ has: page.getByRole("heading", { level: 1 }) });
-    await header.getByRole("progressbar", { name: "Iteration 3 of 3" }).waitFor({ timeout: 60_000 });
+    // Ended: the count it took against its new cap (no bar that reads as unfinished).
+    await header.getByText("3 iterations (cap 3)").waitFor({ timeout: 60_000 });
     await header
       .getByText("Reached the iteration cap (3) with issues remaining")
       .waitFor({ timeout: 60_000 });

@@ -72,7 +72,7 @@ describe("agentProblems", () => {
       claude: { ...ok, loggedIn: false },
       codex: { bin: "codex", found: true, version: null, loggedIn: null, error: "exit code 1" },
     });
-    expect(p.map((x) => [x.agent, x.severity])).toEqual([
+    expect(p.map((x) => [x.agent, x.severity]).sort()).toEqual([
       ["claude", "warning"],
       ["codex", "error"],
     ]);
@@ -107,8 +107,10 @@ describe("agentProblems", () => {
     });
     expect(p).toHaveLength(1);
     expect(p[0]).toMatchObject({ agent: "codex", severity: "warning" });
-    expect(p[0]!.message).toContain('"Not logged in"');
-    expect(p[0]!.message).not.toContain("--version");
+    // Said once: the CLI's own "Not logged in" adds nothing to "codex is not logged in".
+    expect(p[0]!.message).toBe(
+      "codex is not logged in. Fine with an API key or a custom provider; otherwise run `codex login` once.",
+    );
     const broken = agentProblems({
       claude: ok,
       codex: {
@@ -121,6 +123,27 @@ describe("agentProblems", () => {
       },
     });
     expect(broken.map((x) => x.severity)).toEqual(["error"]);
+  });
+  it("keeps what a login check said when it adds something, and never says 'not found' twice", () => {
+    const p = agentProblems({
+      claude: {
+        ...ok,
+        loggedIn: false,
+        error:
+          'not logged in (claude auth status: "Invalid API key · Please run /login"); fine if you use an API key',
+      },
+      codex: {
+        bin: "/x/codex",
+        found: false,
+        version: null,
+        loggedIn: null,
+        error: "/x/codex not found; install codex or set LOOP_CODEX_BIN",
+      },
+    });
+    expect(p.map((x) => x.message).sort()).toEqual([
+      'claude (claude auth status: "Invalid API key · Please run /login") is not logged in. Fine with an API key or a custom provider; otherwise run `claude` in a terminal once and log in.',
+      'codex was not found at "/x/codex". Install it or set LOOP_CODEX_BIN to its path.',
+    ]);
   });
   it("warns when a CLI is newer than the version loop was tested with", () => {
     const p = agentProblems({

@@ -1,136 +1,191 @@
-import type { Finding } from "@loop/shared";
-import { parseDiff } from "react-diff-view";
+import type { ChangedFile, Changes, DiffHunk, Finding } from "@loop/shared";
 import { renderToStaticMarkup } from "react-dom/server";
 import { prerender } from "react-dom/static";
 import { describe, expect, it } from "vitest";
+import { changesError } from "../src/features/changes/ChangesDisclosure.tsx";
 import ChangesView from "../src/features/changes/ChangesView.tsx";
 import { FindingsList } from "../src/features/changes/FindingsList.tsx";
 import { countFindings, findingState, sortFindings } from "../src/features/changes/findings.ts";
 import { LazyChangesView } from "../src/features/changes/LazyChangesView.tsx";
-import { fileViews, OPEN_MAX_LINES, parseChangesDoc, sectionInfo } from "../src/features/changes/parse.ts";
+import { changesNotes, fileViews, hunkData, OPEN_MAX_LINES } from "../src/features/changes/view.ts";
+import { ApiError } from "../src/lib/api.ts";
 
-// An NNN-changes.md as packages/core/src/changes writes it (modified, added, deleted, renamed, binary).
-const DIFF = `diff --git a/gone.txt b/gone.txt
-deleted file mode 100644
-index 3367afd..0000000
---- a/gone.txt
-+++ /dev/null
-@@ -1 +0,0 @@
--old
-diff --git a/logo.png b/logo.png
-new file mode 100644
-index 0000000..b1560d1
-Binary files /dev/null and b/logo.png differ
-diff --git a/math.js b/math.js
-index 7d65831..c79529d 100644
---- a/math.js
-+++ b/math.js
-@@ -1,3 +1,4 @@
- export function add(a, b) {
-+  if (typeof a !== "number") throw new TypeError("a");
-   return a + b;
- }
-diff --git a/old.txt b/new.txt
-similarity index 100%
-rename from old.txt
-rename to new.txt
-diff --git a/notes.md b/notes.md
-new file mode 100644
-index 0000000..393711f
---- /dev/null
-+++ b/notes.md
-@@ -0,0 +1,3 @@
-+# Notes
-+
-+hello`;
+const hunk = (header: string, lines: string[]): DiffHunk => {
+  const m = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(header)!;
+  const kinds = { "+": "add", "-": "del", " ": "ctx", "\\": "note" } as const;
+  return {
+    header,
+    oldStart: Number(m[1]),
+    oldLines: Number(m[2] ?? 1),
+    newStart: Number(m[3]),
+    newLines: Number(m[4] ?? 1),
+    lines: lines.map((l) => ({ kind: kinds[l[0] as keyof typeof kinds], text: l.slice(1) })),
+  };
+};
 
-const CHANGES_MD = `# Changes in iteration 1
-
-5 files changed, +4 -1, 1 binary (logo.png)
-
-- deleted \`gone.txt\` (+0 -1)
-- added \`logo.png\` (binary)
-- modified \`math.js\` (+1 -0)
-- renamed \`old.txt\` → \`new.txt\` (+0 -0)
-- added \`notes.md\` (+3 -0)
-
-> The diff is capped in size; not shown (their line counts are above): \`big.json\`.
-
-\`\`\`diff
-${DIFF}
-\`\`\`
-`;
-
-describe("parseChangesDoc", () => {
-  it("splits an NNN-changes.md into title, summary, notes and the diff", () => {
-    const doc = parseChangesDoc(CHANGES_MD);
-    expect(doc.title).toBe("Changes in iteration 1");
-    expect(doc.summary).toBe("5 files changed, +4 -1, 1 binary (logo.png)");
-    expect(doc.notes).toEqual([
-      "The diff is capped in size; not shown (their line counts are above): `big.json`.",
-    ]);
-    expect(doc.diff).toBe(DIFF);
-    expect(doc.fileList).toHaveLength(5);
-  });
-
-  it("takes a raw unified diff as it is", () => {
-    expect(parseChangesDoc(`${DIFF}\n`)).toEqual({
-      title: null,
-      summary: null,
-      notes: [],
-      diff: `${DIFF}\n`,
-      fileList: [],
-    });
-  });
-
-  it("reads a longer fence, which a ``` line inside the diff does not close", () => {
-    const inner =
-      "diff --git a/d.md b/d.md\n--- a/d.md\n+++ b/d.md\n@@ -1,3 +1,3 @@\n ```\n-code\n+code!\n ```";
-    expect(
-      parseChangesDoc(`# Changes\n\n1 file changed, +1 -1\n\n\`\`\`\`diff\n${inner}\n\`\`\`\`\n`).diff,
-    ).toBe(inner);
-  });
-
-  it("outside git: the file list and the sentence saying so, no diff", () => {
-    const doc = parseChangesDoc(
-      "# Changes\n\nNot a git repository: the files that changed, compared by size and content (no line diff).\n\n" +
-        "2 files changed: 1 added, 1 modified, 0 deleted.\n\n- added `a.txt` (2 B)\n- modified `b.txt` (1 B → 3 B)\n",
-    );
-    expect(doc.diff).toBe("");
-    expect(doc.summary).toBe("2 files changed: 1 added, 1 modified, 0 deleted.");
-    expect(doc.notes[0]).toMatch(/^Not a git repository/);
-    expect(doc.fileList).toEqual(["added `a.txt` (2 B)", "modified `b.txt` (1 B → 3 B)"]);
-  });
+const file = (f: Partial<ChangedFile> & Pick<ChangedFile, "path" | "status">): ChangedFile => ({
+  oldPath: null,
+  added: 0,
+  deleted: 0,
+  binary: false,
+  patch: { header: [`diff --git a/${f.path} b/${f.path}`], hunks: [] },
+  ...f,
 });
 
-describe("fileViews", () => {
-  it("names each file, its status, counts and whether it is binary", () => {
-    const views = fileViews(parseDiff(DIFF), DIFF);
+// An iteration's changes as packages/core/src/changes computes them (deleted, binary, modified,
+// renamed, added; one more file the total cap left out).
+const CHANGES: Changes = {
+  title: "Changes in iteration 1",
+  kind: "git",
+  added: 4 + 9,
+  deleted: 1,
+  files: [
+    file({
+      path: "gone.txt",
+      status: "deleted",
+      deleted: 1,
+      patch: {
+        header: ["diff --git a/gone.txt b/gone.txt", "deleted file mode 100644"],
+        hunks: [hunk("@@ -1 +0,0 @@", ["-old"])],
+      },
+    }),
+    file({ path: "logo.png", status: "added", added: null, deleted: null, binary: true }),
+    file({
+      path: "math.js",
+      status: "modified",
+      added: 1,
+      patch: {
+        header: ["diff --git a/math.js b/math.js"],
+        hunks: [
+          hunk("@@ -1,3 +1,4 @@", [
+            " export function add(a, b) {",
+            '+  if (typeof a !== "number") throw new TypeError("a");',
+            "   return a + b;",
+            " }",
+          ]),
+        ],
+      },
+    }),
+    file({ path: "new.txt", oldPath: "old.txt", status: "renamed" }),
+    file({
+      path: "notes.md",
+      status: "added",
+      added: 3,
+      patch: {
+        header: ["diff --git a/notes.md b/notes.md", "new file mode 100644"],
+        hunks: [hunk("@@ -0,0 +1,3 @@", ["+# Notes", "+", "+hello", "\\ No newline at end of file"])],
+      },
+    }),
+    file({ path: "big.json", status: "added", added: 9, patch: null }),
+  ],
+  omitted: [{ path: "big.json", reason: "total_cap", shownHunks: 0 }],
+  notes: [],
+};
+
+/** n small modified files. */
+const many = (n: number): Changes => ({
+  ...CHANGES,
+  title: "Many",
+  files: Array.from({ length: n }, (_, i) =>
+    file({
+      path: `f${i}`,
+      status: "modified",
+      added: 1,
+      deleted: 1,
+      patch: {
+        header: [`diff --git a/f${i} b/f${i}`],
+        hunks: [hunk("@@ -1 +1 @@", ["-a", "+b"])],
+      },
+    }),
+  ),
+  omitted: [],
+});
+
+describe("the diff view's model, from the data", () => {
+  it("names each file shown, its status, counts and whether it is binary", () => {
     expect(
-      views.map(({ label, status, added, deleted, binary, open }) => ({
+      fileViews(CHANGES).map(({ label, status, added, deleted, binary, open, diffType }) => ({
         label,
         status,
         added,
         deleted,
         binary,
         open,
+        diffType,
       })),
     ).toEqual([
-      { label: "gone.txt", status: "deleted", added: 0, deleted: 1, binary: false, open: true },
-      { label: "logo.png", status: "added", added: 0, deleted: 0, binary: true, open: true },
-      { label: "math.js", status: "modified", added: 1, deleted: 0, binary: false, open: true },
-      { label: "old.txt → new.txt", status: "renamed", added: 0, deleted: 0, binary: false, open: true },
-      { label: "notes.md", status: "added", added: 3, deleted: 0, binary: false, open: true },
+      {
+        label: "gone.txt",
+        status: "deleted",
+        added: 0,
+        deleted: 1,
+        binary: false,
+        open: true,
+        diffType: "delete",
+      },
+      { label: "logo.png", status: "added", added: 0, deleted: 0, binary: true, open: true, diffType: "add" },
+      {
+        label: "math.js",
+        status: "modified",
+        added: 1,
+        deleted: 0,
+        binary: false,
+        open: true,
+        diffType: "modify",
+      },
+      {
+        label: "old.txt → new.txt",
+        status: "renamed",
+        added: 0,
+        deleted: 0,
+        binary: false,
+        open: true,
+        diffType: "rename",
+      },
+      {
+        label: "notes.md",
+        status: "added",
+        added: 3,
+        deleted: 0,
+        binary: false,
+        open: true,
+        diffType: "add",
+      },
     ]);
-    expect(sectionInfo(DIFF).map((s) => s.binary)).toEqual([false, true, false, false, false]);
+    expect(changesNotes(CHANGES)).toEqual([
+      "The diff is capped in size; not shown (their line counts are above): big.json.",
+    ]);
+  });
+
+  it("numbers the lines of each side and puts each insertion after the deletion it replaces", () => {
+    const h = hunkData(
+      hunk("@@ -10,4 +10,4 @@ fn", [" a", "-b", "-c", "+B", "+C", " d", "\\ No newline at end of file"]),
+    );
+    expect(h).toMatchObject({
+      content: "@@ -10,4 +10,4 @@ fn",
+      oldStart: 10,
+      newStart: 10,
+      oldLines: 4,
+      newLines: 4,
+    });
+    expect(
+      h.changes.map(
+        (c) =>
+          `${c.type}:${c.content}:${"lineNumber" in c ? c.lineNumber : `${c.oldLineNumber}/${c.newLineNumber}`}`,
+      ),
+    ).toEqual([
+      "normal:a:10/10",
+      "delete:b:11",
+      "insert:B:11",
+      "delete:c:12",
+      "insert:C:12",
+      "normal:d:13/13",
+    ]);
   });
 
   it("starts large files, and every file of a diff of many files, collapsed", () => {
-    const big = `diff --git a/big.txt b/big.txt\n--- a/big.txt\n+++ b/big.txt\n@@ -0,0 +1,${OPEN_MAX_LINES + 1} @@\n${Array.from(
-      { length: OPEN_MAX_LINES + 1 },
-      (_, i) => `+${i}`,
-    ).join("\n")}`;
-    expect(fileViews(parseDiff(`${big}\n${DIFF}`), `${big}\n${DIFF}`).map((v) => v.open)).toEqual([
+    const big = file({ path: "big.txt", status: "added", added: OPEN_MAX_LINES + 1 });
+    expect(fileViews({ files: [big, ...CHANGES.files] }).map((v) => v.open)).toEqual([
       false,
       true,
       true,
@@ -138,50 +193,98 @@ describe("fileViews", () => {
       true,
       true,
     ]);
-    const many = Array.from(
-      { length: 21 },
-      (_, i) => `diff --git a/f${i} b/f${i}\n--- a/f${i}\n+++ b/f${i}\n@@ -1 +1 @@\n-a\n+b`,
-    ).join("\n");
-    expect(fileViews(parseDiff(many), many).every((v) => !v.open)).toBe(true);
+    expect(fileViews(many(21)).every((v) => !v.open)).toBe(true);
   });
 });
 
 describe("ChangesView", () => {
   it("renders one collapsible section per file with a real diff table", () => {
-    const html = renderToStaticMarkup(<ChangesView source={CHANGES_MD} />);
+    const html = renderToStaticMarkup(<ChangesView changes={CHANGES} />);
     expect(html).toContain('aria-label="Changes in iteration 1"');
+    expect(html).toContain("6 files changed, +13 -1, 1 binary (logo.png)");
     expect(html.match(/<details/g)).toHaveLength(5);
     expect(html).toContain("old.txt → new.txt");
     expect(html).toContain("Binary file: its content is not shown.");
+    expect(html).toContain("No change to the content.");
     expect(html).toMatch(/class="diff[^"]*"/);
     expect(html).toMatch(/diff-code-insert[^>]*>.*typeof a/);
+    expect(html).not.toContain("No newline");
     expect(html).toContain("Expand all");
     expect(html).toContain("big.json");
   });
 
   it("renders nothing of a collapsed file but its header", () => {
-    const many = Array.from(
-      { length: 21 },
-      (_, i) => `diff --git a/f${i} b/f${i}\n--- a/f${i}\n+++ b/f${i}\n@@ -1 +1 @@\n-a\n+b`,
-    ).join("\n");
-    const html = renderToStaticMarkup(<ChangesView source={many} label="All changes" />);
+    const html = renderToStaticMarkup(<ChangesView changes={many(21)} label="All changes" />);
     expect(html).toContain('aria-label="All changes"');
     expect(html.match(/<details/g)).toHaveLength(21);
     expect(html).not.toContain("<table");
   });
 
   it("outside git shows the list of changed files", () => {
-    const html = renderToStaticMarkup(
-      <ChangesView
-        source={"# Changes\n\n1 file changed: 1 added, 0 modified, 0 deleted.\n\n- added `a.txt` (2 B)\n"}
-      />,
-    );
+    const outside: Changes = {
+      title: "Changes",
+      kind: "files",
+      files: [
+        {
+          path: "a.txt",
+          oldPath: null,
+          status: "added",
+          added: null,
+          deleted: null,
+          binary: false,
+          oldSize: null,
+          newSize: 2,
+          patch: null,
+        },
+        {
+          path: "b.txt",
+          oldPath: null,
+          status: "modified",
+          added: null,
+          deleted: null,
+          binary: false,
+          oldSize: 1,
+          newSize: 3,
+          patch: null,
+        },
+      ],
+      added: 0,
+      deleted: 0,
+      omitted: [],
+      notes: [],
+    };
+    const html = renderToStaticMarkup(<ChangesView changes={outside} />);
+    expect(html).toContain("2 files changed: 1 added, 1 modified, 0 deleted.");
+    expect(html).toContain("Not a git repository");
     expect(html).toContain('aria-label="Changed files"');
     expect(html).toContain("<li>added a.txt (2 B)</li>");
+    expect(html).toContain("<li>modified b.txt (1 B → 3 B)</li>");
+  });
+
+  it("nothing compared: the note says why, no summary", () => {
+    const none: Changes = {
+      ...CHANGES,
+      kind: "none",
+      files: [],
+      omitted: [],
+      notes: ["No snapshot was taken."],
+    };
+    const html = renderToStaticMarkup(<ChangesView changes={none} />);
+    expect(html).toContain("No snapshot was taken.");
+    expect(html).not.toContain("changes-summary");
+  });
+
+  it("a task an older loop ran has no stored diff: it points to the artifact", () => {
+    const old = changesError(new ApiError(404, "changes_not_found", "none"), "001-changes.md");
+    expect(old).toEqual({
+      message: "No diff was stored for these changes; 001-changes.md has them as text.",
+      stored: false,
+    });
+    expect(changesError(new ApiError(0, "network_error", "Cannot reach"), "x.md").stored).toBe(true);
   });
 
   it("demonstration: the lazy view loads the library on first render and shows the diff", async () => {
-    const { prelude } = await prerender(<LazyChangesView source={CHANGES_MD} />);
+    const { prelude } = await prerender(<LazyChangesView changes={CHANGES} />);
     const html = await new Response(prelude).text();
     expect(html).not.toContain("Loading the diff view");
     expect(html).toContain("math.js");
@@ -234,7 +337,7 @@ describe("findings", () => {
     expect(html).toContain("a.ts:3 leaks\nmore");
     expect(html).toMatch(/badge-finding-open[\s\S]*Open <span class="findings-when">since iteration 4/);
     expect(html).toMatch(/Resolved <span class="findings-when">in iteration 3/);
-    expect(html).toContain("<td>3</td><td>4</td>");
+    expect(html).toMatch(/data-label="first">3<\/td><td[^>]*data-label="last">4<\/td>/);
   });
 
   it("says when there is nothing yet", () => {

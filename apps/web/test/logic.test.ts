@@ -117,6 +117,15 @@ describe("log logic", () => {
     expect(agentState({ started, finished: { ok: true } })).toBe("finished");
     expect(agentState({ started, finished: { ok: false, errorKind: "exit_nonzero" } })).toBe("failed");
     expect(agentState({ started, finished: { ok: false, errorKind: "cancelled" } })).toBe("cancelled");
+    // After a crash or a stop the task is paused: nothing runs, whatever the log lacks.
+    expect(agentState({ started, finished: null }, "running")).toBe("running…");
+    expect(agentState({ started, finished: null }, "paused")).toBe("interrupted");
+    expect(agentState({ started, finished: { ok: false, errorKind: "cancelled" } }, "paused")).toBe(
+      "interrupted",
+    );
+    expect(agentState({ started, finished: { ok: false, errorKind: "cancelled" } }, "cancelled")).toBe(
+      "cancelled",
+    );
   });
 
   it("says an iteration's state from the live view first (it is newer than the fetched row)", () => {
@@ -127,6 +136,8 @@ describe("log logic", () => {
     });
     expect(iterationState(live("t1", "t2", "cancelled"), "running")).toBe("cancelled");
     expect(iterationState(live("t1", null), "running")).toBe("in progress");
+    expect(iterationState(live("t1", null), "running", "running")).toBe("in progress");
+    expect(iterationState(live("t1", null), "running", "paused")).toBe("interrupted");
     // Resumed: it runs again after the earlier iteration.finished.
     expect(iterationState(live("t3", "t2", "interrupted"), "running")).toBe("in progress");
     expect(iterationState(null, "failed")).toBe("failed");

@@ -59,6 +59,7 @@ describe("applyEvents", () => {
       id: 3,
     });
     expect(view.iterations[0]?.changes?.taskId).toBe("t1");
+    expect(view.iterations[0]?.changes?.iteration).toBe(1);
     expect(view.changes).toMatchObject({ artifact: "changes.md", summary: "task so far" });
     expect(view.findings?.map((f) => [f.id, f.status])).toEqual([["F1", "open"]]);
   });

@@ -20,6 +20,8 @@ export const taskRow = (id: string, o: Partial<Task> = {}): Task => ({
   isolation: "none",
   worktree: null,
   continueSession: false,
+  baseBranch: null,
+  landed: null,
   worker: "claude",
   reviewer: "codex",
   pauseAfterIteration: false,

@@ -3,6 +3,7 @@ export * from "./artifacts.ts";
 export * from "./changes/index.ts";
 export * from "./events.ts";
 export * from "./findings/index.ts";
+export * from "./landing/index.ts";
 export { branchOf, checkIsolation, runDir, WORKTREES_DIR } from "./loop/isolation.ts";
 export { resultMarkdown } from "./loop/reports.ts";
 export * from "./loop/transitions.ts";

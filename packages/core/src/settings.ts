@@ -76,6 +76,16 @@ const PERMISSION_MODES = [
 
 const { int, dollars, text, words, oneOf } = envValue;
 
+/** "Name <email>", as git writes an identity. */
+const gitIdentity = () =>
+  z
+    .string()
+    .trim()
+    .regex(/^[^<>\n]+ <[^<>\s]+>$/, 'must look like "Name <email>"')
+    .transform((s) => {
+      const m = /^(.*?)\s*<(.*)>$/.exec(s);
+      return { name: m?.[1] ?? s, email: m?.[2] ?? "" };
+    });
 /** The agents that can work or review (shared's AgentName). */
 const AGENTS = ["claude", "codex"] as const;
 
@@ -125,6 +135,10 @@ export const SettingsSchema = z.object({
   maxCodexTokens: fromEnv("LOOP_MAX_CODEX_TOKENS", orNull(int(1, Number.MAX_SAFE_INTEGER))),
   /** Hold a new iteration while any subscription window is at or above this percent (null = off). */
   pauseAtUtilization: fromEnv("LOOP_PAUSE_AT_UTILIZATION", orNull(int(1, 100))),
+  /** Author and committer of loop's commits (iterations, merges): "Name <email>". */
+  gitAuthor: fromEnv("LOOP_GIT_AUTHOR", gitIdentity().default({ name: "loop", email: "loop@localhost" })),
+  /** GitHub CLI path or name on PATH (pull requests). */
+  ghBin: fromEnv("LOOP_GH_BIN", text().default("gh")),
   /** The agent that works on a task that names none (`worker`); never the reviewer (see rolesFor). */
   worker: fromEnv("LOOP_WORKER", oneOf(AGENTS).default("claude")),
   /** The agent that reviews a task that names none (`reviewer`). */

@@ -65,5 +65,16 @@ describe("ChangeTracker", () => {
     expect(stored?.before).toMatchObject({ kind: "unavailable" });
     expect(readdirSync(join(root, "loops", task.id)).sort()).toEqual(["001-changes.md", "changes.md"]);
     expect(await deps.artifacts.read(task.id, "001-changes.md")).toMatch(/could not be read: ENOENT/);
+    // The same, as data: what the API sends and the Markdown was rendered from.
+    expect(repos.iterations.changesOf(task.id, 1)).toMatchObject({
+      title: "Changes in iteration 1",
+      kind: "none",
+      files: [],
+      notes: [expect.stringMatching(/could not be read: ENOENT/)],
+    });
+    expect(repos.iterations.taskChanges(task.id)).toMatchObject({
+      title: "Changes over the whole task",
+      kind: "none",
+    });
   });
 });

@@ -1,9 +1,29 @@
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Changes as SharedChanges } from "@loop/shared";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { type Changes, diff, diffAll, type Snapshot, snapshot } from "../src/changes/index.ts";
+import {
+  type Changes,
+  diff,
+  diffAll,
+  patchOf,
+  renderChanges,
+  type Snapshot,
+  snapshot,
+} from "../src/changes/index.ts";
 import { gitEnv, git as sh } from "./fixtures/git.ts";
 
 function tempDir(): string {
@@ -39,6 +59,8 @@ async function change(dir: string, edit: () => void, extra: Parameters<typeof di
 }
 
 const byPath = (c: Changes) => Object.fromEntries(c.files.map((f) => [f.path, f]));
+/** The file list without each file's patch. */
+const listed = (c: Changes) => c.files.map(({ patch: _, ...f }) => f);
 
 /** Everything in .git but its objects, byte for byte, plus what git says of HEAD, refs, stash and status. */
 function userGitState(dir: string) {
@@ -69,7 +91,7 @@ describe("changes in a git repository", () => {
     const dir = repo({ "src/a.ts": "one\ntwo\nthree\n" });
     const { changes } = await change(dir, () => write(dir, { "src/a.ts": "one\nTWO\nthree\nfour\n" }));
     expect(changes.kind).toBe("git");
-    expect(changes.files).toEqual([
+    expect(listed(changes)).toEqual([
       { path: "src/a.ts", oldPath: null, status: "modified", added: 2, deleted: 1, binary: false },
     ]);
     expect(changes.markdown).toContain(
@@ -85,8 +107,8 @@ describe("changes in a git repository", () => {
     const dir = repo();
     const { changes } = await change(dir, () => write(dir, { "notes/new.md": "fresh\n" }));
     expect(byPath(changes)["notes/new.md"]).toMatchObject({ status: "added", added: 1, deleted: 0 });
-    expect(changes.patch).toContain("new file mode 100644");
-    expect(changes.patch).toContain("+fresh");
+    expect(patchOf(changes)).toContain("new file mode 100644");
+    expect(patchOf(changes)).toContain("+fresh");
   });
 
   it("a file added in one run and edited in the next shows only the edit in the second", async () => {
@@ -102,12 +124,12 @@ describe("changes in a git repository", () => {
     const second = await diff(s1, s2, { ...opts, title: "Changes in iteration 2" });
     expect(second.markdown.startsWith("# Changes in iteration 2\n")).toBe(true);
     expect(byPath(second)["new.txt"]).toMatchObject({ status: "modified", added: 1, deleted: 1 });
-    expect(second.patch).not.toContain("new file mode");
-    expect(second.patch).not.toContain("+line 1");
+    expect(patchOf(second)).not.toContain("new file mode");
+    expect(patchOf(second)).not.toContain("+line 1");
     // The whole task: one added file with its final content.
     const all = await diffAll([s0, s1, s2], opts);
     expect(byPath(all)["new.txt"]).toMatchObject({ status: "added", added: 2, deleted: 0 });
-    expect(all.patch).toContain("+line 2 edited");
+    expect(patchOf(all)).toContain("+line 2 edited");
   });
 
   it("a deleted file, and a renamed one", async () => {
@@ -118,7 +140,7 @@ describe("changes in a git repository", () => {
       writeFileSync(join(dir, "new/name.ts"), readFileSync(join(dir, "old/name.ts")));
       rmSync(join(dir, "old"), { recursive: true });
     });
-    expect(changes.files).toEqual([
+    expect(listed(changes)).toEqual([
       { path: "gone.txt", oldPath: null, status: "deleted", added: 0, deleted: 1, binary: false },
       { path: "new/name.ts", oldPath: "old/name.ts", status: "renamed", added: 0, deleted: 0, binary: false },
     ]);
@@ -135,7 +157,7 @@ describe("changes in a git repository", () => {
     expect(byPath(changes)["img/logo.png"]).toMatchObject({ status: "added", binary: true, added: null });
     expect(changes.markdown).toContain("1 file changed, +0 -0, 1 binary (img/logo.png)");
     expect(changes.markdown).toContain("- added `img/logo.png` (binary)");
-    expect(changes.patch).toContain("Binary files /dev/null and b/img/logo.png differ");
+    expect(patchOf(changes)).toContain("Binary files /dev/null and b/img/logo.png differ");
   });
 
   it("sees an edit that keeps the size, made in the same clock tick as the user's last index write", async () => {
@@ -173,17 +195,17 @@ describe("changes in a git repository", () => {
     );
     expect(changes.files).toHaveLength(32);
     expect(changes.added).toBe(80 + 1 + 30 * 400);
-    expect(Buffer.byteLength(changes.patch)).toBeLessThanOrEqual(16 * 1024);
+    expect(Buffer.byteLength(patchOf(changes))).toBeLessThanOrEqual(16 * 1024);
     const big = changes.omitted.find((o) => o.path === "big.txt");
     expect(big?.reason).toBe("file_cap");
     expect(big?.shownHunks).toBeGreaterThan(0);
     expect(big?.shownHunks).toBeLessThan(80);
     // A file over its own cap does not stop the next ones; the total cap does.
-    expect(changes.patch).toContain("diff --git a/gen/f00.txt b/gen/f00.txt");
+    expect(patchOf(changes)).toContain("diff --git a/gen/f00.txt b/gen/f00.txt");
     const unseen = changes.omitted.filter((o) => o.reason === "total_cap").map((o) => o.path);
     expect(unseen.length).toBeGreaterThan(20);
     expect(unseen).toContain("small.txt");
-    for (const path of unseen) expect(changes.patch).not.toContain(`b/${path}\n`);
+    for (const path of unseen) expect(patchOf(changes)).not.toContain(`b/${path}\n`);
     expect(changes.markdown).toMatch(
       /> The diff of a file is capped in size; cut short: `big\.txt` \(\d+ hunks shown\)/,
     );
@@ -191,7 +213,9 @@ describe("changes in a git repository", () => {
       /> The diff is capped in size; not shown \(their line counts are above\): .*`gen\/f29\.txt`/,
     );
     // What is kept still parses: each hunk has as many lines as its header says.
-    for (const hunk of changes.patch.split(/\n(?=@@|diff --git )/).filter((h) => h.startsWith("@@"))) {
+    for (const hunk of patchOf(changes)
+      .split(/\n(?=@@|diff --git )/)
+      .filter((h) => h.startsWith("@@"))) {
       const [, oldN = "1", newN = "1"] = /^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@/.exec(hunk)!;
       const body = hunk.split("\n").slice(1);
       expect(body.filter((l) => !l.startsWith("+")).length).toBe(Number(oldN));
@@ -218,7 +242,7 @@ describe("changes in a git repository", () => {
     const dir = join(top, "app");
     const { changes } = await change(dir, () => write(top, { "app/src/a.ts": "A\n", "other/b.ts": "B\n" }));
     expect(changes.files.map((f) => f.path)).toEqual(["src/a.ts"]);
-    expect(changes.patch).toContain("diff --git a/src/a.ts b/src/a.ts");
+    expect(patchOf(changes)).toContain("diff --git a/src/a.ts b/src/a.ts");
   });
 
   it("leaves out excluded paths (loop's own artifacts inside the working directory)", async () => {
@@ -346,6 +370,34 @@ describe("changes outside git", () => {
     );
   });
 
+  it("hashes small and large files alike, records links by target, skips a FIFO without blocking, and lets the event loop run", async () => {
+    const dir = tempDir();
+    const small = "small\n";
+    const large = Buffer.alloc(600 * 1024, 7); // read asynchronously (over 256 KiB)
+    write(dir, { "small.txt": small, "large.bin": large });
+    symlinkSync("small.txt", join(dir, "link"));
+    execFileSync("mkfifo", [join(dir, "pipe")]);
+    for (let i = 0; i < 3000; i++) write(dir, { [`many/f${i}.txt`]: `${i}` });
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const s = await snapshot(dir, opts);
+    ticking = false;
+    if (s.kind !== "files") throw new Error(`expected a files snapshot, got ${s.kind}`);
+    const byPath = new Map(s.files.map((f) => [f.path, f]));
+    const sha1 = (b: string | Buffer) => createHash("sha1").update(b).digest("hex");
+    expect(byPath.get("small.txt")?.hash).toBe(sha1(small));
+    expect(byPath.get("large.bin")?.hash).toBe(sha1(large));
+    expect(byPath.get("link")?.hash).toBe("link:small.txt");
+    expect(byPath.has("pipe")).toBe(false);
+    expect(s.files).toHaveLength(3003);
+    expect(turns).toBeGreaterThan(1);
+  });
+
   it("says when the snapshot was capped", async () => {
     const dir = tempDir();
     for (let i = 0; i < 12; i++) write(dir, { [`f${String(i).padStart(2, "0")}.txt`]: `${i}` });
@@ -369,5 +421,101 @@ describe("changes outside git", () => {
     );
     expect((await diff(missing, plain, opts)).notes[0]).toMatch(/^The working directory could not be read: /);
     expect((await diffAll([], opts)).notes).toEqual(["No snapshot was taken."]);
+  });
+});
+
+describe("changes as data, the Markdown rendered from it", () => {
+  it("the files' patches are git's own diff, line for line; stored and read back, they render the same Markdown", async () => {
+    const dir = repo({
+      "a.txt": "one\ntwo\nthree\n",
+      "tail.txt": "no newline",
+      "gone.txt": "bye\n",
+      "run.sh": "echo hi\n",
+      "old/name.ts": "export const x = 1;\n".repeat(20),
+    });
+    const { before, after, changes } = await change(dir, () => {
+      write(dir, { "a.txt": "one\nTWO\nthree\nfour\n", "tail.txt": "no newline, still", "empty.txt": "" });
+      rmSync(join(dir, "gone.txt"));
+      chmodSync(join(dir, "run.sh"), 0o755);
+      mkdirSync(join(dir, "new"));
+      writeFileSync(join(dir, "new/name.ts"), readFileSync(join(dir, "old/name.ts")));
+      rmSync(join(dir, "old"), { recursive: true });
+    });
+    if (before.kind !== "git" || after.kind !== "git") throw new Error("not git");
+    const git = sh(
+      dir,
+      "diff-tree",
+      "-r",
+      "-M",
+      "--no-ext-diff",
+      "--no-textconv",
+      "-p",
+      "--no-color",
+      before.tree,
+      after.tree,
+    );
+    expect(patchOf(changes)).toBe(git.replace(/\n$/, ""));
+
+    const a = byPath(changes)["a.txt"]!;
+    expect(a.patch?.header[0]).toBe("diff --git a/a.txt b/a.txt");
+    expect(a.patch?.hunks).toEqual([
+      {
+        header: "@@ -1,3 +1,4 @@",
+        oldStart: 1,
+        oldLines: 3,
+        newStart: 1,
+        newLines: 4,
+        lines: [
+          { kind: "ctx", text: "one" },
+          { kind: "del", text: "two" },
+          { kind: "add", text: "TWO" },
+          { kind: "ctx", text: "three" },
+          { kind: "add", text: "four" },
+        ],
+      },
+    ]);
+    expect(byPath(changes)["tail.txt"]?.patch?.hunks[0]?.lines).toContainEqual({
+      kind: "note",
+      text: " No newline at end of file",
+    });
+    expect(byPath(changes)["empty.txt"]).toMatchObject({ status: "added", patch: { hunks: [] } });
+    expect(byPath(changes)["new/name.ts"]?.patch?.header).toContain("rename from old/name.ts");
+
+    const { markdown, ...data } = changes;
+    const stored = SharedChanges.parse(JSON.parse(JSON.stringify(data)));
+    expect(renderChanges(stored)).toBe(markdown);
+  });
+
+  it("the whole Markdown of a small change", async () => {
+    const dir = repo({ "a.txt": "a\n" });
+    const { changes } = await change(dir, () => write(dir, { "a.txt": "b\n" }), {
+      title: "Changes in iteration 1",
+    });
+    expect(changes.markdown).toBe(
+      [
+        "# Changes in iteration 1",
+        "",
+        "1 file changed, +1 -1",
+        "",
+        "- modified `a.txt` (+1 -1)",
+        "",
+        "```diff",
+        "diff --git a/a.txt b/a.txt",
+        "index 7898192..6178079 100644",
+        "--- a/a.txt",
+        "+++ b/a.txt",
+        "@@ -1 +1 @@",
+        "-a",
+        "+b",
+        "```",
+        "",
+      ].join("\n"),
+    );
+    expect(changes.files[0]?.patch?.hunks[0]).toMatchObject({
+      oldStart: 1,
+      oldLines: 1,
+      newStart: 1,
+      newLines: 1,
+    });
   });
 });

@@ -103,6 +103,19 @@ function seed(repos: Repositories) {
       () => repos.iterations.update(a.id, 1, { status: "done", review: "r".repeat(500) }),
     ],
     [
+      "iterations.setTaskChanges",
+      () =>
+        repos.iterations.setTaskChanges(a.id, 1, {
+          title: "Changes over the whole task",
+          kind: "files",
+          files: [],
+          added: 0,
+          deleted: 0,
+          omitted: [],
+          notes: ["n".repeat(500)],
+        }),
+    ],
+    [
       "events.append",
       () => repos.events.append({ taskId: a.id, iteration: 1, type: "task.warning", data: { message: "e" } }),
     ],
@@ -130,7 +143,7 @@ function seed(repos: Repositories) {
 /** Which repository methods exist, so a new write cannot be left out of the table above. */
 function repositoryWrites(repos: Repositories): string[] {
   const reads =
-    /^(get|list|count|texts|snapshotsOf|taskSnapshots|usageTotal|maxId|nextQueued|newId|watch|lastOpenOf|pending)/;
+    /^(get|list|count|texts|snapshotsOf|taskSnapshots|changesOf|taskChanges|usageTotal|maxId|nextQueued|newId|watch|lastOpenOf|pending|spendSince)/;
   const names: string[] = [];
   for (const [key, repo] of Object.entries(repos)) {
     if (key === "handle" || typeof repo !== "object") continue;

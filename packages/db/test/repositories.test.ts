@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Changes } from "@loop/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, type Repositories } from "../src/index.ts";
 import { createTestRepositories } from "../src/testing.ts";
@@ -94,6 +95,72 @@ describe("findings and snapshots", () => {
       first: { kind: "git", tree: "a" },
       last: { tree: "b" },
     });
+  });
+});
+
+describe("iteration changes", () => {
+  const changes = (title: string, path: string): Changes => ({
+    title,
+    kind: "git",
+    files: [
+      {
+        path,
+        oldPath: null,
+        status: "added",
+        added: 1,
+        deleted: 0,
+        binary: false,
+        patch: {
+          header: [`diff --git a/${path} b/${path}`],
+          hunks: [
+            {
+              header: "@@ -0,0 +1 @@",
+              oldStart: 0,
+              oldLines: 0,
+              newStart: 1,
+              newLines: 1,
+              lines: [{ kind: "add", text: "x" }],
+            },
+          ],
+        },
+      },
+    ],
+    added: 1,
+    deleted: 0,
+    omitted: [],
+    notes: [],
+  });
+
+  it("stores each iteration's changes and the whole task's latest, out of the iteration rows the API lists", () => {
+    repos = createTestRepositories();
+    const t = repos.tasks.create({ title: "t", prompt: "p", workingDir: "/tmp", maxIterations: 3 });
+    repos.iterations.start(t.id, 1);
+    expect(repos.iterations.changesOf(t.id, 1)).toBeNull();
+    expect(repos.iterations.changesOf(t.id, 9)).toBeNull();
+    expect(repos.iterations.taskChanges(t.id)).toBeNull();
+    const one = changes("Changes in iteration 1", "a.txt");
+    repos.iterations.update(t.id, 1, { changes: one });
+    repos.iterations.setTaskChanges(t.id, 1, changes("Changes over the whole task", "a.txt"));
+    repos.iterations.start(t.id, 2);
+    repos.iterations.update(t.id, 2, { changes: changes("Changes in iteration 2", "b.txt") });
+    repos.iterations.setTaskChanges(t.id, 2, changes("Changes over the whole task", "b.txt"));
+    expect(repos.iterations.changesOf(t.id, 1)).toEqual(one);
+    expect(repos.iterations.taskChanges(t.id)?.files[0]?.path).toBe("b.txt");
+    // Only the latest whole-task change is kept.
+    const kept = repos.handle.sqlite
+      .prepare("SELECT n FROM iterations WHERE task_id = ? AND task_changes IS NOT NULL")
+      .all(t.id);
+    expect(kept).toEqual([{ n: 2 }]);
+    // An iteration that starts again keeps them until it computes them anew.
+    repos.iterations.start(t.id, 2);
+    expect(repos.iterations.changesOf(t.id, 2)?.title).toBe("Changes in iteration 2");
+    expect(repos.iterations.taskChanges(t.id)?.files[0]?.path).toBe("b.txt");
+    expect(Object.keys(repos.iterations.list(t.id)[0]!)).not.toContain("changes");
+    // A shape this version does not read is no data, not an error.
+    repos.handle.sqlite.prepare("UPDATE iterations SET changes = '{\"v\":9}' WHERE n = 1").run();
+    expect(repos.iterations.changesOf(t.id, 1)).toBeNull();
+    repos.tasks.delete(t.id);
+    expect(repos.iterations.taskChanges(t.id)).toBeNull();
   });
 });
 

@@ -3,9 +3,12 @@
  * alike. Every type comes from the schemas in this package; no zod at run time (type imports only),
  * so the dashboard's bundle stays free of it (@loop/shared/api-client).
  */
+import type { ChangesResponse } from "./changes.ts";
 import type { ErrorBody } from "./errors.ts";
 import type { FindingResponse, NoteResponse } from "./findings.ts";
+import type { BranchResponse, MergeBody, PrBody } from "./landing.ts";
 import type { LimitsResponse } from "./limits.ts";
+import type { SpendResponse } from "./spend.ts";
 import type {
   AcceptTaskBody,
   ArtifactListResponse,
@@ -13,6 +16,8 @@ import type {
   DeleteTaskResponse,
   FindingPatchBody,
   HealthResponse,
+  MergeResponse,
+  PrResponse,
   QueueMove,
   QueueResponse,
   ResumeTaskBody,
@@ -117,6 +122,8 @@ export function createApiClient(opts: ApiClientOptions = {}) {
     health: () => request<HealthResponse>("GET", "/api/health"),
     /** GET /api/limits: the agents' subscription windows. */
     limits: () => request<LimitsResponse>("GET", "/api/limits"),
+    /** GET /api/usage: what all tasks spent per agent, today, over 7 days and ever. */
+    usage: () => request<SpendResponse>("GET", "/api/usage"),
     tasks: {
       list: (q: ListTasksParams = {}) => request<TaskListResponse>("GET", `/api/tasks${listQuery(q)}`),
       get: (id: string) => request<TaskDetailResponse>("GET", task(id)),
@@ -140,6 +147,20 @@ export function createApiClient(opts: ApiClientOptions = {}) {
       artifacts: (id: string) => request<ArtifactListResponse>("GET", `${task(id)}/artifacts`),
       /** One artifact's Markdown. */
       artifact: (id: string, name: string) => request<string>("GET", `${task(id)}/artifacts/${enc(name)}`),
+      // A worktree task's branch (docs/landing.md).
+      branch: (id: string) => request<BranchResponse>("GET", `${task(id)}/branch`),
+      merge: (id: string, body: MergeBody = {}) => request<MergeResponse>("POST", `${task(id)}/merge`, body),
+      pr: (id: string, body: PrBody = {}) => request<PrResponse>("POST", `${task(id)}/pr`, body),
+      discard: (id: string) => request<TaskResponse>("POST", `${task(id)}/discard`),
+      /** The task's change as a patch (text/x-patch): an mbox of the branch, or the in-place diff. */
+      patch: (id: string) => request<string>("GET", `${task(id)}/patch`),
+      /** Where the patch downloads from (the dashboard's link; its cookie signs the request). */
+      patchPath: (id: string) => `${task(id)}/patch`,
+      /** What iteration n changed, as data (404 changes_not_found when none is stored). */
+      iterationChanges: (id: string, n: number) =>
+        request<ChangesResponse>("GET", `${task(id)}/iterations/${n}/changes`),
+      /** What the whole task changed so far, as data (404 changes_not_found when none is stored). */
+      changes: (id: string) => request<ChangesResponse>("GET", `${task(id)}/changes`),
     },
     queue: {
       get: () => request<QueueResponse>("GET", "/api/queue"),

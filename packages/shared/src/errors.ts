@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   cross_site_request: 403,
   task_not_found: 404,
   artifact_not_found: 404,
+  /** No changes are stored for that iteration (not computed yet, or the task ran on an older version). */
+  changes_not_found: 404,
   not_found: 404,
   finding_not_found: 404,
   not_cancellable: 409,
@@ -26,6 +28,19 @@ export const ERROR_STATUS = {
   not_open: 409,
   /** Accept on a task that is not needs_attention, paused or failed. */
   not_acceptable: 409,
+  /** Landing (docs/landing.md): the task has no worktree branch (or it was discarded). */
+  no_branch: 409,
+  /** The base branch is checked out with uncommitted changes (or untracked files the merge would write). */
+  working_tree_dirty: 409,
+  merge_conflict: 409,
+  /** Queued or running (a merge), not yet finished (a discard), or nothing left to merge. */
+  not_mergeable: 409,
+  /** An in-place task whose working directory is not a git repository: there is no diff to give. */
+  no_patch: 409,
+  /** git push to the repository's remote failed (the message says git's reason). */
+  push_failed: 502,
+  /** gh pr create failed (a pull request for the branch exists already, the base is not on the remote, …). */
+  pr_failed: 502,
   request_timeout: 408,
   payload_too_large: 413,
   uri_too_long: 414,
@@ -37,6 +52,8 @@ export const ERROR_STATUS = {
   shutting_down: 503,
   /** An agent CLI the task needs is missing or broken (GET /api/health says which and why). */
   agent_unavailable: 503,
+  /** The GitHub CLI is missing or not logged in, or the repository has no remote. */
+  gh_unavailable: 503,
   database_busy: 503,
   storage_readonly: 503,
   storage_error: 503,
@@ -45,7 +62,9 @@ export const ERROR_STATUS = {
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), files: z.array(z.string()).optional() }),
+});
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /**
@@ -74,9 +93,12 @@ export class AppError extends Error {
   override name = "AppError";
   readonly code: ErrorCode;
   readonly statusCode: number;
-  constructor(code: ErrorCode, message: string) {
+  /** The files a refusal is about (working_tree_dirty, merge_conflict), sent as `error.files`. */
+  readonly files: string[] | undefined;
+  constructor(code: ErrorCode, message: string, details?: { files?: string[] }) {
     super(message);
     this.code = code;
     this.statusCode = ERROR_STATUS[code];
+    this.files = details?.files;
   }
 }

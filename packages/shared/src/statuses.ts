@@ -38,3 +38,7 @@ export const canDelete = (s: Status): boolean => isTerminal(s) || s === "queued"
 export const canTakeNote = (s: Status): boolean => s === "queued" || s === "running" || s === "paused";
 /** Accept ends a task that stopped short of done as done: the user takes it as it is. */
 export const canAccept = (s: Status): boolean => s === "needs_attention" || s === "paused" || s === "failed";
+/** A worktree task's branch can be merged, squashed or pushed once nothing writes to it: not while queued or running. */
+export const canLand = (s: Status): boolean => s !== "queued" && s !== "running";
+/** Its worktree and branch can be discarded once it has ended (a paused task would make them again). */
+export const canDiscard = (s: Status): boolean => isTerminal(s);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AgentName } from "./agent.ts";
 import { Finding, MAX_NOTE_CHARS, Note } from "./findings.ts";
+import { GhHealth, Landed } from "./landing.ts";
 import { SubscriptionWindow } from "./limits.ts";
 import { TASK_STATUSES } from "./statuses.ts";
 
@@ -65,6 +66,10 @@ export const Task = z.object({
   worktree: z.object({ path: z.string(), branch: z.string() }).nullable(),
   /** Iterations after the first continue Claude's own conversation (`--resume`) and get only what is new. */
   continueSession: z.boolean(),
+  /** A worktree task: the branch checked out in the user's repository when it started (merges go there). */
+  baseBranch: z.string().nullable(),
+  /** What became of a worktree task's branch (merged, squashed, pushed for a PR, discarded), or null. */
+  landed: Landed.nullable(),
   /** The agent that works on the task (changes the working directory): claude unless the task said. */
   worker: AgentName,
   /** The agent that reviews each iteration read-only (its first line is the STATUS): codex unless said. */
@@ -74,7 +79,7 @@ export const Task = z.object({
 });
 export type Task = z.infer<typeof Task>;
 
-const role = (field: string) => z.enum(AgentName.options, { error: `${field} must be "claude" or "codex"` });
+const role = () => z.enum(AgentName.options, { error: 'must be "claude" or "codex"' });
 export const Isolation = z.enum(["none", "worktree"], { error: 'must be "none" or "worktree"' });
 export type Isolation = z.infer<typeof Isolation>;
 
@@ -109,10 +114,13 @@ export type Iteration = z.infer<typeof Iteration>;
 const typeError = (what: string) => (iss: { input?: unknown }) =>
   iss.input === undefined ? "is required" : `must be ${what}`;
 
+/** 100000 → "100,000". Not toLocaleString: building it at import starts Intl, ~10 ms of every start. */
+const thousands = (n: number) => String(n).replace(/\B(?=(\d{3})+$)/g, ",");
+
 const text = (max: number) =>
   z
     .string({ error: typeError("text") })
-    .max(max, { error: `must be at most ${max.toLocaleString("en-US")} characters`, abort: true })
+    .max(max, { error: `must be at most ${thousands(max)} characters`, abort: true })
     .refine((s) => s.trim().length > 0, "must not be empty");
 
 const count = () =>
@@ -164,9 +172,9 @@ export const CreateTaskBody = z
       /** The most Codex tokens (input + output) the task may use. Default LOOP_MAX_CODEX_TOKENS. */
       maxCodexTokens: maxCodexTokens.optional(),
       /** Which agent works ("claude" or "codex"); default LOOP_WORKER. */
-      worker: role("worker").optional(),
+      worker: role().optional(),
       /** Which agent reviews ("codex" or "claude"); default LOOP_REVIEWER; never the worker. */
-      reviewer: role("reviewer").optional(),
+      reviewer: role().optional(),
       /** Step mode: pause after every review that is not DONE (default false). */
       pauseAfterIteration: z.boolean({ error: "pauseAfterIteration must be a boolean" }).optional(),
     },
@@ -258,6 +266,12 @@ export type DeleteTaskResponse = z.infer<typeof DeleteTaskResponse>;
 
 export const TaskResponse = z.object({ task: Task });
 export type TaskResponse = z.infer<typeof TaskResponse>;
+/** POST /api/tasks/:id/merge: the task (with `landed`) and the new commit on its base branch. */
+export const MergeResponse = z.object({ task: Task, commit: z.string() });
+export type MergeResponse = z.infer<typeof MergeResponse>;
+/** POST /api/tasks/:id/pr: the pull request's address and the task (with `landed`). */
+export const PrResponse = z.object({ url: z.string(), task: Task });
+export type PrResponse = z.infer<typeof PrResponse>;
 export const TaskListResponse = z.object({
   tasks: z.array(Task),
   nextCursor: z.string().nullable(),
@@ -304,6 +318,8 @@ export const HealthResponse = z.object({
   ok: z.literal(true),
   version: z.string(),
   agents: z.object({ claude: AgentHealth, codex: AgentHealth }),
+  /** The GitHub CLI (LOOP_GH_BIN), which opens pull requests. */
+  gh: GhHealth.optional(),
   queue: z.object({
     running: z.number().int(),
     queued: z.number().int(),

@@ -42,8 +42,8 @@ describe("CreateTaskBody", () => {
     [{ ...ok, maxIterations: "3" }, "maxIterations", /number/],
     [{ ...ok, extra: 1 }, "", /extra/],
     [{ prompt: "p", workingDir: "/tmp" }, "title", /^is required$/],
-    [{ ...ok, worker: "gemini" }, "worker", /^worker must be "claude" or "codex"$/],
-    [{ ...ok, reviewer: 1 }, "reviewer", /^reviewer must be "claude" or "codex"$/],
+    [{ ...ok, worker: "gemini" }, "worker", /^must be "claude" or "codex"$/],
+    [{ ...ok, reviewer: 1 }, "reviewer", /^must be "claude" or "codex"$/],
     [
       { ...ok, worker: "codex", reviewer: "codex" },
       "reviewer",

@@ -1,23 +1,22 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import {
-  AgentAvailability,
+  type AgentAvailability,
   type AgentProbe,
   claimDatabase,
   cliAgents,
   EventBus,
-  newerThanTested,
+  Landing,
   Orchestrator,
-  probeAgent,
   recover,
   resolveSettings,
   type Settings,
   type SweepMethod,
-  TESTED_VERSIONS,
 } from "@loop/core";
 import { openRepositories, type Repositories } from "@loop/db";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { agentAvailability } from "../agents.ts";
 import type { Config } from "../config.ts";
 
 declare module "fastify" {
@@ -27,6 +26,8 @@ declare module "fastify" {
     orchestrator: Orchestrator;
     /** The agent CLIs' health: GET /api/health, the 503 agent_unavailable of the task routes, the held queue. */
     agents: AgentAvailability;
+    /** Merging, squashing, pushing, patching and discarding worktree tasks' branches (routes/landing). */
+    landing: Landing;
   }
 }
 
@@ -37,8 +38,8 @@ export interface ServicesOptions {
   sweepMethod?: SweepMethod;
   /** Checks one agent CLI (tests pass a fast one); default probeAgent. */
   probe?: AgentProbe;
-  /** Probe the CLIs as the server starts: the dashboard's first /api/health then need not wait. */
-  warm?: boolean | undefined;
+  /** The CLIs' health, made (and its first check begun) by server.ts before the app; made here otherwise. */
+  agents?: AgentAvailability | undefined;
 }
 
 /**
@@ -64,17 +65,7 @@ export const servicesPlugin = fp<ServicesOptions>(
     const settings = { ...config, ...opts.settings };
     const bus = new EventBus(repos, { busyTimeoutMs: settings.dbBusyTimeoutMs });
     const log = app.log;
-    const probe = opts.probe ?? probeAgent;
-    const agents = new AgentAvailability({
-      // A CLI newer than the one the compatibility suite passed with may have changed a format or a flag.
-      probe: async (agent, bin) => {
-        const h = await probe(agent, bin);
-        const newer = newerThanTested(agent, h.version);
-        return { ...h, testedVersion: TESTED_VERSIONS[agent], ...(newer && { newerThanTested: newer }) };
-      },
-      bins: { claude: settings.claudeBin, codex: settings.codexBin },
-      intervalMs: config.healthIntervalMs,
-    });
+    const agents = opts.agents ?? agentAvailability(settings, opts.probe);
     const logger = {
       // The orchestrator's own progress notes are diagnostics: plugins/logging.ts says the lifecycle at info.
       info: (o: object, m?: string) => log.debug(o, m),
@@ -104,8 +95,14 @@ export const servicesPlugin = fp<ServicesOptions>(
     app.decorate("bus", bus);
     app.decorate("orchestrator", orchestrator);
     app.decorate("agents", agents);
+    const landing = new Landing({
+      repos,
+      bus,
+      artifacts: orchestrator.artifacts,
+      settings: orchestrator.settings,
+    });
+    app.decorate("landing", landing);
     app.addHook("onReady", async () => {
-      if (opts.warm) agents.get().catch(() => undefined);
       orchestrator.start();
     });
     app.addHook("onClose", async () => {

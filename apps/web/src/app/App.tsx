@@ -13,6 +13,7 @@ import { globalStreamState, startEvents, subscribeEvents } from "../lib/events.t
 import { pageTitle } from "../lib/format.ts";
 import { useStore } from "../lib/store.ts";
 import { Link, matchRoute, usePathname } from "./router.tsx";
+import { Shortcuts } from "./shortcuts.tsx";
 
 const TaskPage = lazy(() => import("../features/task/TaskPage.tsx").then((m) => ({ default: m.TaskPage })));
 
@@ -54,6 +55,7 @@ export function App() {
         Skip to content
       </a>
       <TopBar />
+      <Shortcuts />
       <HealthBanner />
       <ConnectionBanner />
       <div id="content" className="content">

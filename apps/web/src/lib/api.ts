@@ -19,7 +19,7 @@ export const api = {
   listTasks: client.tasks.list,
 };
 
-export type FormField = "title" | "prompt" | "workingDir" | "maxIterations";
+export type FormField = "title" | "prompt" | "workingDir" | "maxIterations" | "maxCostUsd" | "maxCodexTokens";
 
 /** The New task form's labels, by the API field each one fills. */
 export const FIELD_LABELS: Record<FormField, string> = {
@@ -27,6 +27,8 @@ export const FIELD_LABELS: Record<FormField, string> = {
   prompt: "Prompt",
   workingDir: "Working directory",
   maxIterations: "Max iterations",
+  maxCostUsd: "Claude budget",
+  maxCodexTokens: "Codex budget",
 };
 const isFormField = (name: string): name is FormField => Object.hasOwn(FIELD_LABELS, name);
 

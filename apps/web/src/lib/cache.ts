@@ -32,6 +32,7 @@ export const keys = {
   task: (id: string) => ["task", id] as const,
   queue: ["queue"] as const,
   health: ["health"] as const,
+  usage: ["usage"] as const,
 };
 
 const ROW_TYPES: ReadonlySet<LoopEvent["type"]> = new Set([
@@ -189,6 +190,8 @@ function applyEvents(events: readonly LoopEvent[]): void {
     void queryClient.invalidateQueries({ queryKey: keys.queue });
     void queryClient.invalidateQueries({ queryKey: keys.health });
   } else if (windowsChanged) void queryClient.invalidateQueries({ queryKey: keys.health });
+  // Each agent run's usage arrives as task.usage: the spend summary reads its sums again.
+  if (windowsChanged) void queryClient.invalidateQueries({ queryKey: keys.usage });
 }
 
 let started = false;

@@ -1,5 +1,5 @@
 import type { AgentHealth } from "@loop/shared";
-import { execShort } from "../runner/index.ts";
+import { execShort } from "../runner/exec.ts";
 
 /**
  * Health of one CLI: `--version` and its login check (`claude auth status` / `codex login

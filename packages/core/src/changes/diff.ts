@@ -1,8 +1,12 @@
 import { gitLines, gitOk } from "../runner/git.ts";
 import { diffFileLists } from "./files.ts";
 import { renderChanges } from "./markdown.ts";
+import { PatchCapper } from "./patch.ts";
 import type { GitSnapshot, Snapshot } from "./snapshot.ts";
-import type { ChangedFile, ChangeStatus, Changes, OmittedDiff } from "./types.ts";
+import type { ChangedFile, ChangeStatus, Changes, OmittedDiff, RenderedChanges } from "./types.ts";
+
+/** The changes but their title, which the caller gives. */
+type Computed = Omit<Changes, "title">;
 
 export interface DiffOptions {
   /** The Markdown heading (default "Changes"). */
@@ -20,13 +24,16 @@ export const DEFAULT_MAX_DIFF_BYTES = 512 * 1024;
 export const DEFAULT_MAX_FILE_DIFF_BYTES = 128 * 1024;
 
 /**
- * What changed from `before` to `after` (two snapshots of one directory), with the Markdown of
- * NNN-changes.md. For the whole task, pass its first and last snapshots. Never throws but for a
- * cancel: what cannot be compared is said in `notes` and the Markdown.
+ * What changed from `before` to `after` (two snapshots of one directory), as data with its
+ * Markdown (NNN-changes.md) rendered from it. For the whole task, pass its first and last
+ * snapshots. Never throws but for a cancel: what cannot be compared is said in `notes`.
  */
-export async function diff(before: Snapshot, after: Snapshot, opts: DiffOptions = {}): Promise<Changes> {
-  const title = opts.title ?? "Changes";
-  let result: Omit<Changes, "markdown">;
+export async function diff(
+  before: Snapshot,
+  after: Snapshot,
+  opts: DiffOptions = {},
+): Promise<RenderedChanges> {
+  let result: Computed;
   if (before.kind === "git" && after.kind === "git" && before.root === after.root) {
     try {
       result = await gitDiff(before, after, opts);
@@ -36,35 +43,39 @@ export async function diff(before: Snapshot, after: Snapshot, opts: DiffOptions 
     }
   } else if (before.kind === "files" && after.kind === "files") {
     const files = diffFileLists(before.files, after.files).map(
-      (c): ChangedFile => ({ ...c, oldPath: null, added: null, deleted: null, binary: false }),
+      (c): ChangedFile => ({ ...c, oldPath: null, added: null, deleted: null, binary: false, patch: null }),
     );
     const notes = [...new Set([before.capped, after.capped])]
       .filter((c): c is string => c !== null)
       .map((c) => `The snapshot is incomplete (${c}): changes beyond it are not seen.`);
-    result = { kind: "files", files, added: 0, deleted: 0, patch: "", omitted: [], notes };
+    result = { kind: "files", files, added: 0, deleted: 0, omitted: [], notes };
   } else {
     result = nothing(mismatch(before, after));
   }
-  return { ...result, markdown: renderChanges(title, result) };
+  return rendered(opts.title, result);
 }
 
 /** The whole task's change: from its first snapshot to its last. */
-export async function diffAll(snapshots: readonly Snapshot[], opts: DiffOptions = {}): Promise<Changes> {
+export async function diffAll(
+  snapshots: readonly Snapshot[],
+  opts: DiffOptions = {},
+): Promise<RenderedChanges> {
   const first = snapshots[0];
   const last = snapshots.at(-1);
-  if (!first || !last) {
-    const result = nothing("No snapshot was taken.");
-    return { ...result, markdown: renderChanges(opts.title ?? "Changes", result) };
-  }
+  if (!first || !last) return rendered(opts.title, nothing("No snapshot was taken."));
   return diff(first, last, opts);
 }
 
-const nothing = (note: string): Omit<Changes, "markdown"> => ({
+function rendered(title: string | undefined, computed: Computed): RenderedChanges {
+  const changes: Changes = { title: title ?? "Changes", ...computed };
+  return { ...changes, markdown: renderChanges(changes) };
+}
+
+const nothing = (note: string): Computed => ({
   kind: "none",
   files: [],
   added: 0,
   deleted: 0,
-  patch: "",
   omitted: [],
   notes: [note],
 });
@@ -90,14 +101,10 @@ const STATUS: Record<string, ChangeStatus> = {
   T: "type_changed",
 };
 
-async function gitDiff(
-  before: GitSnapshot,
-  after: GitSnapshot,
-  opts: DiffOptions,
-): Promise<Omit<Changes, "markdown">> {
+async function gitDiff(before: GitSnapshot, after: GitSnapshot, opts: DiffOptions): Promise<Computed> {
   const notes = [...new Set([...before.warnings, ...after.warnings])].map((w) => `git: ${w}`);
   if (before.tree === after.tree) {
-    return { kind: "git", files: [], added: 0, deleted: 0, patch: "", omitted: [], notes };
+    return { kind: "git", files: [], added: 0, deleted: 0, omitted: [], notes };
   }
   const run = { cwd: after.root, env: opts.env, signal: opts.signal, timeoutMs: opts.timeoutMs };
   const exclude = [...new Set([...before.exclude, ...after.exclude])];
@@ -132,13 +139,16 @@ async function gitDiff(
   const maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_DIFF_BYTES;
   const capper = new PatchCapper(maxBytes, maxFileBytes);
   await gitLines(diffTree("-p", "--no-color"), run, (line) => capper.line(line));
-  const { patch, perFile } = capper.end();
+  const kept = capper.end();
   const omitted: OmittedDiff[] = [];
   files.forEach((f, i) => {
-    const shown = perFile[i];
+    const shown = kept[i];
     if (!shown) omitted.push({ path: f.path, reason: "total_cap", shownHunks: 0 });
-    else if (shown.dropped > 0) {
-      omitted.push({ path: f.path, reason: "file_cap", shownHunks: shown.kept });
+    else {
+      f.patch = shown.patch;
+      if (shown.dropped > 0) {
+        omitted.push({ path: f.path, reason: "file_cap", shownHunks: shown.patch.hunks.length });
+      }
     }
   });
   return {
@@ -146,7 +156,6 @@ async function gitDiff(
     files,
     added: files.reduce((n, f) => n + (f.added ?? 0), 0),
     deleted: files.reduce((n, f) => n + (f.deleted ?? 0), 0),
-    patch,
     omitted,
     notes,
   };
@@ -164,7 +173,7 @@ export function parseRaw(out: string): ChangedFile[] {
     const twoPaths = letter === "R" || letter === "C";
     const oldPath = twoPaths ? parts[i++]! : null;
     const path = parts[i++]!;
-    files.push({ path, oldPath, status, added: null, deleted: null, binary: false });
+    files.push({ path, oldPath, status, added: null, deleted: null, binary: false, patch: null });
   }
   return files;
 }
@@ -185,103 +194,4 @@ export function parseNumstat(out: string): Map<string, { added: number | null; d
     counts.set(path, { added: n(m[1]!), deleted: n(m[2]!) });
   }
   return counts;
-}
-
-/**
- * Keeps a unified diff within a total and a per-file size while it streams, cutting only between
- * hunks so what is kept still parses as a diff. Holds at most one hunk beyond what it keeps.
- * A file over its own cap keeps its first hunks; once the total is reached, reading stops.
- */
-class PatchCapper {
-  private out: string[] = [];
-  private outBytes = 0;
-  private files: { kept: number; dropped: number }[] = [];
-  private file: { lines: string[]; bytes: number; kept: number; dropped: number; skipRest: boolean } | null =
-    null;
-  /** `bytes` keeps counting after `lines` are let go (overflow), to tell which cap was hit. */
-  private hunk: { lines: string[]; bytes: number; overflow: boolean } | null = null;
-  private full = false;
-  private readonly maxBytes: number;
-  private readonly maxFileBytes: number;
-
-  constructor(maxBytes: number, maxFileBytes: number) {
-    this.maxBytes = maxBytes;
-    this.maxFileBytes = maxFileBytes;
-  }
-
-  /** False once the total cap is reached: read no further. */
-  line(line: string): boolean {
-    const bytes = Buffer.byteLength(line) + 1;
-    if (line.startsWith("diff --git ")) {
-      this.endFile();
-      if (this.full || this.outBytes + bytes > this.maxBytes) return false;
-      this.file = { lines: [line], bytes, kept: 0, dropped: 0, skipRest: false };
-      return true;
-    }
-    const file = this.file;
-    if (!file) return true;
-    if (line.startsWith("@@")) {
-      this.endHunk();
-      if (this.full) return false;
-      this.hunk = { lines: [line], bytes, overflow: file.skipRest };
-      return true;
-    }
-    const hunk = this.hunk;
-    if (!hunk) {
-      file.lines.push(line);
-      file.bytes += bytes;
-      return true;
-    }
-    hunk.bytes += bytes;
-    if (hunk.overflow) return true;
-    hunk.lines.push(line);
-    if (file.bytes + hunk.bytes > this.allowance()) {
-      hunk.overflow = true;
-      hunk.lines = [];
-    }
-    return true;
-  }
-
-  /** The patch kept, and for each file shown (in order) how many hunks were kept and dropped. */
-  end(): { patch: string; perFile: { kept: number; dropped: number }[] } {
-    this.endFile();
-    return { patch: this.out.join("\n"), perFile: this.files };
-  }
-
-  /** Bytes the current file may still take: its own cap and what is left of the total. */
-  private allowance(): number {
-    return Math.min(this.maxFileBytes, this.maxBytes - this.outBytes);
-  }
-
-  private endHunk() {
-    const file = this.file;
-    const hunk = this.hunk;
-    this.hunk = null;
-    if (!file || !hunk) return;
-    if (!hunk.overflow && file.bytes + hunk.bytes <= this.allowance()) {
-      file.lines.push(...hunk.lines);
-      file.bytes += hunk.bytes;
-      file.kept++;
-      return;
-    }
-    file.dropped++;
-    // Later hunks would read out of order after a gap: the rest of this file is left out too.
-    file.skipRest = true;
-    if (!hunk.overflow || file.bytes + hunk.bytes <= this.maxFileBytes) this.full = true;
-  }
-
-  private endFile() {
-    this.endHunk();
-    const file = this.file;
-    this.file = null;
-    if (!file) return;
-    // A file the total cap left no hunk of is not shown at all, nor is one whose header does not fit.
-    if ((this.full && file.kept === 0 && file.dropped > 0) || this.outBytes + file.bytes > this.maxBytes) {
-      this.full = true;
-      return;
-    }
-    this.out.push(...file.lines);
-    this.outBytes += file.bytes;
-    this.files.push({ kept: file.kept, dropped: file.dropped });
-  }
 }

@@ -6,7 +6,7 @@ export {
   diffAll,
 } from "./diff.ts";
 export { DEFAULT_FILE_LIMITS, type FileEntry, type FileLimits } from "./files.ts";
-export { summaryLine } from "./markdown.ts";
+export { patchOf, renderChanges, summaryLine } from "./markdown.ts";
 export {
   type FilesSnapshot,
   type GitSnapshot,
@@ -15,4 +15,13 @@ export {
   snapshot,
   type UnavailableSnapshot,
 } from "./snapshot.ts";
-export type { ChangedFile, ChangeStatus, Changes, OmittedDiff } from "./types.ts";
+export type {
+  ChangedFile,
+  ChangeStatus,
+  Changes,
+  DiffHunk,
+  DiffLine,
+  FilePatch,
+  OmittedDiff,
+  RenderedChanges,
+} from "./types.ts";

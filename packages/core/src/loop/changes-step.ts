@@ -1,7 +1,14 @@
 import { mkdir } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import { agentLabel } from "../agents/roles.ts";
-import { type Changes, diff, type Snapshot, snapshot, summaryLine } from "../changes/index.ts";
+import {
+  type Changes,
+  diff,
+  type RenderedChanges,
+  type Snapshot,
+  snapshot,
+  summaryLine,
+} from "../changes/index.ts";
 import type { RunContext } from "./run-context.ts";
 import type { StopCause } from "./transitions.ts";
 
@@ -36,7 +43,7 @@ export const changesSummary = (c: Changes) =>
 export class ChangeTracker {
   private readonly ctx: ChangesContext;
   /** The whole task's change as last computed in this run, for result.md. */
-  private whole: Changes | null = null;
+  private whole: RenderedChanges | null = null;
 
   constructor(ctx: ChangesContext) {
     this.ctx = ctx;
@@ -69,19 +76,21 @@ export class ChangeTracker {
       diff(before, after, { title: `Changes in iteration ${n}`, signal, timeoutMs: DIFF_TIMEOUT_MS }),
     );
     if (!changes) return;
-    await artifacts.write(id, changesFile(n), changes.markdown);
+    const { markdown, ...data } = changes;
+    await this.ctx.write(() => repos.iterations.update(id, n, { changes: data }));
+    await artifacts.write(id, changesFile(n), markdown);
     this.recorded("iteration", changesFile(n), changes, n);
-    await this.updateWhole(signal);
+    await this.updateWhole(signal, n);
   }
 
   /** The whole task's change for result.md: from the stored snapshots when this run took none. */
   async summary(): Promise<string | null> {
-    if (!this.whole) await this.updateWhole(this.ctx.deps.closing);
+    if (!this.whole) await this.updateWhole(this.ctx.deps.closing, null);
     return this.whole ? changesSummary(this.whole) : null;
   }
 
-  /** changes.md: from the first snapshot of the task to the latest one. */
-  private async updateWhole(signal: AbortSignal): Promise<void> {
+  /** changes.md: from the first snapshot of the task to the latest one (after iteration n, stored with it). */
+  private async updateWhole(signal: AbortSignal, n: number | null): Promise<void> {
     const { repos, artifacts } = this.ctx.deps;
     const id = this.ctx.taskId;
     const { first, last } = repos.iterations.taskSnapshots(id);
@@ -91,7 +100,9 @@ export class ChangeTracker {
     );
     if (!changes) return;
     this.whole = changes;
-    await artifacts.write(id, TASK_CHANGES_FILE, changes.markdown);
+    const { markdown, ...data } = changes;
+    if (n !== null) await this.ctx.write(() => repos.iterations.setTaskChanges(id, n, data));
+    await artifacts.write(id, TASK_CHANGES_FILE, markdown);
     this.recorded("task", TASK_CHANGES_FILE, changes, null);
   }
 

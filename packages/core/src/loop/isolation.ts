@@ -5,11 +5,13 @@ import { AppError, type Isolation, type Task } from "@loop/shared";
 import {
   addWorktree,
   commitAll,
+  currentBranch,
   deleteBranch,
   gitHasHead,
   gitTopLevel,
   removeWorktree,
 } from "../runner/git.ts";
+import type { RunContext } from "./run-context.ts";
 
 /**
  * Optional isolation: a task with `isolation: "worktree"` runs in a git worktree of its own on the
@@ -78,29 +80,56 @@ export function runDir(task: Pick<Task, "workingDir"> & { worktree?: Task["workt
   return top ? join(task.worktree.path, relative(top, real)) : task.worktree.path;
 }
 
-/** Before a run: makes the task's worktree unless it is there already (a resumed task reuses it). */
-export async function ensureWorktree(task: Task): Promise<void> {
+/**
+ * Before a run: makes the task's worktree unless it is there already (a resumed task reuses it),
+ * and records the branch checked out in the user's repository then (`baseBranch`: where a merge
+ * goes back to; null on a detached HEAD).
+ */
+export async function ensureWorktree(ctx: RunContext): Promise<void> {
+  const { task } = ctx;
   const wt = task.worktree;
   if (!wt || existsSync(wt.path)) return;
   const top = await gitTopLevel(task.workingDir);
   if (!top)
     throw new Error(`${task.workingDir} is no longer in a git repository; the worktree cannot be made`);
   await mkdir(dirname(wt.path), { recursive: true, mode: 0o700 });
+  const baseBranch = await currentBranch(top);
   await addWorktree(top, wt.path, wt.branch);
+  await ctx.updateTask({ baseBranch });
+}
+
+/** The review of an iteration as its commit names it: a verdict, or why there was none. */
+export type IterationReview = { verdict: "DONE" | "ISSUES_FOUND" } | { unreviewed: string };
+
+/** "Add notes (loop iteration 2: issues found)", the task's id in a trailer. */
+export function iterationMessage(
+  task: Pick<Task, "id" | "title">,
+  n: number,
+  review: IterationReview,
+): string {
+  const outcome =
+    "verdict" in review
+      ? review.verdict === "DONE"
+        ? "review: done"
+        : "review: issues found"
+      : `not reviewed: ${review.unreviewed}`;
+  const title = task.title.replace(/\s+/g, " ").trim();
+  return `${title} (loop iteration ${n}, ${outcome})\n\nLoop-Task: ${task.id}\nLoop-Iteration: ${n}\n`;
 }
 
 /**
- * After Claude's run of iteration n: its changes, committed on loop's branch. A commit that fails
- * (a git lock, a hook-less repo oddity) never fails the task: the work stays in the worktree and the
- * returned sentence becomes a warning.
+ * After iteration n's review, or when the run ends without one: the worker's changes, committed on
+ * loop's branch (nothing when nothing changed). A commit that fails (a git lock, a hook-less repo
+ * oddity) never fails the task: the work stays in the worktree and a warning says so.
  */
-export async function commitIteration(task: Task, n: number): Promise<string | null> {
-  if (!task.worktree || !existsSync(task.worktree.path)) return null;
+export async function commitIteration(ctx: RunContext, n: number, review: IterationReview): Promise<void> {
+  const { task } = ctx;
+  if (!task.worktree || n < 1 || !existsSync(task.worktree.path)) return;
   try {
-    await commitAll(task.worktree.path, `loop: iteration ${n} of task ${task.id}\n\n${task.title}`);
-    return null;
+    await commitAll(task.worktree.path, iterationMessage(task, n, review), ctx.deps.settings.gitAuthor);
   } catch (err) {
-    return `Could not commit iteration ${n} on ${task.worktree.branch} (${(err as Error).message}); its changes stay uncommitted in ${task.worktree.path}`;
+    const message = `Could not commit iteration ${n} on ${task.worktree.branch} (${(err as Error).message}); its changes stay uncommitted in ${task.worktree.path}`;
+    ctx.send("task.warning", { message }, n);
   }
 }
 

@@ -120,7 +120,7 @@ export class TaskRun {
       return { kind: "finished", status: "needs_attention", reason: `Nothing to run: ${point.reason}` };
     this.history = point.history;
     this.ledger = repos.findings.list(this.task.id);
-    await ensureWorktree(this.task);
+    await ensureWorktree(this.ctx);
     await this.updateTask({
       status: "running",
       statusReason: null,
@@ -199,8 +199,6 @@ export class TaskRun {
       outcome.ok ? ensureNewline(outcome.output) : failureMarkdown(worker.name, outcome),
     );
     await this.changes.after(n, this.stopCause);
-    const uncommitted = await commitIteration(this.task, n);
-    if (uncommitted) this.send("task.warning", { message: uncommitted }, n);
     // Stored last: from here on a resume runs only the review of this iteration.
     await this.updateIteration(n, {
       claudeDurationMs: outcome.durationMs,
@@ -240,6 +238,7 @@ export class TaskRun {
     if (v.kind === "stopped") return this.failed(n, reviewer.name, v.outcome, retry);
     const reviewed = await recordReview(this.ctx, n, v.review);
     this.ledger = reviewed.ledger;
+    await commitIteration(this.ctx, n, { verdict: reviewed.verdict });
     this.history.push({ n, workerOutput, review: v.review, verdict: reviewed.verdict });
     return afterReview({
       n,
@@ -340,6 +339,7 @@ export class TaskRun {
       }
       await closeIteration();
     }
+    await commitIteration(this.ctx, n, { unreviewed: `the task ended ${(final() as Ended).status}` });
     const ctx = { deps: this.deps, send: this.send.bind(this), persist: this.persist.bind(this) };
     this.task = await recordFinish(ctx, this.task, final() as Ended, async () => ({
       changes: await this.changes.summary(),

@@ -10,6 +10,13 @@ export interface GitOptions {
   input?: string | undefined;
   signal?: AbortSignal | undefined;
   timeoutMs?: number | undefined;
+  /** Author and committer of the commits this command makes (the user's config is not read for it). */
+  identity?: GitIdentity | undefined;
+}
+
+export interface GitIdentity {
+  name: string;
+  email: string;
 }
 
 export interface GitResult {
@@ -58,6 +65,15 @@ function gitEnv(opts: GitOptions): NodeJS.ProcessEnv {
   // GIT_OPTIONAL_LOCKS=0: `status`-like refreshes must not rewrite the user's index behind our back.
   Object.assign(env, { GIT_OPTIONAL_LOCKS: "0", GIT_TERMINAL_PROMPT: "0", LC_ALL: "C", LANGUAGE: "" });
   if (opts.indexFile) env.GIT_INDEX_FILE = opts.indexFile;
+  if (opts.identity) {
+    const { name, email } = opts.identity;
+    Object.assign(env, {
+      GIT_AUTHOR_NAME: name,
+      GIT_AUTHOR_EMAIL: email,
+      GIT_COMMITTER_NAME: name,
+      GIT_COMMITTER_EMAIL: email,
+    });
+  }
   return env;
 }
 
@@ -143,8 +159,11 @@ export async function gitLines(
 
 // ---- Worktrees for isolated tasks (loop/isolation.ts). Only loop's branch and worktree are written.
 
-/** loop's own identity for its commits: the user's config is never read for it nor written. */
-const LOOP_AUTHOR = ["-c", "user.name=loop", "-c", "user.email=loop@localhost", "-c", "commit.gpgsign=false"];
+/** loop's commits are never signed (no agent, no prompt for a passphrase in a headless run). */
+const NO_SIGN = ["-c", "commit.gpgsign=false"];
+
+/** loop's own identity for its commits (LOOP_GIT_AUTHOR): the user's config is never read for it nor written. */
+export const LOOP_IDENTITY: GitIdentity = { name: "loop", email: "loop@localhost" };
 
 /** The top of the work tree `dir` is in, or null when it is not in one (or git is missing). */
 export async function gitTopLevel(dir: string): Promise<string | null> {
@@ -154,6 +173,12 @@ export async function gitTopLevel(dir: string): Promise<string | null> {
   } catch {
     return null;
   }
+}
+
+/** The branch checked out at `dir` (its short name), or null on a detached HEAD. */
+export async function currentBranch(dir: string): Promise<string | null> {
+  const r = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], { cwd: dir, timeoutMs: 20_000 });
+  return r.exitCode === 0 ? r.stdout.trim() || null : null;
 }
 
 /** Whether the repository at `dir` has a commit at HEAD (a worktree is made from it). */
@@ -170,12 +195,39 @@ export async function addWorktree(repo: string, path: string, branch: string): P
 }
 
 /** Commits everything in the worktree (its own index) on its branch; false when nothing changed. */
-export async function commitAll(worktree: string, message: string): Promise<boolean> {
+export async function commitAll(
+  worktree: string,
+  message: string,
+  identity: GitIdentity = LOOP_IDENTITY,
+): Promise<boolean> {
   await gitOk(["add", "--all"], { cwd: worktree });
   const staged = await git(["diff", "--cached", "--quiet"], { cwd: worktree });
   if (staged.exitCode === 0) return false;
-  await gitOk([...LOOP_AUTHOR, "commit", "--quiet", "--no-verify", "-m", message], { cwd: worktree });
+  await gitOk([...NO_SIGN, "commit", "--quiet", "--no-verify", "--cleanup=verbatim", "-F", "-"], {
+    cwd: worktree,
+    identity,
+    input: message,
+  });
   return true;
+}
+
+/** A commit of `tree` with these parents, written as an object only (no ref, index or file changes). */
+export async function commitTree(
+  repo: string,
+  tree: string,
+  parents: readonly string[],
+  message: string,
+  identity: GitIdentity,
+): Promise<string> {
+  const out = await gitOk(
+    [...NO_SIGN, "commit-tree", tree, ...parents.flatMap((p) => ["-p", p]), "-F", "-"],
+    {
+      cwd: repo,
+      identity,
+      input: message,
+    },
+  );
+  return out.trim();
 }
 
 /** Removes a worktree, even with changes in it or locked. */

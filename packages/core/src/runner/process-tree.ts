@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { promisify } from "node:util";
 
 const execFileP = promisify(execFile);
@@ -25,26 +25,48 @@ export async function listProcesses(): Promise<ProcInfo[]> {
  * were the largest part of loop's own time. Undefined where there is no /proc.
  */
 async function fromProc(): Promise<ProcInfo[] | undefined> {
-  let names: string[];
-  try {
-    names = await readdir("/proc");
-  } catch {
-    return undefined;
-  }
-  const pids = names.filter((n) => /^\d+$/.test(n));
-  if (pids.length === 0) return undefined;
   const out: ProcInfo[] = [];
-  await Promise.all(
-    pids.map(async (n) => {
-      // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses: fields follow the last ")".
-      const stat = await readFile(`/proc/${n}/stat`, "utf8").catch(() => undefined);
-      if (!stat) return; // gone meanwhile
-      const [, ppid, pgid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const info = { pid: Number(n), ppid: Number(ppid), pgid: Number(pgid) };
-      if (!Number.isNaN(info.ppid) && !Number.isNaN(info.pgid)) out.push(info);
-    }),
-  );
-  return out;
+  const listed = await eachProcFile("stat", (pid, stat) => {
+    // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses: fields follow the last ")".
+    const [, ppid, pgid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const info = { pid, ppid: Number(ppid), pgid: Number(pgid) };
+    if (!Number.isNaN(info.ppid) && !Number.isNaN(info.pgid)) out.push(info);
+  });
+  return listed ? out : undefined;
+}
+
+/** Files read at once before the event loop gets a turn (well under a millisecond each). */
+const PROC_SLICE = 64;
+
+/**
+ * Calls `each` with /proc/<pid>/<file> of every process (those that exit meanwhile, or are not ours
+ * to read, are skipped); false where there is no /proc. Read synchronously, a slice at a time: the
+ * promise API costs four thread-pool round trips per file (open, stat, read, close), and every run
+ * sweeps this twice after its agent exits — measured with ~160 processes, 10–16 ms a sweep that way
+ * against 2–6 ms like this (pnpm bench, overhead_ms_per_iteration).
+ */
+export async function eachProcFile(
+  file: "stat" | "environ",
+  each: (pid: number, text: string) => void,
+): Promise<boolean> {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n));
+  } catch {
+    return false;
+  }
+  if (pids.length === 0) return false;
+  for (let i = 0; i < pids.length; i++) {
+    if (i > 0 && i % PROC_SLICE === 0) await new Promise((r) => setImmediate(r));
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pids[i]}/${file}`, "latin1");
+    } catch {
+      continue; // gone meanwhile, or not ours to read
+    }
+    each(Number(pids[i]), text);
+  }
+  return true;
 }
 
 async function fromPs(): Promise<ProcInfo[]> {

@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
 import { promisify } from "node:util";
+import { eachProcFile } from "./process-tree.ts";
 import { terminate } from "./terminate.ts";
 
 const execFileP = promisify(execFile);
@@ -38,20 +38,13 @@ export async function findMarked(
   const wanted = new Set(markers);
   const out: MarkedProcess[] = [];
   if (method === "proc") {
-    const pids = (await readdir("/proc")).filter((d) => /^\d+$/.test(d)).map(Number);
-    await Promise.all(
-      pids.map(async (pid) => {
-        if (pid === process.pid) return;
-        let env: string;
-        try {
-          env = await readFile(`/proc/${pid}/environ`, "latin1");
-        } catch {
-          return; // gone, or not ours to read
-        }
-        const m = markerIn(env.split("\0"), wanted);
-        if (m) out.push({ pid, marker: m });
-      }),
-    );
+    const prefix = `${MARKER_VAR}=`;
+    await eachProcFile("environ", (pid, env) => {
+      // Most processes are not loop's runs: not worth splitting their environment.
+      if (pid === process.pid || !env.includes(prefix)) return;
+      const m = markerIn(env.split("\0"), wanted);
+      if (m) out.push({ pid, marker: m });
+    });
     return out;
   }
   const { stdout } = await execFileP("ps", ["eww", "-A", "-o", "pid=,command="], {

@@ -1,4 +1,5 @@
 import {
+  Changes,
   emptyUsage,
   type Iteration,
   type IterationStatus,
@@ -8,12 +9,27 @@ import {
   type Verdict,
 } from "@loop/shared";
 import type { Db } from "../client.ts";
-import { and, asc, desc, eq, isNotNull } from "../drizzle.ts";
+import { and, asc, desc, eq, isNotNull, or, sql } from "../drizzle.ts";
 import { iterations } from "../schema/index.ts";
 
 type Row = typeof iterations.$inferSelect;
 
-const toIteration = (r: Row): Iteration => ({
+/** The columns an Iteration is read from: not the snapshots or the changes, which can be large. */
+const WIRE = {
+  n: iterations.n,
+  status: iterations.status,
+  verdict: iterations.verdict,
+  startedAt: iterations.startedAt,
+  finishedAt: iterations.finishedAt,
+  claudeDurationMs: iterations.claudeDurationMs,
+  codexDurationMs: iterations.codexDurationMs,
+  claudeSessionId: iterations.claudeSessionId,
+  usage: iterations.usage,
+  claudePromptBytes: iterations.claudePromptBytes,
+  codexPromptBytes: iterations.codexPromptBytes,
+};
+
+const toIteration = (r: Pick<Row, keyof typeof WIRE>): Iteration => ({
   n: r.n,
   status: r.status as IterationStatus,
   verdict: (r.verdict as Verdict | null) ?? null,
@@ -32,6 +48,15 @@ export type IterationPatch = Partial<Omit<Iteration, "n" | "startedAt">> & {
   review?: string | null;
   snapshotBefore?: unknown;
   snapshotAfter?: unknown;
+  /** The iteration's changes as data (shared's Changes). */
+  changes?: Changes | null;
+};
+
+/** Stored changes as the schema reads them; null when absent or stored in a shape this version does not read. */
+const readChanges = (stored: unknown): Changes | null => {
+  if (stored === null || stored === undefined) return null;
+  const parsed = Changes.safeParse(stored);
+  return parsed.success ? parsed.data : null;
 };
 
 /** The snapshots (core's Snapshot JSON) taken around an iteration's Claude run; null when not taken. */
@@ -73,12 +98,15 @@ export class IterationRepository {
       review: null,
       snapshotBefore: null,
       snapshotAfter: null,
+      changes: null,
+      taskChanges: null,
       claudePromptBytes: null,
       codexPromptBytes: null,
     };
     // A resumed task may re-run an iteration that a crash interrupted. Its first snapshot is kept:
     // what the interrupted run changed still belongs to this iteration; so is what its runs used.
-    const { snapshotBefore: _kept, usage: _spent, ...again } = row;
+    // The changes stay until the re-run computes them again, as NNN-changes.md and changes.md do.
+    const { snapshotBefore: _kept, usage: _spent, changes: _c, taskChanges: _t, ...again } = row;
     this.db
       .insert(iterations)
       .values(row)
@@ -91,14 +119,14 @@ export class IterationRepository {
   update(taskId: string, n: number, patch: IterationPatch): Iteration {
     const where = and(eq(iterations.taskId, taskId), eq(iterations.n, n));
     const { changes } = this.db.update(iterations).set(patch).where(where).run();
-    const r = changes > 0 ? this.db.select().from(iterations).where(where).get() : undefined;
+    const r = changes > 0 ? this.db.select(WIRE).from(iterations).where(where).get() : undefined;
     if (!r) throw new Error(`iteration ${taskId}#${n} not found`);
     return toIteration(r);
   }
 
   get(taskId: string, n: number): Iteration | undefined {
     const r = this.db
-      .select()
+      .select(WIRE)
       .from(iterations)
       .where(and(eq(iterations.taskId, taskId), eq(iterations.n, n)))
       .get();
@@ -154,6 +182,39 @@ export class IterationRepository {
     return { first: first?.s ?? null, last: last?.s ?? null };
   }
 
+  /** Iteration n's changes as data; null when none were stored (not computed yet, or an older version's task). */
+  changesOf(taskId: string, n: number): Changes | null {
+    const r = this.db
+      .select({ c: iterations.changes })
+      .from(iterations)
+      .where(and(eq(iterations.taskId, taskId), eq(iterations.n, n)))
+      .get();
+    return readChanges(r?.c);
+  }
+
+  /** Stores the whole task's change as of iteration n; earlier iterations let theirs go (changes.md is rewritten too). */
+  setTaskChanges(taskId: string, n: number, changes: Changes): void {
+    // One statement: a reader never sees two, or none.
+    const json = JSON.stringify(changes);
+    this.db
+      .update(iterations)
+      .set({ taskChanges: sql`CASE WHEN ${iterations.n} = ${n} THEN ${json} ELSE NULL END` })
+      .where(and(eq(iterations.taskId, taskId), or(eq(iterations.n, n), isNotNull(iterations.taskChanges))))
+      .run();
+  }
+
+  /** The whole task's change as last stored; null when none was. */
+  taskChanges(taskId: string): Changes | null {
+    const r = this.db
+      .select({ c: iterations.taskChanges })
+      .from(iterations)
+      .where(and(eq(iterations.taskId, taskId), isNotNull(iterations.taskChanges)))
+      .orderBy(desc(iterations.n))
+      .limit(1)
+      .get();
+    return readChanges(r?.c);
+  }
+
   /** A task's usage: the sum over its iterations, per agent. */
   usageTotal(taskId: string): Usage {
     const rows = this.db
@@ -164,9 +225,22 @@ export class IterationRepository {
     return sumUsage(rows.map((r) => readUsage(r.usage)));
   }
 
+  /**
+   * What every task spent, per agent, in the iterations started at or after `since` (ISO-8601;
+   * null: all of them). An iteration counts wholly on the day it started. GET /api/usage.
+   */
+  spendSince(since: string | null): Usage {
+    const rows = this.db
+      .select({ usage: iterations.usage })
+      .from(iterations)
+      .where(since === null ? undefined : sql`${iterations.startedAt} >= ${since}`)
+      .all();
+    return sumUsage(rows.map((r) => readUsage(r.usage)));
+  }
+
   list(taskId: string): Iteration[] {
     return this.db
-      .select()
+      .select(WIRE)
       .from(iterations)
       .where(eq(iterations.taskId, taskId))
       .orderBy(asc(iterations.n))

@@ -1,4 +1,4 @@
-import { AgentName, emptyUsage, readUsage, type Task, type TaskStatus } from "@loop/shared";
+import { AgentName, emptyUsage, Landed, readUsage, type Task, type TaskStatus } from "@loop/shared";
 import { monotonicFactory } from "ulid";
 import type { Db } from "../client.ts";
 import { and, asc, count, desc, eq, lt, sql } from "../drizzle.ts";
@@ -25,6 +25,8 @@ const toTask = (r: Row): Task => ({
   isolation: r.isolation === "worktree" ? "worktree" : "none",
   worktree: r.worktreePath && r.worktreeBranch ? { path: r.worktreePath, branch: r.worktreeBranch } : null,
   continueSession: r.continueSession,
+  baseBranch: r.baseBranch,
+  landed: r.landed ? Landed.parse(r.landed) : null,
   worker: agentOr(r.worker, "claude"),
   reviewer: agentOr(r.reviewer, "codex"),
   pauseAfterIteration: r.pauseAfterIteration,
@@ -61,6 +63,8 @@ export type TaskPatch = Partial<
     | "usage"
     | "maxCostUsd"
     | "maxCodexTokens"
+    | "baseBranch"
+    | "landed"
   >
 >;
 
@@ -103,6 +107,8 @@ export class TaskRepository {
       worktreePath: input.worktree?.path ?? null,
       worktreeBranch: input.worktree?.branch ?? null,
       continueSession: input.continueSession ?? false,
+      baseBranch: null,
+      landed: null,
       worker: input.worker ?? "claude",
       reviewer: input.reviewer ?? "codex",
       pauseAfterIteration: input.pauseAfterIteration ?? false,

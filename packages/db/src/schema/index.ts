@@ -1,4 +1,4 @@
-import type { FindingStatus, Usage } from "@loop/shared";
+import type { FindingStatus, Landed, Usage } from "@loop/shared";
 import { index, integer, primaryKey, real, sql, sqliteTable, text } from "../drizzle.ts";
 
 export const tasks = sqliteTable(
@@ -33,6 +33,10 @@ export const tasks = sqliteTable(
     worktreeBranch: text("worktree_branch"),
     /** Session continuity (claude --resume) for iterations after the first. */
     continueSession: integer("continue_session", { mode: "boolean" }).notNull().default(false),
+    /** A worktree task: the branch checked out in the user's repository when it started. */
+    baseBranch: text("base_branch"),
+    /** What became of the branch (shared's Landed): merged, squashed, pushed for a PR, discarded. */
+    landed: text("landed", { mode: "json" }).$type<Landed>(),
     /** Which agent works and which reviews ("claude" or "codex"); rows from before roles: the fixed pair. */
     worker: text("worker").notNull().default("claude"),
     reviewer: text("reviewer").notNull().default("codex"),
@@ -68,6 +72,10 @@ export const iterations = sqliteTable(
     snapshotBefore: text("snapshot_before", { mode: "json" }).$type<unknown>(),
     /** …and just after it: NNN-changes.md is the diff of the two. */
     snapshotAfter: text("snapshot_after", { mode: "json" }).$type<unknown>(),
+    /** That diff as data (shared's Changes), which NNN-changes.md renders; null before it, or from older versions. */
+    changes: text("changes", { mode: "json" }).$type<unknown>(),
+    /** The whole task's change (changes.md) as computed after this iteration; only the latest iteration keeps it. */
+    taskChanges: text("task_changes", { mode: "json" }).$type<unknown>(),
     /** Bytes of the prompts sent in this iteration. */
     claudePromptBytes: integer("claude_prompt_bytes"),
     codexPromptBytes: integer("codex_prompt_bytes"),

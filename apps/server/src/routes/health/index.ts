@@ -14,11 +14,12 @@ const VERSION = (
  * (503 agent_unavailable) and hold the queue, cached for LOOP_HEALTH_INTERVAL_MS.
  */
 export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
-  const { config, orchestrator, agents, repos } = app;
+  const { config, orchestrator, agents, repos, landing } = app;
   app.get("/health", { schema: { response: { 200: HealthResponse } } }, async () => ({
     ok: true as const,
     version: VERSION,
     agents: await agents.get(),
+    gh: await landing.ghHealthSoon(),
     queue: { ...orchestrator.stats(), ...(agents.waiting && { waiting: agents.waiting }) },
     defaults: { maxIterations: config.defaultMaxIterations },
     eventStreams: app.eventStreams.size,

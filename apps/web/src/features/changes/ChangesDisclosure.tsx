@@ -1,11 +1,21 @@
+import type { Changes } from "@loop/shared";
 import { useEffect, useId, useState } from "react";
-import { api } from "../../lib/api.ts";
+import { ApiError, api } from "../../lib/api.ts";
 import type { ChangesRecorded } from "../task/model.ts";
 import { LazyChangesView } from "./LazyChangesView.tsx";
 
+/** Why a diff cannot be shown: none stored (a task an older loop ran), or the call failed. */
+export function changesError(err: unknown, artifact: string): { message: string; stored: boolean } {
+  if (err instanceof ApiError && err.code === "changes_not_found") {
+    return { message: `No diff was stored for these changes; ${artifact} has them as text.`, stored: false };
+  }
+  return { message: `Could not read the changes: ${(err as Error).message}`, stored: true };
+}
+
 /**
- * A collapsible "Changes" block for one NNN-changes.md (or changes.md): the summary line from the
- * event, and once opened the artifact as a diff view. It fetches again when the file is rewritten.
+ * A collapsible "Changes" block for one iteration's changes (or the whole task's): the summary
+ * line from the event, and once opened the changes, fetched as data, as a diff view. It fetches
+ * again when they are computed again.
  */
 export function ChangesDisclosure({
   recorded,
@@ -21,27 +31,32 @@ export function ChangesDisclosure({
   defaultOpen?: boolean;
 }) {
   const [open, setOpen] = useState(defaultOpen);
-  const [text, setText] = useState<{ id: number; source: string } | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [data, setData] = useState<{ id: number; changes: Changes } | null>(null);
+  const [error, setError] = useState<{ message: string; stored: boolean } | null>(null);
   const bodyId = useId();
-  const { taskId, artifact, id } = recorded;
+  const { taskId, artifact, id, scope, iteration } = recorded;
 
   useEffect(() => {
     if (!open) return;
     let stop = false;
-    api.tasks.artifact(taskId, artifact).then(
-      (source) => {
+    const call =
+      scope === "iteration" && iteration !== null
+        ? api.tasks.iterationChanges(taskId, iteration)
+        : api.tasks.changes(taskId);
+    call.then(
+      ({ changes }) => {
         if (stop) return;
-        setText({ id, source });
+        setData({ id, changes });
         setError(null);
       },
-      (err: Error) => !stop && setError(`Could not read ${artifact}: ${err.message}`),
+      (err: unknown) => !stop && setError(changesError(err, artifact)),
     );
     return () => {
       stop = true;
     };
-  }, [open, taskId, artifact, id]);
+  }, [open, taskId, scope, iteration, artifact, id]);
 
+  const artifactHref = `/api/tasks/${encodeURIComponent(taskId)}/artifacts/${encodeURIComponent(artifact)}`;
   return (
     <div className="changes-block">
       <h3 className="agent-head">
@@ -61,12 +76,17 @@ export function ChangesDisclosure({
       </h3>
       <div id={bodyId} hidden={!open}>
         {open && error && (
-          <p className="form-error" role="alert">
-            {error}
+          <p className={error.stored ? "form-error" : "muted"} role={error.stored ? "alert" : undefined}>
+            {error.message}{" "}
+            {!error.stored && (
+              <a href={artifactHref} target="_blank" rel="noreferrer">
+                Open {artifact}
+              </a>
+            )}
           </p>
         )}
-        {open && !error && !text && <p className="muted">Loading {artifact}…</p>}
-        {open && text && <LazyChangesView source={text.source} label={label} />}
+        {open && !error && !data && <p className="muted">Loading the changes…</p>}
+        {open && !error && data && <LazyChangesView changes={data.changes} label={label} />}
       </div>
     </div>
   );

@@ -1,13 +1,21 @@
+import type { Changes } from "@loop/shared";
 import { useMemo, useState } from "react";
-import { Diff, type FileData, Hunk, parseDiff } from "react-diff-view";
+import { Diff, Hunk } from "react-diff-view";
 import "react-diff-view/style/index.css";
 import "./changes.css";
-import { type FileStatus, type FileView, fileViews, parseChangesDoc } from "./parse.ts";
+import {
+  changesNotes,
+  changesSummary,
+  type FileStatus,
+  type FileView,
+  fileListLine,
+  fileViews,
+} from "./view.ts";
 
 export interface ChangesViewProps {
-  /** An NNN-changes.md, or a raw unified diff. */
-  source: string;
-  /** The region's accessible name (default: the document's title, or "Changes"). */
+  /** An iteration's (or the whole task's) changes, as the server sends them. */
+  changes: Changes;
+  /** The region's accessible name (default: the changes' title). */
   label?: string | undefined;
 }
 
@@ -17,41 +25,31 @@ const STATUS_ICON: Record<FileStatus, string> = {
   modified: "M",
   renamed: "R",
   copied: "C",
+  type_changed: "T",
 };
 
 /**
  * An iteration's (or the whole task's) changes as a diff view: one collapsible section per file.
  * This module carries react-diff-view; load it through LazyChangesView so it is fetched on use.
  */
-export default function ChangesView({ source, label }: ChangesViewProps) {
-  const doc = useMemo(() => parseChangesDoc(source), [source]);
-  const files = useMemo(() => {
-    if (!doc.diff.trim()) return [];
-    try {
-      return fileViews(parseDiff(doc.diff, { nearbySequences: "zip" }), doc.diff);
-    } catch {
-      return null;
-    }
-  }, [doc.diff]);
+export default function ChangesView({ changes, label }: ChangesViewProps) {
+  const files = useMemo(() => fileViews(changes), [changes]);
+  const summary = changesSummary(changes);
+  const notes = useMemo(() => changesNotes(changes), [changes]);
   // What the reader toggled; the rest follow each file's default.
   const [toggled, setToggled] = useState<Record<string, boolean>>({});
-  const isOpen = (f: FileView<FileData>) => toggled[f.key] ?? f.open;
-  const setAll = (open: boolean) =>
-    setToggled(Object.fromEntries((files ?? []).map((f) => [f.key, open] as const)));
+  const isOpen = (f: FileView) => toggled[f.key] ?? f.open;
+  const setAll = (open: boolean) => setToggled(Object.fromEntries(files.map((f) => [f.key, open] as const)));
 
   return (
-    <section className="changes" aria-label={label ?? doc.title ?? "Changes"}>
-      {doc.summary && <p className="changes-summary">{doc.summary}</p>}
-      {doc.notes.map((n) => (
+    <section className="changes" aria-label={label ?? changes.title}>
+      {summary && <p className="changes-summary">{summary}</p>}
+      {notes.map((n) => (
         <p key={n} className="changes-note">
           {n}
         </p>
       ))}
-      {files === null && (
-        // A diff the parser does not read is still worth showing as text.
-        <pre className="changes-raw">{doc.diff}</pre>
-      )}
-      {files && files.length > 1 && (
+      {files.length > 1 && (
         <div className="changes-toolbar">
           <button type="button" onClick={() => setAll(true)}>
             Expand all
@@ -61,7 +59,7 @@ export default function ChangesView({ source, label }: ChangesViewProps) {
           </button>
         </div>
       )}
-      {files?.map((f) => (
+      {files.map((f) => (
         <FileDiff
           key={f.key}
           view={f}
@@ -69,10 +67,10 @@ export default function ChangesView({ source, label }: ChangesViewProps) {
           onToggle={(open) => setToggled((t) => (t[f.key] === open ? t : { ...t, [f.key]: open }))}
         />
       ))}
-      {files?.length === 0 && doc.fileList.length > 0 && (
+      {files.length === 0 && changes.files.length > 0 && (
         <ul className="changes-list" aria-label="Changed files">
-          {doc.fileList.map((l) => (
-            <li key={l}>{l.replace(/`/g, "")}</li>
+          {changes.files.map((f) => (
+            <li key={`${f.oldPath ?? ""}:${f.path}`}>{fileListLine(f)}</li>
           ))}
         </ul>
       )}
@@ -85,11 +83,10 @@ function FileDiff({
   open,
   onToggle,
 }: {
-  view: FileView<FileData>;
+  view: FileView;
   open: boolean;
   onToggle: (open: boolean) => void;
 }) {
-  const { file } = view;
   return (
     <details className="changes-file" open={open} onToggle={(e) => onToggle(e.currentTarget.open)}>
       <summary>
@@ -114,10 +111,10 @@ function FileDiff({
       {open &&
         (view.binary ? (
           <p className="muted changes-empty">Binary file: its content is not shown.</p>
-        ) : file.hunks.length === 0 ? (
+        ) : view.hunks.length === 0 ? (
           <p className="muted changes-empty">No change to the content.</p>
         ) : (
-          <Diff viewType="unified" diffType={file.type} hunks={file.hunks}>
+          <Diff viewType="unified" diffType={view.diffType} hunks={view.hunks}>
             {(hunks) => hunks.map((h, i) => <Hunk key={`${i}:${h.content}`} hunk={h} />)}
           </Diff>
         ))}

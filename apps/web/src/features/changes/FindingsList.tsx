@@ -32,11 +32,15 @@ export function FindingsList({ findings }: { findings: readonly Finding[] }) {
                   {f.id}
                 </th>
                 <td className="findings-text">{f.text}</td>
-                <td>
+                <td className="findings-status">
                   <FindingBadge finding={f} />
                 </td>
-                <td>{f.firstIteration}</td>
-                <td>{f.lastIteration}</td>
+                <td className="findings-iter" data-label="first">
+                  {f.firstIteration}
+                </td>
+                <td className="findings-iter" data-label="last">
+                  {f.lastIteration}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { useStore } from "../../lib/store.ts";
 import { agentProblems, health, refreshHealth } from "./health.ts";
 
@@ -11,15 +11,30 @@ const RECHECK_MS = 3000;
  */
 const WATCH_MS = 10_000;
 
+const DISMISSED = "loop.dismissedNotes";
+
+function readDismissed(): string[] {
+  try {
+    const v = JSON.parse(localStorage.getItem(DISMISSED) ?? "[]");
+    return Array.isArray(v) ? v.filter((k): k is string => typeof k === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
- * Red while a CLI is missing or broken (tasks are refused and the queue waits, said here too),
- * amber for what only needs a look (not logged in, newer than tested): tasks run.
+ * Red while a CLI is missing or broken (tasks are refused and the queue waits): it stays until the
+ * CLI works. A setup that runs but is worth a look (not logged in, as with an API key; newer than
+ * tested) is a quiet note, dismissed for good with one click (until it says something new).
  */
 export function HealthBanner() {
   const h = useStore(health);
+  const [dismissed, setDismissed] = useState(readDismissed);
   const problems = h ? agentProblems(h.agents) : [];
+  const errors = problems.filter((p) => p.severity === "error");
+  const notes = problems.filter((p) => p.severity === "warning" && !dismissed.includes(p.key));
   const waiting = h?.queue.waiting;
-  const error = problems.some((p) => p.severity === "error") || Boolean(waiting);
+  const error = errors.length > 0 || Boolean(waiting);
   // The banner follows the server's checks without a reload, either way.
   useEffect(() => {
     const t = setInterval(
@@ -30,20 +45,44 @@ export function HealthBanner() {
     );
     return () => clearInterval(t);
   }, [error]);
-  if (!h || (problems.length === 0 && !waiting)) return null;
+  const dismiss = () => {
+    const next = [...new Set([...dismissed, ...notes.map((n) => n.key)])];
+    try {
+      localStorage.setItem(DISMISSED, JSON.stringify(next));
+    } catch {
+      // Private mode: dismissed for this page only.
+    }
+    setDismissed(next);
+  };
   return (
-    <section
-      className={`banner ${error ? "banner-error" : "banner-warning"}`}
-      role="alert"
-      aria-label="Agent CLI problems"
-    >
-      <strong>{error ? "Tasks cannot run yet." : "Check your agent CLIs."}</strong>
-      <ul>
-        {problems.map((p) => (
-          <li key={`${p.agent}: ${p.message}`}>{p.message}</li>
-        ))}
-        {waiting && <li>The queue is {waiting}; it goes on once the CLI is back.</li>}
-      </ul>
-    </section>
+    <>
+      {error && (
+        <section className="banner banner-error" role="alert" aria-label="Agent CLI problems">
+          <strong>Tasks cannot run yet.</strong>
+          <ul>
+            {errors.map((p) => (
+              <li key={p.key}>{p.message}</li>
+            ))}
+            {waiting && errors.length === 0 && <li>The queue is {waiting}.</li>}
+          </ul>
+          <p className="banner-foot">
+            {waiting ? "Queued tasks wait; " : ""}
+            {waiting ? "loop" : "Loop"} notices by itself when the CLI works.
+          </p>
+        </section>
+      )}
+      {notes.length > 0 && (
+        <section className="banner banner-note" role="status" aria-label="Agent CLI notes">
+          <ul>
+            {notes.map((p) => (
+              <li key={p.key}>{p.message}</li>
+            ))}
+          </ul>
+          <button type="button" className="banner-dismiss" onClick={dismiss} aria-label="Dismiss these notes">
+            Dismiss
+          </button>
+        </section>
+      )}
+    </>
   );
 }

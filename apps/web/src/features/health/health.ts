@@ -15,11 +15,15 @@ export async function refreshHealth(): Promise<void> {
 
 export interface AgentProblem {
   agent: "claude" | "codex";
+  /** error: tasks cannot run (red, stays); warning: a note about a setup that runs (dismissible). */
   severity: "error" | "warning";
   message: string;
+  /** Identifies the note for "Dismiss": the same note stays dismissed, a new one shows. */
+  key: string;
 }
 
 const ENV = { claude: "LOOP_CLAUDE_BIN", codex: "LOOP_CODEX_BIN" } as const;
+const LOGIN = { claude: "`claude` in a terminal once and log in", codex: "`codex login` once" } as const;
 
 /**
  * The server's verdict (status) when it gives one: only a missing or broken CLI is an error; one
@@ -28,27 +32,43 @@ const ENV = { claude: "LOOP_CLAUDE_BIN", codex: "LOOP_CODEX_BIN" } as const;
 const unavailable = (h: AgentHealth) =>
   h.status ? h.status === "unavailable" : !h.found || h.version === null;
 
-/** What is wrong with the configured CLIs, in words a user can act on. */
+/**
+ * What the login check itself said, when it adds something: the server's error quotes it
+ * (`(codex login status: "Not logged in")`), and "not logged in" twice in a sentence is noise.
+ */
+function loginDetail(error: string | undefined): string {
+  const m = /\(((?:claude auth status|codex login status)): "([^"]*)"\)/.exec(error ?? "");
+  if (!m || /not logged in|loggedIn: false, authMethod: (none|\?)/i.test(m[2]!)) return "";
+  return ` (${m[1]}: "${m[2]}")`;
+}
+
+/** The probe's own reason for a missing CLI, unless it only says "not found" again. */
+const missingDetail = (error: string | undefined) =>
+  error && !/not found|ENOENT/i.test(error) ? ` (${error})` : "";
+
+/**
+ * What is wrong with the configured CLIs, in words a user can act on, each thing said once (the
+ * banner adds "loop notices by itself" once for all).
+ */
 export function agentProblems(agents: HealthResponse["agents"]): AgentProblem[] {
   const out: AgentProblem[] = [];
+  const loggedOut: ("claude" | "codex")[] = [];
   for (const agent of ["claude", "codex"] as const) {
     const h: AgentHealth = agents[agent];
     if (!h.found) {
       out.push({
         agent,
         severity: "error",
-        message: `${agent} was not found at "${h.bin}"${h.error ? ` (${h.error})` : ""}. Install it or set ${ENV[agent]} to its path; loop notices by itself.`,
+        key: `${agent}:missing`,
+        message: `${agent} was not found at "${h.bin}"${missingDetail(h.error)}. Install it or set ${ENV[agent]} to its path.`,
       });
     } else if (h.loggedIn === false && !unavailable(h)) {
-      out.push({
-        agent,
-        severity: "warning",
-        message: `${agent} (${h.version}) at "${h.bin}" is not logged in${h.error ? ` — ${h.error}` : ""}. Tasks still run; if they fail to authenticate, run \`${agent === "claude" ? "claude" : "codex login"}\` in a terminal once.`,
-      });
+      loggedOut.push(agent);
     } else if (unavailable(h)) {
       out.push({
         agent,
         severity: "error",
+        key: `${agent}:broken`,
         message: `${agent} at "${h.bin}" does not answer --version${h.error ? `: ${h.error}` : ""}.`,
       });
     }
@@ -56,9 +76,21 @@ export function agentProblems(agents: HealthResponse["agents"]): AgentProblem[] 
       out.push({
         agent,
         severity: "warning",
+        key: `${agent}:newer:${h.version}`,
         message: `${h.newerThanTested}: loop may not understand it yet. If tasks fail oddly, install the tested version or check for a newer loop.`,
       });
     }
+  }
+  // One note for both: the same advice said once.
+  const [first] = loggedOut;
+  if (first) {
+    const who = loggedOut.map((a) => `${a}${loginDetail(agents[a].error)}`).join(" and ");
+    out.unshift({
+      agent: first,
+      severity: "warning",
+      key: loggedOut.map((a) => `${a}:login:${agents[a].bin}`).join("+"),
+      message: `${who} ${loggedOut.length > 1 ? "are" : "is"} not logged in. Fine with an API key or a custom provider; otherwise run ${loggedOut.map((a) => LOGIN[a]).join(", and ")}.`,
+    });
   }
   return out;
 }

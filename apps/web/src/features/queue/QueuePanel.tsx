@@ -40,8 +40,8 @@ export function QueuePanel() {
   };
 
   if (!queue) return error ? <p className="form-error">Could not load the queue: {error}</p> : null;
+  // Always there, empty or not: pausing before filing a batch is how a person lines work up.
   const { paused, tasks, waiting } = queue;
-  if (tasks.length === 0 && !paused) return null;
   return (
     <section className="card queue-panel" aria-labelledby="queue-heading">
       <div className="queue-head">
@@ -118,7 +118,9 @@ export function QueuePanel() {
           ))}
         </ol>
       ) : (
-        <p className="muted">Nothing is waiting.</p>
+        <p className="muted">
+          Nothing is waiting. Pause the queue first to line up several tasks before any starts.
+        </p>
       )}
     </section>
   );

@@ -1,4 +1,4 @@
-import type { AgentName, Iteration } from "@loop/shared";
+import type { AgentName, Finding, Iteration } from "@loop/shared";
 import { useId, useState } from "react";
 import { formatDuration } from "../../lib/format.ts";
 import { ChangesDisclosure } from "../changes/ChangesDisclosure.tsx";
@@ -19,10 +19,16 @@ export function IterationSection({
   stored,
   isLatest,
   version,
+  taskStatus,
+  findings = [],
 }: {
   taskId: string;
   n: number;
   maxIterations: number;
+  /** The task's findings ledger: the review's own findings are quoted under its verdict. */
+  findings?: readonly Finding[];
+  /** The task's status: no agent runs while the task does not (after a crash, a stop). */
+  taskStatus: string;
   live: IterationView | null;
   stored: Iteration | null;
   isLatest: boolean;
@@ -30,7 +36,7 @@ export function IterationSection({
 }) {
   const headingId = useId();
   const verdict = live?.verdict?.status ?? stored?.verdict ?? null;
-  const state = iterationState(live, stored?.status);
+  const state = iterationState(live, stored?.status, taskStatus);
   return (
     <section className="iteration card" aria-labelledby={headingId} data-iteration={n}>
       <header className="iteration-head">
@@ -47,16 +53,16 @@ export function IterationSection({
         )}
         {stored?.usage && <AgentUsage usage={stored.usage} />}
       </header>
-      {live?.verdict?.firstLine && (
-        <p className="verdict-line">
-          Codex: <q>{live.verdict.firstLine}</q>
-        </p>
-      )}
       {live?.notes.map((note) => (
         <blockquote className="user-note" key={note.id} aria-label={`Your note for iteration ${n}`}>
           <strong>Your note:</strong> <span className="pre-wrap">{note.text}</span>
         </blockquote>
       ))}
+      <ReviewSummary
+        firstLine={live?.verdict?.firstLine ?? null}
+        verdict={verdict}
+        reported={reportedIn(findings, n)}
+      />
       <AgentPanel
         taskId={taskId}
         n={n}
@@ -66,6 +72,7 @@ export function IterationSection({
         promptBytes={stored?.claudePromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
+        taskStatus={taskStatus}
       />
       {live?.changes && (
         <ChangesDisclosure recorded={live.changes} title="Changes" label={`Changes in iteration ${n}`} />
@@ -79,6 +86,7 @@ export function IterationSection({
         promptBytes={stored?.codexPromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
+        taskStatus={taskStatus}
       />
     </section>
   );
@@ -92,10 +100,12 @@ function AgentPanel({
   durationMs,
   promptBytes,
   defaultOpen,
+  taskStatus,
 }: {
   taskId: string;
   n: number;
   agent: AgentName;
+  taskStatus: string;
   log: AgentLog | null;
   durationMs: number | null;
   /** Size of the prompt sent (NNN-<agent>-prompt.md); null until it was sent. */
@@ -103,9 +113,9 @@ function AgentPanel({
   defaultOpen: boolean;
   version: number;
 }) {
-  const state = agentState(log);
+  const state = agentState(log, taskStatus);
   const failed = state === "failed";
-  const running = Boolean(log?.started && !log.finished);
+  const running = state === "running…";
   const [userOpen, setUserOpen] = useState<boolean | null>(null);
   const open = userOpen ?? (defaultOpen || failed);
   const bodyId = useId();
@@ -147,6 +157,45 @@ function AgentPanel({
         {open && log && running && <LiveLine taskId={taskId} n={n} agent={agent} log={log} />}
         {open && !log && <p className="muted log-empty">No output.</p>}
       </div>
+    </div>
+  );
+}
+
+/** The findings a review reported: those first seen in or before iteration n and still reported in it. */
+export const reportedIn = (findings: readonly Finding[], n: number): Finding[] =>
+  findings.filter((f) => f.firstIteration <= n && f.lastIteration >= n);
+
+/**
+ * Under an iteration's verdict: what Codex found, in its words (the ledger's findings this review
+ * reported), not only its STATUS line; the first line when it says more than the STATUS.
+ */
+function ReviewSummary({
+  firstLine,
+  verdict,
+  reported,
+}: {
+  firstLine: string | null;
+  verdict: string | null;
+  reported: Finding[];
+}) {
+  const bare = firstLine === null || /^\W*STATUS:\s*(DONE|ISSUES_FOUND)\W*$/i.test(firstLine.trim());
+  if (bare && (verdict !== "ISSUES_FOUND" || reported.length === 0)) return null;
+  return (
+    <div className="verdict-line">
+      {!bare && (
+        <p>
+          Codex: <q>{firstLine}</q>
+        </p>
+      )}
+      {verdict === "ISSUES_FOUND" && reported.length > 0 && (
+        <ul className="verdict-findings" aria-label="What Codex found">
+          {reported.map((f) => (
+            <li key={f.id}>
+              <span className="mono">{f.id}</span> {f.text}
+            </li>
+          ))}
+        </ul>
+      )}
     </div>
   );
 }

@@ -20,8 +20,10 @@ import {
 import { useStore } from "../../lib/store.ts";
 import { ArtifactsPanel } from "../artifacts/ArtifactsPanel.tsx";
 import { TaskOverview } from "../changes/TaskOverview.tsx";
+import { BranchPanel } from "../landing/BranchPanel.tsx";
 import { setViewing } from "../notifications/notifications.ts";
 import { StatusBadge } from "../tasks/StatusBadge.tsx";
+import { usePageFollow } from "./follow.ts";
 import { IterationSection } from "./IterationSection.tsx";
 import { applyEvents, createTaskView, type TaskView } from "./model.ts";
 import { ResumeControl } from "./ResumeControl.tsx";
@@ -51,6 +53,8 @@ export function TaskPage({ id }: { id: string }) {
   const iterations = detail.data?.iterations ?? [];
   const findings = detail.data?.findings ?? [];
   const now = useNow(task ? isActive(task.status) : false);
+  const iterationsRef = useRef<HTMLElement>(null);
+  const follow = usePageFollow(task?.status === "running", iterationsRef);
 
   const missing = detail.error instanceof ApiError && detail.error.status === 404;
   if (detail.isPending) return <p className="muted page-pad">Loading task…</p>;
@@ -94,8 +98,9 @@ export function TaskPage({ id }: { id: string }) {
         />
       )}
       <TaskOverview findings={view.findings ?? findings} changes={view.changes} />
+      <BranchPanel task={task} />
       <div className="task-body">
-        <main className="iterations" aria-label="Iterations">
+        <main className="iterations" aria-label="Iterations" ref={iterationsRef}>
           {ns.length === 0 && (
             <p className="muted card">
               {task.status === "queued"
@@ -113,12 +118,19 @@ export function TaskPage({ id }: { id: string }) {
               stored={restByN.get(n) ?? null}
               isLatest={n === latest}
               version={view.version}
+              taskStatus={task.status}
+              findings={view.findings ?? findings}
             />
           ))}
           {(task.status === "running" || task.status === "queued") && <NoteBox taskId={task.id} />}
         </main>
         <ArtifactsPanel taskId={task.id} refreshKey={detail.data?.lastEventId ?? 0} />
       </div>
+      {task.status === "running" && !follow.following && (
+        <button type="button" className="jump-live" onClick={follow.jump}>
+          ↓ Jump to live
+        </button>
+      )}
     </div>
   );
 }
@@ -128,6 +140,11 @@ const waitsForUser = (task: Task, view: TaskView) =>
   task.status === "needs_attention" ||
   task.status === "failed" ||
   (task.status === "paused" && view.paused === null);
+/** What Delete does to a worktree task's branch, for its confirmation. */
+function branchFate(task: Task): string {
+  if (!task.worktree || task.landed?.mode === "discard") return "";
+  return ` Its worktree is removed; the branch ${task.worktree.branch} stays in your repository (use Discard in the Branch panel to delete it too).`;
+}
 
 function TaskHeader({
   task,
@@ -167,7 +184,7 @@ function TaskHeader({
     });
   const remove = () => {
     const ok = window.confirm(
-      `Delete "${task.title}"? Its log, iterations and artifact files (${task.id}) are removed for good.`,
+      `Delete "${task.title}"? Its log, iterations and artifact files (${task.id}) are removed for good.${branchFate(task)}`,
     );
     if (!ok) return;
     return act(async () => {
@@ -236,12 +253,22 @@ function TaskHeader({
         <div>
           <dt>Iteration</dt>
           <dd>
-            <progress
-              max={task.maxIterations}
-              value={task.currentIteration}
-              aria-label={`Iteration ${task.currentIteration} of ${task.maxIterations}`}
-            />{" "}
-            {formatIterations(task)}
+            {isTerminal(task.status) ? (
+              // Ended: how many it took, never a bar stuck at 3/10 that reads as unfinished.
+              <span className="iterations-ended">
+                {task.currentIteration} {task.currentIteration === 1 ? "iteration" : "iterations"}{" "}
+                <span className="muted">(cap {task.maxIterations})</span>
+              </span>
+            ) : (
+              <>
+                <progress
+                  max={task.maxIterations}
+                  value={task.currentIteration}
+                  aria-label={`Iteration ${task.currentIteration} of ${task.maxIterations}`}
+                />{" "}
+                {formatIterations(task)}
+              </>
+            )}
           </dd>
         </div>
         <div>

@@ -112,16 +112,23 @@ export function matchCounter(count: number, current: number): string {
 /** An agent header's count: the agent's output lines, the numbers its log's gutter shows. */
 export const lineCount = (n: number): string => `${n.toLocaleString("en-US")} ${n === 1 ? "line" : "lines"}`;
 
-export type AgentState = "not started" | "running…" | "cancelled" | "failed" | "finished";
+export type AgentState = "not started" | "running…" | "cancelled" | "interrupted" | "failed" | "finished";
 
-/** What an agent's header says: a run loop stopped on a cancel is "cancelled", never "failed". */
+/**
+ * What an agent's header says: a run loop stopped on a cancel is "cancelled", never "failed". The
+ * task's status has the last word: an agent with no finish while the task is not running was cut
+ * off by a crash or a stop ("interrupted", never "running…"), and one stopped for a server stop of
+ * a task that was not cancelled was interrupted, not cancelled.
+ */
 export function agentState(
   log: { started: unknown; finished: { ok: boolean; errorKind?: string | undefined } | null } | null,
+  taskStatus?: string,
 ): AgentState {
   if (!log?.started) return "not started";
-  if (!log.finished) return "running…";
+  if (!log.finished) return taskStatus === undefined || taskStatus === "running" ? "running…" : "interrupted";
   if (log.finished.ok) return "finished";
-  return log.finished.errorKind === "cancelled" ? "cancelled" : "failed";
+  if (log.finished.errorKind !== "cancelled") return "failed";
+  return taskStatus === undefined || taskStatus === "cancelled" ? "cancelled" : "interrupted";
 }
 
 const ITERATION_STATES: Record<string, string> = {
@@ -140,11 +147,14 @@ const ITERATION_STATES: Record<string, string> = {
 export function iterationState(
   live: { startedAt: string | null; finishedAt: string | null; outcome: { status: string } | null } | null,
   stored: string | null | undefined,
+  taskStatus?: string,
 ): string {
   let status: string | null = stored ?? null;
   if (live?.outcome && (!live.startedAt || (live.finishedAt ?? "") >= live.startedAt))
     status = live.outcome.status;
   else if (live?.startedAt) status = "running";
+  // Nothing runs while the task does not: an iteration left "running" was cut off.
+  if (status === "running" && taskStatus !== undefined && taskStatus !== "running") status = "interrupted";
   if (status === null) return live ? "in progress" : "not started";
   return ITERATION_STATES[status] ?? status;
 }

@@ -24,8 +24,15 @@ export interface LogLine {
 }
 
 export type AgentStarted = EventOf<"agent.started">["data"] & { ts: string };
-/** The latest NNN-changes.md (or changes.md) written; `id` (the event's) changes whenever it is rewritten. */
-export type ChangesRecorded = EventOf<"changes.recorded">["data"] & { id: number; taskId: string };
+/**
+ * The latest changes of an iteration (NNN-changes.md) or of the whole task (changes.md, `iteration`
+ * null); `id` (the event's) changes whenever they are computed again.
+ */
+export type ChangesRecorded = EventOf<"changes.recorded">["data"] & {
+  id: number;
+  taskId: string;
+  iteration: number | null;
+};
 export type AgentFinished = EventOf<"agent.finished">["data"] & { ts: string };
 
 /** One agent's log within one iteration (all its runs, e.g. before and after a usage-limit pause). */
@@ -244,7 +251,7 @@ function applyOne(view: TaskView, e: LoopEvent): void {
       view.usage = e.data.total;
       return;
     case "changes.recorded": {
-      const recorded = { ...e.data, id: e.id, taskId: e.taskId };
+      const recorded = { ...e.data, id: e.id, taskId: e.taskId, iteration: e.iteration };
       if (e.data.scope === "task") view.changes = recorded;
       else if (e.iteration !== null) iterationOf(view, e.iteration).changes = recorded;
       return;

@@ -1,5 +1,6 @@
 import { navigate } from "../../app/router.tsx";
 import { QueuePanel } from "../queue/QueuePanel.tsx";
+import { SpendSummary } from "../usage/SpendSummary.tsx";
 import { NewTaskForm } from "./NewTaskForm.tsx";
 import { TaskList } from "./TaskList.tsx";
 
@@ -10,6 +11,7 @@ export function HomePage() {
       <div className="home-side">
         <QueuePanel />
         <TaskList />
+        <SpendSummary />
       </div>
     </div>
   );

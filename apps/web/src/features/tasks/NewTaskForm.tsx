@@ -1,5 +1,6 @@
 import type { Task } from "@loop/shared";
 import { type FormEvent, type KeyboardEvent, type ReactNode, useId, useState } from "react";
+import { Link } from "../../app/router.tsx";
 import { api, type FormErrors, type FormField, formErrorsFrom } from "../../lib/api.ts";
 import { useStore } from "../../lib/store.ts";
 import { health } from "../health/health.ts";
@@ -23,14 +24,27 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const [maxIterations, setMaxIterations] = useState("");
   const [isolate, setIsolate] = useState(false);
   const [continueSession, setContinueSession] = useState(false);
+  const [maxCostUsd, setMaxCostUsd] = useState("");
+  const [maxCodexTokens, setMaxCodexTokens] = useState("");
   const [errors, setErrors] = useState<FormErrors>({ fields: {} });
   const [busy, setBusy] = useState(false);
+  /** The task just queued by "Queue and add another": said under the form, with a link to it. */
+  const [queued, setQueued] = useState<Task | null>(null);
   const id = useId();
 
-  const submit = async (e?: FormEvent) => {
+  const submit = async (e?: FormEvent, stay = false) => {
     e?.preventDefault();
     if (busy) return;
-    const body = newTaskBody({ title, prompt, workingDir, maxIterations, isolate, continueSession });
+    const body = newTaskBody({
+      title,
+      prompt,
+      workingDir,
+      maxIterations,
+      isolate,
+      continueSession,
+      maxCostUsd,
+      maxCodexTokens,
+    });
     setBusy(true);
     try {
       const { task } = await api.tasks.create(body);
@@ -42,7 +56,10 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       setErrors({ fields: {} });
       setTitle("");
       setPrompt("");
-      onCreated(task);
+      if (stay) {
+        setQueued(task);
+        document.getElementById(`${id}-title`)?.focus();
+      } else onCreated(task);
     } catch (err) {
       setErrors(formErrorsFrom(err));
     } finally {
@@ -151,6 +168,42 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
           placeholder={defaultMax ? `${defaultMax} (default)` : "server default"}
         />
       ))}
+      <div className="field-row">
+        {field(
+          "maxCostUsd",
+          "Claude budget ($)",
+          (p) => (
+            <input
+              {...p}
+              name="maxCostUsd"
+              type="text"
+              inputMode="decimal"
+              value={maxCostUsd}
+              onChange={(e) => setMaxCostUsd(e.target.value)}
+              placeholder="no budget"
+              autoComplete="off"
+            />
+          ),
+          "Stops when claude reports this much spent.",
+        )}
+        {field(
+          "maxCodexTokens",
+          "Codex budget (tokens)",
+          (p) => (
+            <input
+              {...p}
+              name="maxCodexTokens"
+              type="text"
+              inputMode="numeric"
+              value={maxCodexTokens}
+              onChange={(e) => setMaxCodexTokens(e.target.value)}
+              placeholder="no budget"
+              autoComplete="off"
+            />
+          ),
+          "Input + output tokens.",
+        )}
+      </div>
       <div className="field field-check">
         <label>
           <input
@@ -187,10 +240,26 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
         <button type="submit" className="primary" disabled={busy}>
           {busy ? "Starting…" : "Start"}
         </button>
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => void submit(undefined, true)}
+          title="Queue this task and stay here to file the next one"
+        >
+          Queue and add another
+        </button>
         <span className="hint">
           <kbd>Ctrl</kbd>/<kbd>⌘</kbd>+<kbd>Enter</kbd>
         </span>
       </div>
+      <p className="muted form-queued" role="status">
+        {queued && (
+          <>
+            Queued “<Link href={`/tasks/${encodeURIComponent(queued.id)}`}>{queued.title}</Link>”. Add the
+            next one.
+          </>
+        )}
+      </p>
     </form>
   );
 }

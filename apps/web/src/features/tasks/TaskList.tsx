@@ -1,7 +1,7 @@
 import type { Task, TaskStatus } from "@loop/shared";
 import { isActive } from "@loop/shared/statuses";
 import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
-import { useDeferredValue, useState } from "react";
+import { useDeferredValue, useEffect, useState } from "react";
 import { Link } from "../../app/router.tsx";
 import { fetchListPage, keys } from "../../lib/cache.ts";
 import { useNow } from "../../lib/clock.ts";
@@ -17,10 +17,35 @@ import {
 import type { ListFilter } from "./listModel.ts";
 import { StatusBadge } from "./StatusBadge.tsx";
 
+const STATUSES = Object.keys(STATUS_LABEL) as TaskStatus[];
+
+/** The list's search and status filter as the URL keeps them (`/?q=parser&status=failed`): shareable, kept on reload and Back. */
+export function readListUrl(search: string): { q: string; status: TaskStatus | "" } {
+  const p = new URLSearchParams(search);
+  const status = p.get("status") ?? "";
+  return {
+    q: p.get("q") ?? "",
+    status: (STATUSES as string[]).includes(status) ? (status as TaskStatus) : "",
+  };
+}
+
+export function listUrl(path: string, q: string, status: TaskStatus | ""): string {
+  const p = new URLSearchParams();
+  if (q) p.set("q", q);
+  if (status) p.set("status", status);
+  const qs = p.toString();
+  return `${path}${qs ? `?${qs}` : ""}`;
+}
+
 export function TaskList() {
-  const [status, setStatus] = useState<TaskStatus | "">("");
-  const [search, setSearch] = useState("");
+  const [status, setStatus] = useState<TaskStatus | "">(() => readListUrl(location.search).status);
+  const [search, setSearch] = useState(() => readListUrl(location.search).q);
   const q = useDeferredValue(search.trim());
+  // Replaced, not pushed: typing a search is not a trail of pages for Back.
+  useEffect(() => {
+    const next = listUrl(location.pathname, q, status);
+    if (next !== location.pathname + location.search) history.replaceState(history.state, "", next);
+  }, [q, status]);
   const filter: ListFilter = { ...(status && { status }), ...(q && { q }) };
   const list = useInfiniteQuery({
     queryKey: keys.tasks(filter),
@@ -53,7 +78,7 @@ export function TaskList() {
           onChange={(e) => setStatus(e.target.value as TaskStatus | "")}
         >
           <option value="">All statuses</option>
-          {(Object.keys(STATUS_LABEL) as TaskStatus[]).map((s) => (
+          {STATUSES.map((s) => (
             <option key={s} value={s}>
               {STATUS_LABEL[s]}
             </option>
