@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Task } from "@loop/shared";
 import { afterEach, describe, expect, it } from "vitest";
@@ -159,5 +160,28 @@ describe("the person in the loop over HTTP", () => {
     const result = await call("GET", `/api/tasks/${task.id}/artifacts/result.md`);
     expect(result.body).toContain("Accepted by the user after iteration 1");
     expect(t.events(task.id).at(-1)).toMatchObject({ type: "task.finished", data: { status: "done" } });
+  });
+
+  it("accept on a worktree task keeps its branch for landing", async () => {
+    t = await createTestApp();
+    const wd = t.workdir(
+      scenario({ claude: [claude.ok("did it")], codex: [codex.review("STATUS: ISSUES_FOUND\n- a nit")] }),
+    );
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: wd, encoding: "utf8" });
+    git("init", "-q", "-b", "main");
+    writeFileSync(join(wd, ".gitignore"), ".fake-state/\n");
+    git("add", "-A");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "initial");
+    const task = await file({ workingDir: wd, maxIterations: 1, isolation: "worktree" });
+    expect((await taskEnded(t, task.id)).status).toBe("needs_attention");
+    const r = await call("POST", `/api/tasks/${task.id}/accept`);
+    expect(r.json().task).toMatchObject({
+      status: "done",
+      statusReason: "Accepted by the user after iteration 1",
+    });
+    expect(git("branch", "--list", `loop/${task.id}`)).toContain(`loop/${task.id}`);
+    const branch = await call("GET", `/api/tasks/${task.id}/branch`);
+    expect(branch.statusCode).toBe(200);
+    expect(branch.json().branch).toBe(`loop/${task.id}`);
   });
 });
