@@ -1,8 +1,24 @@
+import { createRequire } from "node:module";
 import type { Finding, Note, Task } from "@loop/shared";
 import { describe, expect, it } from "vitest";
 import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
 
 const e2e = e2eSuite();
+const AXE = (createRequire(import.meta.url)("axe-core") as { source: string }).source;
+
+/** axe-core's serious and critical violations (ids) on the page as it is now. */
+async function serious(page: import("playwright-core").Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  const violations = (await page.evaluate(async () => {
+    const axe = (
+      window as unknown as { axe: { run: (d: Document, o: object) => Promise<{ violations: unknown[] }> } }
+    ).axe;
+    return (await axe.run(document, { resultTypes: ["violations"] })).violations;
+  })) as { id: string; impact: string | null; nodes: { target: string[] }[] }[];
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
 
 describe("the person in the loop, in the dashboard", () => {
   it("needs_attention → dismiss a finding, write a note, resume → done; accept another", async () => {
@@ -41,6 +57,7 @@ describe("the person in the loop, in the dashboard", () => {
     await panel.getByLabel("Note for the agents").fill("Use the shared error helper for the code field.");
     await page.screenshot({ path: screenshotPath("steering-panel.png"), fullPage: true });
     await panel.screenshot({ path: screenshotPath("steering-panel-only.png") });
+    expect(await serious(page)).toEqual([]);
     // The panel fits a 390 px screen, its controls included.
     const box = await panel.boundingBox();
     expect(box!.x + box!.width).toBeLessThanOrEqual(390);
