@@ -168,3 +168,55 @@ export async function promptBytes(dir) {
     await server.stop();
   }
 }
+
+/** Wall time of `sh -c true` spawned and waited for, as the bench sees it (its own run). */
+function shTrueMs(times = 20) {
+  const ms = [];
+  for (let i = 0; i < times; i++) {
+    const t0 = performance.now();
+    spawnSync("sh", ["-c", "true"], { stdio: "ignore" });
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+/**
+ * What loop adds around a check (`true` as the command): per iteration of a 10-iteration loop, the
+ * time from check.started to check.finished (spawn in a process group of its own, the process sweep
+ * by its marker, NNN-check.md, the iteration's row) less `sh -c true`'s own run; median over them.
+ */
+export async function checkOverhead(dir) {
+  const server = await startServer(dir, { LOOP_STALL_ITERATIONS: "0" });
+  try {
+    const task = await submit(server.base, {
+      title: "check overhead",
+      prompt: "Make it better",
+      workingDir: workdir(join(dir, "check"), scenario()),
+      maxIterations: ITERATIONS,
+      checkCommand: "true",
+    });
+    const events = await collect(`${server.base}/api/tasks/${task.id}/events`, (_got, batch) =>
+      batch.some((e) => e.type === "task.finished"),
+    );
+    const started = new Map();
+    const windows = [];
+    for (const e of events) {
+      if (e.type === "check.started") started.set(e.iteration, Date.parse(e.ts));
+      if (e.type === "check.finished" && e.data.ok)
+        windows.push(Date.parse(e.ts) - (started.get(e.iteration) ?? Number.NaN));
+    }
+    if (windows.length !== ITERATIONS || windows.some(Number.isNaN))
+      return {
+        check_overhead_ms: { value: null, note: `${windows.length} passing checks of ${ITERATIONS}` },
+      };
+    const own = shTrueMs();
+    return {
+      check_overhead_ms: {
+        value: Math.max(0, median(windows) - own),
+        note: `median of ${windows.length}: ${median(windows)} ms check.started→check.finished, sh -c true itself ${own.toFixed(1)} ms`,
+      },
+    };
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,7 +1,7 @@
 // The bench's measures and their targets. A group runs once and yields the figures of its measures
 // ({ [name]: { value, note?, ok? } }; ok: false fails a measure whose figure met the target but
 // whose result was wrong, e.g. lines lost). `digits`: decimals kept in results.json.
-import { overhead, promptBytes } from "./loop.mjs";
+import { checkOverhead, overhead, promptBytes } from "./loop.mjs";
 import { bigOutput, lineLatency, listTasks, live, replay, slowClients } from "./server.mjs";
 import { startMeasures } from "./start.mjs";
 import { logDomRows, spaSize } from "./web.mjs";
@@ -28,6 +28,11 @@ export const MEASURES = [
       { name: "overhead_ratio", unit: "×", op: "<=", target: 1.15 },
       { name: "overhead_ms_per_iteration", unit: "ms", op: "<=", target: 40, digits: 0 },
     ],
+  },
+  {
+    id: "check",
+    run: checkOverhead,
+    measures: [{ name: "check_overhead_ms", unit: "ms", op: "<", target: 30, digits: 1 }],
   },
   {
     id: "latency",

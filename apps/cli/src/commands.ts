@@ -3,6 +3,7 @@ import { resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import {
+  AgentName,
   type CreateTaskBody,
   MAX_ITERATIONS_LIMIT,
   MoveTaskBody,
@@ -79,6 +80,13 @@ const whole = (flag: string, v: string | undefined, min: number, max: number) =>
   return n;
 };
 
+const agent = (flag: string, v: string | undefined) => {
+  if (v === undefined) return undefined;
+  const a = AgentName.safeParse(v);
+  if (!a.success) throw usage(`${flag} must be ${AgentName.options.join(" or ")}`);
+  return a.data;
+};
+
 const add: Run = async (argv, { api, env, io }) => {
   const { values: v } = parse(
     argv,
@@ -90,10 +98,17 @@ const add: Run = async (argv, { api, env, io }) => {
       budget: { type: "string" },
       worktree: { type: "boolean" },
       step: { type: "boolean" },
+      check: { type: "string" },
+      "check-timeout": { type: "string" },
+      allow: { type: "string", multiple: true },
       wait: { type: "boolean" },
+      worker: { type: "string" },
+      reviewer: { type: "string" },
     },
     0,
   );
+  const worker = agent("--worker", v.worker);
+  const reviewer = agent("--reviewer", v.reviewer);
   const prompt = v.prompt ?? io.stdin();
   if (prompt === undefined || prompt.trim() === "") {
     throw usage("give the prompt with --prompt or on stdin (pnpm loop add --title … < prompt.md)");
@@ -111,6 +126,14 @@ const add: Run = async (argv, { api, env, io }) => {
     ...(budget !== undefined && { maxCostUsd: budget }),
     ...(v.worktree && { isolation: "worktree" as const }),
     ...(v.step && { pauseAfterIteration: true }),
+    ...(v.check !== undefined && { checkCommand: v.check }),
+    ...(v["check-timeout"] !== undefined && {
+      checkTimeoutMs: 1000 * (whole("--check-timeout", v["check-timeout"], 1, 3600) ?? 0),
+    }),
+    ...(v.allow && { allowedCommands: ([] as string[]).concat(v.allow) }),
+    // The same agent in both parts is the server's to refuse (400 invalid_body, exit 1).
+    ...(worker && { worker }),
+    ...(reviewer && { reviewer }),
   };
   // No --dir from inside loop's checkout: ask rather than let the agents change loop itself.
   if (v.dir === undefined && insideLoop(body.workingDir)) {

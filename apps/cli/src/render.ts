@@ -22,11 +22,13 @@ export function table(rows: string[][]): string {
 export function taskTable(tasks: Task[], now = Date.now()): string {
   if (tasks.length === 0) return "No tasks.";
   return table([
-    ["ID", "STATUS", "ITER", "AGE", "TITLE"],
+    ["ID", "STATUS", "ITER", "WORKER", "REVIEWER", "AGE", "TITLE"],
     ...tasks.map((t) => [
       t.id,
       t.status,
       `${t.currentIteration}/${t.maxIterations}`,
+      t.worker,
+      t.reviewer,
       age(t.createdAt, now),
       clip(t.title, 60),
     ]),
@@ -47,21 +49,34 @@ export function taskDetail(d: {
     `  id          ${t.id}`,
     `  status      ${t.status}${t.statusReason ? `: ${t.statusReason}` : ""}`,
     `  directory   ${t.worktree ? `${t.worktree.path} (worktree of ${t.workingDir}, branch ${t.worktree.branch})` : t.workingDir}`,
+    `  roles       ${t.worker} works, ${t.reviewer} reviews`,
     `  iterations  ${t.currentIteration} of at most ${t.maxIterations}`,
     `  created     ${t.createdAt} (${age(t.createdAt)} ago)`,
     `  claude      $${t.usage.claude.costUsd.toFixed(4)}${t.maxCostUsd === null ? "" : ` of $${t.maxCostUsd}`} · ${t.usage.claude.inputTokens} in, ${t.usage.claude.outputTokens} out, ${t.usage.claude.turns} turns`,
     `  codex       ${t.usage.codex.inputTokens} in (${t.usage.codex.cachedInputTokens} cached), ${t.usage.codex.outputTokens} out`,
   ];
+  if (t.checkCommand) out.push(`  check       ${t.checkCommand} (timeout ${seconds(t.checkTimeoutMs)})`);
   if (t.retryOf) out.push(`  retry of    ${t.retryOf}`);
   if (d.iterations.length > 0) {
     out.push("", "Iterations");
     out.push(
       table([
-        ["  N", "STATUS", "VERDICT", "CLAUDE", "CODEX", "CLAUDE COST", "CODEX TOKENS"],
+        // The iteration's claude/codexDurationMs are the worker's and the reviewer's run (api.md).
+        [
+          "  N",
+          "STATUS",
+          "VERDICT",
+          "CHECK",
+          t.worker.toUpperCase(),
+          t.reviewer.toUpperCase(),
+          "CLAUDE COST",
+          "CODEX TOKENS",
+        ],
         ...d.iterations.map((i) => [
           `  ${i.n}`,
           i.status,
           i.verdict ?? "-",
+          i.check ? `${i.check.ok ? "pass" : "FAIL"} ${seconds(i.check.durationMs)}` : "-",
           seconds(i.claudeDurationMs),
           seconds(i.codexDurationMs),
           `$${i.usage.claude.costUsd.toFixed(4)}`,
@@ -159,6 +174,18 @@ export function eventLine(e: LoopEvent): string | undefined {
       return undefined;
     case "changes.recorded":
       return e.data.scope === "iteration" ? `changes: ${e.data.summary}` : undefined;
+    case "check.started":
+      return `check: ${e.data.command}`;
+    case "check.output": {
+      const { stream, line, continuation } = e.data;
+      if (continuation || line.trim() === "") return undefined;
+      return block(`check ${stream === "stderr" ? "!" : "│"} `, line);
+    }
+    case "check.finished": {
+      const { ok, exitCode, durationMs, timedOut } = e.data;
+      const how = ok ? "passed" : timedOut ? "timed out (killed)" : "FAILED";
+      return `check ${how} (exit ${exitCode ?? "-"}, ${seconds(durationMs)})`;
+    }
     case "findings.updated": {
       const text = new Map(e.data.findings.map((f) => [f.id, f.text]));
       const lines = [

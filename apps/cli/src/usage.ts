@@ -2,7 +2,8 @@
 export const HELP = `pnpm loop: file, list, follow and steer loop's tasks from a shell
 
 Usage:
-  pnpm loop add --title TITLE [--dir DIR] [--max N] [--budget USD] [--worktree] [--step] [--wait] < prompt.md
+  pnpm loop add --title TITLE [--dir DIR] [--max N] [--budget USD] [--worktree] [--step]
+                [--worker claude|codex] [--reviewer codex|claude] [--check CMD] [--wait] < prompt.md
   pnpm loop add --title TITLE --prompt "Fix the flaky test" …
   pnpm loop ls [--status STATUS] [--limit N]
   pnpm loop show ID
@@ -31,11 +32,17 @@ Commands:
              --budget    most the task may spend on claude, in USD (maxCostUsd)
              --worktree  run in a git worktree of its own (branch loop/<task-id>)
              --step      step mode: pause after every review that is not DONE (pauseAfterIteration)
+             --worker    the agent that works, claude or codex (default: the server's LOOP_WORKER)
+             --reviewer  the agent that reviews, never the worker (default: LOOP_REVIEWER)
+             --check     a command loop runs after every worker run ("npm test"); DONE only
+                         counts while it passes (default: the server's LOOP_CHECK_COMMAND)
+             --check-timeout  seconds the check may run, 1-3600 (default 600)
+             --allow     a command the worker may run without asking (repeatable)
              --wait      follow the task (as tail) and exit with its outcome
              --title     defaults to the prompt's first line
-  ls       tasks, newest first: id, status, iterations, age, title (--status queued|running|
+  ls       tasks, newest first: id, status, iterations, worker, reviewer, age, title (--status queued|running|
            paused|done|needs_attention|failed|cancelled)
-  show     a task: status and reason, iterations, findings, prompt
+  show     a task: status and reason, who works and who reviews, iterations, findings, prompt
   tail     follow a task's log (agent text, verdicts, status) until it ends; reconnects after a
            drop without losing or repeating a line
   cancel   cancel a queued or running task

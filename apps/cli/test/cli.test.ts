@@ -76,12 +76,15 @@ describe("pnpm loop against a real server", () => {
     // ls, show: the same task as a table row and a detail view.
     const ls = await cli(["ls"], envFor(d)).done;
     expect(ls.code).toBe(0);
-    expect(ls.stdout.split("\n")[0]).toMatch(/^ID\s+STATUS\s+ITER\s+AGE\s+TITLE$/);
-    expect(ls.stdout).toMatch(new RegExp(`^${id}\\s+done\\s+2/3\\s+\\d+[smhd]\\s+Fix the test$`, "m"));
+    expect(ls.stdout.split("\n")[0]).toMatch(/^ID\s+STATUS\s+ITER\s+WORKER\s+REVIEWER\s+AGE\s+TITLE$/);
+    expect(ls.stdout).toMatch(
+      new RegExp(`^${id}\\s+done\\s+2/3\\s+claude\\s+codex\\s+\\d+[smhd]\\s+Fix the test$`, "m"),
+    );
     expect((await cli(["ls", "--status", "failed"], envFor(d)).done).stdout).toBe("No tasks.\n");
     const show = await cli(["show", id], envFor(d)).done;
     expect(show.code).toBe(0);
     expect(show.stdout).toContain("status      done: Codex reported STATUS: DONE in iteration 2");
+    expect(show.stdout).toContain("roles       claude works, codex reviews");
     expect(show.stdout).toMatch(/^ {2}1\s+done\s+ISSUES_FOUND/m);
     expect(show.stdout).toMatch(/^ {2}2\s+done\s+DONE/m);
     expect(show.stdout).toContain("[resolved] the test still fails (iteration 1)");
@@ -262,6 +265,54 @@ describe("pnpm loop against a real server", () => {
     );
   });
 
+  it("add --worker codex --reviewer claude swaps the roles: the task ends done, ls and show name them", async () => {
+    const d = tmp();
+    const s = await startServer(d);
+    const wd = workdir(
+      d,
+      "swap",
+      scenario({
+        codex: [codex.review("Wrote it.")],
+        claude: [claude.ok("STATUS: ISSUES_FOUND\n- add a test"), claude.ok("STATUS: DONE")],
+      }),
+    );
+    const r = await cli(
+      ["add", "--title", "Swapped", "--prompt", "p", "--worker", "codex", "--reviewer", "claude", "--wait"],
+      envFor(d, { INIT_CWD: wd }),
+    ).done;
+    expect(r.code, r.stderr).toBe(EXIT.ok);
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe(
+      "finished: done — Claude reported STATUS: DONE in iteration 2",
+    );
+    const id = r.stderr.split(" ")[1]!.replace(":", "");
+    const { json } = await s.api(`/api/tasks/${id}`);
+    expect(json.task).toMatchObject({ worker: "codex", reviewer: "claude" });
+    const ls = await cli(["ls"], envFor(d)).done;
+    expect(ls.stdout).toMatch(
+      new RegExp(`^${id}\\s+done\\s+2/10\\s+codex\\s+claude\\s+\\d+[smhd]\\s+Swapped$`, "m"),
+    );
+    const show = await cli(["show", id], envFor(d)).done;
+    expect(show.stdout).toContain("roles       codex works, claude reviews");
+    // The durations are the worker's and the reviewer's runs: headed by who played them.
+    expect(show.stdout).toMatch(/^ {2}N\s+STATUS\s+VERDICT\s+CODEX\s+CLAUDE\s+CLAUDE COST/m);
+
+    // Only --reviewer: the worker is the other agent.
+    const one = await cli(["add", "--prompt", "p", "--reviewer", "claude"], envFor(d, { INIT_CWD: wd })).done;
+    expect(one.code, one.stderr).toBe(EXIT.ok);
+    expect((await s.api(`/api/tasks/${one.stdout.trim()}`)).json.task).toMatchObject({
+      worker: "codex",
+      reviewer: "claude",
+    });
+    // The same agent in both parts: the server's 400, exit 1, naming the field.
+    const same = await cli(
+      ["add", "--prompt", "p", "--worker", "codex", "--reviewer", "codex"],
+      envFor(d, { INIT_CWD: wd }),
+    ).done;
+    expect(same.code).toBe(EXIT.error);
+    expect(same.stderr).toBe("loop: reviewer: must be a different agent from the worker (invalid_body)\n");
+    await stop(s);
+  });
+
   it("--budget is sent as maxCostUsd and shown by show", async () => {
     const d = tmp();
     const s = await startServer(d);
@@ -279,6 +330,38 @@ describe("pnpm loop against a real server", () => {
       envFor(d, { INIT_CWD: d }),
     ).done;
     expect(bad.code).not.toBe(EXIT.ok);
+    await stop(s);
+  });
+
+  it("add --check runs the task's check: tail prints its lines and result; show has it per iteration", async () => {
+    const d = tmp();
+    const s = await startServer(d);
+    const wd = workdir(d, "work", TWO_ROUNDS);
+    const r = await cli(
+      [
+        "add",
+        "--title",
+        "checked",
+        "--prompt",
+        "p",
+        "--max",
+        "1",
+        "--check",
+        "echo checking; exit 4",
+        "--wait",
+      ],
+      envFor(d, { INIT_CWD: wd }),
+    ).done;
+    expect(r.code).toBe(EXIT.needsAttention);
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines).toContain("check: echo checking; exit 4");
+    expect(lines).toContain("check │ checking");
+    expect(lines.some((l) => /^check FAILED \(exit 4, \d+\.\ds\)$/.test(l))).toBe(true);
+    expect(lines.at(-1)).toContain("with the check failing: `echo checking; exit 4` exited with code 4");
+    const id = r.stderr.split(" ")[1]!.replace(":", "");
+    const shown = await cli(["show", id], envFor(d)).done;
+    expect(shown.stdout).toContain("check       echo checking; exit 4 (timeout 600.0s)");
+    expect(shown.stdout).toMatch(/\s+1\s+done\s+ISSUES_FOUND\s+FAIL \d/);
     await stop(s);
   });
 });
@@ -342,6 +425,8 @@ describe("pnpm loop without a server", () => {
       [["add", "--prompt", "p", "--max", "0"], /--max must be a whole number from 1 to 100/],
       [["add", "--prompt", "p", "--budget", "lots"], /--budget must be an amount in USD above 0/],
       [["add", "--nope"], /Unknown option '--nope'/],
+      [["add", "--prompt", "p", "--worker", "gpt"], /--worker must be claude or codex/],
+      [["add", "--prompt", "p", "--reviewer", "Codex"], /--reviewer must be claude or codex/],
       [["ls", "--status", "nope"], /--status must be one of queued, running/],
       [["show"], /give one task id/],
       [["resume", "x", "--extra", "-1"], /--extra|Option/],

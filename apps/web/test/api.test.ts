@@ -36,6 +36,15 @@ describe("formErrorsFrom", () => {
     });
   });
 
+  it("puts the server's roles errors at the Worker / Reviewer selects", () => {
+    const same = new ApiError(400, "invalid_body", "reviewer: must be a different agent from the worker");
+    expect(formErrorsFrom(same)).toEqual({
+      fields: { reviewer: "Reviewer must be a different agent from the worker" },
+    });
+    const unknown = new ApiError(400, "invalid_body", 'worker: must be "claude" or "codex"');
+    expect(formErrorsFrom(unknown).fields.worker).toBe('Worker must be "claude" or "codex"');
+  });
+
   it("maps invalid_working_dir to the working directory field", () => {
     const e = new ApiError(400, "invalid_working_dir", "The working directory /nope does not exist");
     expect(formErrorsFrom(e)).toEqual({

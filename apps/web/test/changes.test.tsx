@@ -342,7 +342,7 @@ describe("findings", () => {
 
   it("says when there is nothing yet", () => {
     expect(renderToStaticMarkup(<FindingsList findings={[]} />)).toContain(
-      "Codex has reported no findings yet.",
+      "The reviewer has reported no findings yet.",
     );
   });
 });

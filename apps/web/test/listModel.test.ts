@@ -73,6 +73,7 @@ describe("applyToDetail (row events on a task page's snapshot)", () => {
       claudeSessionId: null,
       claudePromptBytes: null,
       codexPromptBytes: null,
+      check: null,
       usage: task("t1").usage,
     };
     const started = s.ev("iteration.updated", { iteration: it1 }, 1);
@@ -129,5 +130,6 @@ const emptyIteration = (n: number) => ({
   claudeSessionId: null,
   claudePromptBytes: null,
   codexPromptBytes: null,
+  check: null,
   usage: task("t1").usage,
 });

@@ -1,6 +1,13 @@
 import { emptyClaudeUsage, emptyUsage } from "@loop/shared";
 import { describe, expect, it } from "vitest";
-import { applyEvents, commandLine, createTaskView, finishedLine } from "../src/features/task/model.ts";
+import {
+  applyEvents,
+  checkLine,
+  commandLine,
+  createTaskView,
+  finishedLine,
+} from "../src/features/task/model.ts";
+import { newTaskBody } from "../src/features/tasks/newTaskBody.ts";
 import { eventStream } from "./events.ts";
 
 describe("applyEvents", () => {
@@ -190,5 +197,47 @@ describe("commandLine", () => {
     expect(commandLine(["claude", "--append-system-prompt", "it's here"], null)).toBe(
       "$ claude --append-system-prompt 'it'\\''s here'",
     );
+  });
+});
+
+describe("loop's check in the task view", () => {
+  it("keeps the check's command, output lines (split ones rejoined) and result per iteration; a rerun is marked", () => {
+    const s = eventStream();
+    const view = createTaskView();
+    applyEvents(view, [
+      s.ev("iteration.started", { n: 1 }, 1),
+      s.ev("check.started", { command: "npm test" }, 1),
+      s.ev("check.output", { stream: "stdout", line: "1 passing" }, 1),
+      s.ev("check.output", { stream: "stderr", line: "ab", final: false }, 1),
+      s.ev("check.output", { stream: "stderr", line: "cd", continuation: true, final: true }, 1),
+      s.ev(
+        "check.finished",
+        { command: "npm test", exitCode: 1, ok: false, durationMs: 2300, timedOut: false },
+        1,
+      ),
+      s.ev("check.started", { command: "npm test" }, 1),
+    ]);
+    const check = view.iterations[0]!.check!;
+    expect(check.command).toBe("npm test");
+    expect(check.lines.map((l) => [l.kind, l.text])).toEqual([
+      ["meta", "$ sh -c 'npm test'"],
+      ["stdout", "1 passing"],
+      ["stderr", "abcd"],
+      ["meta", "check FAILED (exit 1, 2.3 s)"],
+      ["meta", "— run again —"],
+      ["meta", "$ sh -c 'npm test'"],
+    ]);
+    expect(check.outputLines).toBe(2);
+    // Started again (a resume after a server stop): no result until it finishes.
+    expect(check.finished).toBeNull();
+    expect(checkLine({ command: "x", exitCode: null, ok: false, durationMs: 1000, timedOut: true })).toBe(
+      "check timed out (killed) (exit –, 1.0 s)",
+    );
+  });
+
+  it("the form sends the check command only when one is typed", () => {
+    const f = { title: "t", prompt: "p", workingDir: "/w", maxIterations: "", isolate: false };
+    expect(newTaskBody({ ...f, checkCommand: "  npm test " })).toMatchObject({ checkCommand: "npm test" });
+    expect(newTaskBody({ ...f, checkCommand: "  " })).not.toHaveProperty("checkCommand");
   });
 });

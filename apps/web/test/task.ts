@@ -25,5 +25,8 @@ export const taskRow = (id: string, o: Partial<Task> = {}): Task => ({
   worker: "claude",
   reviewer: "codex",
   pauseAfterIteration: false,
+  checkCommand: null,
+  checkTimeoutMs: 600_000,
+  allowedCommands: [],
   ...o,
 });

@@ -58,6 +58,11 @@ export interface LoopUnderTest {
     workingDir: string;
     maxIterations?: number;
     maxCostUsd?: number;
+    checkCommand?: string;
+    allowedCommands?: string[];
+    worker?: "claude" | "codex";
+    reviewer?: "claude" | "codex";
+    continueSession?: boolean;
   }): Promise<Task>;
   /** Polls GET /api/tasks/:id until `done(task)`; throws with the task's state on timeout. */
   waitForTask(id: string, done: (t: Task) => boolean, timeoutMs?: number): Promise<TaskDetail>;

@@ -127,6 +127,18 @@ export class EventBus {
     });
   }
 
+  /** One line loop's check printed (check.output), split like emitOutput's. */
+  emitCheckOutput(taskId: string, iteration: number, stream: "stdout" | "stderr", line: string): void {
+    const pieces = splitUtf8(line, MAX_LINE_BYTES);
+    pieces.forEach((piece, i) => {
+      const split = pieces.length > 1 && {
+        ...(i > 0 && { continuation: true }),
+        final: i === pieces.length - 1,
+      };
+      this.send(taskId, iteration, "check.output", { stream, line: piece, ...split });
+    });
+  }
+
   /** Live-only (EphemeralEvent): handed to ephemeral listeners now, never stored or replayed. */
   publishEphemeral(event: EphemeralEvent): void {
     for (const l of this.ephemeralListeners) {

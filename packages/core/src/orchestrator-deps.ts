@@ -37,6 +37,12 @@ export interface SubmitInput extends Budgets {
   reviewer?: AgentName | undefined;
   /** Step mode: pause after every review that is not DONE. */
   pauseAfterIteration?: boolean | undefined;
+  /** Default: LOOP_CHECK_COMMAND (none when unset). */
+  checkCommand?: string | null | undefined;
+  /** Default: LOOP_CHECK_TIMEOUT_MS. */
+  checkTimeoutMs?: number | undefined;
+  /** The task's own; LOOP_ALLOWED_COMMANDS and the check command are added when it runs. */
+  allowedCommands?: string[] | undefined;
 }
 
 export type { QueueMove } from "@loop/shared";

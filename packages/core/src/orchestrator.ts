@@ -18,14 +18,23 @@ import {
 } from "./orchestrator-deps.ts";
 import { taskMarkdown } from "./prompts/index.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
-import { type SteeringContext, storeNote, writeNotes } from "./steering.ts";
 import { storageReady } from "./storage-ready.ts";
 
 export type { Logger } from "./loop/run-context.ts";
 export type { QueueMove, QueueState, SubmitInput } from "./orchestrator-deps.ts";
 
 type Filed = SubmitInput &
-  Pick<Task, "maxIterations" | "isolation" | "retryOf" | "worker" | "reviewer" | Budget>;
+  Pick<
+    Task,
+    | "maxIterations"
+    | "isolation"
+    | "retryOf"
+    | "worker"
+    | "reviewer"
+    | "checkCommand"
+    | "checkTimeoutMs"
+    | Budget
+  >;
 
 const reopened = { statusReason: null, finishedAt: null } as const;
 
@@ -72,6 +81,9 @@ export class Orchestrator {
       maxIterations: input.maxIterations ?? this.settings.defaultMaxIterations,
       isolation: input.isolation ?? "none",
       retryOf: null,
+      checkCommand: input.checkCommand?.trim() || this.settings.checkCommand,
+      checkTimeoutMs: input.checkTimeoutMs ?? this.settings.checkTimeoutMs,
+      allowedCommands: (input.allowedCommands ?? []).map((c) => c.trim()).filter(Boolean),
     });
   }
 
@@ -89,11 +101,10 @@ export class Orchestrator {
   }
 
   /**
-   * Queues a paused, failed, cancelled or needs_attention task again; its next run continues after
-   * its last finished agent run, with its stored history. `extraIterations` raises its cap; `note`
-   * goes to the next prompts (steering.ts).
+   * Queues a paused, failed, cancelled or needs_attention task again, to continue after its last finished
+   * agent run with its stored history; `extraIterations` raises its cap, `inTx` runs in its transaction.
    */
-  async resume(id: string, extraIterations = 0, caps: Budgets = {}, note?: string): Promise<Task> {
+  async resume(id: string, extraIterations = 0, caps: Budgets = {}, inTx?: () => void): Promise<Task> {
     const task = rebudget(this.get(id), caps);
     this.assertAccepting();
     if (this.current?.task.id === id) {
@@ -117,11 +128,10 @@ export class Orchestrator {
         const t = this.repos.tasks.requeue(id, { ...caps, ...reopened, maxIterations });
         this.bus.taskUpdated(id, { ...caps, ...reopened, maxIterations, status: "queued" });
         this.bus.send(id, null, "task.requeued", { maxIterations, from: point.from });
-        if (note !== undefined) storeNote(this.repos, this.bus, id, note);
+        inTx?.();
         return t;
       }),
     );
-    if (note !== undefined) await writeNotes(this.steering.deps, queued);
     this.log.info({ taskId: id, from: point.from }, "task resumed");
     this.kick();
     return queued;
@@ -273,16 +283,6 @@ export class Orchestrator {
     await stopped;
     clearTimeout(t);
     this.closing.abort();
-  }
-
-  /** What the person-in-the-loop requests (steering.ts: notes, findings, accept) work with. */
-  get steering(): SteeringContext {
-    const { repos, bus, settings, artifacts, log } = this;
-    return {
-      deps: { repos, bus, settings, artifacts, log, closing: this.closing.signal },
-      write: (fn) => this.write(fn),
-      runningHere: (id) => this.current?.task.id === id,
-    };
   }
 
   private get(id: string): Task {

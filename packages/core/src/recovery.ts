@@ -2,6 +2,7 @@ import type { AgentRun, Repositories } from "@loop/db";
 import type { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
 import { findStalemate } from "./findings/index.ts";
+import { CHECK_RUN } from "./loop/check-step.ts";
 import { finishDecided } from "./loop/finish.ts";
 import type { Logger } from "./loop/run-context.ts";
 import { decidedEnd } from "./loop/transitions.ts";
@@ -143,7 +144,11 @@ export async function recover(
     }
     const last = repos.agentRuns.lastOpenOf(task.id);
     const where =
-      n > 0 ? `during iteration ${n}${last ? ` (${last.agent})` : ""}` : "before its first iteration";
+      n > 0
+        ? last?.agent === CHECK_RUN
+          ? `during the check of iteration ${n}`
+          : `during iteration ${n}${last ? ` (${last.agent})` : ""}`
+        : "before its first iteration";
     const reason = `interrupted by a crash of the server ${where}; resume it to continue from there`;
     repos.transaction(() => {
       if (n > 0 && repos.iterations.get(task.id, n)?.status === "running") {
@@ -155,7 +160,7 @@ export async function recover(
       repos.tasks.update(task.id, { status: "paused", statusReason: reason });
       bus.taskUpdated(task.id, { status: "paused", statusReason: reason });
       bus.send(task.id, n || null, "task.interrupted", {
-        agent: (last?.agent as "claude" | "codex") ?? null,
+        agent: last && last.agent !== CHECK_RUN ? (last.agent as "claude" | "codex") : null,
         reason,
       });
     });

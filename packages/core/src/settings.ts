@@ -40,6 +40,22 @@ export const envValue = {
       .default([]),
   oneOf: <const T extends readonly [string, ...string[]]>(values: T) =>
     z.enum(values, { error: `must be one of ${values.join(", ")}` }),
+  /** A list split on commas and newlines (a command may hold spaces), empty items dropped. */
+  list: () =>
+    z
+      .string()
+      .transform((s) =>
+        s
+          .split(/[,\n]/)
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(z.string().max(2000, "must hold commands of at most 2000 characters"))
+          .max(50, "must hold at most 50 commands"),
+      )
+      .default([]),
   /** "0" or "1". */
   flag: () =>
     z
@@ -74,7 +90,7 @@ const PERMISSION_MODES = [
   "plan",
 ] as const;
 
-const { int, dollars, text, words, oneOf } = envValue;
+const { int, dollars, text, words, oneOf, list } = envValue;
 
 /** "Name <email>", as git writes an identity. */
 const gitIdentity = () =>
@@ -143,6 +159,12 @@ export const SettingsSchema = z.object({
   worker: fromEnv("LOOP_WORKER", oneOf(AGENTS).default("claude")),
   /** The agent that reviews a task that names none (`reviewer`). */
   reviewer: fromEnv("LOOP_REVIEWER", oneOf(AGENTS).default("codex")),
+  /** The check of a task that names none: run with `sh -c` after every worker run (null = no check). */
+  checkCommand: fromEnv("LOOP_CHECK_COMMAND", orNull(text().max(2000, "must be at most 2000 characters"))),
+  /** How long a check may run before its process tree is killed (it then fails). */
+  checkTimeoutMs: fromEnv("LOOP_CHECK_TIMEOUT_MS", int(1000, 3_600_000).default(600_000)),
+  /** Commands a task's worker may run without asking, comma- or newline-separated (claude --allowedTools). */
+  allowedCommands: fromEnv("LOOP_ALLOWED_COMMANDS", list()),
 
   // Not read from the environment: tests shorten them.
   /** Wait used when a usage-limit message names no reset time (doubles per attempt, capped at 2 h). */

@@ -1,10 +1,12 @@
-import type { Repositories } from "@loop/db";
+import { type Repositories, retryBusy } from "@loop/db";
 import { AppError, canAccept, canTakeNote, type Finding, type Note, type Task } from "@loop/shared";
+import type { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
 import { decideFinding, excerpt } from "./findings/index.ts";
 import { finishDecided } from "./loop/finish.ts";
-import type { RunDeps } from "./loop/run-context.ts";
+import type { Logger, RunDeps } from "./loop/run-context.ts";
 import { notesMarkdown } from "./prompts/index.ts";
+import type { Settings } from "./settings.ts";
 
 /**
  * The person in the loop: notes to the agents, findings the user decides on, and accepting a task
@@ -17,6 +19,42 @@ export interface SteeringContext {
   write<T>(fn: () => T): Promise<T>;
   /** True while a run in this server holds the task (running, or waiting out a usage limit). */
   runningHere(id: string): boolean;
+}
+
+/** The orchestrator's parts the steering requests use (its settings, artifacts and queue are public). */
+export interface Steerable {
+  readonly settings: Settings;
+  readonly artifacts: ArtifactStore;
+  queue(): { running: Task | null };
+  resume(id: string, extra?: number, caps?: object, inTx?: () => void): Promise<Task>;
+}
+
+/** The steering requests' context over an orchestrator and the repositories and bus it was built with. */
+export function steeringContext(
+  o: Steerable,
+  deps: { repos: Repositories; bus: EventBus; log: Logger; closing?: AbortSignal },
+): SteeringContext {
+  const { settings, artifacts } = o;
+  const closing = deps.closing ?? new AbortController().signal;
+  return {
+    deps: { ...deps, settings, artifacts, closing },
+    write: (fn) => retryBusy(fn, { timeoutMs: settings.dbBusyTimeoutMs, where: deps.repos.handle.path }),
+    runningHere: (id) => o.queue().running?.id === id,
+  };
+}
+
+/** POST /resume with a note: the note is stored in the transaction that queues the task, then notes.md. */
+export async function resumeWithNote(
+  o: Steerable,
+  ctx: SteeringContext,
+  args: { id: string; extra: number; caps: object; note?: string | undefined },
+): Promise<Task> {
+  const { repos, bus } = ctx.deps;
+  const { id, note } = args;
+  const inTx = note === undefined ? undefined : () => void storeNote(repos, bus, id, note);
+  const task = await o.resume(id, args.extra, args.caps, inTx);
+  if (note !== undefined) await writeNotes(ctx.deps, task);
+  return task;
 }
 
 const label = (status: string) => status.replace("_", " ");

@@ -1,7 +1,7 @@
 import { AppError } from "@loop/shared";
 import { describe, expect, it } from "vitest";
 import { reviewLedger } from "../src/loop/review-step.ts";
-import { acceptTask, addNote, setFinding } from "../src/steering.ts";
+import { acceptTask, addNote, resumeWithNote, setFinding, steeringContext } from "../src/steering.ts";
 import { loopHarness } from "./support/loop-harness.ts";
 
 /** The person in the loop: notes, dismissed findings, the reviewer's answer by id, step mode, accept. */
@@ -20,6 +20,10 @@ const REVIEW_2_BY_ID = `STATUS: ISSUES_FOUND
 - [F3] Nothing in the suite feeds Unicode titles through the function yet — e.g. "Crème Brûlée" or "naïve café" — so the NFKD folding is unverified; please cover it with an assertion.
 
 STILL OPEN: F3`;
+
+const silent = { info() {}, warn() {}, error() {} };
+const steer = (h: ReturnType<typeof loopHarness>) =>
+  steeringContext(h.orchestrator, { repos: h.repos, bus: h.bus, log: silent });
 
 const code = async (p: Promise<unknown>) => {
   try {
@@ -88,7 +92,7 @@ describe("the person in the loop, in-process", () => {
     });
     const task = await h.submit({ maxIterations: 3 });
     const text = "Use tabs, not spaces.\n\nAnd keep `README.md` short — *really* short.";
-    const note = await addNote(h.orchestrator.steering, task.id, text);
+    const note = await addNote(steer(h), task.id, text);
     expect(note).toMatchObject({ text, forIteration: 1 });
     h.orchestrator.start();
     expect((await h.ended(task.id)).status).toBe("done");
@@ -109,7 +113,7 @@ describe("the person in the loop, in-process", () => {
       scripts: {
         worker: [
           async () => {
-            await addNote(h.orchestrator.steering, taskId, "Drop the retry logic; the user decided.");
+            await addNote(steer(h), taskId, "Drop the retry logic; the user decided.");
             return {
               ok: true,
               output: "Did it.",
@@ -148,7 +152,7 @@ describe("the person in the loop, in-process", () => {
       data: { openFindings: 1 },
     });
     const dismissed = await setFinding(
-      h.orchestrator.steering,
+      steer(h),
       task.id,
       "F1",
       "dismissed",
@@ -158,7 +162,12 @@ describe("the person in the loop, in-process", () => {
       status: "dismissed",
       dismissReason: "Out of scope: the API is frozen.",
     });
-    await h.orchestrator.resume(task.id, 0, {}, "Leave the API alone.");
+    await resumeWithNote(h.orchestrator, steer(h), {
+      id: task.id,
+      extra: 0,
+      caps: {},
+      note: "Leave the API alone.",
+    });
     t = await h.ended(
       task.id,
       (s) => s === "paused" && h.repos.iterations.get(task.id, 2)?.status === "done",
@@ -176,7 +185,7 @@ describe("the person in the loop, in-process", () => {
     expect(worker.prompts[1]).toContain("Leave the API alone.");
     expect(reviewer.prompts[1]).toContain("Leave the API alone.");
     // Accept: done, the reason says who decided, result.md says so.
-    const accepted = await acceptTask(h.orchestrator.steering, task.id, "Good enough for now.");
+    const accepted = await acceptTask(steer(h), task.id, "Good enough for now.");
     expect(accepted.status).toBe("done");
     expect(accepted.statusReason).toBe("Accepted by the user after iteration 2: Good enough for now.");
     expect(await h.artifact(task.id, "result.md")).toContain("Accepted by the user after iteration 2");
@@ -204,14 +213,12 @@ describe("the person in the loop, in-process", () => {
   it("refused requests change nothing: a note on an ended task, an unknown finding, accept on a done or queued task", async () => {
     const h = loopHarness({ start: false });
     const queued = await h.submit();
-    expect(await code(acceptTask(h.orchestrator.steering, queued.id))).toBe("not_acceptable");
-    expect(await code(setFinding(h.orchestrator.steering, queued.id, "F9", "dismissed"))).toBe(
-      "finding_not_found",
-    );
+    expect(await code(acceptTask(steer(h), queued.id))).toBe("not_acceptable");
+    expect(await code(setFinding(steer(h), queued.id, "F9", "dismissed"))).toBe("finding_not_found");
     h.orchestrator.start();
     const done = await h.ended(queued.id);
-    expect(await code(addNote(h.orchestrator.steering, done.id, "too late"))).toBe("not_open");
-    expect(await code(acceptTask(h.orchestrator.steering, done.id))).toBe("not_acceptable");
+    expect(await code(addNote(steer(h), done.id, "too late"))).toBe("not_open");
+    expect(await code(acceptTask(steer(h), done.id))).toBe("not_acceptable");
     expect(h.repos.tasks.get(done.id)).toEqual(done);
     expect(h.repos.notes.list(done.id)).toEqual([]);
   });

@@ -3,10 +3,12 @@ import type { AgentErrorKind } from "@loop/shared";
 import { describe, expect, it } from "vitest";
 import type { Stalemate } from "../src/findings/index.ts";
 import {
+  afterCheckStop,
   afterFailure,
   afterReview,
   afterStepError,
   afterWaitCut,
+  countedVerdict,
   decidedEnd,
   type FailureInput,
   MAX_REASON_CHARS,
@@ -77,7 +79,7 @@ const base: FailureInput = {
   backoffMs: 60_000,
   marginMs: 30_000,
   now: new Date("2026-12-01T10:00:00Z"),
-  retry: { kind: "review", n: 2, workerOutput: "x" },
+  retry: { kind: "review", n: 2, workerOutput: "x", check: null },
 };
 
 describe("afterFailure", () => {
@@ -196,7 +198,7 @@ describe("resumePoint", () => {
       "claude finished, codex did not",
       [it_(1, {}), it_(2, { status: "interrupted", review: null, verdict: null })],
       3,
-      { kind: "review", n: 2, workerOutput: "c2" },
+      { kind: "review", n: 2, workerOutput: "c2", check: null },
       1,
     ],
     [
@@ -210,7 +212,7 @@ describe("resumePoint", () => {
       "a cancelled codex run",
       [it_(1, { status: "cancelled", review: null, verdict: null })],
       3,
-      { kind: "review", n: 1, workerOutput: "c1" },
+      { kind: "review", n: 1, workerOutput: "c1", check: null },
       0,
     ],
   ] as const)("%s", (_name, iterations, cap, phase, historyLength) => {
@@ -310,5 +312,71 @@ describe("decidedEnd (what recovery finishes instead of pausing)", () => {
     ["interrupted", [it_(1, { status: "interrupted", review: null, verdict: null })], 1],
   ] as const)("%s → null (the task is paused)", (_name, iterations, cap) => {
     expect(decidedEnd(iterations, cap, null)).toBeNull();
+  });
+});
+
+describe("the check in the phase machine", () => {
+  const failing = {
+    command: "npm test",
+    exitCode: 1,
+    ok: false,
+    durationMs: 5,
+    timedOut: false,
+    output: "1 failing",
+  };
+  const passing = { ...failing, exitCode: 0, ok: true, output: "ok" };
+  const review = { n: 1, maxIterations: 3, stalemate: null, reviewer: "codex" as const };
+
+  it("a DONE while the check fails goes on; a passing check never turns ISSUES_FOUND into DONE", () => {
+    expect(afterReview({ ...review, verdict: "DONE", check: failing })).toEqual({ kind: "work", n: 2 });
+    expect(afterReview({ ...review, verdict: "DONE", check: passing })).toMatchObject({ status: "done" });
+    expect(afterReview({ ...review, verdict: "ISSUES_FOUND", check: passing })).toEqual({
+      kind: "work",
+      n: 2,
+    });
+    expect(countedVerdict("DONE", failing)).toBe("ISSUES_FOUND");
+    expect(countedVerdict("DONE", null)).toBe("DONE");
+  });
+
+  it("at the cap with a failing check: needs_attention naming the command and its exit code", () => {
+    expect(afterReview({ ...review, n: 3, verdict: "DONE", check: failing })).toEqual({
+      kind: "finished",
+      status: "needs_attention",
+      reason: "Reached the iteration cap (3) with the check failing: `npm test` exited with code 1",
+    });
+    expect(
+      afterReview({
+        ...review,
+        n: 3,
+        verdict: "DONE",
+        check: { ...failing, exitCode: null, timedOut: true },
+      }),
+    ).toMatchObject({
+      reason: expect.stringContaining("`npm test` timed out"),
+    });
+  });
+
+  it("a stop during the check: a server stop pauses (resumable), a cancel cancels", () => {
+    expect(afterCheckStop({ kind: "shutdown" }, 2)).toEqual({
+      kind: "interrupted",
+      reason:
+        "interrupted by a server stop during the check of iteration 2; resume it to continue from there",
+    });
+    expect(afterCheckStop({ kind: "user" }, 2)).toMatchObject({ kind: "finished", status: "cancelled" });
+  });
+
+  it("resumes with the check when the worker's answer is stored but no check result; with the review once it is", () => {
+    const roles = { worker: "claude", reviewer: "codex", checkCommand: "npm test" } as const;
+    const open = it_(2, { status: "interrupted", review: null, verdict: null, check: null });
+    const p = resumePoint([it_(1, {}), open], 3, roles);
+    expect(p).toMatchObject({ ok: true, phase: { kind: "check", n: 2, workerOutput: "c2" } });
+    expect(p.ok && p.from).toBe("the check of iteration 2 (claude's answer is kept)");
+    const checked = { ...open, check: { exitCode: 1, ok: false, durationMs: 3 }, checkOutput: "boom" };
+    expect(resumePoint([it_(1, {}), checked], 3, roles)).toMatchObject({
+      ok: true,
+      phase: { kind: "review", n: 2, check: { command: "npm test", exitCode: 1, ok: false, output: "boom" } },
+    });
+    // A task without a check goes straight to the review, as before.
+    expect(resumePoint([it_(1, {}), open], 3)).toMatchObject({ phase: { kind: "review", check: null } });
   });
 });

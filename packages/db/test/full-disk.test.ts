@@ -143,7 +143,7 @@ function seed(repos: Repositories) {
 /** Which repository methods exist, so a new write cannot be left out of the table above. */
 function repositoryWrites(repos: Repositories): string[] {
   const reads =
-    /^(get|list|count|texts|snapshotsOf|taskSnapshots|changesOf|taskChanges|usageTotal|maxId|nextQueued|newId|watch|lastOpenOf|pending|spendSince)/;
+    /^(get|list|count|texts|snapshotsOf|taskSnapshots|changesOf|taskChanges|usageTotal|spendSince|maxId|nextQueued|newId|watch|lastOpenOf|pending)/;
   const names: string[] = [];
   for (const [key, repo] of Object.entries(repos)) {
     if (key === "handle" || typeof repo !== "object") continue;

@@ -152,6 +152,28 @@ export const LoopEvent = z.discriminatedUnion("type", [
    * sends it right after; a client merges it into the task it holds.
    */
   ev("task.updated", z.object({ task: TaskChange })),
+  /** loop's own check (the task's checkCommand) started after the worker's run. */
+  ev("check.started", z.object({ command: z.string() })),
+  /** One line the check printed (stored up to LOOP_MAX_OUTPUT_MB, like agent output). */
+  ev(
+    "check.output",
+    z.object({
+      stream: z.enum(["stdout", "stderr"]),
+      line: z.string(),
+      continuation: z.boolean().optional(),
+      final: z.boolean().optional(),
+    }),
+  ),
+  ev(
+    "check.finished",
+    z.object({
+      command: z.string(),
+      exitCode: z.number().int().nullable(),
+      ok: z.boolean(),
+      durationMs: z.number(),
+      timedOut: z.boolean(),
+    }),
+  ),
   /** An iteration row changed: its `n` and the fields that changed (a started iteration: all of them). */
   ev("iteration.updated", z.object({ iteration: IterationChange })),
 ]);

@@ -76,8 +76,31 @@ export const Task = z.object({
   reviewer: AgentName,
   /** Step mode: after every review that is not DONE the task pauses and waits for the user. */
   pauseAfterIteration: z.boolean(),
+  /** The command loop runs itself (`sh -c`) after every worker run; null = no check. */
+  checkCommand: z.string().nullable(),
+  /** How long the check may run before its process tree is killed (it then counts as failing). */
+  checkTimeoutMs: z.number().int(),
+  /** Shell commands the worker may run without asking (claude: `--allowedTools "Bash(<command>:*)"`). */
+  allowedCommands: z.array(z.string()),
 });
 export type Task = z.infer<typeof Task>;
+
+/** loop's check of one iteration: how the task's checkCommand ended after the worker's run. */
+export const CheckResult = z.object({
+  /** The shell's exit code (127: command not found); null when it was killed (its timeout). */
+  exitCode: z.number().int().nullable(),
+  ok: z.boolean(),
+  durationMs: z.number(),
+  /** Killed at checkTimeoutMs (counts as failing). */
+  timedOut: z.boolean().optional(),
+});
+export type CheckResult = z.infer<typeof CheckResult>;
+
+/** Bounds of the check fields (contract: "Checks: done means verified"). */
+export const CHECK_COMMAND_MAX = 2000;
+export const CHECK_TIMEOUT_MIN_MS = 1000;
+export const CHECK_TIMEOUT_MAX_MS = 3_600_000;
+export const MAX_ALLOWED_COMMANDS = 50;
 
 const role = () => z.enum(AgentName.options, { error: 'must be "claude" or "codex"' });
 export const Isolation = z.enum(["none", "worktree"], { error: 'must be "none" or "worktree"' });
@@ -103,6 +126,8 @@ export const Iteration = z.object({
   /** Bytes (UTF-8) of the prompt sent to each agent in this iteration (NNN-<agent>-prompt.md); null before it was sent. */
   claudePromptBytes: z.number().int().nullable(),
   codexPromptBytes: z.number().int().nullable(),
+  /** loop's check after the worker's run; null when the task has none or it has not run yet. */
+  check: CheckResult.nullable(),
 });
 export type Iteration = z.infer<typeof Iteration>;
 
@@ -177,6 +202,20 @@ export const CreateTaskBody = z
       reviewer: role().optional(),
       /** Step mode: pause after every review that is not DONE (default false). */
       pauseAfterIteration: z.boolean({ error: "pauseAfterIteration must be a boolean" }).optional(),
+      /** Run with `sh -c` in the working directory after every worker run; default LOOP_CHECK_COMMAND. */
+      checkCommand: text(CHECK_COMMAND_MAX).optional(),
+      /** Default LOOP_CHECK_TIMEOUT_MS (600000). */
+      checkTimeoutMs: z
+        .number({ error: typeError("a number") })
+        .int({ error: "must be a whole number", abort: true })
+        .min(CHECK_TIMEOUT_MIN_MS, { error: `must be at least ${CHECK_TIMEOUT_MIN_MS}`, abort: true })
+        .max(CHECK_TIMEOUT_MAX_MS, `must be at most ${CHECK_TIMEOUT_MAX_MS}`)
+        .optional(),
+      /** Commands the worker may run without asking; default LOOP_ALLOWED_COMMANDS. */
+      allowedCommands: z
+        .array(text(CHECK_COMMAND_MAX), { error: "must be a list of commands" })
+        .max(MAX_ALLOWED_COMMANDS, `must hold at most ${MAX_ALLOWED_COMMANDS} commands`)
+        .optional(),
     },
     bodyErrors("the body must be a JSON object"),
   )
@@ -328,10 +367,24 @@ export const HealthResponse = z.object({
     /** Set while the queue is held for an agent CLI: "waiting: codex not found at /usr/bin/codex". */
     waiting: z.string().optional(),
   }),
-  defaults: z.object({ maxIterations: z.number().int() }).optional(),
+  defaults: z
+    .object({
+      maxIterations: z.number().int(),
+      /** Who works and who reviews a task that names neither (LOOP_WORKER / LOOP_REVIEWER). */
+      worker: AgentName.optional(),
+      reviewer: AgentName.optional(),
+    })
+    .optional(),
   /** Event streams (SSE responses) open now: a browser holds one, however many tabs it has. */
   eventStreams: z.number().int().optional(),
   /** The latest subscription windows per agent (the same as GET /api/limits). */
   limits: z.array(SubscriptionWindow).optional(),
+  /**
+   * What a claude worker may do without asking: its --permission-mode and the commands given as
+   * --allowedTools (LOOP_ALLOWED_COMMANDS and LOOP_CHECK_COMMAND; a task adds its own).
+   */
+  permissions: z
+    .object({ mode: z.string(), allowedCommands: z.array(z.string()), checkCommand: z.string().nullable() })
+    .optional(),
 });
 export type HealthResponse = z.infer<typeof HealthResponse>;

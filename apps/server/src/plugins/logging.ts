@@ -30,6 +30,9 @@ export function lifecycleLine(
     case "task.warning":
       return { level: "warn", text: `${who()} warning: ${e.data.message}` };
     case "iteration.started":
+    case "check.started":
+    case "check.output":
+    case "check.finished":
     case "agent.started":
     case "agent.output":
     case "agent.finished":

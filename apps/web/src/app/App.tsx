@@ -3,6 +3,7 @@ import { lazy, Suspense, useEffect } from "react";
 import { SignIn } from "../features/auth/SignIn.tsx";
 import { HealthBanner } from "../features/health/HealthBanner.tsx";
 import { health, healthQuery, refreshHealth } from "../features/health/health.ts";
+import { Permissions } from "../features/health/Permissions.tsx";
 import { SubscriptionWindows } from "../features/health/SubscriptionWindows.tsx";
 import { NotificationsButton } from "../features/notifications/NotificationsButton.tsx";
 import { onEvents, unseen } from "../features/notifications/notifications.ts";
@@ -98,6 +99,7 @@ function TopBar() {
           {h.queue.running} running · {h.queue.queued}/{h.queue.maxDepth} queued
         </span>
       )}
+      <Permissions />
       <SubscriptionWindows />
       <NotificationsButton />
     </header>

@@ -19,7 +19,16 @@ export const api = {
   listTasks: client.tasks.list,
 };
 
-export type FormField = "title" | "prompt" | "workingDir" | "maxIterations" | "maxCostUsd" | "maxCodexTokens";
+export type FormField =
+  | "title"
+  | "prompt"
+  | "workingDir"
+  | "maxIterations"
+  | "maxCostUsd"
+  | "maxCodexTokens"
+  | "worker"
+  | "reviewer"
+  | "checkCommand";
 
 /** The New task form's labels, by the API field each one fills. */
 export const FIELD_LABELS: Record<FormField, string> = {
@@ -27,8 +36,11 @@ export const FIELD_LABELS: Record<FormField, string> = {
   prompt: "Prompt",
   workingDir: "Working directory",
   maxIterations: "Max iterations",
+  worker: "Worker",
+  reviewer: "Reviewer",
   maxCostUsd: "Claude budget",
   maxCodexTokens: "Codex budget",
+  checkCommand: "Check command",
 };
 const isFormField = (name: string): name is FormField => Object.hasOwn(FIELD_LABELS, name);
 

@@ -21,6 +21,8 @@ export function claudeArgs(o: {
   resumeSessionId?: string | undefined;
   /** What is left of the task's claude budget: `--max-budget-usd` stops one expensive run inside the CLI. */
   maxBudgetUsd?: number | undefined;
+  /** Shell commands it may run without asking: `--allowedTools "Bash(<command>:*)"` (the command with any arguments). */
+  allowedCommands?: readonly string[] | undefined;
 }): string[] {
   return [
     "--print",
@@ -29,6 +31,8 @@ export function claudeArgs(o: {
     "--verbose",
     // stream_event lines with the text as it is written: the log shows it growing (never stored).
     "--include-partial-messages",
+    // Variadic: always followed by another flag (--permission-mode), so it takes nothing else.
+    ...(o.allowedCommands?.length ? ["--allowedTools", ...o.allowedCommands.map(bashRule)] : []),
     "--permission-mode",
     o.permissionMode,
     ...(o.resumeSessionId ? ["--resume", o.resumeSessionId] : []),
@@ -36,6 +40,9 @@ export function claudeArgs(o: {
     ...o.extraArgs,
   ];
 }
+
+/** claude's permission rule for a shell command and any arguments (claude 2.1.332: `Bash(npm test:*)`). */
+export const bashRule = (command: string): string => `Bash(${command}:*)`;
 
 /** Dollars for --max-budget-usd: at most 6 decimals, never 0 or below (claude refuses those). */
 export const budgetArg = (usd: number): string => String(Math.max(0.000001, Math.round(usd * 1e6) / 1e6));
@@ -206,6 +213,7 @@ export async function runClaude(
     permissionMode: string;
     resumeSessionId?: string | undefined;
     maxBudgetUsd?: number | undefined;
+    allowedCommands?: readonly string[] | undefined;
   },
 ): Promise<AgentOutcome> {
   const args = claudeArgs(o);

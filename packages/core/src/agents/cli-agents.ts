@@ -29,6 +29,8 @@ export function cliAgent(agent: AgentName, role: Role, s: CliSettings): Agent {
             bin: s.claudeBin,
             extraArgs: s.claudeArgs,
             permissionMode: role === "worker" ? s.claudePermissionMode : CLAUDE_REVIEW_PERMISSION_MODE,
+            // The reviewer runs nothing that is not read-only (plan mode): no commands are added.
+            allowedCommands: role === "worker" ? o.allowedCommands : undefined,
           }).then(markSessionMissing)
       : (o: AgentRequest) =>
           runCodex({

@@ -22,6 +22,11 @@ export type AgentRequest = Omit<AgentRunOptions, "bin" | "extraArgs"> & {
   resumeSessionId?: string | undefined;
   /** What is left of the task's claude budget (dollars): claude stops inside the run at it; codex has none. */
   maxBudgetUsd?: number | undefined;
+  /**
+   * Shell commands a worker may run without asking (claude: `--allowedTools "Bash(<command>:*)"` each;
+   * codex's workspace-write sandbox needs none).
+   */
+  allowedCommands?: readonly string[] | undefined;
   /** Where the agent may write its final message (codex `-o`); the loop writes the artifact again after. */
   outputFile: string;
 };

@@ -7,7 +7,26 @@ import { PartialRelay } from "./partial-relay.ts";
 import type { RunContext } from "./run-context.ts";
 
 /** What the loop sets of every run; the step adds the prompt, the output file and the session. */
-export type AgentOptions = Omit<AgentRequest, "outputFile" | "prompt" | "resumeSessionId" | "maxBudgetUsd">;
+export type AgentOptions = Omit<
+  AgentRequest,
+  "outputFile" | "prompt" | "resumeSessionId" | "maxBudgetUsd" | "allowedCommands"
+>;
+
+/**
+ * The commands a task's worker may run without asking: LOOP_ALLOWED_COMMANDS, the task's own and
+ * its check command (always: the worker may run the very check loop runs), each once.
+ */
+export function allowedCommands(
+  task: Pick<Task, "allowedCommands" | "checkCommand">,
+  settings: { allowedCommands: readonly string[] },
+): string[] {
+  const all = [
+    ...settings.allowedCommands,
+    ...task.allowedCommands,
+    ...(task.checkCommand ? [task.checkCommand] : []),
+  ];
+  return [...new Set(all.map((c) => c.trim()).filter(Boolean))];
+}
 
 /**
  * Runs one agent: a record of its processes (its environment marker first, then pid, group and

@@ -4,7 +4,13 @@ import { clip } from "../agents/common.ts";
 import { type AgentOutcome, agentLabel } from "../agents/index.ts";
 import { iterationFile } from "../artifacts.ts";
 import { renderOpenFindings, renderReviewerFindings } from "../findings/index.ts";
-import { buildReviewerPrompt, buildWorkerPrompt, type HistoryEntry, renderNotes } from "../prompts/index.ts";
+import {
+  buildReviewerPrompt,
+  buildWorkerPrompt,
+  type CheckReport,
+  type HistoryEntry,
+  renderNotes,
+} from "../prompts/index.ts";
 import type { RunContext } from "./run-context.ts";
 
 export type { HistoryEntry };
@@ -98,13 +104,14 @@ export async function workerTurn(
 /** The reviewer's prompt of iteration n (a fresh context either way), written and measured. */
 export async function reviewerPrompt(
   ctx: RunContext,
-  n: number,
+  at: { n: number; workerOutput: string; check: CheckReport | null },
   reviewer: AgentName,
   past: readonly HistoryEntry[],
-  workerOutput: string,
 ): Promise<string> {
+  const { n, workerOutput, check } = at;
   const notes = pendingNotes(ctx, "reviewer", n);
   const prompt = buildReviewerPrompt(ctx.task, past, n, workerOutput, {
+    check,
     mode: ctx.task.continueSession ? "session" : "full",
     template: ctx.deps.settings.codexPromptTemplate,
     openFindings: renderReviewerFindings(ctx.deps.repos.findings.list(ctx.taskId)),

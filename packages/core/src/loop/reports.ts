@@ -23,6 +23,13 @@ const claudeTokens = (u: Usage) =>
   `${u.claude.inputTokens} / ${u.claude.outputTokens} / ${u.claude.cacheReadTokens} / ${u.claude.cacheWriteTokens}`;
 const codexTokens = (u: Usage) =>
   `${u.codex.inputTokens} / ${u.codex.cachedInputTokens} / ${u.codex.outputTokens} / ${u.codex.reasoningTokens}`;
+/** loop's check of an iteration: "passed 1.2 s", "**FAILED** (exit 1) 3.4 s", "–" without one. */
+const fmtCheck = (c: Iteration["check"]) =>
+  !c
+    ? "–"
+    : c.ok
+      ? `passed ${fmtSec(c.durationMs)}`
+      : `**FAILED** (${c.timedOut ? "timed out" : `exit ${c.exitCode ?? "–"}`}) ${fmtSec(c.durationMs)}`;
 const fmtSec = (ms: number | null) => (ms === null ? "–" : `${(ms / 1000).toFixed(1)} s`);
 
 export interface ResultExtras {
@@ -39,7 +46,7 @@ export function resultMarkdown(
 ): string {
   const rows = iterations.map(
     (i) =>
-      `| ${i.n} | ${i.status} | ${i.verdict ?? "–"} | ${fmtSec(i.claudeDurationMs)} | ${fmtSec(i.codexDurationMs)} | ${fmtCost(i.usage)} | ${claudeTokens(i.usage)} | ${i.usage.claude.turns} | ${codexTokens(i.usage)} | ${i.claudePromptBytes ?? "–"} / ${i.codexPromptBytes ?? "–"} |`,
+      `| ${i.n} | ${i.status} | ${i.verdict ?? "–"} | ${fmtCheck(i.check)} | ${fmtSec(i.claudeDurationMs)} | ${fmtSec(i.codexDurationMs)} | ${fmtCost(i.usage)} | ${claudeTokens(i.usage)} | ${i.usage.claude.turns} | ${codexTokens(i.usage)} | ${i.claudePromptBytes ?? "–"} / ${i.codexPromptBytes ?? "–"} |`,
   );
   const promptBytes = iterations.reduce(
     (s, i) => s + (i.claudePromptBytes ?? 0) + (i.codexPromptBytes ?? 0),
@@ -58,8 +65,8 @@ export function resultMarkdown(
     `- Prompts: ${promptBytes} bytes sent (${task.continueSession ? "session mode: Claude continued its conversation" : "full history each time"})`,
     `- Changes: ${extras.changes === null ? "not recorded" : `${extras.changes} (whole task: changes.md; each iteration: NNN-changes.md)`}`,
     "",
-    "| Iteration | Status | Verdict | Claude | Codex | Claude cost | Claude tokens in / out / cache read / cache write | Claude turns | Codex tokens in / cached / out / reasoning | Prompt bytes (Claude / Codex) |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| Iteration | Status | Verdict | Check | Claude | Codex | Claude cost | Claude tokens in / out / cache read / cache write | Claude turns | Codex tokens in / cached / out / reasoning | Prompt bytes (Claude / Codex) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
     renderLedgerMarkdown(extras.ledger),

@@ -4,10 +4,11 @@ import type { AgentOutcome } from "../agents/index.ts";
 import { iterationFile } from "../artifacts.ts";
 import type { EventData } from "../events.ts";
 import { findStalemate } from "../findings/index.ts";
-import { type AgentOptions, recordUsage, runRecordedAgent } from "./agent-step.ts";
+import { type AgentOptions, allowedCommands, recordUsage, runRecordedAgent } from "./agent-step.ts";
 import { claudeRemaining, costReason } from "./budget.ts";
 import { ChangeTracker } from "./changes-step.ts";
-import { cancelWins, type Ended, type Ending, iterationEnd, recordFinish } from "./finish.ts";
+import { runCheck } from "./check-step.ts";
+import { cancelWins, type Ended, type Ending, iterationEnd, recordFinish, sendPaused } from "./finish.ts";
 import { commitIteration, ensureWorktree, runDir } from "./isolation.ts";
 import { iterationGate } from "./limits.ts";
 import { type HistoryEntry, reviewerPrompt, workerTurn } from "./prompt-step.ts";
@@ -16,23 +17,24 @@ import { recordReview } from "./review-step.ts";
 import type { RunContext, RunDeps } from "./run-context.ts";
 import { sleep } from "./sleep.ts";
 import {
+  afterCheckStop,
   afterFailure,
   afterReview,
   afterStepError,
   afterWaitCut,
+  afterWork,
   type Phase,
   resumePoint,
   type StopCause,
   usageLimitPolicy,
+  whereIn,
 } from "./transitions.ts";
 import { settleVerdict } from "./verdict-step.ts";
 
 type Active = Exclude<Phase, { kind: "finished" | "interrupted" }>;
 
-/**
- * One run of one task: from where it stands (its stored iterations) to done, the cap, a failure, a
- * cancel or an interruption. Never throws; every way it ends is written to the task.
- */
+/** One run of one task: from where it stands (its stored iterations) to done, the cap, a failure, a
+ * cancel or an interruption. Never throws; every way it ends is written to the task. */
 export class TaskRun {
   task: Task;
   readonly done: Promise<void>;
@@ -48,7 +50,8 @@ export class TaskRun {
   private ledger: Finding[] = [];
   private readonly changes: ChangeTracker;
   private pauses = 0;
-  private where: { n: number; agent: AgentName } | null = null;
+  /** Where the run is: iteration n, and the agent running (null: loop's check). */
+  private where: { n: number; agent: AgentName | null } | null = null;
   private release!: () => void;
 
   constructor(deps: RunDeps, task: Task) {
@@ -130,7 +133,7 @@ export class TaskRun {
     this.send("task.started", {});
     if (point.from !== "the start") {
       const { n, kind } = point.phase;
-      const agent = kind === "work" ? this.deps.agents.worker.name : this.deps.agents.reviewer.name;
+      const agent = kind === "review" ? this.deps.agents.reviewer.name : this.deps.agents.worker.name;
       this.send("task.resumed", { agent, fromIteration: n, from: point.from }, n);
     }
     log.info({ taskId: this.task.id, from: point.from }, "task started");
@@ -141,8 +144,10 @@ export class TaskRun {
     switch (phase.kind) {
       case "work":
         return this.workStep(phase.n);
+      case "check":
+        return this.checkStep(phase.n, phase.workerOutput);
       case "review":
-        return this.reviewStep(phase.n, phase.workerOutput);
+        return this.reviewStep(phase);
       case "paused":
         return this.waitStep(phase);
       default: {
@@ -155,7 +160,7 @@ export class TaskRun {
   /** A step that threw: storage faults interrupt (the task pauses); anything else is a failure. */
   private stepError(err: unknown): Phase {
     const { settings, repos, log } = this.deps;
-    const where = this.where ? `during iteration ${this.where.n} (${this.where.agent})` : "before it started";
+    const where = whereIn(this.where);
     const next = afterStepError(err, where, { db: repos.handle.path, artifacts: settings.artifactsDir });
     const level = next.kind === "interrupted" ? "warn" : "error";
     log[level]({ err, taskId: this.task.id }, "iteration step failed");
@@ -190,6 +195,7 @@ export class TaskRun {
           maxBudgetUsd: claudeRemaining(this.task),
           prompt,
           resumeSessionId: resume,
+          allowedCommands: allowedCommands(this.task, settings),
         }),
       ),
     );
@@ -199,23 +205,32 @@ export class TaskRun {
       outcome.ok ? ensureNewline(outcome.output) : failureMarkdown(worker.name, outcome),
     );
     await this.changes.after(n, this.stopCause);
-    // Stored last: from here on a resume runs only the review of this iteration.
+    // Stored last: from here on a resume runs only the check (or the review) of this iteration.
     await this.updateIteration(n, {
       claudeDurationMs: outcome.durationMs,
       ...(outcome.ok && { claudeSessionId: outcome.sessionId, claudeOutput: outcome.output }),
     });
     if (!outcome.ok) return this.failed(n, worker.name, outcome, { kind: "work", n });
-    return { kind: "review", n, workerOutput: outcome.output };
+    return afterWork(n, outcome.output, this.task.checkCommand);
+  }
+
+  /** loop's own check of iteration n (check-step.ts); a stop during it pauses or cancels the task. */
+  private async checkStep(n: number, workerOutput: string): Promise<Phase> {
+    this.where = { n, agent: null };
+    const run = await runCheck(this.ctx, n);
+    if (run.stopped) return afterCheckStop(this.stopCause ?? { kind: "user" }, n);
+    return { kind: "review", n, workerOutput, check: run.report };
   }
 
   /** The reviewer's run of iteration n (and its verdict, asked again if missing), then what follows it. */
-  private async reviewStep(n: number, workerOutput: string): Promise<Phase> {
+  private async reviewStep(phase: Phase & { kind: "review" }): Promise<Phase> {
+    const { n, workerOutput, check } = phase;
     const { artifacts, settings, agents } = this.deps;
     const { reviewer } = agents;
     const id = this.task.id;
     this.where = { n, agent: reviewer.name };
     if (this.task.currentIteration !== n) await this.updateTask({ currentIteration: n });
-    const prompt = await reviewerPrompt(this.ctx, n, reviewer.name, this.history, workerOutput);
+    const prompt = await reviewerPrompt(this.ctx, phase, reviewer.name, this.history);
     const outputName = iterationFile(n, reviewer.name, "output");
     const outcome = await this.runAgent(n, reviewer.name, (o) =>
       reviewer.run({
@@ -231,23 +246,23 @@ export class TaskRun {
       outcome.ok ? ensureNewline(outcome.output) : failureMarkdown(reviewer.name, outcome),
     );
     await this.updateIteration(n, { codexDurationMs: outcome.durationMs });
-    const retry: Phase = { kind: "review", n, workerOutput };
+    const retry: Phase = phase;
     if (!outcome.ok) return this.failed(n, reviewer.name, outcome, retry);
     // No STATUS line: the reviewer is asked once more for the verdict alone (verdict-step.ts).
     const v = await settleVerdict(this.ctx, n, outcome, (run) => this.runAgent(n, reviewer.name, run));
     if (v.kind === "stopped") return this.failed(n, reviewer.name, v.outcome, retry);
-    const reviewed = await recordReview(this.ctx, n, v.review);
+    const reviewed = await recordReview(this.ctx, n, v.review, check);
     this.ledger = reviewed.ledger;
     await commitIteration(this.ctx, n, { verdict: reviewed.verdict });
-    this.history.push({ n, workerOutput, review: v.review, verdict: reviewed.verdict });
+    this.history.push({ n, workerOutput, review: v.review, verdict: reviewed.verdict, check });
     return afterReview({
       n,
       verdict: reviewed.verdict,
       maxIterations: this.task.maxIterations,
       stalemate: findStalemate(this.ledger, settings.stallIterations),
       reviewer: reviewer.name,
-      pauseAfterIteration: this.task.pauseAfterIteration,
-      openFindings: this.ledger.filter((f) => f.status === "open").length,
+      waitWith: this.task.pauseAfterIteration ? this.ledger.filter((f) => f.status === "open").length : null,
+      check,
     });
   }
 
@@ -298,9 +313,9 @@ export class TaskRun {
   }
 
   /**
-   * Writes how the run ended: finished (with result.md) or interrupted (paused, resumable). A cancel
-   * that comes while an interruption waits to be recorded (a locked or full database) wins: each
-   * write looks again, so a cancel answered 200 never leaves the task paused.
+   * Writes how the run ended: finished (with result.md) or interrupted (paused, resumable). A cancel that
+   * comes while an interruption waits to be recorded (a locked or full database) wins: each write looks
+   * again, so a cancel answered 200 never leaves the task paused.
    */
   private async end(phase: Ending): Promise<void> {
     const { repos, log } = this.deps;
@@ -331,9 +346,7 @@ export class TaskRun {
       if (paused) {
         this.task = paused;
         this.deps.bus.taskUpdated(id, { status: "paused", statusReason: f.reason });
-        if (f.waiting)
-          this.send("task.waiting", { reason: f.reason, openFindings: f.waiting.openFindings }, n);
-        else this.send("task.interrupted", { agent: this.where?.agent ?? null, reason: f.reason }, n || null);
+        sendPaused(this.send.bind(this), f, this.where?.agent ?? null, n);
         log.warn({ taskId: id, reason: f.reason }, "task interrupted (paused)");
         return;
       }

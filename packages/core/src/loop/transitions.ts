@@ -2,6 +2,7 @@ import { classifyFault, type IterationTexts } from "@loop/db";
 import { type AgentErrorKind, type AgentName, MAX_ITERATIONS_LIMIT, type TaskStatus } from "@loop/shared";
 import { agentLabel, DEFAULT_ROLES, type Roles } from "../agents/roles.ts";
 import { type Stalemate, stalemateReason } from "../findings/index.ts";
+import { type CheckReport, checkHow } from "../prompts/check.ts";
 import type { HistoryEntry } from "../prompts/index.ts";
 
 export { type Budget, type Budgets, budgetDefaults, rebudget } from "./budget.ts";
@@ -13,8 +14,10 @@ export { type Budget, type Budgets, budgetDefaults, rebudget } from "./budget.ts
 export type Phase =
   /** The worker's run of iteration n. */
   | { kind: "work"; n: number }
-  /** The reviewer's run of iteration n, on what the worker answered. */
-  | { kind: "review"; n: number; workerOutput: string }
+  /** loop's check of iteration n (the task's checkCommand), after the worker's run. */
+  | { kind: "check"; n: number; workerOutput: string }
+  /** The reviewer's run of iteration n, on what the worker answered (and the check's result, if any). */
+  | { kind: "review"; n: number; workerOutput: string; check: CheckReport | null }
   | { kind: "paused"; agent: AgentName; until: Date; reason: string; resume: Phase }
   /** The run stops with the task paused; `waiting`: step mode, it waits for the user after a review. */
   | { kind: "interrupted"; reason: string; waiting?: { openFindings: number } }
@@ -33,14 +36,26 @@ export interface ReviewOutcome {
   stalemate: Stalemate | null;
   /** Who reviewed (the reason names it); codex unless the task said. */
   reviewer?: AgentName | undefined;
-  /** Step mode: a review that is not DONE and does not end the task makes it wait for the user. */
-  pauseAfterIteration?: boolean | undefined;
-  /** Open findings after the review (the waiting reason counts them). */
-  openFindings?: number | undefined;
+  /**
+   * Step mode (pauseAfterIteration): the open findings after the review, and a review that is not DONE
+   * and does not end the task makes it wait for the user; null or absent: the loop goes on.
+   */
+  waitWith?: number | null | undefined;
+  /** loop's check of this iteration, if the task has one. */
+  check?: CheckReport | null | undefined;
 }
 
+/**
+ * The verdict an iteration counts as: a STATUS: DONE while loop's check fails is ISSUES_FOUND (a
+ * passing check never turns ISSUES_FOUND into DONE).
+ */
+export const countedVerdict = (
+  verdict: "DONE" | "ISSUES_FOUND",
+  check: { ok: boolean } | null | undefined,
+) => (verdict === "DONE" && check && !check.ok ? "ISSUES_FOUND" : verdict);
+
 export function afterReview(r: ReviewOutcome): Phase {
-  if (r.verdict === "DONE") {
+  if (countedVerdict(r.verdict, r.check) === "DONE") {
     const who = agentLabel(r.reviewer ?? DEFAULT_ROLES.reviewer);
     return { kind: "finished", status: "done", reason: `${who} reported STATUS: DONE in iteration ${r.n}` };
   }
@@ -48,14 +63,17 @@ export function afterReview(r: ReviewOutcome): Phase {
     return { kind: "finished", status: "needs_attention", reason: stalemateReason(r.stalemate) };
   }
   if (r.n >= r.maxIterations) {
+    const failing = r.check && !r.check.ok ? r.check : null;
     return {
       kind: "finished",
       status: "needs_attention",
-      reason: `Reached the iteration cap (${r.maxIterations}) with issues remaining`,
+      reason: failing
+        ? `Reached the iteration cap (${r.maxIterations}) with the check failing: \`${failing.command}\` ${checkHow(failing)}`
+        : `Reached the iteration cap (${r.maxIterations}) with issues remaining`,
     };
   }
-  if (r.pauseAfterIteration) {
-    const k = r.openFindings ?? 0;
+  if (r.waitWith !== null && r.waitWith !== undefined) {
+    const k = r.waitWith;
     return {
       kind: "interrupted",
       reason: `Waiting for you after iteration ${r.n}: ${k} open finding${k === 1 ? "" : "s"}`,
@@ -202,6 +220,30 @@ export function afterStepError(err: unknown, where: string, paths: { db: string;
   };
 }
 
+/** After the worker's answer: loop's check when the task has one, else the review. */
+export const afterWork = (n: number, workerOutput: string, checkCommand: string | null): Phase =>
+  checkCommand ? { kind: "check", n, workerOutput } : { kind: "review", n, workerOutput, check: null };
+
+/** "during iteration 2 (claude)", "during the check of iteration 2" (agent null), "before it started". */
+export const whereIn = (w: { n: number; agent: AgentName | null } | null): string =>
+  !w
+    ? "before it started"
+    : w.agent
+      ? `during iteration ${w.n} (${w.agent})`
+      : `during the check of iteration ${w.n}`;
+
+/** A check stopped from outside (it never counts as failing): a cancel ends the task, anything else pauses it. */
+export function afterCheckStop(stop: StopCause, n: number): Phase {
+  const where = `during the check of iteration ${n}`;
+  return stop.kind === "user"
+    ? {
+        kind: "finished",
+        status: "cancelled",
+        reason: `Cancelled by the user ${where} (the check was stopped)`,
+      }
+    : { kind: "interrupted", reason: interruptedReason(stop, where) };
+}
+
 /** When a usage-limit wait ends early. */
 export function afterWaitCut(stop: StopCause, agent: AgentName, n: number, reason: string): Phase {
   if (stop.kind === "user") {
@@ -235,24 +277,35 @@ export function decidedEnd(
 }
 
 export type ResumePoint =
-  | { ok: true; phase: Phase & { kind: "work" | "review" }; history: HistoryEntry[]; from: string }
+  | { ok: true; phase: Phase & { kind: "work" | "check" | "review" }; history: HistoryEntry[]; from: string }
   | { ok: false; reason: string };
 
 /**
  * Where a task continues: after its last finished agent run. An iteration whose review is stored
- * is finished; one with only the worker's answer stored continues with the review; anything else
- * repeats from the worker. The history of the prompts is the stored finished iterations.
+ * is finished; one with the worker's answer stored continues with the check (a task with a check
+ * whose result is not stored yet) or the review; anything else repeats from the worker. The history
+ * of the prompts is the stored finished iterations.
  */
 export function resumePoint(
   iterations: readonly IterationTexts[],
   maxIterations: number,
-  roles: Roles = DEFAULT_ROLES,
+  roles: Roles & { checkCommand?: string | null } = DEFAULT_ROLES,
 ): ResumePoint {
   const { worker, reviewer } = roles;
+  const command = roles.checkCommand ?? null;
+  const report = (it: Pick<IterationTexts, "check" | "checkOutput">): CheckReport | null =>
+    command && it.check ? { ...it.check, command, output: it.checkOutput ?? "" } : null;
   const history: HistoryEntry[] = [];
   for (const it of iterations) {
     if (it.status === "done" && it.review !== null && it.claudeOutput !== null && it.verdict) {
-      history.push({ n: it.n, workerOutput: it.claudeOutput, review: it.review, verdict: it.verdict });
+      const check = report(it);
+      history.push({
+        n: it.n,
+        workerOutput: it.claudeOutput,
+        review: it.review,
+        verdict: it.verdict,
+        ...(check && { check }),
+      });
     }
   }
   const last = iterations.at(-1);
@@ -274,10 +327,18 @@ export function resumePoint(
     }
     return { ok: true, phase: { kind: "work", n }, history, from: `iteration ${n} (${worker})` };
   }
+  if (last.claudeOutput !== null && command && !last.check) {
+    return {
+      ok: true,
+      phase: { kind: "check", n: last.n, workerOutput: last.claudeOutput },
+      history,
+      from: `the check of iteration ${last.n} (${worker}'s answer is kept)`,
+    };
+  }
   if (last.claudeOutput !== null) {
     return {
       ok: true,
-      phase: { kind: "review", n: last.n, workerOutput: last.claudeOutput },
+      phase: { kind: "review", n: last.n, workerOutput: last.claudeOutput, check: report(last) },
       history,
       from: `iteration ${last.n} (${reviewer}; ${worker}'s answer is kept)`,
     };

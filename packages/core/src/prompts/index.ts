@@ -1,8 +1,10 @@
 import type { Note, Task, Verdict } from "@loop/shared";
 import { agentLabel, DEFAULT_ROLES } from "../agents/roles.ts";
 import { runDir } from "../loop/isolation.ts";
+import { type CheckReport, checkHow, reviewerCheckSection, workerCheckSection } from "./check.ts";
 import { DEFAULT_TEMPLATES, renderTemplate, type TemplateValues } from "./templates.ts";
 
+export * from "./check.ts";
 export * from "./templates.ts";
 
 /** What one finished iteration contributes to the next prompts. */
@@ -12,10 +14,12 @@ export interface HistoryEntry {
   workerOutput: string;
   review: string;
   verdict: Verdict;
+  /** loop's check after the worker's run; null/absent when the task has none. */
+  check?: CheckReport | null | undefined;
 }
 
 type TaskInput = Pick<Task, "title" | "prompt" | "workingDir" | "maxIterations"> &
-  Partial<Pick<Task, "worktree" | "worker" | "reviewer">>;
+  Partial<Pick<Task, "worktree" | "worker" | "reviewer" | "checkCommand">>;
 
 /** "Claude" and "Codex" as the task casts them (the default pair when it names none). */
 const labels = (task: TaskInput) => ({
@@ -44,6 +48,9 @@ function history(entries: readonly HistoryEntry[], who: ReturnType<typeof labels
       "",
       fence(clip(e.workerOutput.trim() || "(no output)", limit)),
       "",
+      ...(e.check
+        ? [`loop's check \`${e.check.command}\` ${e.check.ok ? "passed" : checkHow(e.check)}.`, ""]
+        : []),
       `What ${who.reviewer} found (verdict: ${e.verdict}):`,
       "",
       fence(clip(e.review.trim() || "(no review)", limit)),
@@ -144,6 +151,7 @@ export function buildWorkerPrompt(
     openFindings: openFindings.trim(),
     notes: opts.notes ?? "",
     job: job.join("\n"),
+    check: workerCheckSection(task.checkCommand ?? null, last?.check ?? null, last?.n ?? 0),
   });
 }
 
@@ -161,7 +169,7 @@ export function buildReviewerPrompt(
   past: readonly HistoryEntry[],
   n: number,
   workerOutput: string,
-  opts: PromptOptions & { openFindings?: string } = {},
+  opts: PromptOptions & { openFindings?: string; check?: CheckReport | null } = {},
 ): string {
   const openFindings = (opts.openFindings ?? "").trim();
   const quoted = fence(clip(workerOutput.trim() || "(no output)", FULL_LIMIT));
@@ -175,6 +183,7 @@ export function buildReviewerPrompt(
     workerOutput: quoted,
     // Its name from when claude always worked: templates written then still use it.
     claudeOutput: quoted,
+    check: reviewerCheckSection(opts.check ?? null, n),
   });
 }
 

@@ -51,13 +51,20 @@ export const PLACEHOLDERS = {
   },
   workerOutput: { roles: ["reviewer"], about: "what the worker reported in this iteration, quoted" },
   claudeOutput: { roles: ["reviewer"], about: "the same as {{workerOutput}} (its name from before roles)" },
+  check: {
+    roles: ["worker", "reviewer"],
+    about:
+      "loop's check (the task's checkCommand): for the reviewer, this iteration's result with its exit code and the tail of its output; for the worker, the previous iteration's failure with its output tail, else the command it will be checked with; empty when the task has no check",
+  },
 } as const satisfies Record<string, { roles: readonly PromptRole[]; about: string }>;
 
 export type Placeholder = keyof typeof PLACEHOLDERS;
 export type TemplateValues = Partial<Record<Placeholder, string>>;
 
 export const DEFAULT_TEMPLATES: Record<PromptRole, string> = {
-  worker: `{{task}}
+  worker: `{{check}}
+
+{{task}}
 
 {{history}}
 
@@ -78,6 +85,8 @@ export const DEFAULT_TEMPLATES: Record<PromptRole, string> = {
 ## What {{worker}} reported in iteration {{iteration}}
 
 {{workerOutput}}
+
+{{check}}
 
 {{notes}}
 

@@ -1,5 +1,6 @@
 import {
   Changes,
+  type CheckResult,
   emptyUsage,
   type Iteration,
   type IterationStatus,
@@ -27,6 +28,7 @@ const WIRE = {
   usage: iterations.usage,
   claudePromptBytes: iterations.claudePromptBytes,
   codexPromptBytes: iterations.codexPromptBytes,
+  check: iterations.check,
 };
 
 const toIteration = (r: Pick<Row, keyof typeof WIRE>): Iteration => ({
@@ -41,6 +43,7 @@ const toIteration = (r: Pick<Row, keyof typeof WIRE>): Iteration => ({
   usage: readUsage(r.usage),
   claudePromptBytes: r.claudePromptBytes,
   codexPromptBytes: r.codexPromptBytes,
+  check: r.check ?? null,
 });
 
 export type IterationPatch = Partial<Omit<Iteration, "n" | "startedAt">> & {
@@ -48,6 +51,7 @@ export type IterationPatch = Partial<Omit<Iteration, "n" | "startedAt">> & {
   review?: string | null;
   snapshotBefore?: unknown;
   snapshotAfter?: unknown;
+  checkOutput?: string | null;
   /** The iteration's changes as data (shared's Changes). */
   changes?: Changes | null;
 };
@@ -73,6 +77,9 @@ export interface IterationTexts {
   verdict: Verdict | null;
   claudeOutput: string | null;
   review: string | null;
+  /** loop's check of this iteration and the tail of its output; null until it ran. */
+  check?: CheckResult | null;
+  checkOutput?: string | null;
 }
 
 export class IterationRepository {
@@ -102,6 +109,8 @@ export class IterationRepository {
       taskChanges: null,
       claudePromptBytes: null,
       codexPromptBytes: null,
+      check: null,
+      checkOutput: null,
     };
     // A resumed task may re-run an iteration that a crash interrupted. Its first snapshot is kept:
     // what the interrupted run changed still belongs to this iteration; so is what its runs used.
@@ -142,6 +151,8 @@ export class IterationRepository {
         verdict: iterations.verdict,
         claudeOutput: iterations.claudeOutput,
         review: iterations.review,
+        check: iterations.check,
+        checkOutput: iterations.checkOutput,
       })
       .from(iterations)
       .where(eq(iterations.taskId, taskId))
@@ -151,6 +162,7 @@ export class IterationRepository {
         ...r,
         status: r.status as IterationStatus,
         verdict: (r.verdict as Verdict | null) ?? null,
+        check: r.check ?? null,
       }));
   }
 

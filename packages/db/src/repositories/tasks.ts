@@ -30,6 +30,9 @@ const toTask = (r: Row): Task => ({
   worker: agentOr(r.worker, "claude"),
   reviewer: agentOr(r.reviewer, "codex"),
   pauseAfterIteration: r.pauseAfterIteration,
+  checkCommand: r.checkCommand,
+  checkTimeoutMs: r.checkTimeoutMs,
+  allowedCommands: Array.isArray(r.allowedCommands) ? r.allowedCommands : [],
 });
 
 const agentOr = (v: string, fallback: AgentName): AgentName => AgentName.safeParse(v).data ?? fallback;
@@ -50,6 +53,9 @@ export interface NewTask {
   worker?: AgentName | undefined;
   reviewer?: AgentName | undefined;
   pauseAfterIteration?: boolean | undefined;
+  checkCommand?: string | null | undefined;
+  checkTimeoutMs?: number | undefined;
+  allowedCommands?: string[] | undefined;
 }
 
 export type TaskPatch = Partial<
@@ -112,6 +118,9 @@ export class TaskRepository {
       worker: input.worker ?? "claude",
       reviewer: input.reviewer ?? "codex",
       pauseAfterIteration: input.pauseAfterIteration ?? false,
+      checkCommand: input.checkCommand ?? null,
+      checkTimeoutMs: input.checkTimeoutMs ?? 600_000,
+      allowedCommands: input.allowedCommands ?? [],
     };
     this.db.insert(tasks).values(row).run();
     return toTask(row);

@@ -1,4 +1,4 @@
-import type { FindingStatus, Landed, Usage } from "@loop/shared";
+import type { CheckResult, FindingStatus, Landed, Usage } from "@loop/shared";
 import { index, integer, primaryKey, real, sql, sqliteTable, text } from "../drizzle.ts";
 
 export const tasks = sqliteTable(
@@ -42,6 +42,11 @@ export const tasks = sqliteTable(
     reviewer: text("reviewer").notNull().default("codex"),
     /** Step mode: the task pauses after every review that is not DONE. */
     pauseAfterIteration: integer("pause_after_iteration", { mode: "boolean" }).notNull().default(false),
+    /** The check loop runs after every worker run (`sh -c`), null = none; its timeout. */
+    checkCommand: text("check_command"),
+    checkTimeoutMs: integer("check_timeout_ms").notNull().default(600_000),
+    /** Commands the worker may run without asking (JSON array of strings). */
+    allowedCommands: text("allowed_commands", { mode: "json" }).$type<string[]>().notNull().default([]),
   },
   (t) => [
     index("tasks_status_idx").on(t.status, t.id),
@@ -79,6 +84,10 @@ export const iterations = sqliteTable(
     /** Bytes of the prompts sent in this iteration. */
     claudePromptBytes: integer("claude_prompt_bytes"),
     codexPromptBytes: integer("codex_prompt_bytes"),
+    /** loop's check after the worker's run (shared's CheckResult), null until it ran. */
+    check: text("check", { mode: "json" }).$type<CheckResult>(),
+    /** The tail of the check's output: the reviewer's prompt and the worker's next one quote it. */
+    checkOutput: text("check_output"),
   },
   (t) => [primaryKey({ columns: [t.taskId, t.n] })],
 );

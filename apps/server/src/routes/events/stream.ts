@@ -61,7 +61,7 @@ interface Outgoing {
   frame(): string;
 }
 /** Types that are agent output: the bulk of the traffic, sent only for the tasks a client shows. */
-export const OUTPUT_TYPES: ReadonlySet<string> = new Set(["agent.output", "agent.partial"]);
+export const OUTPUT_TYPES: ReadonlySet<string> = new Set(["agent.output", "check.output", "agent.partial"]);
 
 const fromEvent = (e: LoopEvent): Outgoing => ({ id: e.id, frame: () => frame(e) });
 const fromRow = (r: EventRow): Outgoing => ({ id: r.id, frame: () => rowFrame(r) });

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { allowedCommands } from "@loop/core";
 import { type AgentHealth, HealthResponse, LimitsResponse } from "@loop/shared";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 
@@ -21,9 +22,19 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
     agents: await agents.get(),
     gh: await landing.ghHealthSoon(),
     queue: { ...orchestrator.stats(), ...(agents.waiting && { waiting: agents.waiting }) },
-    defaults: { maxIterations: config.defaultMaxIterations },
+    defaults: {
+      maxIterations: config.defaultMaxIterations,
+      worker: config.worker,
+      reviewer: config.reviewer,
+    },
     eventStreams: app.eventStreams.size,
     limits: repos.limits.list(),
+    // What a claude worker may do without asking, for a task that adds nothing of its own.
+    permissions: {
+      mode: config.claudePermissionMode,
+      allowedCommands: allowedCommands({ allowedCommands: [], checkCommand: config.checkCommand }, config),
+      checkCommand: config.checkCommand,
+    },
   }));
 
   /** The latest subscription windows per agent (claude's rate_limit_event), and the hold threshold. */

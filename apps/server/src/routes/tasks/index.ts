@@ -1,4 +1,4 @@
-import { checkIsolation } from "@loop/core";
+import { checkIsolation, resumeWithNote, steeringContext } from "@loop/core";
 import {
   ArtifactListResponse,
   ArtifactParams,
@@ -144,7 +144,9 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
       await agentsAvailable();
       const { extraIterations, note, ...caps } = body ?? {};
-      return { task: await orchestrator.resume(id, extraIterations ?? 0, caps, note) };
+      const steering = steeringContext(orchestrator, { repos, bus: app.bus, log: app.log });
+      const args = { id, extra: extraIterations ?? 0, caps, note };
+      return { task: await resumeWithNote(orchestrator, steering, args) };
     },
   );
 

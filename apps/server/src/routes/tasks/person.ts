@@ -1,4 +1,4 @@
-import { acceptTask, addNote, setFinding } from "@loop/core";
+import { acceptTask, addNote, setFinding, steeringContext } from "@loop/core";
 import {
   AcceptTaskBody,
   FindingParams,
@@ -17,19 +17,20 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
  */
 export const personRoutes: FastifyPluginAsyncZod = async (app) => {
   const { orchestrator } = app;
+  const steering = () => steeringContext(orchestrator, { repos: app.repos, bus: app.bus, log: app.log });
 
   app.post(
     "/tasks/:id/notes",
     { schema: { params: TaskIdParams, body: NoteBody, response: { 201: NoteResponse } } },
     async ({ params: { id }, body }, reply) =>
-      reply.status(201).send({ note: await addNote(orchestrator.steering, id, body.text) }),
+      reply.status(201).send({ note: await addNote(steering(), id, body.text) }),
   );
 
   app.patch(
     "/tasks/:id/findings/:findingId",
     { schema: { params: FindingParams, body: FindingPatchBody, response: { 200: FindingResponse } } },
     async ({ params: { id, findingId }, body }) => ({
-      finding: await setFinding(orchestrator.steering, id, findingId, body.status, body.reason),
+      finding: await setFinding(steering(), id, findingId, body.status, body.reason),
     }),
   );
 
@@ -37,6 +38,6 @@ export const personRoutes: FastifyPluginAsyncZod = async (app) => {
     "/tasks/:id/accept",
     // No body at all is an empty one: accept without a note.
     { schema: { params: TaskIdParams, body: AcceptTaskBody.nullish(), response: { 200: TaskResponse } } },
-    async ({ params: { id }, body }) => ({ task: await acceptTask(orchestrator.steering, id, body?.note) }),
+    async ({ params: { id }, body }) => ({ task: await acceptTask(steering(), id, body?.note) }),
   );
 };

@@ -13,7 +13,7 @@ export function FindingsList({ findings }: { findings: readonly Finding[] }) {
         Findings <span className="muted findings-counts">{`${open} open · ${resolved} resolved`}</span>
       </h3>
       {findings.length === 0 ? (
-        <p className="muted">Codex has reported no findings yet.</p>
+        <p className="muted">The reviewer has reported no findings yet.</p>
       ) : (
         <table className="findings-table">
           <thead>

@@ -1,4 +1,4 @@
-import type { AgentName, Finding, Iteration } from "@loop/shared";
+import type { AgentName, CheckResult, Finding, Iteration } from "@loop/shared";
 import { useId, useState } from "react";
 import { formatDuration } from "../../lib/format.ts";
 import { ChangesDisclosure } from "../changes/ChangesDisclosure.tsx";
@@ -6,10 +6,9 @@ import { AgentUsage } from "./AgentUsage.tsx";
 import { LiveLine } from "./LiveLine.tsx";
 import { LogView } from "./LogView.tsx";
 import { agentState, iterationState, lineCount } from "./logic.ts";
-import type { AgentLog, IterationView } from "./model.ts";
+import type { AgentLog, CheckLog, IterationView } from "./model.ts";
 
 const AGENT_LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
-const AGENT_ROLE: Record<AgentName, string> = { claude: "works", codex: "reviews" };
 
 export function IterationSection({
   taskId,
@@ -19,11 +18,16 @@ export function IterationSection({
   stored,
   isLatest,
   version,
+  worker,
+  reviewer,
   taskStatus,
   findings = [],
 }: {
   taskId: string;
   n: number;
+  /** The task's roles: the worker's panel comes first, then the changes, then the reviewer's. */
+  worker: AgentName;
+  reviewer: AgentName;
   maxIterations: number;
   /** The task's findings ledger: the review's own findings are quoted under its verdict. */
   findings?: readonly Finding[];
@@ -51,6 +55,7 @@ export function IterationSection({
         ) : (
           <span className={`muted iteration-state state-${state.replace(/\W/g, "")}`}>{state}</span>
         )}
+        <CheckBadge check={stored?.check ?? live?.check?.finished ?? null} running={checkRunning(live)} />
         {stored?.usage && <AgentUsage usage={stored.usage} />}
       </header>
       {live?.notes.map((note) => (
@@ -58,7 +63,9 @@ export function IterationSection({
           <strong>Your note:</strong> <span className="pre-wrap">{note.text}</span>
         </blockquote>
       ))}
+      {/* The iteration's claude* fields hold the worker's run, its codex* fields the reviewer's (api.md). */}
       <ReviewSummary
+        reviewer={reviewer}
         firstLine={live?.verdict?.firstLine ?? null}
         verdict={verdict}
         reported={reportedIn(findings, n)}
@@ -66,9 +73,10 @@ export function IterationSection({
       <AgentPanel
         taskId={taskId}
         n={n}
-        agent="claude"
-        log={live?.claude ?? null}
-        durationMs={stored?.claudeDurationMs ?? live?.claude.finished?.durationMs ?? null}
+        agent={worker}
+        part="works"
+        log={live?.[worker] ?? null}
+        durationMs={stored?.claudeDurationMs ?? live?.[worker].finished?.durationMs ?? null}
         promptBytes={stored?.claudePromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
@@ -77,12 +85,14 @@ export function IterationSection({
       {live?.changes && (
         <ChangesDisclosure recorded={live.changes} title="Changes" label={`Changes in iteration ${n}`} />
       )}
+      {live?.check && <CheckPanel n={n} log={live.check} defaultOpen={isLatest} />}
       <AgentPanel
         taskId={taskId}
         n={n}
-        agent="codex"
-        log={live?.codex ?? null}
-        durationMs={stored?.codexDurationMs ?? live?.codex.finished?.durationMs ?? null}
+        agent={reviewer}
+        part="reviews"
+        log={live?.[reviewer] ?? null}
+        durationMs={stored?.codexDurationMs ?? live?.[reviewer].finished?.durationMs ?? null}
         promptBytes={stored?.codexPromptBytes ?? null}
         defaultOpen={isLatest}
         version={version}
@@ -96,6 +106,7 @@ function AgentPanel({
   taskId,
   n,
   agent,
+  part,
   log,
   durationMs,
   promptBytes,
@@ -105,6 +116,7 @@ function AgentPanel({
   taskId: string;
   n: number;
   agent: AgentName;
+  part: "works" | "reviews";
   taskStatus: string;
   log: AgentLog | null;
   durationMs: number | null;
@@ -133,7 +145,7 @@ function AgentPanel({
           <span aria-hidden="true" className="chevron">
             {open ? "▾" : "▸"}
           </span>
-          {AGENT_LABEL[agent]} <span className="muted">{AGENT_ROLE[agent]}</span>
+          {AGENT_LABEL[agent]} <span className="muted agent-role">{part}</span>
         </button>
         <span className={`agent-state state-${state.replace(/\W/g, "")}`}>{state}</span>
         {durationMs !== null && <span className="muted">{formatDuration(durationMs)}</span>}
@@ -161,19 +173,69 @@ function AgentPanel({
   );
 }
 
+const checkRunning = (live: IterationView | null) => Boolean(live?.check && !live.check.finished);
+
+/** The iteration's check in its header: passed (green) or failed (red), with its duration. */
+function CheckBadge({ check, running }: { check: CheckResult | null; running: boolean }) {
+  if (running && !check) return <span className="check-badge check-running">check running…</span>;
+  if (!check) return null;
+  const how = check.ok
+    ? "✓ check passed"
+    : check.timedOut
+      ? "✗ check timed out"
+      : `✗ check failed (exit ${check.exitCode ?? "–"})`;
+  return (
+    <span className={`check-badge ${check.ok ? "check-pass" : "check-fail"}`}>
+      {how} <span className="check-duration">{formatDuration(check.durationMs)}</span>
+    </span>
+  );
+}
+
+/** loop's check of iteration n: its command and output (check.output lines), open when it failed. */
+function CheckPanel({ n, log, defaultOpen }: { n: number; log: CheckLog; defaultOpen: boolean }) {
+  const failed = log.finished !== null && !log.finished.ok;
+  const [userOpen, setUserOpen] = useState<boolean | null>(null);
+  const open = userOpen ?? (defaultOpen || failed);
+  const bodyId = useId();
+  return (
+    <div className={`agent agent-check${failed ? " agent-failed" : ""}`}>
+      <h3 className="agent-head">
+        <button
+          type="button"
+          className="disclosure"
+          aria-expanded={open}
+          aria-controls={bodyId}
+          onClick={() => setUserOpen(!open)}
+        >
+          <span aria-hidden="true" className="chevron">
+            {open ? "▾" : "▸"}
+          </span>
+          Check <span className="muted mono">{log.command}</span>
+        </button>
+        <span className="muted line-count">{lineCount(log.outputLines)}</span>
+      </h3>
+      <div id={bodyId} hidden={!open}>
+        {open && <LogView lines={log.lines} version={log.version} label={`Check output, iteration ${n}`} />}
+      </div>
+    </div>
+  );
+}
+
 /** The findings a review reported: those first seen in or before iteration n and still reported in it. */
 export const reportedIn = (findings: readonly Finding[], n: number): Finding[] =>
   findings.filter((f) => f.firstIteration <= n && f.lastIteration >= n);
 
 /**
- * Under an iteration's verdict: what Codex found, in its words (the ledger's findings this review
+ * Under an iteration's verdict: what the reviewer found, in its words (the ledger's findings this review
  * reported), not only its STATUS line; the first line when it says more than the STATUS.
  */
 function ReviewSummary({
+  reviewer,
   firstLine,
   verdict,
   reported,
 }: {
+  reviewer: AgentName;
   firstLine: string | null;
   verdict: string | null;
   reported: Finding[];
@@ -184,11 +246,11 @@ function ReviewSummary({
     <div className="verdict-line">
       {!bare && (
         <p>
-          Codex: <q>{firstLine}</q>
+          {AGENT_LABEL[reviewer]}: <q>{firstLine}</q>
         </p>
       )}
       {verdict === "ISSUES_FOUND" && reported.length > 0 && (
-        <ul className="verdict-findings" aria-label="What Codex found">
+        <ul className="verdict-findings" aria-label={`What ${AGENT_LABEL[reviewer]} found`}>
           {reported.map((f) => (
             <li key={f.id}>
               <span className="mono">{f.id}</span> {f.text}

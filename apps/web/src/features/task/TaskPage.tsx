@@ -30,6 +30,8 @@ import { ResumeControl } from "./ResumeControl.tsx";
 import { NoteBox, SteeringPanel } from "./SteeringPanel.tsx";
 import { WorktreeInfo } from "./WorktreeInfo.tsx";
 
+const ROLE_LABEL = { claude: "Claude", codex: "Codex" } as const;
+
 export function TaskPage({ id }: { id: string }) {
   // The task's rows (task, iterations, findings) come from the cache, which the stream keeps current.
   const detail = useQuery({ queryKey: keys.task(id), queryFn: () => fetchDetail(id) });
@@ -118,6 +120,8 @@ export function TaskPage({ id }: { id: string }) {
               stored={restByN.get(n) ?? null}
               isLatest={n === latest}
               version={view.version}
+              worker={task.worker}
+              reviewer={task.reviewer}
               taskStatus={task.status}
               findings={view.findings ?? findings}
             />
@@ -269,6 +273,12 @@ function TaskHeader({
                 {formatIterations(task)}
               </>
             )}
+          </dd>
+        </div>
+        <div>
+          <dt>Roles</dt>
+          <dd className="roles">
+            {ROLE_LABEL[task.worker]} works · {ROLE_LABEL[task.reviewer]} reviews
           </dd>
         </div>
         <div>

@@ -49,8 +49,20 @@ export interface AgentLog {
   open: { stdout?: LogLine; stderr?: LogLine };
 }
 
+/** loop's check of one iteration: its command, its output lines and how it ended. */
+export interface CheckLog {
+  command: string;
+  lines: LogLine[];
+  outputLines: number;
+  version: number;
+  finished: (EventOf<"check.finished">["data"] & { ts: string }) | null;
+  open: { stdout?: LogLine; stderr?: LogLine };
+}
+
 export interface IterationView {
   n: number;
+  /** Set once the iteration's check started (tasks with a checkCommand). */
+  check: CheckLog | null;
   startedAt: string | null;
   finishedAt: string | null;
   claude: AgentLog;
@@ -115,6 +127,7 @@ export function iterationOf(view: TaskView, n: number): IterationView {
   }
   const it: IterationView = {
     n,
+    check: null,
     startedAt: null,
     finishedAt: null,
     claude: newLog("claude"),
@@ -142,7 +155,10 @@ export function commandLine(argv: readonly string[], pid: number | null): string
   return `$ ${[name, ...quoted].join(" ")}${pid === null ? "" : `   (pid ${pid})`}`;
 }
 
-function appendOutput(log: AgentLog, e: EventOf<"agent.output">): void {
+function appendOutput(
+  log: Pick<AgentLog, "lines" | "outputLines" | "version" | "open">,
+  e: EventOf<"agent.output"> | EventOf<"check.output">,
+): void {
   const d = e.data;
   const open = log.open[d.stream];
   if (d.continuation && open) {
@@ -153,7 +169,7 @@ function appendOutput(log: AgentLog, e: EventOf<"agent.output">): void {
     if (d.final === false) log.open[d.stream] = line;
   }
   const target = log.open[d.stream] ?? log.lines[log.lines.length - 1]!;
-  if (d.parsed) target.parsed = d.parsed;
+  if ("parsed" in d && d.parsed) target.parsed = d.parsed;
   if (d.final !== false) delete log.open[d.stream];
   log.version++;
 }
@@ -266,12 +282,52 @@ function applyOne(view: TaskView, e: LoopEvent): void {
       // Step mode: paused, waiting for the user (resume goes on).
       view.interrupted = { reason: e.data.reason, ts: e.ts };
       return;
+    case "check.started": {
+      const it = iterationOf(view, e.iteration ?? 0);
+      const log: CheckLog = it.check ?? {
+        command: e.data.command,
+        lines: [],
+        outputLines: 0,
+        version: 0,
+        finished: null,
+        open: {},
+      };
+      if (it.check) log.lines.push({ id: e.id, kind: "meta", text: "— run again —" });
+      log.finished = null;
+      log.lines.push({ id: e.id, kind: "meta", text: `$ sh -c ${shellQuote(e.data.command)}` });
+      log.version++;
+      it.check = log;
+      return;
+    }
+    case "check.output": {
+      const log = iterationOf(view, e.iteration ?? 0).check;
+      if (log) appendOutput(log, e);
+      return;
+    }
+    case "check.finished": {
+      const log = iterationOf(view, e.iteration ?? 0).check;
+      if (!log) return;
+      log.finished = { ...e.data, ts: e.ts };
+      log.open = {};
+      log.lines.push({ id: e.id, kind: "meta", text: checkLine(e.data) });
+      log.version++;
+      return;
+    }
     default: {
       // A newer server may send types this build does not know: ignore them.
       const _exhaustive: never = e;
       return;
     }
   }
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
+/** "check passed (exit 0, 1.2 s)", "check FAILED (exit 1, 3.4 s)", "check timed out (…)". */
+export function checkLine(d: EventOf<"check.finished">["data"]): string {
+  const secs = `${(d.durationMs / 1000).toFixed(1)} s`;
+  const how = d.ok ? "passed" : d.timedOut ? "timed out (killed)" : "FAILED";
+  return `check ${how} (exit ${d.exitCode ?? "–"}, ${secs})`;
 }
 
 export function finishedLine(d: EventOf<"agent.finished">["data"]): string {

@@ -1,4 +1,4 @@
-import type { Task } from "@loop/shared";
+import { type AgentName, AgentName as Agents, type Task } from "@loop/shared";
 import { type FormEvent, type KeyboardEvent, type ReactNode, useId, useState } from "react";
 import { Link } from "../../app/router.tsx";
 import { api, type FormErrors, type FormField, formErrorsFrom } from "../../lib/api.ts";
@@ -7,6 +7,10 @@ import { health } from "../health/health.ts";
 import { newTaskBody } from "./newTaskBody.ts";
 
 const LAST_DIR_KEY = "loop.lastWorkingDir";
+const LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
+
+/** The check command last used per working directory: { "/path": "npm test" }. */
+const CHECKS_KEY = "loop.checkCommands";
 
 const readLastDir = () => {
   try {
@@ -16,14 +20,30 @@ const readLastDir = () => {
   }
 };
 
+const readChecks = (): Record<string, string> => {
+  try {
+    const v = JSON.parse(localStorage.getItem(CHECKS_KEY) ?? "{}") as unknown;
+    return v && typeof v === "object" ? (v as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+};
+
+/** The check command remembered for a directory ("" when none). */
+export const rememberedCheck = (dir: string): string => readChecks()[dir.trim()] ?? "";
+
 export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) {
   const h = useStore(health);
   const [title, setTitle] = useState("");
   const [prompt, setPrompt] = useState("");
   const [workingDir, setWorkingDir] = useState(readLastDir);
+  const [checkCommand, setCheckCommand] = useState(() => rememberedCheck(readLastDir()));
   const [maxIterations, setMaxIterations] = useState("");
   const [isolate, setIsolate] = useState(false);
   const [continueSession, setContinueSession] = useState(false);
+  // null: not chosen here, so the server's defaults (GET /api/health) as they load, else claude/codex.
+  const [workerChoice, setWorker] = useState<AgentName | null>(null);
+  const [reviewerChoice, setReviewer] = useState<AgentName | null>(null);
   const [maxCostUsd, setMaxCostUsd] = useState("");
   const [maxCodexTokens, setMaxCodexTokens] = useState("");
   const [errors, setErrors] = useState<FormErrors>({ fields: {} });
@@ -32,9 +52,16 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const [queued, setQueued] = useState<Task | null>(null);
   const id = useId();
 
+  const worker = workerChoice ?? h?.defaults?.worker ?? "claude";
+  const reviewer = reviewerChoice ?? h?.defaults?.reviewer ?? (worker === "claude" ? "codex" : "claude");
+  const sameAgent = worker === reviewer ? "Reviewer must be a different agent from the worker" : undefined;
+  const shown: FormErrors = sameAgent
+    ? { ...errors, fields: { ...errors.fields, reviewer: sameAgent } }
+    : errors;
+
   const submit = async (e?: FormEvent, stay = false) => {
     e?.preventDefault();
-    if (busy) return;
+    if (busy || sameAgent) return;
     const body = newTaskBody({
       title,
       prompt,
@@ -42,6 +69,9 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       maxIterations,
       isolate,
       continueSession,
+      checkCommand,
+      worker,
+      reviewer,
       maxCostUsd,
       maxCodexTokens,
     });
@@ -50,6 +80,10 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       const { task } = await api.tasks.create(body);
       try {
         localStorage.setItem(LAST_DIR_KEY, body.workingDir);
+        localStorage.setItem(
+          CHECKS_KEY,
+          JSON.stringify({ ...readChecks(), [body.workingDir]: body.checkCommand ?? "" }),
+        );
       } catch {
         // Private mode: remembering the directory is a convenience only.
       }
@@ -75,7 +109,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   };
 
   const field = (name: FormField, label: string, control: (p: ControlProps) => ReactNode, hint?: string) => {
-    const err = errors.fields[name];
+    const err = shown.fields[name];
     const controlId = `${id}-${name}`;
     const errId = `${controlId}-error`;
     const hintId = `${controlId}-hint`;
@@ -108,9 +142,9 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       noValidate
     >
       <h2 id={`${id}-heading`}>New task</h2>
-      {errors.general && (
+      {shown.general && (
         <div className="form-error" role="alert">
-          {errors.general}
+          {shown.general}
         </div>
       )}
       {field("title", "Title", (p) => (
@@ -135,7 +169,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
             onChange={(e) => setPrompt(e.target.value)}
           />
         ),
-        "What Claude should do. Codex reviews each iteration until it answers STATUS: DONE.",
+        `What ${LABEL[worker]} should do. ${LABEL[reviewer]} reviews each iteration until it answers STATUS: DONE.`,
       )}
       {field(
         "workingDir",
@@ -145,7 +179,10 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
             {...p}
             name="workingDir"
             value={workingDir}
-            onChange={(e) => setWorkingDir(e.target.value)}
+            onChange={(e) => {
+              setWorkingDir(e.target.value);
+              setCheckCommand(rememberedCheck(e.target.value));
+            }}
             placeholder="/home/you/project"
             spellCheck={false}
             autoComplete="off"
@@ -168,6 +205,40 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
           placeholder={defaultMax ? `${defaultMax} (default)` : "server default"}
         />
       ))}
+      <div className="field-row">
+        {(["worker", "reviewer"] as const).map((role) =>
+          field(
+            role,
+            role === "worker" ? "Worker" : "Reviewer",
+            (p) => (
+              <select
+                {...p}
+                name={role}
+                value={role === "worker" ? worker : reviewer}
+                onChange={(e) => {
+                  const a = Agents.parse(e.target.value);
+                  if (role === "worker") setWorker(a);
+                  else setReviewer(a);
+                  // A server 400 about the roles is answered by changing them.
+                  setErrors((x) => ({
+                    ...x,
+                    fields: { ...x.fields, worker: undefined, reviewer: undefined },
+                  }));
+                }}
+              >
+                {Agents.options.map((a) => (
+                  <option key={a} value={a}>
+                    {LABEL[a]}
+                  </option>
+                ))}
+              </select>
+            ),
+            role === "worker"
+              ? "Works on the task and may change files."
+              : "Reviews read-only; never the worker.",
+          ),
+        )}
+      </div>
       <div className="field-row">
         {field(
           "maxCostUsd",
@@ -204,6 +275,26 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
           "Input + output tokens.",
         )}
       </div>
+      {field(
+        "checkCommand",
+        "Check command",
+        (p) => (
+          <input
+            {...p}
+            name="checkCommand"
+            value={checkCommand}
+            maxLength={2000}
+            onChange={(e) => setCheckCommand(e.target.value)}
+            placeholder={
+              h?.permissions?.checkCommand ? `${h.permissions.checkCommand} (default)` : "npm test"
+            }
+            spellCheck={false}
+            autoComplete="off"
+            className="mono"
+          />
+        ),
+        "loop runs it after every iteration; the task is done only when it passes. Remembered per directory.",
+      )}
       <div className="field field-check">
         <label>
           <input
@@ -229,11 +320,11 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
             onChange={(e) => setContinueSession(e.target.checked)}
             aria-describedby={`${id}-session-hint`}
           />{" "}
-          Continue Claude's session
+          Continue {LABEL[worker]}'s session
         </label>
         <div className="hint" id={`${id}-session-hint`}>
-          Later iterations resume Claude's conversation and send only the new review and open findings
-          (smaller prompts). Unchecked: the server's default.
+          Later iterations resume {LABEL[worker]}'s conversation and send only the new review and open
+          findings (smaller prompts). Unchecked: the server's default.
         </div>
       </div>
       <div className="form-actions">

@@ -103,9 +103,9 @@ export function TaskList() {
             <strong>No tasks yet.</strong>
           </p>
           <p>
-            Fill in the form with what Claude should do and the repository to work in, then press Start. Codex
-            reviews each iteration; the loop stops when Codex says <code>STATUS: DONE</code> or the iteration
-            cap is reached.
+            Fill in the form with what the worker should do and the repository to work in, then press Start.
+            The reviewer checks each iteration (Claude works and Codex reviews unless you choose otherwise);
+            the loop stops when the reviewer says <code>STATUS: DONE</code> or the iteration cap is reached.
           </p>
         </div>
       )}

@@ -1,4 +1,4 @@
-import type { CreateTaskBody } from "@loop/shared";
+import type { AgentName, CreateTaskBody } from "@loop/shared";
 
 export interface NewTaskInput {
   title: string;
@@ -9,10 +9,15 @@ export interface NewTaskInput {
   isolate: boolean;
   /** The "Continue Claude's session" checkbox; unchecked leaves it to the server (LOOP_CONTINUE_SESSION). */
   continueSession?: boolean;
+  /** The Worker and Reviewer selects (as shown: the server's defaults until changed). */
+  worker?: AgentName;
+  reviewer?: AgentName;
   /** "Claude budget ($)": maxCostUsd; empty = the server's default (LOOP_MAX_COST_USD). */
   maxCostUsd?: string;
   /** "Codex budget (tokens)": maxCodexTokens; empty = the server's default (LOOP_MAX_CODEX_TOKENS). */
   maxCodexTokens?: string;
+  /** The "Check command" field; empty leaves it to the server (LOOP_CHECK_COMMAND). */
+  checkCommand?: string;
 }
 
 /** The POST /api/tasks body from the form's fields. */
@@ -22,6 +27,8 @@ export function newTaskBody(f: NewTaskInput): CreateTaskBody {
   if (f.maxIterations.trim() !== "") body.maxIterations = Number(f.maxIterations);
   if (f.isolate) body.isolation = "worktree";
   if (f.continueSession) body.continueSession = true;
+  if (f.worker) body.worker = f.worker;
+  if (f.reviewer) body.reviewer = f.reviewer;
   // As typed (a "$" and thousands separators aside), so the server's message names a bad value.
   const num = (s: string) =>
     Number(
@@ -32,5 +39,6 @@ export function newTaskBody(f: NewTaskInput): CreateTaskBody {
     );
   if (f.maxCostUsd?.trim()) body.maxCostUsd = num(f.maxCostUsd);
   if (f.maxCodexTokens?.trim()) body.maxCodexTokens = num(f.maxCodexTokens);
+  if (f.checkCommand !== undefined && f.checkCommand.trim() !== "") body.checkCommand = f.checkCommand.trim();
   return body;
 }
