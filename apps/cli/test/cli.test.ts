@@ -294,7 +294,7 @@ describe("pnpm loop against a real server", () => {
     const show = await cli(["show", id], envFor(d)).done;
     expect(show.stdout).toContain("roles       codex works, claude reviews");
     // The durations are the worker's and the reviewer's runs: headed by who played them.
-    expect(show.stdout).toMatch(/^ {2}N\s+STATUS\s+VERDICT\s+CODEX\s+CLAUDE\s+CLAUDE COST/m);
+    expect(show.stdout).toMatch(/^ {2}N\s+STATUS\s+VERDICT\s+CHECK\s+CODEX\s+CLAUDE\s+CLAUDE COST/m);
 
     // Only --reviewer: the worker is the other agent.
     const one = await cli(["add", "--prompt", "p", "--reviewer", "claude"], envFor(d, { INIT_CWD: wd })).done;
