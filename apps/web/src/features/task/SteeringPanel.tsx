@@ -23,7 +23,10 @@ export function SteeringPanel(props: {
   const headingId = useId();
   const noteId = useId();
   const [note, setNote] = useState("");
-  const atCap = task.currentIteration >= task.maxIterations;
+  // Resume needs more iterations only after the cap's own iteration finished: an iteration cut short
+  // (a server stop, a crash, a fault) runs again within the cap.
+  const last = props.iterations.at(-1);
+  const atCap = last !== undefined && last.status === "done" && last.n >= task.maxIterations;
   const extra = props.extra ?? (atCap ? 3 : 0);
   const { setExtra } = props;
   const [busy, setBusy] = useState(false);
