@@ -57,7 +57,8 @@ const usage = (message: string) => new CliError(EXIT.usage, `${message} (see pnp
 function parse<O extends Record<string, { type: "string" | "boolean"; short?: string }>>(
   argv: string[],
   options: O,
-  positionals: 0 | 1,
+  positionals: 0 | 1 | 2,
+  what = "give one task id",
 ) {
   let r: ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>>;
   try {
@@ -66,9 +67,9 @@ function parse<O extends Record<string, { type: "string" | "boolean"; short?: st
     throw usage((e as Error).message);
   }
   if (r.positionals.length !== positionals) {
-    throw usage(positionals === 1 ? "give one task id" : `unexpected argument ${r.positionals[0]}`);
+    throw usage(positionals > 0 ? what : `unexpected argument ${r.positionals[0]}`);
   }
-  return { values: r.values, id: r.positionals[0] ?? "" };
+  return { values: r.values, id: r.positionals[0] ?? "", second: r.positionals[1] ?? "" };
 }
 
 const whole = (flag: string, v: string | undefined, min: number, max: number) => {
@@ -96,6 +97,7 @@ const add: Run = async (argv, { api, env, io }) => {
       max: { type: "string" },
       budget: { type: "string" },
       worktree: { type: "boolean" },
+      step: { type: "boolean" },
       check: { type: "string" },
       "check-timeout": { type: "string" },
       allow: { type: "string", multiple: true },
@@ -123,6 +125,7 @@ const add: Run = async (argv, { api, env, io }) => {
     ...(v.max !== undefined && { maxIterations: whole("--max", v.max, 1, MAX_ITERATIONS_LIMIT) }),
     ...(budget !== undefined && { maxCostUsd: budget }),
     ...(v.worktree && { isolation: "worktree" as const }),
+    ...(v.step && { pauseAfterIteration: true }),
     ...(v.check !== undefined && { checkCommand: v.check }),
     ...(v["check-timeout"] !== undefined && {
       checkTimeoutMs: 1000 * (whole("--check-timeout", v["check-timeout"], 1, 3600) ?? 0),
@@ -180,12 +183,53 @@ const cancel: Run = async (argv, { api, io }) => {
 };
 
 const resume: Run = async (argv, { api, io }) => {
-  const { values: v, id } = parse(argv, { extra: { type: "string" } }, 1);
+  const { values: v, id } = parse(argv, { extra: { type: "string" }, note: { type: "string" } }, 1);
   const extra = whole("--extra", v.extra, 1, MAX_ITERATIONS_LIMIT);
-  const { task } = await api().tasks.resume(id, extra === undefined ? {} : { extraIterations: extra });
+  const { task } = await api().tasks.resume(id, {
+    ...(extra !== undefined && { extraIterations: extra }),
+    ...(v.note !== undefined && { note: v.note }),
+  });
   io.out(`${task.id} ${task.status} (at most ${task.maxIterations} iterations)`);
   return EXIT.ok;
 };
+
+/** A note for the agents' next prompts: `note ID "text"`, or the text on stdin. */
+const note: Run = async (argv, { api, io }) => {
+  const n = argv.filter((a) => !a.startsWith("-")).length;
+  const { id, second } = parse(
+    argv,
+    {},
+    n >= 2 ? 2 : 1,
+    'give a task id and the note: pnpm loop note ID "text"',
+  );
+  const text = second || io.stdin();
+  if (text === undefined || text.trim() === "")
+    throw usage('give the note: pnpm loop note ID "text" (or on stdin)');
+  const { note: saved } = await api().tasks.note(id, text);
+  io.out(`note ${saved.id} for iteration ${saved.forIteration} of ${id}`);
+  return EXIT.ok;
+};
+
+const accept: Run = async (argv, { api, io }) => {
+  const { values: v, id } = parse(argv, { note: { type: "string" } }, 1);
+  const { task } = await api().tasks.accept(id, v.note === undefined ? {} : { note: v.note });
+  io.out(`${task.id} ${task.status}: ${task.statusReason ?? ""}`);
+  return EXIT.ok;
+};
+
+const decide =
+  (status: "dismissed" | "open"): Run =>
+  async (argv, { api, io }) => {
+    const what = "give a task id and a finding id (F3)";
+    const options = { reason: { type: "string" as const } };
+    const { values: v, id, second } = parse(argv, options, 2, what);
+    if (status === "open" && v.reason !== undefined) throw usage("reopen takes no --reason");
+    const { reason } = v;
+    const body = { status, ...(reason !== undefined && { reason }) };
+    const { finding: f } = await api().tasks.finding(id, second, body);
+    io.out(`${f.id} ${f.status}${f.dismissReason ? `: ${f.dismissReason}` : ""}`);
+    return EXIT.ok;
+  };
 
 /** "queue paused · running 01K… · 2 queued:" and the queued tasks in the order they will run. */
 export function queueLines(q: Pick<QueueResponse, "paused" | "tasks" | "running">): string {
@@ -278,6 +322,10 @@ export const COMMANDS: Record<string, Run> = {
   tail: tailCmd,
   cancel,
   resume,
+  note,
+  accept,
+  dismiss: decide("dismissed"),
+  reopen: decide("open"),
   retry,
   delete: del,
   move,

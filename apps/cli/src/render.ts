@@ -1,4 +1,4 @@
-import type { Finding, Iteration, LoopEvent, Task } from "@loop/shared";
+import type { Finding, Iteration, LoopEvent, Note, Task } from "@loop/shared";
 
 /** "45s", "12m", "3h", "2d": how long ago `iso` was. */
 export function age(iso: string, now = Date.now()): string {
@@ -37,7 +37,12 @@ export function taskTable(tasks: Task[], now = Date.now()): string {
 
 const seconds = (ms: number | null) => (ms === null ? "-" : `${(ms / 1000).toFixed(1)}s`);
 
-export function taskDetail(d: { task: Task; iterations: Iteration[]; findings: Finding[] }): string {
+export function taskDetail(d: {
+  task: Task;
+  iterations: Iteration[];
+  findings: Finding[];
+  notes?: Note[];
+}): string {
   const { task: t } = d;
   const out = [
     `${t.title}`,
@@ -87,8 +92,13 @@ export function taskDetail(d: { task: Task; iterations: Iteration[]; findings: F
         f.firstIteration === f.lastIteration
           ? `${f.firstIteration}`
           : `${f.firstIteration}-${f.lastIteration}`;
-      out.push(`  [${f.status}] ${f.text} (iteration ${seen})`);
+      const why = f.dismissReason ? ` — dismissed: ${f.dismissReason}` : "";
+      out.push(`  ${f.id} [${f.status}] ${f.text} (iteration ${seen})${why}`);
     }
+  }
+  if (d.notes && d.notes.length > 0) {
+    out.push("", "Your notes");
+    for (const n of d.notes) out.push(block(`  for iteration ${n.forIteration}: `, n.text));
   }
   out.push(
     "",
@@ -184,6 +194,10 @@ export function eventLine(e: LoopEvent): string | undefined {
       ];
       return lines.length > 0 ? lines.join("\n") : undefined;
     }
+    case "note.added":
+      return block("your note │ ", e.data.note.text);
+    case "task.waiting":
+      return `waiting for you: ${e.data.reason} (\`pnpm loop resume ${e.taskId} --note "…"\` goes on, \`pnpm loop accept ${e.taskId}\` ends it)`;
     default: {
       const _: never = e;
       return _;

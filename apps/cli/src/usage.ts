@@ -2,14 +2,18 @@
 export const HELP = `pnpm loop: file, list, follow and steer loop's tasks from a shell
 
 Usage:
-  pnpm loop add --title TITLE [--dir DIR] [--max N] [--budget USD] [--worktree]
+  pnpm loop add --title TITLE [--dir DIR] [--max N] [--budget USD] [--worktree] [--step]
                 [--worker claude|codex] [--reviewer codex|claude] [--check CMD] [--wait] < prompt.md
   pnpm loop add --title TITLE --prompt "Fix the flaky test" …
   pnpm loop ls [--status STATUS] [--limit N]
   pnpm loop show ID
   pnpm loop tail ID
   pnpm loop cancel ID
-  pnpm loop resume ID [--extra N]
+  pnpm loop resume ID [--extra N] [--note TEXT]
+  pnpm loop note ID "text"
+  pnpm loop accept ID [--note TEXT]
+  pnpm loop dismiss ID F3 [--reason TEXT]
+  pnpm loop reopen ID F3
   pnpm loop retry ID
   pnpm loop delete ID
   pnpm loop move ID [--to top|up|down|bottom]
@@ -27,6 +31,7 @@ Commands:
              --max       iteration cap, 1-100 (default: the server's LOOP_MAX_ITERATIONS)
              --budget    most the task may spend on claude, in USD (maxCostUsd)
              --worktree  run in a git worktree of its own (branch loop/<task-id>)
+             --step      step mode: pause after every review that is not DONE (pauseAfterIteration)
              --worker    the agent that works, claude or codex (default: the server's LOOP_WORKER)
              --reviewer  the agent that reviews, never the worker (default: LOOP_REVIEWER)
              --check     a command loop runs after every worker run ("npm test"); DONE only
@@ -41,7 +46,12 @@ Commands:
   tail     follow a task's log (agent text, verdicts, status) until it ends; reconnects after a
            drop without losing or repeating a line
   cancel   cancel a queued or running task
-  resume   queue a paused or ended task again from where it stopped (--extra N raises its cap)
+  resume   queue a paused or ended task again from where it stopped (--extra N raises its cap;
+           --note gives the agents your word for the next iteration)
+  note     a note for the agents' next prompts (a queued, running or paused task); verbatim
+  accept   end a needs_attention, paused or failed task as done, as it is (--note says why)
+  dismiss  dismiss a finding (F3): the reviewer is told it is out of scope (--reason says why)
+  reopen   open a dismissed finding again
   retry    start an ended task over as a new task (prints the new id)
   delete   delete a finished or queued task with its log and artifacts
   move     move a queued task in the queue (default --to top); prints the queue

@@ -17,6 +17,7 @@ import { landingRoutes } from "./routes/landing/index.ts";
 import { queueRoutes } from "./routes/queue/index.ts";
 import { changesRoutes } from "./routes/tasks/changes.ts";
 import { taskRoutes } from "./routes/tasks/index.ts";
+import { personRoutes } from "./routes/tasks/person.ts";
 import { usageRoutes } from "./routes/usage/index.ts";
 
 export interface AppDeps {
@@ -102,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimitPlugin);
   // routes
   await app.register(taskRoutes, { prefix: "/api" });
+  await app.register(personRoutes, { prefix: "/api" });
   await app.register(landingRoutes, { prefix: "/api" });
   await app.register(changesRoutes, { prefix: "/api" });
   await app.register(queueRoutes, { prefix: "/api" });

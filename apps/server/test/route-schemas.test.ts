@@ -109,7 +109,8 @@ describe("response schemas keep every field", () => {
     expect(detail.iterations).toEqual(raw(t.repos.iterations.list(id)));
     expect(detail.findings).toEqual(raw(t.repos.findings.list(id)));
     expect(detail.findings.length).toBeGreaterThan(0);
-    expect(Object.keys(detail).sort()).toEqual(["findings", "iterations", "lastEventId", "task"]);
+    expect(Object.keys(detail).sort()).toEqual(["findings", "iterations", "lastEventId", "notes", "task"]);
+    expect(detail.notes).toEqual(raw(t.repos.notes.list(id)));
 
     const list = (await t.api({ url: "/api/tasks" })).json();
     expect(list.tasks).toEqual([raw(t.repos.tasks.get(id))]);

@@ -241,6 +241,9 @@ describe("session continuity (continueSession)", () => {
     expect(artifact(task.id, "001-codex-prompt.md")).toBe(
       "Review Add a flag.\n\n```text\nFixed round 1: updated cli.ts and its tests.\n```\n\nSTATUS first.\n",
     );
-    expect(artifact(task.id, "002-codex-prompt.md")).toContain("- [ ] **F1** (reported in iteration 1)");
+    // The reviewer's {{openFindings}}: the open findings by id, and how to answer about them by id.
+    const c2 = artifact(task.id, "002-codex-prompt.md");
+    expect(c2).toContain("- **F1** (reported in iteration 1): ");
+    expect(c2).toContain("`STILL OPEN: F1, F3`");
   });
 });

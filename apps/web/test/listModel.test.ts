@@ -59,7 +59,7 @@ describe("applyTaskToPages (task.updated on the list cache)", () => {
 describe("applyToDetail (row events on a task page's snapshot)", () => {
   it("takes the task, iteration and findings rows newer than the snapshot", () => {
     const s = eventStream("t1");
-    const d0 = { task: task("t1"), iterations: [], findings: [], lastEventId: 1 };
+    const d0 = { task: task("t1"), iterations: [], findings: [], notes: [], lastEventId: 1 };
     s.ev("task.warning", { message: "skip id 1" });
     const running = s.ev("task.updated", { task: task("t1", { status: "running", currentIteration: 1 }) });
     const it1 = {
@@ -93,6 +93,7 @@ describe("applyToDetail (row events on a task page's snapshot)", () => {
       task: task("t1", { prompt: "the long prompt" }),
       iterations: [],
       findings: [],
+      notes: [],
       lastEventId: 0,
     };
     const it1 = { ...emptyIteration(1), status: "running" as const };

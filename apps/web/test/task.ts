@@ -24,6 +24,7 @@ export const taskRow = (id: string, o: Partial<Task> = {}): Task => ({
   landed: null,
   worker: "claude",
   reviewer: "codex",
+  pauseAfterIteration: false,
   checkCommand: null,
   checkTimeoutMs: 600_000,
   allowedCommands: [],

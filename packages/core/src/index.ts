@@ -15,3 +15,11 @@ export * from "./prompts/index.ts";
 export * from "./recovery.ts";
 export * from "./runner/index.ts";
 export * from "./settings.ts";
+export {
+  acceptTask,
+  addNote,
+  resumeWithNote,
+  type SteeringContext,
+  setFinding,
+  steeringContext,
+} from "./steering.ts";

@@ -35,6 +35,8 @@ export interface SubmitInput extends Budgets {
   /** Default: the settings' worker and reviewer (see rolesFor). */
   worker?: AgentName | undefined;
   reviewer?: AgentName | undefined;
+  /** Step mode: pause after every review that is not DONE. */
+  pauseAfterIteration?: boolean | undefined;
   /** Default: LOOP_CHECK_COMMAND (none when unset). */
   checkCommand?: string | null | undefined;
   /** Default: LOOP_CHECK_TIMEOUT_MS. */

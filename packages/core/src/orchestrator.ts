@@ -101,10 +101,10 @@ export class Orchestrator {
   }
 
   /**
-   * Queues a paused, failed, cancelled or needs_attention task again; its next run continues after
-   * its last finished agent run, with its stored history. `extraIterations` raises its cap.
+   * Queues a paused, failed, cancelled or needs_attention task again, to continue after its last finished
+   * agent run with its stored history; `extraIterations` raises its cap, `inTx` runs in its transaction.
    */
-  async resume(id: string, extraIterations = 0, caps: Budgets = {}): Promise<Task> {
+  async resume(id: string, extraIterations = 0, caps: Budgets = {}, inTx?: () => void): Promise<Task> {
     const task = rebudget(this.get(id), caps);
     this.assertAccepting();
     if (this.current?.task.id === id) {
@@ -128,6 +128,7 @@ export class Orchestrator {
         const t = this.repos.tasks.requeue(id, { ...caps, ...reopened, maxIterations });
         this.bus.taskUpdated(id, { ...caps, ...reopened, maxIterations, status: "queued" });
         this.bus.send(id, null, "task.requeued", { maxIterations, from: point.from });
+        inTx?.();
         return t;
       }),
     );

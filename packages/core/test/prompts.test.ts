@@ -139,11 +139,11 @@ describe("session mode", () => {
     expect(Buffer.byteLength(p)).toBeLessThan(Buffer.byteLength(full));
   });
 
-  it("Codex keeps a fresh context: the task and Claude's report, no history", () => {
+  it("Codex keeps a fresh context: the task, Claude's report and the findings with their ids, no history", () => {
     const p = buildReviewerPrompt(task, past, 2, "Wrote tests", { mode: "session", openFindings: findings });
-    expect(p).toBe(buildReviewerPrompt(task, [], 2, "Wrote tests"));
+    expect(p).toBe(buildReviewerPrompt(task, [], 2, "Wrote tests", { openFindings: findings }));
     expect(p).toContain(task.prompt);
-    expect(p).not.toContain(findings);
+    expect(p).toContain(findings);
     expect(p).toContain("Wrote tests");
     expect(p).not.toContain("Earlier iterations");
     expect(p).toContain("STATUS: DONE\nSTATUS: ISSUES_FOUND");

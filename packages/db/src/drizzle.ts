@@ -19,7 +19,7 @@ const require = createRequire(typeof __filename === "string" ? __filename : impo
 const orm = require("drizzle-orm") as typeof Orm;
 const core = require("drizzle-orm/sqlite-core") as typeof SqliteCore;
 
-export const { and, asc, count, desc, eq, isNotNull, isNull, lt, or, sql } = orm;
+export const { and, asc, count, desc, eq, gte, isNotNull, isNull, lt, or, sql } = orm;
 export const { index, integer, primaryKey, real, sqliteTable, text } = core;
 export const { drizzle } = require("drizzle-orm/better-sqlite3") as typeof BetterSqlite;
 export const { migrate } = require("drizzle-orm/better-sqlite3/migrator") as typeof Migrator;

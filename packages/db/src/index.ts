@@ -5,6 +5,7 @@ import { EventRepository } from "./repositories/events.ts";
 import { FindingRepository } from "./repositories/findings.ts";
 import { IterationRepository } from "./repositories/iterations.ts";
 import { LimitRepository } from "./repositories/limits.ts";
+import { NoteRepository } from "./repositories/notes.ts";
 import { TaskRepository } from "./repositories/tasks.ts";
 
 export * from "./client.ts";
@@ -20,6 +21,7 @@ export {
   type IterationTexts,
 } from "./repositories/iterations.ts";
 export { LimitRepository } from "./repositories/limits.ts";
+export { NoteRepository, type NoteRole } from "./repositories/notes.ts";
 export { type NewTask, type TaskPatch, TaskRepository } from "./repositories/tasks.ts";
 export * as schema from "./schema/index.ts";
 
@@ -32,6 +34,7 @@ export interface Repositories {
   readonly agentRuns: AgentRunRepository;
   readonly state: AppStateRepository;
   readonly limits: LimitRepository;
+  readonly notes: NoteRepository;
   /** Runs fn in one SQLite transaction (synchronous, like better-sqlite3). */
   transaction<T>(fn: () => T): T;
   /**
@@ -53,6 +56,7 @@ export function createRepositories(handle: DatabaseHandle): Repositories {
     agentRuns: new AgentRunRepository(handle.db),
     state: new AppStateRepository(handle.db),
     limits: new LimitRepository(handle.db),
+    notes: new NoteRepository(handle.db),
     transaction<T>(fn: () => T): T {
       const outer = !handle.sqlite.inTransaction;
       let result: T;

@@ -69,6 +69,7 @@ function seed(repos: Repositories) {
   for (let i = 0; i < 3; i++)
     repos.events.append({ taskId: q.id, iteration: null, type: "task.warning", data: { message: `m${i}` } });
   repos.findings.replace(a.id, [finding]);
+  const note = repos.notes.add(a.id, "a note", 1);
   repos.state.set("k", { v: 1 });
   repos.state.set("gone", 1);
   const window = {
@@ -120,6 +121,8 @@ function seed(repos: Repositories) {
     ],
     ["events.deleteSomeOf", () => repos.events.deleteSomeOf(q.id, 2)],
     ["findings.replace", () => repos.findings.replace(a.id, [{ ...finding, streak: 2 }])],
+    ["notes.add", () => repos.notes.add(a.id, "n".repeat(500), 1)],
+    ["notes.delivered", () => repos.notes.delivered(a.id, "worker", 1, [note.id])],
     [
       "agentRuns.begin",
       () => repos.agentRuns.begin({ taskId: a.id, iteration: 1, agent: "codex", marker: "m2" }),
@@ -140,7 +143,7 @@ function seed(repos: Repositories) {
 /** Which repository methods exist, so a new write cannot be left out of the table above. */
 function repositoryWrites(repos: Repositories): string[] {
   const reads =
-    /^(get|list|count|texts|snapshotsOf|taskSnapshots|changesOf|taskChanges|usageTotal|spendSince|maxId|nextQueued|newId|watch|lastOpenOf)/;
+    /^(get|list|count|texts|snapshotsOf|taskSnapshots|changesOf|taskChanges|usageTotal|spendSince|maxId|nextQueued|newId|watch|lastOpenOf|pending)/;
   const names: string[] = [];
   for (const [key, repo] of Object.entries(repos)) {
     if (key === "handle" || typeof repo !== "object") continue;

@@ -5,13 +5,16 @@
  */
 import type { ChangesResponse } from "./changes.ts";
 import type { ErrorBody } from "./errors.ts";
+import type { FindingResponse, NoteResponse } from "./findings.ts";
 import type { BranchResponse, MergeBody, PrBody } from "./landing.ts";
 import type { LimitsResponse } from "./limits.ts";
 import type { SpendResponse } from "./spend.ts";
 import type {
+  AcceptTaskBody,
   ArtifactListResponse,
   CreateTaskBody,
   DeleteTaskResponse,
+  FindingPatchBody,
   HealthResponse,
   MergeResponse,
   PrResponse,
@@ -129,6 +132,14 @@ export function createApiClient(opts: ApiClientOptions = {}) {
       retry: (id: string) => request<TaskResponse>("POST", `${task(id)}/retry`),
       resume: (id: string, body: ResumeTaskBody = {}) =>
         request<TaskResponse>("POST", `${task(id)}/resume`, body),
+      /** A note for the agents' next prompts (a queued, running or paused task). */
+      note: (id: string, text: string) => request<NoteResponse>("POST", `${task(id)}/notes`, { text }),
+      /** Ends a needs_attention, paused or failed task as done: the user accepts it as it is. */
+      accept: (id: string, body: AcceptTaskBody = {}) =>
+        request<TaskResponse>("POST", `${task(id)}/accept`, body),
+      /** Dismisses a finding (with the user's reason) or opens it again. */
+      finding: (id: string, findingId: string, body: FindingPatchBody) =>
+        request<FindingResponse>("PATCH", `${task(id)}/findings/${enc(findingId)}`, body),
       /** Its place in the queue; answers the queue as it is now. */
       move: (id: string, to: QueueMove) => request<QueueResponse>("POST", `${task(id)}/move`, { to }),
       delete: (id: string, o: { deleteBranch?: boolean } = {}) =>

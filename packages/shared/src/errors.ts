@@ -18,11 +18,16 @@ export const ERROR_STATUS = {
   /** No changes are stored for that iteration (not computed yet, or the task ran on an older version). */
   changes_not_found: 404,
   not_found: 404,
+  finding_not_found: 404,
   not_cancellable: 409,
   not_retryable: 409,
   not_deletable: 409,
   not_resumable: 409,
   not_queued: 409,
+  /** A note on a task that has ended (resume it with a note instead). */
+  not_open: 409,
+  /** Accept on a task that is not needs_attention, paused or failed. */
+  not_acceptable: 409,
   /** Landing (docs/landing.md): the task has no worktree branch (or it was discarded). */
   no_branch: 409,
   /** The base branch is checked out with uncommitted changes (or untracked files the merge would write). */

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AgentName } from "./agent.ts";
-import { Finding } from "./findings.ts";
+import { Finding, Note } from "./findings.ts";
 import { Iteration, Task, TaskStatus, Usage, Verdict } from "./task.ts";
 
 /** task.updated's row: the id and what changed, never the unchanged prompt (up to 100 000 characters). */
@@ -139,6 +139,13 @@ export const LoopEvent = z.discriminatedUnion("type", [
       resolved: z.array(z.string()),
     }),
   ),
+  /** The user gave a note for the agents (its iteration: the one whose prompts carry it first). */
+  ev("note.added", z.object({ note: Note })),
+  /**
+   * Step mode: the task stopped after a review that was not DONE and waits for the user (it is
+   * paused; POST /resume goes on, POST /accept ends it).
+   */
+  ev("task.waiting", z.object({ reason: z.string(), openFindings: z.number().int() })),
   /**
    * A task row changed (created, started, paused, finished, usage, …): its `id` and the fields that
    * changed, as in GET /api/tasks/:id's `task` (a new task: all of them). Whoever writes the row

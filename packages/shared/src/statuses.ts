@@ -34,6 +34,10 @@ export const canCancel = (s: Status): boolean => !isTerminal(s);
 export const canResume = (s: Status): boolean => s === "paused" || (isTerminal(s) && s !== "done");
 /** Delete removes a task that is not running: an ended one or one still waiting in the queue. */
 export const canDelete = (s: Status): boolean => isTerminal(s) || s === "queued";
+/** A note goes to a task that will run again by itself: queued, running or paused. */
+export const canTakeNote = (s: Status): boolean => s === "queued" || s === "running" || s === "paused";
+/** Accept ends a task that stopped short of done as done: the user takes it as it is. */
+export const canAccept = (s: Status): boolean => s === "needs_attention" || s === "paused" || s === "failed";
 /** A worktree task's branch can be merged, squashed or pushed once nothing writes to it: not while queued or running. */
 export const canLand = (s: Status): boolean => s !== "queued" && s !== "running";
 /** Its worktree and branch can be discarded once it has ended (a paused task would make them again). */

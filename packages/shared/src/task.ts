@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AgentName } from "./agent.ts";
-import { Finding } from "./findings.ts";
+import { Finding, MAX_NOTE_CHARS, Note } from "./findings.ts";
 import { GhHealth, Landed } from "./landing.ts";
 import { SubscriptionWindow } from "./limits.ts";
 import { TASK_STATUSES } from "./statuses.ts";
@@ -74,6 +74,8 @@ export const Task = z.object({
   worker: AgentName,
   /** The agent that reviews each iteration read-only (its first line is the STATUS): codex unless said. */
   reviewer: AgentName,
+  /** Step mode: after every review that is not DONE the task pauses and waits for the user. */
+  pauseAfterIteration: z.boolean(),
   /** The command loop runs itself (`sh -c`) after every worker run; null = no check. */
   checkCommand: z.string().nullable(),
   /** How long the check may run before its process tree is killed (it then counts as failing). */
@@ -163,6 +165,9 @@ const bodyErrors = (notAnObject: string) => ({
         : undefined,
 });
 
+/** A note's text: 1–20 000 characters, not only blanks; kept verbatim. */
+const noteText = () => text(MAX_NOTE_CHARS);
+
 const maxCostUsd = z
   .number({ error: "maxCostUsd must be a number" })
   .positive("maxCostUsd must be greater than 0")
@@ -195,6 +200,8 @@ export const CreateTaskBody = z
       worker: role().optional(),
       /** Which agent reviews ("codex" or "claude"); default LOOP_REVIEWER; never the worker. */
       reviewer: role().optional(),
+      /** Step mode: pause after every review that is not DONE (default false). */
+      pauseAfterIteration: z.boolean({ error: "pauseAfterIteration must be a boolean" }).optional(),
       /** Run with `sh -c` in the working directory after every worker run; default LOOP_CHECK_COMMAND. */
       checkCommand: text(CHECK_COMMAND_MAX).optional(),
       /** Default LOOP_CHECK_TIMEOUT_MS (600000). */
@@ -225,10 +232,37 @@ export const ResumeTaskBody = z.strictObject(
     maxCostUsd: maxCostUsd.optional(),
     /** A new Codex token budget for the task. */
     maxCodexTokens: maxCodexTokens.optional(),
+    /** The user's note for the next iteration's prompts (both agents), verbatim. */
+    note: noteText().optional(),
   },
   bodyErrors("the body must be a JSON object"),
 );
 export type ResumeTaskBody = z.infer<typeof ResumeTaskBody>;
+
+export const NoteBody = z.strictObject(
+  { text: noteText() },
+  bodyErrors('the body must be a JSON object with a field "text"'),
+);
+export type NoteBody = z.infer<typeof NoteBody>;
+
+export const AcceptTaskBody = z.strictObject(
+  { note: noteText().optional() },
+  bodyErrors("the body must be a JSON object"),
+);
+export type AcceptTaskBody = z.infer<typeof AcceptTaskBody>;
+
+export const FindingPatchBody = z.strictObject(
+  {
+    status: z.enum(["dismissed", "open"], { error: 'must be "dismissed" or "open"' }),
+    /** Why it is dismissed: the reviewer's next prompts say so. */
+    reason: z
+      .string({ error: typeError("text") })
+      .max(2000, { error: "must be at most 2,000 characters" })
+      .optional(),
+  },
+  bodyErrors('the body must be a JSON object with a field "status"'),
+);
+export type FindingPatchBody = z.infer<typeof FindingPatchBody>;
 
 export const MoveTaskBody = z.strictObject(
   { to: z.enum(["top", "up", "down", "bottom"], { error: "must be one of top, up, down, bottom" }) },
@@ -289,6 +323,8 @@ export const TaskDetailResponse = z.object({
   iterations: z.array(Iteration),
   /** The findings ledger (contract: id, text, status, firstIteration, lastIteration), oldest first. */
   findings: z.array(Finding),
+  /** The user's notes to the agents, oldest first (notes.md holds the same). */
+  notes: z.array(Note),
   /** The newest event id when the task was read: events after it (task.updated, …) are newer than this. */
   lastEventId: z.number().int(),
 });

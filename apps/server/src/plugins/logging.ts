@@ -19,6 +19,7 @@ export function lifecycleLine(
     case "task.paused":
       return { level: "info", text: `${who()} paused until ${e.data.resumeAt}: ${e.data.reason}` };
     case "task.interrupted":
+    case "task.waiting":
       return { level: "info", text: `${who()} paused: ${e.data.reason}` };
     case "task.resumed":
       return { level: "info", text: `${who()} resumed${e.data.from ? ` from ${e.data.from}` : ""}` };
@@ -40,6 +41,7 @@ export function lifecycleLine(
     case "task.usage":
     case "changes.recorded":
     case "findings.updated":
+    case "note.added":
     case "task.updated":
     case "iteration.updated":
       return undefined;

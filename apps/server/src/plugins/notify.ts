@@ -37,6 +37,7 @@ export function notificationFor(
       reason = `${e.data.reason} (resumes by itself at ${e.data.resumeAt})`;
       break;
     case "task.interrupted":
+    case "task.waiting":
       status = "paused";
       reason = e.data.reason;
       break;
@@ -124,7 +125,8 @@ export const notifyPlugin = fp<NotifyOptions>(
     };
 
     const unsubscribe = app.bus.subscribe((e) => {
-      if (e.type !== "task.finished" && e.type !== "task.paused" && e.type !== "task.interrupted") return;
+      const kinds = ["task.finished", "task.paused", "task.interrupted", "task.waiting"];
+      if (!kinds.includes(e.type)) return;
       const n = notificationFor(e, app.repos.tasks.get(e.taskId), baseUrl());
       if (!n) return;
       const p = deliver(e, n).finally(() => inFlight.delete(p));

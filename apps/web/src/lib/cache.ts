@@ -72,6 +72,9 @@ export function applyToDetail(d: TaskDetailResponse, e: LoopEvent): TaskDetailRe
     }
     case "findings.updated":
       return { ...d, findings: e.data.findings, lastEventId: e.id };
+    case "note.added":
+      if (d.notes.some((n) => n.id === e.data.note.id)) return { ...d, lastEventId: e.id };
+      return { ...d, notes: [...d.notes, e.data.note], lastEventId: e.id };
     default:
       return d;
   }

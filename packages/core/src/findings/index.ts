@@ -2,7 +2,10 @@
  * The findings ledger: Codex's findings tracked across iterations, as pure functions.
  * docs/findings.md explains the rules for people; the constants in similarity.ts are the numbers.
  */
+
+export { type ReviewedFinding, readStillOpen, readTag } from "./answer.ts";
 export {
+  decideFinding,
   excerpt,
   findStalemate,
   type Stalemate,
@@ -10,7 +13,7 @@ export {
   updateLedger,
 } from "./ledger.ts";
 export { parseFindings } from "./parse.ts";
-export { renderLedgerMarkdown, renderOpenFindings } from "./render.ts";
+export { renderLedgerMarkdown, renderOpenFindings, renderReviewerFindings } from "./render.ts";
 export {
   FILE_WEIGHT,
   IDENT_WEIGHT,

@@ -11,11 +11,15 @@ const indentRest = (text: string, pad: string) =>
 const sortById = (a: Finding, b: Finding) => idNumber(a.id) - idNumber(b.id);
 
 /**
- * The open findings as a Markdown checklist for Claude's next prompt; "" when none is open.
+ * The open findings as a Markdown checklist for the worker's next prompt (and the ones the user
+ * dismissed, to leave alone); "" when there are none.
  */
 export function renderOpenFindings(ledger: readonly Finding[]): string {
   const open = ledger.filter((f) => f.status === "open").sort(sortById);
-  if (open.length === 0) return "";
+  const dismissed = dismissedItems(ledger);
+  if (open.length === 0 && dismissed.length === 0) return "";
+  if (open.length === 0)
+    return ["## Findings the user dismissed", "", "Leave these as they are:", "", ...dismissed].join("\n");
   const items = open.map((f) => {
     const since = f.openSince ?? f.firstIteration;
     const seen = since === f.lastIteration ? `iteration ${since}` : `iterations ${since}–${f.lastIteration}`;
@@ -28,6 +32,54 @@ export function renderOpenFindings(ledger: readonly Finding[]): string {
     "should not be fixed; the next review checks them again.",
     "",
     ...items,
+    ...(dismissed.length ? ["", "The user dismissed these; leave them as they are:", "", ...dismissed] : []),
+  ].join("\n");
+}
+
+const dismissedItems = (ledger: readonly Finding[]) =>
+  ledger
+    .filter((f) => f.status === "dismissed")
+    .sort(sortById)
+    .map(
+      (f) =>
+        `- **${f.id}** (dismissed by the user${f.dismissReason ? `: "${f.dismissReason}"` : ""}): ${indentRest(f.text, "  ")}`,
+    );
+
+/**
+ * The ledger as the reviewer's prompt shows it: the open findings with their ids, the ones the user
+ * dismissed with the user's reasons, and how to answer about them by id (answer.ts reads that
+ * answer); "" when the ledger has neither.
+ */
+export function renderReviewerFindings(ledger: readonly Finding[]): string {
+  const open = ledger.filter((f) => f.status === "open").sort(sortById);
+  const dismissed = dismissedItems(ledger);
+  if (open.length === 0 && dismissed.length === 0) return "";
+  const items = open.map(
+    (f) => `- **${f.id}** (reported in iteration ${f.lastIteration}): ${indentRest(f.text, "  ")}`,
+  );
+  return [
+    "## Findings of earlier reviews",
+    ...(open.length
+      ? ["", `Open (${open.length}); check each one again against the current state:`, "", ...items]
+      : []),
+    ...(dismissed.length
+      ? [
+          "",
+          "Dismissed by the user: the user decided these stay as they are. Do not report them again and do not",
+          "count them against the work:",
+          "",
+          ...dismissed,
+        ]
+      : []),
+    ...(open.length
+      ? [
+          "",
+          "When a finding you list is one of the open findings above (however you word it now), start it with",
+          "its id in brackets, like `- [F1] …`; a new finding has no id. Then, as the last line of your answer,",
+          "name the open findings above that still stand: `STILL OPEN: F1, F3`, or `STILL OPEN: none` when",
+          "every one of them is fixed.",
+        ]
+      : []),
   ].join("\n");
 }
 
@@ -36,11 +88,14 @@ export function renderLedgerMarkdown(ledger: readonly Finding[]): string {
   if (ledger.length === 0) return "## Findings\n\nCodex reported no findings.";
   const open = ledger.filter((f) => f.status === "open").sort(sortById);
   const resolved = ledger.filter((f) => f.status === "resolved").sort(sortById);
+  const dismissed = ledger.filter((f) => f.status === "dismissed").sort(sortById);
   const line = (f: Finding) => {
     const when =
       f.status === "open"
         ? `open since iteration ${f.openSince ?? f.firstIteration}`
-        : `resolved in iteration ${f.resolvedIteration ?? f.lastIteration + 1}`;
+        : f.status === "dismissed"
+          ? `dismissed by the user${f.dismissReason ? ` ("${f.dismissReason}")` : ""}`
+          : `resolved in iteration ${f.resolvedIteration ?? f.lastIteration + 1}`;
     const span =
       f.firstIteration === f.lastIteration
         ? `reported in ${f.firstIteration}`
@@ -50,8 +105,9 @@ export function renderLedgerMarkdown(ledger: readonly Finding[]): string {
   return [
     "## Findings",
     "",
-    `${open.length} open, ${resolved.length} resolved.`,
+    `${open.length} open, ${resolved.length} resolved${dismissed.length ? `, ${dismissed.length} dismissed` : ""}.`,
     ...(open.length ? ["", "### Open", "", ...open.map(line)] : []),
     ...(resolved.length ? ["", "### Resolved", "", ...resolved.map(line)] : []),
+    ...(dismissed.length ? ["", "### Dismissed", "", ...dismissed.map(line)] : []),
   ].join("\n");
 }

@@ -1,4 +1,4 @@
-import type { IterationStatus, LoopEventType, Task } from "@loop/shared";
+import type { AgentName, IterationStatus, LoopEventType, Task } from "@loop/shared";
 import type { EventData } from "../events.ts";
 import { ChangeTracker } from "./changes-step.ts";
 import { runDir } from "./isolation.ts";
@@ -80,4 +80,15 @@ export function finishDecided(
     changes: await changes.summary(),
     ledger: deps.repos.findings.list(task.id),
   }));
+}
+
+/** The event of a run that ends paused: task.waiting (step mode waits for the user) or task.interrupted. */
+export function sendPaused(
+  send: FinishContext["send"],
+  f: Ending & { kind: "interrupted" },
+  agent: AgentName | null,
+  n: number,
+): void {
+  if (f.waiting) send("task.waiting", { reason: f.reason, openFindings: f.waiting.openFindings }, n);
+  else send("task.interrupted", { agent, reason: f.reason }, n || null);
 }

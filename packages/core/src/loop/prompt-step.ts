@@ -1,13 +1,15 @@
-import type { AgentName, Finding, Iteration } from "@loop/shared";
+import type { NoteRole } from "@loop/db";
+import type { AgentName, Iteration } from "@loop/shared";
 import { clip } from "../agents/common.ts";
 import { type AgentOutcome, agentLabel } from "../agents/index.ts";
 import { iterationFile } from "../artifacts.ts";
-import { renderOpenFindings } from "../findings/index.ts";
+import { renderOpenFindings, renderReviewerFindings } from "../findings/index.ts";
 import {
   buildReviewerPrompt,
   buildWorkerPrompt,
   type CheckReport,
   type HistoryEntry,
+  renderNotes,
 } from "../prompts/index.ts";
 import type { RunContext } from "./run-context.ts";
 
@@ -18,7 +20,30 @@ export type { HistoryEntry };
  * per task, `continueSession`): iteration N > 1 resumes the worker's own conversation and sends only
  * what is new; when the agent no longer has that conversation (its outcome says `sessionMissing`) the
  * same iteration starts over with the full-history prompt.
+ *
+ * The findings come from the stored ledger (the user may have dismissed one since the last review),
+ * and each prompt carries the user's notes that role has not been given yet (notes in the db package).
  */
+
+/** The user's notes the role's prompt of iteration n carries, rendered, and a function marking them given. */
+function pendingNotes(ctx: RunContext, role: NoteRole, n: number) {
+  const { notes } = ctx.deps.repos;
+  const due = notes.pending(ctx.taskId, role, n);
+  return {
+    text: renderNotes(due, role),
+    given: () =>
+      due.length === 0
+        ? undefined
+        : ctx.write(() =>
+            notes.delivered(
+              ctx.taskId,
+              role,
+              n,
+              due.map((d) => d.id),
+            ),
+          ),
+  };
+}
 
 /** The session to resume in iteration n: the one the newest earlier iteration's worker run ended in. */
 export function lastSession(iterations: readonly Iteration[], n: number): string | null {
@@ -34,24 +59,29 @@ export async function workerTurn(
   n: number,
   worker: AgentName,
   past: readonly HistoryEntry[],
-  ledger: readonly Finding[],
   run: WorkerRun,
 ): Promise<AgentOutcome> {
   const { repos, settings } = ctx.deps;
   const { task } = ctx;
-  const findings = renderOpenFindings(ledger);
+  const findings = renderOpenFindings(repos.findings.list(task.id));
+  const notes = pendingNotes(ctx, "worker", n);
   const template = settings.claudePromptTemplate;
   const send = async (prompt: string, resume?: string) => {
     await record(ctx, n, worker, "worker", prompt);
+    await notes.given();
     return run(prompt, resume);
   };
   if (!task.continueSession || past.length === 0)
-    return send(buildWorkerPrompt(task, past, n, findings, { template }));
+    return send(buildWorkerPrompt(task, past, n, findings, { template, notes: notes.text }));
 
   const session = lastSession(repos.iterations.list(task.id), n);
   const who = agentLabel(worker);
   if (session) {
-    const prompt = buildWorkerPrompt(task, past, n, findings, { mode: "session", template });
+    const prompt = buildWorkerPrompt(task, past, n, findings, {
+      mode: "session",
+      template,
+      notes: notes.text,
+    });
     const outcome = await send(prompt, session);
     if (outcome.ok || !outcome.sessionMissing) return outcome;
     ctx.send(
@@ -68,7 +98,7 @@ export async function workerTurn(
       n,
     );
   }
-  return send(buildWorkerPrompt(task, past, n, findings, { template }));
+  return send(buildWorkerPrompt(task, past, n, findings, { template, notes: notes.text }));
 }
 
 /** The reviewer's prompt of iteration n (a fresh context either way), written and measured. */
@@ -77,16 +107,18 @@ export async function reviewerPrompt(
   at: { n: number; workerOutput: string; check: CheckReport | null },
   reviewer: AgentName,
   past: readonly HistoryEntry[],
-  ledger: readonly Finding[],
 ): Promise<string> {
   const { n, workerOutput, check } = at;
+  const notes = pendingNotes(ctx, "reviewer", n);
   const prompt = buildReviewerPrompt(ctx.task, past, n, workerOutput, {
     check,
     mode: ctx.task.continueSession ? "session" : "full",
     template: ctx.deps.settings.codexPromptTemplate,
-    openFindings: renderOpenFindings(ledger),
+    openFindings: renderReviewerFindings(ctx.deps.repos.findings.list(ctx.taskId)),
+    notes: notes.text,
   });
   await record(ctx, n, reviewer, "reviewer", prompt);
+  await notes.given();
   return prompt;
 }
 

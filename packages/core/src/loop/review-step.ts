@@ -1,6 +1,6 @@
 import type { Finding, Verdict } from "@loop/shared";
 import { agentLabel, parseVerdict } from "../agents/index.ts";
-import { parseFindings, updateLedger } from "../findings/index.ts";
+import { parseFindings, readStillOpen, readTag, updateLedger } from "../findings/index.ts";
 import { type CheckReport, checkFinding, checkHow } from "../prompts/check.ts";
 import type { RunContext } from "./run-context.ts";
 import { countedVerdict } from "./transitions.ts";
@@ -16,7 +16,9 @@ export interface LedgerStep {
 }
 
 /**
- * The ledger after the review of iteration n (a DONE review reports no findings). A failing check is
+ * The ledger after the review of iteration n (a DONE review reports no findings). The reviewer's
+ * answer by id (`[F3] …` items, a `STILL OPEN: …` line; findings/answer.ts) decides which entries
+ * its findings are; findings without an id are matched by similarity, as before. A failing check is
  * a finding of its own, naming the command; it is resolved by the first iteration whose check passes.
  */
 export function reviewLedger(
@@ -26,8 +28,15 @@ export function reviewLedger(
   review: string,
   check: CheckReport | null = null,
 ): LedgerStep {
-  const found = verdict === "DONE" ? [] : parseFindings(review);
-  const next = updateLedger(ledger, n, check && !check.ok ? [checkFinding(check), ...found] : found);
+  const { stillOpen, rest } = readStillOpen(review);
+  const found = verdict === "DONE" ? [] : parseFindings(rest).map(readTag);
+  const failing = check && !check.ok ? [checkFinding(check)] : [];
+  // The reviewer does not name the check's finding by id: it stays a candidate for similarity.
+  const checkIds = failing.length
+    ? ledger.filter((f) => f.status === "open" && f.text === failing[0]).map((f) => f.id)
+    : [];
+  const still = verdict === "DONE" || !stillOpen ? null : new Set([...stillOpen, ...checkIds]);
+  const next = updateLedger(ledger, n, [...failing, ...found], still);
   const was = new Map(ledger.map((f) => [f.id, f.status]));
   const opened = next.filter((f) => f.status === "open" && was.get(f.id) !== "open").map((f) => f.id);
   const resolved = next.filter((f) => f.status === "resolved" && was.get(f.id) === "open").map((f) => f.id);
@@ -46,7 +55,6 @@ export async function recordReview(
   ctx: ReviewContext,
   n: number,
   review: string,
-  ledger: readonly Finding[],
   check: CheckReport | null = null,
 ): Promise<{ verdict: Verdict; ledger: Finding[] }> {
   const { repos } = ctx.deps;
@@ -72,12 +80,14 @@ export async function recordReview(
       n,
     );
   }
-  const step = reviewLedger(ledger, n, verdict.status, review, check);
   const done = { status: "done", verdict: counted, finishedAt: new Date().toISOString() } as const;
-  await ctx.write(() =>
+  // The ledger is read in the transaction that replaces it: a finding the user dismissed meanwhile stays so.
+  const step = await ctx.write(() =>
     repos.transaction(() => {
+      const s = reviewLedger(repos.findings.list(ctx.taskId), n, verdict.status, review, check);
       repos.iterations.update(ctx.taskId, n, { ...done, review });
-      if (step.changed) repos.findings.replace(ctx.taskId, step.ledger);
+      if (s.changed) repos.findings.replace(ctx.taskId, s.ledger);
+      return s;
     }),
   );
   ctx.deps.bus.iterationUpdated(ctx.taskId, n, done);

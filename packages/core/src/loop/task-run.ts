@@ -8,7 +8,7 @@ import { type AgentOptions, allowedCommands, recordUsage, runRecordedAgent } fro
 import { claudeRemaining, costReason } from "./budget.ts";
 import { ChangeTracker } from "./changes-step.ts";
 import { runCheck } from "./check-step.ts";
-import { cancelWins, type Ended, type Ending, iterationEnd, recordFinish } from "./finish.ts";
+import { cancelWins, type Ended, type Ending, iterationEnd, recordFinish, sendPaused } from "./finish.ts";
 import { commitIteration, ensureWorktree, runDir } from "./isolation.ts";
 import { iterationGate } from "./limits.ts";
 import { type HistoryEntry, reviewerPrompt, workerTurn } from "./prompt-step.ts";
@@ -33,10 +33,8 @@ import { settleVerdict } from "./verdict-step.ts";
 
 type Active = Exclude<Phase, { kind: "finished" | "interrupted" }>;
 
-/**
- * One run of one task: from where it stands (its stored iterations) to done, the cap, a failure, a
- * cancel or an interruption. Never throws; every way it ends is written to the task.
- */
+/** One run of one task: from where it stands (its stored iterations) to done, the cap, a failure, a
+ * cancel or an interruption. Never throws; every way it ends is written to the task. */
 export class TaskRun {
   task: Task;
   readonly done: Promise<void>;
@@ -189,7 +187,7 @@ export class TaskRun {
     this.send("iteration.started", { n }, n);
     await this.changes.before(n);
     const outputName = iterationFile(n, worker.name, "output");
-    const outcome = await workerTurn(this.ctx, n, worker.name, this.history, this.ledger, (prompt, resume) =>
+    const outcome = await workerTurn(this.ctx, n, worker.name, this.history, (prompt, resume) =>
       this.runAgent(n, worker.name, (o) =>
         worker.run({
           ...o,
@@ -232,7 +230,7 @@ export class TaskRun {
     const id = this.task.id;
     this.where = { n, agent: reviewer.name };
     if (this.task.currentIteration !== n) await this.updateTask({ currentIteration: n });
-    const prompt = await reviewerPrompt(this.ctx, phase, reviewer.name, this.history, this.ledger);
+    const prompt = await reviewerPrompt(this.ctx, phase, reviewer.name, this.history);
     const outputName = iterationFile(n, reviewer.name, "output");
     const outcome = await this.runAgent(n, reviewer.name, (o) =>
       reviewer.run({
@@ -253,7 +251,7 @@ export class TaskRun {
     // No STATUS line: the reviewer is asked once more for the verdict alone (verdict-step.ts).
     const v = await settleVerdict(this.ctx, n, outcome, (run) => this.runAgent(n, reviewer.name, run));
     if (v.kind === "stopped") return this.failed(n, reviewer.name, v.outcome, retry);
-    const reviewed = await recordReview(this.ctx, n, v.review, this.ledger, check);
+    const reviewed = await recordReview(this.ctx, n, v.review, check);
     this.ledger = reviewed.ledger;
     await commitIteration(this.ctx, n, { verdict: reviewed.verdict });
     this.history.push({ n, workerOutput, review: v.review, verdict: reviewed.verdict, check });
@@ -263,6 +261,7 @@ export class TaskRun {
       maxIterations: this.task.maxIterations,
       stalemate: findStalemate(this.ledger, settings.stallIterations),
       reviewer: reviewer.name,
+      waitWith: this.task.pauseAfterIteration ? this.ledger.filter((f) => f.status === "open").length : null,
       check,
     });
   }
@@ -314,9 +313,9 @@ export class TaskRun {
   }
 
   /**
-   * Writes how the run ended: finished (with result.md) or interrupted (paused, resumable). A cancel
-   * that comes while an interruption waits to be recorded (a locked or full database) wins: each
-   * write looks again, so a cancel answered 200 never leaves the task paused.
+   * Writes how the run ended: finished (with result.md) or interrupted (paused, resumable). A cancel that
+   * comes while an interruption waits to be recorded (a locked or full database) wins: each write looks
+   * again, so a cancel answered 200 never leaves the task paused.
    */
   private async end(phase: Ending): Promise<void> {
     const { repos, log } = this.deps;
@@ -347,7 +346,7 @@ export class TaskRun {
       if (paused) {
         this.task = paused;
         this.deps.bus.taskUpdated(id, { status: "paused", statusReason: f.reason });
-        this.send("task.interrupted", { agent: this.where?.agent ?? null, reason: f.reason }, n || null);
+        sendPaused(this.send.bind(this), f, this.where?.agent ?? null, n);
         log.warn({ taskId: id, reason: f.reason }, "task interrupted (paused)");
         return;
       }

@@ -19,7 +19,8 @@ export type Phase =
   /** The reviewer's run of iteration n, on what the worker answered (and the check's result, if any). */
   | { kind: "review"; n: number; workerOutput: string; check: CheckReport | null }
   | { kind: "paused"; agent: AgentName; until: Date; reason: string; resume: Phase }
-  | { kind: "interrupted"; reason: string }
+  /** The run stops with the task paused; `waiting`: step mode, it waits for the user after a review. */
+  | { kind: "interrupted"; reason: string; waiting?: { openFindings: number } }
   | { kind: "finished"; status: FinalStatus; reason: string };
 
 export type FinalStatus = Extract<TaskStatus, "done" | "needs_attention" | "failed" | "cancelled">;
@@ -35,6 +36,11 @@ export interface ReviewOutcome {
   stalemate: Stalemate | null;
   /** Who reviewed (the reason names it); codex unless the task said. */
   reviewer?: AgentName | undefined;
+  /**
+   * Step mode (pauseAfterIteration): the open findings after the review, and a review that is not DONE
+   * and does not end the task makes it wait for the user; null or absent: the loop goes on.
+   */
+  waitWith?: number | null | undefined;
   /** loop's check of this iteration, if the task has one. */
   check?: CheckReport | null | undefined;
 }
@@ -64,6 +70,14 @@ export function afterReview(r: ReviewOutcome): Phase {
       reason: failing
         ? `Reached the iteration cap (${r.maxIterations}) with the check failing: \`${failing.command}\` ${checkHow(failing)}`
         : `Reached the iteration cap (${r.maxIterations}) with issues remaining`,
+    };
+  }
+  if (r.waitWith !== null && r.waitWith !== undefined) {
+    const k = r.waitWith;
+    return {
+      kind: "interrupted",
+      reason: `Waiting for you after iteration ${r.n}: ${k} open finding${k === 1 ? "" : "s"}`,
+      waiting: { openFindings: k },
     };
   }
   return { kind: "work", n: r.n + 1 };

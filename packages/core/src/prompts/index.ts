@@ -1,4 +1,4 @@
-import type { Task, Verdict } from "@loop/shared";
+import type { Note, Task, Verdict } from "@loop/shared";
 import { agentLabel, DEFAULT_ROLES } from "../agents/roles.ts";
 import { runDir } from "../loop/isolation.ts";
 import { type CheckReport, checkHow, reviewerCheckSection, workerCheckSection } from "./check.ts";
@@ -95,6 +95,8 @@ export type PromptMode = "full" | "session";
 
 export interface PromptOptions {
   mode?: PromptMode;
+  /** The user's notes this prompt carries (renderNotes), "" when none. */
+  notes?: string;
   /** A template replacing the default (see templates.ts); checked with checkTemplate at start-up. */
   template?: string | undefined;
 }
@@ -147,6 +149,7 @@ export function buildWorkerPrompt(
     history: continued ? "" : history(past, who),
     review: continued ? latestReview(last, who.reviewer) : "",
     openFindings: openFindings.trim(),
+    notes: opts.notes ?? "",
     job: job.join("\n"),
     check: workerCheckSection(task.checkCommand ?? null, last?.check ?? null, last?.n ?? 0),
   });
@@ -176,11 +179,48 @@ export function buildReviewerPrompt(
     // Session mode: a fresh reviewer of the current state; the ledger still follows its findings.
     history: opts.mode === "session" ? "" : history(past, labels(task)),
     openFindings,
+    notes: opts.notes ?? "",
     workerOutput: quoted,
     // Its name from when claude always worked: templates written then still use it.
     claudeOutput: quoted,
     check: reviewerCheckSection(opts.check ?? null, n),
   });
+}
+
+/**
+ * The user's notes for a prompt, each verbatim under a heading that says it is the user's; "" when
+ * there are none. The worker is told to follow them, the reviewer to judge the work with them.
+ */
+export function renderNotes(
+  notes: readonly Pick<Note, "text" | "createdAt" | "forIteration">[],
+  role: "worker" | "reviewer",
+): string {
+  if (notes.length === 0) return "";
+  const why =
+    role === "worker"
+      ? "They are the user's decisions: follow them; where a finding disagrees with a note, the note wins."
+      : "They are the user's decisions: judge the work with them in mind; what a note rules out is not a finding.";
+  return [
+    "## Notes from the user",
+    "",
+    `The person running this loop wrote ${notes.length === 1 ? "this note" : "these notes"} (not the reviewer, not the task's request).`,
+    why,
+    ...notes.flatMap((n) => ["", `### The user's note (given for iteration ${n.forIteration})`, "", n.text]),
+  ].join("\n");
+}
+
+/** notes.md: every note of a task, oldest first. */
+export function notesMarkdown(task: Pick<Task, "title">, notes: readonly Note[]): string {
+  return [
+    `# Notes to the agents: ${task.title}`,
+    "",
+    ...notes.flatMap((n) => [
+      `## Note ${n.id} · for iteration ${n.forIteration} · ${n.createdAt}`,
+      "",
+      n.text,
+      "",
+    ]),
+  ].join("\n");
 }
 
 export function taskMarkdown(

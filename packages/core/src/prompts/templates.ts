@@ -37,7 +37,13 @@ export const PLACEHOLDERS = {
   },
   openFindings: {
     roles: ["worker", "reviewer"],
-    about: "the ledger's open findings as a checklist; empty when none",
+    about:
+      "the worker: the ledger's open findings as a checklist (and those the user dismissed); the reviewer: the open findings with their ids, the dismissed ones with the user's reasons, and how to answer by id (`[F3] …`, `STILL OPEN: …`); empty when none",
+  },
+  notes: {
+    roles: ["worker", "reviewer"],
+    about:
+      "the user's notes not yet given to this agent, verbatim, under a heading saying they come from the user; empty when none",
   },
   job: {
     roles: ["worker"],
@@ -66,6 +72,8 @@ export const DEFAULT_TEMPLATES: Record<PromptRole, string> = {
 
 {{openFindings}}
 
+{{notes}}
+
 ## Your job (iteration {{iteration}} of at most {{maxIterations}})
 
 {{job}}
@@ -79,6 +87,10 @@ export const DEFAULT_TEMPLATES: Record<PromptRole, string> = {
 {{workerOutput}}
 
 {{check}}
+
+{{notes}}
+
+{{openFindings}}
 
 ## Your job: review
 

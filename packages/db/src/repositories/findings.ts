@@ -16,6 +16,7 @@ const toFinding = (r: Row): Finding => ({
   openSince: r.openSince,
   streak: r.streak,
   resolvedIteration: r.resolvedIteration,
+  ...(r.dismissReason !== null && { dismissReason: r.dismissReason }),
 });
 
 /** A task's findings ledger: written whole after each review, read back by the page and on resume. */
@@ -35,6 +36,10 @@ export class FindingRepository {
       .orderBy(asc(findings.seq))
       .all()
       .map(toFinding);
+  }
+
+  get(taskId: string, id: string): Finding | undefined {
+    return this.list(taskId).find((f) => f.id === id);
   }
 
   /** Replaces the task's ledger; call it inside the transaction that stores the review it follows from. */

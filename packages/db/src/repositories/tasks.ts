@@ -29,6 +29,7 @@ const toTask = (r: Row): Task => ({
   landed: r.landed ? Landed.parse(r.landed) : null,
   worker: agentOr(r.worker, "claude"),
   reviewer: agentOr(r.reviewer, "codex"),
+  pauseAfterIteration: r.pauseAfterIteration,
   checkCommand: r.checkCommand,
   checkTimeoutMs: r.checkTimeoutMs,
   allowedCommands: Array.isArray(r.allowedCommands) ? r.allowedCommands : [],
@@ -51,6 +52,7 @@ export interface NewTask {
   maxCodexTokens?: number | null;
   worker?: AgentName | undefined;
   reviewer?: AgentName | undefined;
+  pauseAfterIteration?: boolean | undefined;
   checkCommand?: string | null | undefined;
   checkTimeoutMs?: number | undefined;
   allowedCommands?: string[] | undefined;
@@ -115,6 +117,7 @@ export class TaskRepository {
       landed: null,
       worker: input.worker ?? "claude",
       reviewer: input.reviewer ?? "codex",
+      pauseAfterIteration: input.pauseAfterIteration ?? false,
       checkCommand: input.checkCommand ?? null,
       checkTimeoutMs: input.checkTimeoutMs ?? 600_000,
       allowedCommands: input.allowedCommands ?? [],

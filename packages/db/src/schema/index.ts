@@ -40,6 +40,8 @@ export const tasks = sqliteTable(
     /** Which agent works and which reviews ("claude" or "codex"); rows from before roles: the fixed pair. */
     worker: text("worker").notNull().default("claude"),
     reviewer: text("reviewer").notNull().default("codex"),
+    /** Step mode: the task pauses after every review that is not DONE. */
+    pauseAfterIteration: integer("pause_after_iteration", { mode: "boolean" }).notNull().default(false),
     /** The check loop runs after every worker run (`sh -c`), null = none; its timeout. */
     checkCommand: text("check_command"),
     checkTimeoutMs: integer("check_timeout_ms").notNull().default(600_000),
@@ -108,8 +110,30 @@ export const findings = sqliteTable(
     openSince: integer("open_since"),
     streak: integer("streak").notNull(),
     resolvedIteration: integer("resolved_iteration"),
+    /** The user's reason when they dismissed it. */
+    dismissReason: text("dismiss_reason"),
   },
   (t) => [primaryKey({ columns: [t.taskId, t.id] })],
+);
+
+/**
+ * The user's notes to the agents. A note is delivered to each role separately: the iteration whose
+ * worker prompt (and whose review prompt) first carried it; null until then.
+ */
+export const notes = sqliteTable(
+  "notes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    taskId: text("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    text: text("text").notNull(),
+    createdAt: text("created_at").notNull(),
+    forIteration: integer("for_iteration").notNull(),
+    workerIteration: integer("worker_iteration"),
+    reviewerIteration: integer("reviewer_iteration"),
+  },
+  (t) => [index("notes_task_idx").on(t.taskId, t.id)],
 );
 
 export const events = sqliteTable(

@@ -1,4 +1,4 @@
-import { checkIsolation } from "@loop/core";
+import { checkIsolation, resumeWithNote, steeringContext } from "@loop/core";
 import {
   ArtifactListResponse,
   ArtifactParams,
@@ -71,7 +71,12 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       // Read first, as in the list: a change made while the rows are read is in the events after it.
       const lastEventId = repos.events.maxId();
       const task = getTask(id);
-      return { task, iterations: repos.iterations.list(id), findings: repos.findings.list(id), lastEventId };
+      const [iterations, findings, notes] = [
+        repos.iterations.list(id),
+        repos.findings.list(id),
+        repos.notes.list(id),
+      ];
+      return { task, iterations, findings, notes, lastEventId };
     },
   );
 
@@ -138,8 +143,10 @@ export const taskRoutes: FastifyPluginAsyncZod = async (app) => {
       const { workingDir } = getTask(id);
       if (app.config.allowedRoots.length > 0) await checkWorkingDir(workingDir, app.config.allowedRoots);
       await agentsAvailable();
-      const { extraIterations, ...caps } = body ?? {};
-      return { task: await orchestrator.resume(id, extraIterations ?? 0, caps) };
+      const { extraIterations, note, ...caps } = body ?? {};
+      const steering = steeringContext(orchestrator, { repos, bus: app.bus, log: app.log });
+      const args = { id, extra: extraIterations ?? 0, caps, note };
+      return { task: await resumeWithNote(orchestrator, steering, args) };
     },
   );
 

@@ -55,10 +55,10 @@ export function FindingBadge({ finding }: { finding: Finding }) {
   return (
     <span className={`badge badge-finding-${finding.status}`} data-status={finding.status}>
       <span aria-hidden="true" className="badge-icon">
-        {finding.status === "open" ? "!" : "✓"}
+        {finding.status === "open" ? "!" : finding.status === "dismissed" ? "–" : "✓"}
       </span>
       <span className="badge-text">
-        {finding.status === "open" ? "Open" : "Resolved"}{" "}
+        {finding.status === "open" ? "Open" : finding.status === "dismissed" ? "Dismissed" : "Resolved"}{" "}
         <span className="findings-when">{findingState(finding)}</span>
       </span>
     </span>

@@ -8,9 +8,10 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort((a, b) => rank(a) - rank(b) || idNumber(a.id) - idNumber(b.id));
 }
 
-/** "open since iteration 3", "resolved in iteration 4". */
+/** "open since iteration 3", "resolved in iteration 4", "dismissed by you: out of scope". */
 export function findingState(f: Finding): string {
   if (f.status === "open") return `since iteration ${f.openSince ?? f.firstIteration}`;
+  if (f.status === "dismissed") return f.dismissReason ? `by you: ${f.dismissReason}` : "by you";
   return `in iteration ${f.resolvedIteration ?? f.lastIteration + 1}`;
 }
 

@@ -36,7 +36,8 @@ export function attentionOf(
 ): { status: TaskStatus; reason: string } | null {
   let status: TaskStatus;
   if (e.type === "task.finished") status = e.data.status;
-  else if (e.type === "task.paused" || e.type === "task.interrupted") status = "paused";
+  else if (e.type === "task.paused" || e.type === "task.interrupted" || e.type === "task.waiting")
+    status = "paused";
   else return null;
   // Ended, or paused (a usage limit, an interruption): both wait for the user.
   if (!isTerminal(status) && status !== "paused") return null;

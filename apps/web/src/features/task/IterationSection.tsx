@@ -58,6 +58,11 @@ export function IterationSection({
         <CheckBadge check={stored?.check ?? live?.check?.finished ?? null} running={checkRunning(live)} />
         {stored?.usage && <AgentUsage usage={stored.usage} />}
       </header>
+      {live?.notes.map((note) => (
+        <blockquote className="user-note" key={note.id} aria-label={`Your note for iteration ${n}`}>
+          <strong>Your note:</strong> <span className="pre-wrap">{note.text}</span>
+        </blockquote>
+      ))}
       {/* The iteration's claude* fields hold the worker's run, its codex* fields the reviewer's (api.md). */}
       <ReviewSummary
         reviewer={reviewer}

@@ -27,6 +27,7 @@ import { usePageFollow } from "./follow.ts";
 import { IterationSection } from "./IterationSection.tsx";
 import { applyEvents, createTaskView, type TaskView } from "./model.ts";
 import { ResumeControl } from "./ResumeControl.tsx";
+import { NoteBox, SteeringPanel } from "./SteeringPanel.tsx";
 import { WorktreeInfo } from "./WorktreeInfo.tsx";
 
 const ROLE_LABEL = { claude: "Claude", codex: "Codex" } as const;
@@ -36,6 +37,7 @@ export function TaskPage({ id }: { id: string }) {
   const detail = useQuery({ queryKey: keys.task(id), queryFn: () => fetchDetail(id) });
   const viewRef = useRef<TaskView>(createTaskView());
   const [, setVersion] = useState(0);
+  const [extra, setExtra] = useState<number | null>(null);
   const stream = useStore(globalStreamState);
 
   useEffect(() => {
@@ -80,10 +82,23 @@ export function TaskPage({ id }: { id: string }) {
     (a, b) => a - b,
   );
   const latest = ns[ns.length - 1];
+  const steering = waitsForUser(task, view);
+  const retry = () =>
+    api.tasks.retry(task.id).then((r) => navigate(`/tasks/${encodeURIComponent(r.task.id)}`));
 
   return (
     <div className="task-page">
-      <TaskHeader task={task} view={view} now={now} streamState={stream} />
+      <TaskHeader task={task} view={view} now={now} streamState={stream} steering={steering} />
+      {steering && (
+        <SteeringPanel
+          task={task}
+          findings={view.findings ?? findings}
+          iterations={iterations}
+          onRetry={retry}
+          extra={extra}
+          setExtra={setExtra}
+        />
+      )}
       <TaskOverview findings={view.findings ?? findings} changes={view.changes} />
       <BranchPanel task={task} />
       <div className="task-body">
@@ -111,6 +126,7 @@ export function TaskPage({ id }: { id: string }) {
               findings={view.findings ?? findings}
             />
           ))}
+          {(task.status === "running" || task.status === "queued") && <NoteBox taskId={task.id} />}
         </main>
         <ArtifactsPanel taskId={task.id} refreshKey={detail.data?.lastEventId ?? 0} />
       </div>
@@ -123,6 +139,11 @@ export function TaskPage({ id }: { id: string }) {
   );
 }
 
+/** A task that waits for the user: needs_attention, failed, or paused with nothing running it. */
+const waitsForUser = (task: Task, view: TaskView) =>
+  task.status === "needs_attention" ||
+  task.status === "failed" ||
+  (task.status === "paused" && view.paused === null);
 /** What Delete does to a worktree task's branch, for its confirmation. */
 function branchFate(task: Task): string {
   if (!task.worktree || task.landed?.mode === "discard") return "";
@@ -134,11 +155,14 @@ function TaskHeader({
   view,
   now,
   streamState,
+  steering,
 }: {
   task: Task;
   view: TaskView;
   now: number;
   streamState: string;
+  /** The steering panel shows Resume and Retry. */
+  steering: boolean;
 }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -198,8 +222,10 @@ function TaskHeader({
             {view.cancelRequested ? "Cancelling…" : "Cancel"}
           </button>
         )}
-        <ResumeControl task={task} waitingForLimit={view.paused !== null} busy={busy} onResume={resume} />
-        {stopped && (
+        {!steering && (
+          <ResumeControl task={task} waitingForLimit={view.paused !== null} busy={busy} onResume={resume} />
+        )}
+        {stopped && !steering && (
           <button
             type="button"
             onClick={retry}

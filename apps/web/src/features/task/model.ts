@@ -3,6 +3,7 @@ import type {
   EventOf,
   Finding,
   LoopEvent,
+  Note,
   ParsedLine,
   TaskStatus,
   Usage,
@@ -69,6 +70,8 @@ export interface IterationView {
   verdict: { status: Verdict; firstLine: string } | null;
   outcome: { verdict: Verdict | null; status: string } | null;
   changes: ChangesRecorded | null;
+  /** The user's notes given for this iteration (note.added), in order. */
+  notes: Note[];
 }
 
 export interface TaskView {
@@ -132,6 +135,7 @@ export function iterationOf(view: TaskView, n: number): IterationView {
     verdict: null,
     outcome: null,
     changes: null,
+    notes: [],
   };
   view.iterations.push(it);
   view.iterations.sort((a, b) => a.n - b.n);
@@ -270,6 +274,13 @@ function applyOne(view: TaskView, e: LoopEvent): void {
     }
     case "findings.updated":
       view.findings = e.data.findings;
+      return;
+    case "note.added":
+      iterationOf(view, e.iteration ?? e.data.note.forIteration).notes.push(e.data.note);
+      return;
+    case "task.waiting":
+      // Step mode: paused, waiting for the user (resume goes on).
+      view.interrupted = { reason: e.data.reason, ts: e.ts };
       return;
     case "check.started": {
       const it = iterationOf(view, e.iteration ?? 0);
