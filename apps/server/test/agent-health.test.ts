@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { HealthResponse, Task } from "@loop/shared";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { createTestApp, FAKE_CODEX, type TestApp, waitFor } from "./helpers.ts";
 import { claude, codex, scenario } from "./scenarios.ts";
 
@@ -98,6 +98,10 @@ describe("agent CLI health", () => {
 
   it("not logged in is a warning in the CLI's own words, and tasks run", async () => {
     process.env.FAKE_LOGGED_IN = "0";
+    // The worker process may run other files after this one (isolate: false): leave its env as found.
+    onTestFinished(() => {
+      delete process.env.FAKE_LOGGED_IN;
+    });
     t = await createTestApp({}, { realProbe: true });
     const h = await health();
     expect(h.agents.codex).toMatchObject({ found: true, loggedIn: false, status: "warning" });
