@@ -292,6 +292,10 @@ describe("runClaude against the fake CLI", () => {
       ok: false,
       errorKind: "usage_limit",
       resetsAt: new Date(1795600123_000).toISOString(),
+      // The loop stores this window (loop-budgets.test.ts: a rejected window pauses until its reset).
+      rateLimits: [
+        { status: "rejected", rateLimitType: "five_hour", utilization: 100, resetsAt: 1795600123 },
+      ],
     });
   });
 
