@@ -9,7 +9,16 @@ import {
   describeSystem,
   describeUser,
 } from "./claude-lines.ts";
-import { clip, duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
+import {
+  clip,
+  duration,
+  isRetryNotice,
+  num,
+  processOptions,
+  runFailureMessage,
+  tail,
+  tryJson,
+} from "./common.ts";
 import { describeRateLimit, type RateLimitInfo, readRateLimit } from "./rate-limit.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
@@ -221,20 +230,8 @@ export async function runClaude(
   let lastStdout = "";
   let sentPartial = 0;
   const run = await runProcess({
-    bin: o.bin,
-    args,
-    input: o.prompt,
-    cwd: o.cwd,
-    env: o.env,
-    marker: o.marker,
-    timeoutMs: o.timeoutMs,
-    idleTimeoutMs: o.idleTimeoutMs,
-    graceMs: o.graceMs,
-    signal: o.signal,
-    onSpawn: (pid) => o.onStart?.({ pid, argv: [o.bin, ...args] }),
+    ...processOptions(o, args),
     isDone: () => stream.result !== undefined,
-    exitGraceMs: o.exitGraceMs,
-    maxLineChars: o.maxLineChars,
     onLine: (s, line) => {
       const parsed = s === "stdout" ? stream.push(line) : undefined;
       // A delta is progress, shown live, never stored: the complete message is stored once.

@@ -4,7 +4,7 @@ import { readRegularFile } from "../artifacts.ts";
 import { runProcess } from "../runner/index.ts";
 import { describeError, describeItem } from "./codex-lines.ts";
 import { readCodexRateLimits } from "./codex-rollout.ts";
-import { duration, isRetryNotice, num, runFailureMessage, tail, tryJson } from "./common.ts";
+import { duration, isRetryNotice, num, processOptions, runFailureMessage, tail, tryJson } from "./common.ts";
 import type { AgentOutcome, AgentRunOptions } from "./types.ts";
 import { detectUsageLimit } from "./usage-limit.ts";
 
@@ -113,20 +113,8 @@ export async function runCodex(
   // A link planted under the output's name would have codex write through it: remove it (not its target).
   await unlink(o.outputFile).catch(() => undefined);
   const run = await runProcess({
-    bin: o.bin,
-    args,
-    input: o.prompt,
-    cwd: o.cwd,
-    env: o.env,
-    marker: o.marker,
-    timeoutMs: o.timeoutMs,
-    idleTimeoutMs: o.idleTimeoutMs,
-    graceMs: o.graceMs,
-    signal: o.signal,
-    onSpawn: (pid) => o.onStart?.({ pid, argv: [o.bin, ...args] }),
+    ...processOptions(o, args),
     isDone: () => stream.completed || stream.failure !== null,
-    exitGraceMs: o.exitGraceMs,
-    maxLineChars: o.maxLineChars,
     onLine: (s, line) => {
       const parsed = s === "stdout" ? stream.push(line) : undefined;
       o.onLine(s, line, parsed);

@@ -1,5 +1,6 @@
 import type { AgentErrorKind, AgentName, ParsedLine } from "@loop/shared";
-import type { RunResult } from "../runner/index.ts";
+import type { RunOptions, RunResult } from "../runner/index.ts";
+import type { AgentRunOptions } from "./types.ts";
 
 const minutes = (ms: number) =>
   ms >= 60_000
@@ -77,3 +78,23 @@ export function isRetryNotice(stream: "stdout" | "stderr", line: string, parsed?
 
 /** "300 ms", "10 s": for sentences about short waits. */
 export const duration = (ms: number): string => (ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`);
+
+/** What every agent passes the runner the same way: its argv, the prompt on stdin and how the run is watched. */
+export const processOptions = (
+  o: AgentRunOptions,
+  args: string[],
+): Omit<RunOptions, "isDone" | "onLine"> => ({
+  bin: o.bin,
+  args,
+  input: o.prompt,
+  cwd: o.cwd,
+  env: o.env,
+  marker: o.marker,
+  timeoutMs: o.timeoutMs,
+  idleTimeoutMs: o.idleTimeoutMs,
+  graceMs: o.graceMs,
+  signal: o.signal,
+  onSpawn: (pid) => o.onStart?.({ pid, argv: [o.bin, ...args] }),
+  exitGraceMs: o.exitGraceMs,
+  maxLineChars: o.maxLineChars,
+});
