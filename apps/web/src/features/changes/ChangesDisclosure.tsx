@@ -1,6 +1,7 @@
 import type { Changes } from "@loop/shared";
 import { useEffect, useId, useState } from "react";
 import { ApiError, api } from "../../lib/api.ts";
+import { DisclosureButton } from "../task/DisclosureButton.tsx";
 import type { ChangesRecorded } from "../task/model.ts";
 import { LazyChangesView } from "./LazyChangesView.tsx";
 
@@ -60,18 +61,9 @@ export function ChangesDisclosure({
   return (
     <div className="changes-block">
       <h3 className="agent-head">
-        <button
-          type="button"
-          className="disclosure"
-          aria-expanded={open}
-          aria-controls={bodyId}
-          onClick={() => setOpen(!open)}
-        >
-          <span aria-hidden="true" className="chevron">
-            {open ? "▾" : "▸"}
-          </span>
+        <DisclosureButton open={open} controls={bodyId} onToggle={() => setOpen(!open)}>
           {title}
-        </button>
+        </DisclosureButton>
         <span className="muted changes-block-summary">{recorded.summary}</span>
       </h3>
       <div id={bodyId} hidden={!open}>

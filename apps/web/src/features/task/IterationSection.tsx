@@ -3,6 +3,7 @@ import { useId, useState } from "react";
 import { formatDuration } from "../../lib/format.ts";
 import { ChangesDisclosure } from "../changes/ChangesDisclosure.tsx";
 import { AgentUsage } from "./AgentUsage.tsx";
+import { DisclosureButton } from "./DisclosureButton.tsx";
 import { LiveLine } from "./LiveLine.tsx";
 import { LogView } from "./LogView.tsx";
 import { agentState, iterationState, lineCount } from "./logic.ts";
@@ -135,18 +136,9 @@ function AgentPanel({
   return (
     <div className={`agent agent-${agent}${failed ? " agent-failed" : ""}`}>
       <h3 className="agent-head">
-        <button
-          type="button"
-          className="disclosure"
-          aria-expanded={open}
-          aria-controls={bodyId}
-          onClick={() => setUserOpen(!open)}
-        >
-          <span aria-hidden="true" className="chevron">
-            {open ? "▾" : "▸"}
-          </span>
+        <DisclosureButton open={open} controls={bodyId} onToggle={() => setUserOpen(!open)}>
           {AGENT_LABEL[agent]} <span className="muted agent-role">{part}</span>
-        </button>
+        </DisclosureButton>
         <span className={`agent-state state-${state.replace(/\W/g, "")}`}>{state}</span>
         {durationMs !== null && <span className="muted">{formatDuration(durationMs)}</span>}
         {log && <span className="muted line-count">{lineCount(log.outputLines)}</span>}
@@ -200,18 +192,9 @@ function CheckPanel({ n, log, defaultOpen }: { n: number; log: CheckLog; default
   return (
     <div className={`agent agent-check${failed ? " agent-failed" : ""}`}>
       <h3 className="agent-head">
-        <button
-          type="button"
-          className="disclosure"
-          aria-expanded={open}
-          aria-controls={bodyId}
-          onClick={() => setUserOpen(!open)}
-        >
-          <span aria-hidden="true" className="chevron">
-            {open ? "▾" : "▸"}
-          </span>
+        <DisclosureButton open={open} controls={bodyId} onToggle={() => setUserOpen(!open)}>
           Check <span className="muted mono">{log.command}</span>
-        </button>
+        </DisclosureButton>
         <span className="muted line-count">{lineCount(log.outputLines)}</span>
       </h3>
       <div id={bodyId} hidden={!open}>
