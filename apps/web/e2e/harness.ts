@@ -162,7 +162,8 @@ export async function startServer(env: Record<string, string> = {}): Promise<Loo
       for (;;) {
         const r = await api<{ task: Task }>(`/api/tasks/${taskId}`);
         if (statuses.includes(r.body.task.status)) return r.body.task;
-        if (Date.now() - start > timeoutMs) throw new Error(`task ${taskId} is still ${r.body.task.status}: ${r.body.task.statusReason}`);
+        if (Date.now() - start > timeoutMs)
+          throw new Error(`task ${taskId} is still ${r.body.task.status}: ${r.body.task.statusReason}`);
         await new Promise((res) => setTimeout(res, 50));
       }
     },
