@@ -214,6 +214,7 @@ export class Orchestrator {
     await removeIsolation(task, opts, this.log);
     await this.artifacts.remove(id);
     this.log.info({ taskId: id }, "task deleted");
+    this.kick(); // a chain after it ends
   }
 
   /** Moves a queued task within the queue. */

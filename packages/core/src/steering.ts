@@ -39,7 +39,7 @@ export function steeringContext(
   return {
     deps: { ...deps, settings, artifacts, closing },
     write: (fn) => retryBusy(fn, { timeoutMs: settings.dbBusyTimeoutMs, where: deps.repos.handle.path }),
-    runningHere: (id) => o.queue().running?.id === id,
+    runningHere: (id) => o.queue().runningTasks.some((t) => t.id === id),
   };
 }
 
