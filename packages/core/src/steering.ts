@@ -25,7 +25,7 @@ export interface SteeringContext {
 export interface Steerable {
   readonly settings: Settings;
   readonly artifacts: ArtifactStore;
-  queue(): { running: Task | null };
+  queue(): { runningTasks: Task[] };
   resume(id: string, extra?: number, caps?: object, inTx?: () => void): Promise<Task>;
 }
 
