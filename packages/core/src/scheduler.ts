@@ -111,6 +111,7 @@ export class Scheduler {
       maxParallel: this.maxParallel,
       holds: this.holds(),
       status: (id) => this.d.repos.tasks.get(id)?.status,
+      paused: this.d.queuePaused(),
     });
   }
 
@@ -143,16 +144,19 @@ export class Scheduler {
   /** Starts one task if one may start now; true when something changed (look again at once). */
   private async startNext(): Promise<boolean> {
     const { repos, bus, log, gate } = this.d;
-    if (!this.d.accepting() || this.d.queuePaused() || this.runs.size >= this.maxParallel) return false;
+    if (!this.d.accepting() || this.d.queuePaused()) return false;
+    // A chain whose first task ended short of done ends now, whether or not a slot is free.
+    const { cancels } = this.plan();
+    for (const [id, reason] of cancels) await this.d.cancelChained(id, reason);
+    if (cancels.size > 0) return true;
+    if (this.runs.size >= this.maxParallel) return false;
     // Storage that failed the last run must work again before the next one starts.
     if (!(await storageReady(repos, bus, log, this.d.accepting))) return false;
     if (gate && !(await gate.ready(() => this.canStart()))) return false;
-    const p = this.plan();
-    for (const [id, reason] of p.cancels) await this.d.cancelChained(id, reason);
-    const next = p.start[0];
+    const next = this.plan().start[0];
     if (!next) {
       this.armTimer();
-      return p.cancels.size > 0;
+      return false;
     }
     const run = this.d.makeRun(next);
     this.runs.set(next.id, run);

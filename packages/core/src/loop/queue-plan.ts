@@ -48,6 +48,8 @@ export function plan<T extends QueuedTask>(p: {
   maxParallel: number;
   holds: readonly Hold[];
   status: (id: string) => Task["status"] | undefined;
+  /** A paused queue starts nothing: what would start takes no slot from the tasks behind it. */
+  paused?: boolean;
 }): Omit<Plan, "start"> & { start: T[] } {
   const running = [...p.running];
   const out = { start: [] as T[], waits: new Map<string, string>(), cancels: new Map<string, string>() };
@@ -90,7 +92,7 @@ export function plan<T extends QueuedTask>(p: {
       continue;
     }
     out.start.push(t);
-    running.push(t);
+    if (!p.paused) running.push(t);
   }
   return out;
 }
