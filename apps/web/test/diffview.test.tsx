@@ -48,7 +48,16 @@ describe("which grammar a file is read with", () => {
       ["src/a.ts", "App.TSX", "x.mjs", "README.md", "a/b/Dockerfile", "Makefile", "c.yml", "index.html"].map(
         languageOf,
       ),
-    ).toEqual(["typescript", "typescript", "javascript", "markdown", "dockerfile", "makefile", "yaml", "xml"]);
+    ).toEqual([
+      "typescript",
+      "typescript",
+      "javascript",
+      "markdown",
+      "dockerfile",
+      "makefile",
+      "yaml",
+      "xml",
+    ]);
     expect(["LICENSE", "a.unknown", ".gitignore", "x.constructor", "toString"].map(languageOf)).toEqual([
       null,
       null,
@@ -67,7 +76,8 @@ describe("highlighting", () => {
     const tokens = highlightHunks(hunks, "javascript");
     expect(tokens?.new).toHaveLength(JS.length);
     const classes = JSON.stringify(tokens?.new);
-    for (const c of ["hljs-keyword", "hljs-title", "hljs-comment", "hljs-string"]) expect(classes).toContain(c);
+    for (const c of ["hljs-keyword", "hljs-title", "hljs-comment", "hljs-string"])
+      expect(classes).toContain(c);
   });
 
   it("renders a known language's file highlighted, and an unknown one as plain text", async () => {
