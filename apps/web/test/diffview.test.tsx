@@ -1,6 +1,6 @@
 import type { Changes, DiffHunk } from "@loop/shared";
 import { renderToStaticMarkup } from "react-dom/server";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import ChangesView from "../src/features/changes/ChangesView.tsx";
 import { FileDiff } from "../src/features/changes/FileDiff.tsx";
 import {
@@ -8,6 +8,7 @@ import {
   highlightable,
   highlightHunks,
   loadGrammar,
+  whenIdle,
 } from "../src/features/changes/highlight.ts";
 import { languageOf } from "../src/features/changes/languages.ts";
 import { storedLayout } from "../src/features/changes/layout.ts";
@@ -80,7 +81,7 @@ describe("highlighting", () => {
       expect(classes).toContain(c);
   });
 
-  it("renders a known language's file highlighted, and an unknown one as plain text", async () => {
+  it("first paints every file plain: a known language's is marked for highlighting later", async () => {
     await loadGrammar("javascript");
     const html = renderToStaticMarkup(
       <ChangesView
@@ -92,9 +93,20 @@ describe("highlighting", () => {
     );
     const [js, notes] = html.split('data-path="NOTES"');
     expect(js).toMatch(/data-language="javascript"/);
-    expect(js).toMatch(/<span class="hljs-keyword">return<\/span>/);
-    expect(notes).not.toContain("hljs-");
+    expect(js).toContain("return a + b");
+    expect(html).not.toContain("hljs-");
+    expect(notes).not.toContain("data-language");
     expect(notes).toContain("function is a word here");
+  });
+
+  it("runs highlighting jobs one per idle moment, in order; a cancelled one never runs", async () => {
+    const ran: string[] = [];
+    whenIdle(() => ran.push("a"));
+    const cancel = whenIdle(() => ran.push("b"));
+    whenIdle(() => ran.push("c"));
+    cancel();
+    expect(ran).toEqual([]);
+    await vi.waitFor(() => expect(ran).toEqual(["a", "c"]));
   });
 
   it("leaves a file too large to highlight plain, and says so", async () => {

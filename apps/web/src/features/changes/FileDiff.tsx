@@ -1,3 +1,4 @@
+import { useRef } from "react";
 import { Diff, Hunk } from "react-diff-view";
 import { highlightable, useHighlight } from "./highlight.ts";
 import { languageOf } from "./languages.ts";
@@ -52,10 +53,14 @@ export function FileDiff({
   detailsRef: (el: HTMLDetailsElement | null) => void;
 }) {
   const language = languageOf(view.path);
-  const tokens = useHighlight(view.hunks, language, open && !view.binary);
+  const own = useRef<HTMLDetailsElement | null>(null);
+  const tokens = useHighlight(view.hunks, language, open && !view.binary, own);
   return (
     <details
-      ref={detailsRef}
+      ref={(el) => {
+        own.current = el;
+        detailsRef(el);
+      }}
       className="changes-file"
       data-path={view.path}
       data-language={language ?? undefined}

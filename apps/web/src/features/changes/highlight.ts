@@ -5,7 +5,7 @@
  */
 import type { LanguageFn } from "highlight.js";
 import { createLowlight } from "lowlight";
-import { useEffect, useMemo, useState } from "react";
+import { type RefObject, useEffect, useState } from "react";
 import { type HunkData, type HunkTokens, tokenize } from "react-diff-view";
 import type { Language } from "./languages.ts";
 
@@ -80,15 +80,67 @@ export function highlightHunks(hunks: HunkData[], language: Language): HunkToken
   }
 }
 
-/**
- * A shown file's tokens: null (plain text) until its grammar has loaded, for a language the view
- * does not know, while `on` is false (a closed file) and for a file too large to highlight.
- */
-export function useHighlight(hunks: HunkData[], language: Language | null, on: boolean): HunkTokens | null {
-  const wanted = on && language !== null && highlightable(hunks);
-  const [ready, setReady] = useState(() => language !== null && grammarReady(language));
+// Highlighting waits for idle time, one file at a time: twenty open files of 300 lines would
+// otherwise hold the page for half a second on first paint. The plain diff shows meanwhile.
+const queue: (() => void)[] = [];
+let pumping = false;
+const idle = (f: () => void) =>
+  typeof requestIdleCallback === "function" ? requestIdleCallback(f, { timeout: 300 }) : setTimeout(f, 0);
+function pump(): void {
+  pumping = true;
+  idle(() => {
+    queue.shift()?.();
+    if (queue.length > 0) pump();
+    else pumping = false;
+  });
+}
+
+/** Runs `job` in a later idle period, one job per period, in order; returns a cancel. */
+export function whenIdle(job: () => void): () => void {
+  queue.push(job);
+  if (!pumping) pump();
+  return () => {
+    const i = queue.indexOf(job);
+    if (i >= 0) queue.splice(i, 1);
+  };
+}
+
+/** Whether `target` has come within a screen or so of the viewport (true where that cannot be told). */
+function useNear(target: RefObject<Element | null>, on: boolean): boolean {
+  const [near, setNear] = useState(false);
   useEffect(() => {
-    if (!wanted || ready || language === null) return;
+    if (!on || near) return;
+    const el = target.current;
+    if (!el || typeof IntersectionObserver !== "function") {
+      setNear(true);
+      return;
+    }
+    const io = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setNear(true), {
+      rootMargin: "800px 0px",
+    });
+    io.observe(el);
+    return () => io.disconnect();
+  }, [on, near, target]);
+  return near;
+}
+
+/**
+ * A shown file's tokens: null (plain text) for a language the view does not know, while `on` is
+ * false (a closed file), for a file too large to highlight, and until the file is near the
+ * viewport, its grammar has loaded and an idle moment has come.
+ */
+export function useHighlight(
+  hunks: HunkData[],
+  language: Language | null,
+  on: boolean,
+  target: RefObject<Element | null>,
+): HunkTokens | null {
+  const wanted = on && language !== null && highlightable(hunks);
+  const near = useNear(target, wanted);
+  const [ready, setReady] = useState(() => language !== null && grammarReady(language));
+  const [done, setDone] = useState<{ hunks: HunkData[]; tokens: HunkTokens | null } | null>(null);
+  useEffect(() => {
+    if (!wanted || !near || ready || language === null) return;
     let stop = false;
     loadGrammar(language).then(
       () => !stop && setReady(true),
@@ -97,9 +149,10 @@ export function useHighlight(hunks: HunkData[], language: Language | null, on: b
     return () => {
       stop = true;
     };
-  }, [wanted, ready, language]);
-  return useMemo(
-    () => (wanted && ready && language !== null ? highlightHunks(hunks, language) : null),
-    [wanted, ready, language, hunks],
-  );
+  }, [wanted, near, ready, language]);
+  useEffect(() => {
+    if (!wanted || !near || !ready || language === null || done?.hunks === hunks) return;
+    return whenIdle(() => setDone({ hunks, tokens: highlightHunks(hunks, language) }));
+  }, [wanted, near, ready, language, hunks, done]);
+  return wanted && done?.hunks === hunks ? done.tokens : null;
 }
