@@ -22,6 +22,27 @@ const MATH = (op: string) =>
 
 let task: Task;
 
+/** Files a task in a git repository (its first commit holding `files`) running `scenario`. */
+async function gitTask(
+  title: string,
+  scenario: object,
+  files: Record<string, string>,
+  maxIterations: number,
+) {
+  const wd = e2e.server.workdir(scenario);
+  git(wd, "init", "-q", "-b", "main");
+  writeFileSync(join(wd, ".gitignore"), ".fake-state/\n.fake-scenario.json\n");
+  for (const [path, content] of Object.entries(files)) writeFileSync(join(wd, path), content);
+  git(wd, "add", "-A");
+  git(wd, "commit", "-q", "-m", "initial");
+  const r = await e2e.server.api<{ task: Task }>("/api/tasks", {
+    method: "POST",
+    body: { title, prompt: "p", workingDir: wd, maxIterations },
+  });
+  expect(r.status).toBe(201);
+  return r.body.task;
+}
+
 /** A page in a fresh context of that size and colour scheme, signed in. */
 async function open(scheme: "light" | "dark", size: { width: number; height: number }): Promise<Page> {
   const context = await e2e.browser.newContext({ viewport: size, colorScheme: scheme });
@@ -43,29 +64,23 @@ async function wholeDiff(page: Page) {
 describe("the diff view", () => {
   beforeAll(async () => {
     // Three iterations, one file each: the whole task changes a TypeScript file, adds Markdown and JSON.
-    const wd = e2e.server.workdir({
-      claude: [
-        { kind: "ok", text: "minus", write: { path: "math.ts", content: MATH("-") } },
-        { kind: "ok", text: "notes", write: { path: "notes.md", content: "# Notes\n\n- one\n" } },
-        { kind: "ok", text: "config", write: { path: "config.json", content: '{ "on": true, "n": 2 }\n' } },
-      ],
-      codex: [
-        { kind: "review", text: "STATUS: ISSUES_FOUND\n- write notes" },
-        { kind: "review", text: "STATUS: ISSUES_FOUND\n- add a config" },
-        { kind: "review", text: "STATUS: DONE" },
-      ],
-    });
-    git(wd, "init", "-q", "-b", "main");
-    writeFileSync(join(wd, ".gitignore"), ".fake-state/\n.fake-scenario.json\n");
-    writeFileSync(join(wd, "math.ts"), MATH("+"));
-    git(wd, "add", "-A");
-    git(wd, "commit", "-q", "-m", "initial");
-    const r = await e2e.server.api<{ task: Task }>("/api/tasks", {
-      method: "POST",
-      body: { title: "Three files", prompt: "p", workingDir: wd, maxIterations: 3 },
-    });
-    expect(r.status).toBe(201);
-    task = r.body.task;
+    task = await gitTask(
+      "Three files",
+      {
+        claude: [
+          { kind: "ok", text: "minus", write: { path: "math.ts", content: MATH("-") } },
+          { kind: "ok", text: "notes", write: { path: "notes.md", content: "# Notes\n\n- one\n" } },
+          { kind: "ok", text: "config", write: { path: "config.json", content: '{ "on": true, "n": 2 }\n' } },
+        ],
+        codex: [
+          { kind: "review", text: "STATUS: ISSUES_FOUND\n- write notes" },
+          { kind: "review", text: "STATUS: ISSUES_FOUND\n- add a config" },
+          { kind: "review", text: "STATUS: DONE" },
+        ],
+      },
+      { "math.ts": MATH("+") },
+      3,
+    );
     await e2e.server.waitForStatus(task.id, ["done"]);
   }, 60_000);
 
@@ -127,6 +142,35 @@ describe("the diff view", () => {
     expect(await diff.getByRole("button", { name: "Split" }).getAttribute("aria-pressed")).toBe("true");
     expect(await page.evaluate(() => localStorage.getItem("loop.diffLayout"))).toBe("split");
     await page.screenshot({ path: screenshotPath("diffview-split-light-desktop.png"), fullPage: true });
+    await page.context().close();
+  });
+
+  it("a file of 2 500 lines starts closed and renders nothing; opened, it is plain text and says why", async () => {
+    const big = Array.from({ length: 2500 }, (_, i) => `export const v${i} = ${i};`).join("\n");
+    const t = await gitTask(
+      "Big file",
+      {
+        claude: [{ kind: "ok", text: "big", write: { path: "big.ts", content: `${big}\n` } }],
+        codex: [{ kind: "review", text: "STATUS: DONE" }],
+      },
+      {},
+      1,
+    );
+    await e2e.server.waitForStatus(t.id, ["done"]);
+    const page = await open("dark", { width: 1280, height: 800 });
+    await page.goto(`${e2e.server.origin}/tasks/${t.id}`);
+    await page.locator("section[data-iteration='1']").getByRole("button", { name: "Changes" }).click();
+    const diff = page.getByRole("region", { name: "Changes in iteration 1" });
+    const file = diff.locator('details[data-path="big.ts"]');
+    await file.waitFor();
+    // Over 300 lines: closed, and nothing of it rendered.
+    expect(await file.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    expect(await file.locator("tr").count()).toBe(0);
+    await file.locator("summary").click();
+    await file.getByText("Too large to highlight: shown as plain text.").waitFor();
+    await file.getByText("export const v2499 = 2499;").waitFor();
+    expect(await file.locator("[class^='hljs-']").count()).toBe(0);
+    expect(await sidewaysOverflow(page)).toBe(0);
     await page.context().close();
   });
 
