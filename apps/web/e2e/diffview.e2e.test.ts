@@ -86,6 +86,15 @@ describe("the diff view", () => {
 
   it("lists the files with their counts, jumps to one by click or keyboard, highlights code, and keeps split across a reload", async () => {
     const page = await open("light", { width: 1280, height: 800 });
+    // The diff view, the highlighter and the grammars load on use: none with the task page.
+    const scripts: string[] = [];
+    page.on("request", (r) => {
+      const m = /\/assets\/([A-Za-z]+)-[\w-]+\.js$/.exec(new URL(r.url()).pathname);
+      if (m) scripts.push(m[1]!);
+    });
+    await page.goto(`${e2e.server.origin}/tasks/${task.id}`);
+    await page.locator(".iteration").first().waitFor();
+    expect(scripts).not.toContain("ChangesView");
     let diff = await wholeDiff(page);
     const list = diff.getByRole("list", { name: "Files" });
     expect(
@@ -104,6 +113,12 @@ describe("the diff view", () => {
     expect(await diff.locator('details[data-path="notes.md"]').getAttribute("data-language")).toBe(
       "markdown",
     );
+    // One grammar chunk per language shown, and no other.
+    await expect
+      .poll(() =>
+        scripts.filter((n) => ["typescript", "json", "markdown", "javascript", "css"].includes(n)).sort(),
+      )
+      .toEqual(["json", "markdown", "typescript"]);
 
     // Collapse everything, then the list opens one file, brings it into view and focuses it.
     await diff.getByRole("button", { name: "Collapse all" }).click();
