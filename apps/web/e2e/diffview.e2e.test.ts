@@ -100,8 +100,8 @@ describe("the diff view", () => {
     expect(
       (await list.getByRole("button").allInnerTexts()).map((t) => t.replace(/\s+/g, " ").trim()),
     ).toEqual([
-      "A added config.json +1 −0 1 lines added, 0 deleted",
-      "M modified math.ts +1 −1 1 lines added, 1 deleted",
+      "A added config.json +1 −0 1 line added, 0 deleted",
+      "M modified math.ts +1 −1 1 line added, 1 deleted",
       "A added notes.md +3 −0 3 lines added, 0 deleted",
     ]);
 

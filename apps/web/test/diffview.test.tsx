@@ -134,7 +134,7 @@ describe("the file list and the layout", () => {
     );
     const list = /<ul class="changes-files" aria-label="Files">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? "";
     expect([...list.matchAll(/<button type="button">/g)]).toHaveLength(2);
-    expect(list).toMatch(/a\.js[\s\S]*4 lines added, 0 deleted[\s\S]*b\.md[\s\S]*1 lines added/);
+    expect(list).toMatch(/a\.js[\s\S]*4 lines added, 0 deleted[\s\S]*b\.md[\s\S]*1 line added, 0 deleted/);
     expect(html.indexOf("changes-files")).toBeLessThan(html.indexOf("<details"));
     // Unified by default, with the switch offered.
     expect(html).toMatch(/aria-pressed="true"[^>]*>Unified/);

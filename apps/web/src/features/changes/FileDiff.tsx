@@ -33,7 +33,7 @@ export function Counts({ view }: { view: FileView }) {
         <span className="changes-added">+{view.added}</span>{" "}
         <span className="changes-deleted">−{view.deleted}</span>
       </span>
-      <span className="visually-hidden">{`${view.added} lines added, ${view.deleted} deleted`}</span>
+      <span className="visually-hidden">{`${view.added} ${view.added === 1 ? "line" : "lines"} added, ${view.deleted} deleted`}</span>
     </span>
   );
 }
