@@ -42,6 +42,13 @@ describe("worktree isolation in the web app", () => {
     );
   });
 
+  it("the step-mode checkbox asks for pauseAfterIteration: true; unchecked sends nothing", () => {
+    expect(newTaskBody({ ...fields, isolate: false, step: true })).toMatchObject({
+      pauseAfterIteration: true,
+    });
+    expect(newTaskBody({ ...fields, isolate: false, step: false })).not.toHaveProperty("pauseAfterIteration");
+  });
+
   it("the task page names the branch and the worktree's path", () => {
     const worktree = { path: "/data/.loops/.worktrees/01ABC", branch: "loop/01ABC" };
     const html = renderToStaticMarkup(<WorktreeInfo task={{ worktree }} />);

@@ -41,6 +41,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const [maxIterations, setMaxIterations] = useState("");
   const [isolate, setIsolate] = useState(false);
   const [continueSession, setContinueSession] = useState(false);
+  const [step, setStep] = useState(false);
   // null: not chosen here, so the server's defaults (GET /api/health) as they load, else claude/codex.
   const [workerChoice, setWorker] = useState<AgentName | null>(null);
   const [reviewerChoice, setReviewer] = useState<AgentName | null>(null);
@@ -69,6 +70,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       maxIterations,
       isolate,
       continueSession,
+      step,
       checkCommand,
       worker,
       reviewer,
@@ -325,6 +327,22 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
         <div className="hint" id={`${id}-session-hint`}>
           Later iterations resume {LABEL[worker]}'s conversation and send only the new review and open
           findings (smaller prompts). Unchecked: the server's default.
+        </div>
+      </div>
+      <div className="field field-check">
+        <label>
+          <input
+            type="checkbox"
+            name="pauseAfterIteration"
+            checked={step}
+            onChange={(e) => setStep(e.target.checked)}
+            aria-describedby={`${id}-step-hint`}
+          />{" "}
+          Step mode: wait for me after each review
+        </label>
+        <div className="hint" id={`${id}-step-hint`}>
+          After every review that is not DONE the task pauses: read the diff and the review, leave a note,
+          dismiss what is out of scope, then resume or accept.
         </div>
       </div>
       <div className="form-actions">
