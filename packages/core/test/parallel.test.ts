@@ -310,6 +310,36 @@ describe("parallel tasks in the loop", () => {
     expect(new Date(started.ts).getTime()).toBeGreaterThanOrEqual(resetAt);
   });
 
+  it("a claude window at LOOP_PAUSE_AT_UTILIZATION holds every start until it resets", async () => {
+    const h = loopHarness({ settings: { maxParallel: 2, pauseAtUtilization: 90 } });
+    const resetAt = Date.now() + 500;
+    h.repos.limits.record({
+      agent: "claude",
+      window: "five_hour",
+      status: "allowed_warning",
+      utilization: 92,
+      resetsAt: new Date(resetAt).toISOString(),
+      overage: null,
+      updatedAt: new Date().toISOString(),
+    });
+    const dirs = ["a", "b"].map((d) => join(h.root, d));
+    for (const d of dirs) mkdirSync(d);
+    const tasks = await Promise.all(dirs.map((workingDir) => h.submit({ workingDir })));
+    const waits = h.orchestrator.queue().waits;
+    for (const t of tasks) {
+      expect(waits[t.id]).toBe(
+        `waits: claude window at 92 % (LOOP_PAUSE_AT_UTILIZATION=90), until ${new Date(resetAt).toISOString()}`,
+      );
+    }
+    for (const t of tasks) {
+      expect((await h.ended(t.id)).status).toBe("done");
+      const started = h.events(t.id).find((e) => e.type === "task.started")!;
+      expect(new Date(started.ts).getTime()).toBeGreaterThanOrEqual(resetAt);
+      // It never started only to pause inside its run.
+      expect(h.types(t.id)).not.toContain("task.paused");
+    }
+  });
+
   it("queue depth counts queued tasks only, not running ones", async () => {
     const gate = meter(3, 60_000);
     const h = loopHarness({
