@@ -147,8 +147,17 @@ export class Scheduler {
     if (!this.d.accepting() || this.d.queuePaused()) return false;
     // A chain whose first task ended short of done ends now, whether or not a slot is free.
     const { cancels } = this.plan();
-    for (const [id, reason] of cancels) await this.d.cancelChained(id, reason);
-    if (cancels.size > 0) return true;
+    let ended = 0;
+    for (const [id, reason] of cancels) {
+      try {
+        await this.d.cancelChained(id, reason);
+        ended++;
+      } catch (err) {
+        // A locked database or a task deleted meanwhile: the next look at the queue tries again.
+        log.warn({ err, taskId: id }, "could not end a chained task yet");
+      }
+    }
+    if (ended > 0) return true;
     if (this.runs.size >= this.maxParallel) return false;
     // Storage that failed the last run must work again before the next one starts.
     if (!(await storageReady(repos, bus, log, this.d.accepting))) return false;
