@@ -53,7 +53,7 @@ export class Orchestrator {
   private accepting = true;
   private readonly closing = new AbortController();
   private readonly agents: AgentsFactory;
-  private readonly scheduler: Scheduler;
+  readonly scheduler: Scheduler;
 
   constructor(deps: OrchestratorDeps) {
     this.repos = deps.repos;

@@ -5,6 +5,7 @@ import type { EventBus } from "./events.ts";
 import { type Hold, plan, windowHolds } from "./loop/queue-plan.ts";
 import type { Logger } from "./loop/run-context.ts";
 import type { TaskRun } from "./loop/task-run.ts";
+import type { StopCause } from "./loop/transitions.ts";
 import type { Settings } from "./settings.ts";
 import { storageReady } from "./storage-ready.ts";
 
@@ -84,6 +85,15 @@ export class Scheduler {
   }
 
   /** Resolves when nothing runs and nothing can start now (or the worker stopped). */
+  /** Stops one run from outside and waits for its end; false when no run here holds the task. */
+  async stopRun(id: string, cause: StopCause): Promise<boolean> {
+    const run = this.runs.get(id);
+    if (!run) return false;
+    run.requestStop(cause);
+    await run.done;
+    return true;
+  }
+
   idle(): Promise<void> {
     if (!this.active) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
