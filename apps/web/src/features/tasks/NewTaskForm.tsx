@@ -5,6 +5,7 @@ import { api, type FormErrors, type FormField, formErrorsFrom } from "../../lib/
 import { useStore } from "../../lib/store.ts";
 import { health } from "../health/health.ts";
 import { newTaskBody } from "./newTaskBody.ts";
+import { RunAfterSelect } from "./RunAfterSelect.tsx";
 
 const LAST_DIR_KEY = "loop.lastWorkingDir";
 const LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
@@ -42,6 +43,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const [isolate, setIsolate] = useState(false);
   const [continueSession, setContinueSession] = useState(false);
   const [step, setStep] = useState(false);
+  const [after, setAfter] = useState("");
   // null: not chosen here, so the server's defaults (GET /api/health) as they load, else claude/codex.
   const [workerChoice, setWorker] = useState<AgentName | null>(null);
   const [reviewerChoice, setReviewer] = useState<AgentName | null>(null);
@@ -71,6 +73,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       isolate,
       continueSession,
       step,
+      after,
       checkCommand,
       worker,
       reviewer,
@@ -92,6 +95,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       setErrors({ fields: {} });
       setTitle("");
       setPrompt("");
+      setAfter("");
       if (stay) {
         setQueued(task);
         document.getElementById(`${id}-title`)?.focus();
@@ -296,6 +300,14 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
           />
         ),
         "loop runs it after every iteration; the task is done only when it passes. Remembered per directory.",
+      )}
+      {field(
+        "after",
+        "Run after",
+        (p) => (
+          <RunAfterSelect {...p} value={after} onChange={setAfter} />
+        ),
+        "Waits until that task is done; if it ends any other way, this one is cancelled.",
       )}
       <div className="field field-check">
         <label>
