@@ -2,6 +2,7 @@
 // ({ [name]: { value, note?, ok? } }; ok: false fails a measure whose figure met the target but
 // whose result was wrong, e.g. lines lost). `digits`: decimals kept in results.json.
 import { checkOverhead, overhead, promptBytes } from "./loop.mjs";
+import { parallelSpeedup } from "./parallel.mjs";
 import { bigOutput, lineLatency, listTasks, live, replay, slowClients } from "./server.mjs";
 import { startMeasures } from "./start.mjs";
 import { logDomRows, spaSize } from "./web.mjs";
@@ -71,6 +72,14 @@ export const MEASURES = [
     id: "slow-clients",
     run: slowClients,
     measures: [{ name: "slow_clients_rss_mb", unit: "MB", op: "<", target: 64, digits: 0 }],
+  },
+  {
+    id: "parallel",
+    run: parallelSpeedup,
+    measures: [
+      { name: "parallel_speedup", unit: "×", op: ">=", target: 3.2 },
+      { name: "parallel_rss_ratio", unit: "×", op: "<=", target: 1.5 },
+    ],
   },
   {
     id: "live",

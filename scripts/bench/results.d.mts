@@ -2,7 +2,7 @@
 export interface Measure {
   name: string;
   unit: string;
-  op: "<" | "<=";
+  op: "<" | "<=" | ">=";
   target: number;
   digits?: number;
 }
@@ -11,11 +11,11 @@ export interface BenchResult {
   value: number | null;
   unit: string;
   target: number;
-  op: "<" | "<=";
+  op: "<" | "<=" | ">=";
   pass: boolean;
   note?: string;
 }
-export declare function meets(value: unknown, op: "<" | "<=", target: number): boolean;
+export declare function meets(value: unknown, op: "<" | "<=" | ">=", target: number): boolean;
 export declare function toResult(
   measure: Measure,
   raw?: { value: number | null; note?: string; ok?: boolean },

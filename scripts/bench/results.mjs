@@ -2,7 +2,9 @@
 
 /** Whether `value` meets `op target`; a missing value never does. */
 export const meets = (value, op, target) =>
-  typeof value === "number" && Number.isFinite(value) && (op === "<" ? value < target : value <= target);
+  typeof value === "number" &&
+  Number.isFinite(value) &&
+  (op === "<" ? value < target : op === ">=" ? value >= target : value <= target);
 
 /**
  * {name, value, unit, target, op, pass, note?}. `raw` is {value, note?, ok?}: a null value (not

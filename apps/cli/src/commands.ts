@@ -104,6 +104,7 @@ const add: Run = async (argv, { api, env, io }) => {
       wait: { type: "boolean" },
       worker: { type: "string" },
       reviewer: { type: "string" },
+      after: { type: "string" },
     },
     0,
   );
@@ -134,6 +135,7 @@ const add: Run = async (argv, { api, env, io }) => {
     // The same agent in both parts is the server's to refuse (400 invalid_body, exit 1).
     ...(worker && { worker }),
     ...(reviewer && { reviewer }),
+    ...(v.after !== undefined && { after: v.after }),
   };
   // No --dir from inside loop's checkout: ask rather than let the agents change loop itself.
   if (v.dir === undefined && insideLoop(body.workingDir)) {
@@ -156,8 +158,13 @@ const ls: Run = async (argv, { api, io }) => {
   const s = v.status === undefined ? undefined : TaskStatus.safeParse(v.status);
   if (s && !s.success) throw usage(`--status must be one of ${TaskStatus.options.join(", ")}`);
   const limit = whole("--limit", v.limit, 1, 200) ?? 50;
-  const { tasks } = await api().tasks.list({ limit, ...(s && { status: s.data }) });
+  const client = api();
+  const { tasks } = await client.tasks.list({ limit, ...(s && { status: s.data }) });
   io.out(taskTable(tasks));
+  // The whole list also says what runs now and why each queued task waits.
+  if (s) return EXIT.ok;
+  const q = await client.queue.get();
+  if (q.runningTasks.length > 0 || q.tasks.length > 0) io.out(`\n${queueLines(q)}`);
   return EXIT.ok;
 };
 
@@ -231,14 +238,27 @@ const decide =
     return EXIT.ok;
   };
 
-/** "queue paused · running 01K… · 2 queued:" and the queued tasks in the order they will run. */
-export function queueLines(q: Pick<QueueResponse, "paused" | "tasks" | "running">): string {
+/**
+ * "queue paused · running 01K… · 2 queued:", each running task when several run, and the queued
+ * tasks in the order they will run, with why one waits ("waits for 01K… to finish").
+ */
+export function queueLines(q: Pick<QueueResponse, "paused" | "tasks" | "runningTasks" | "waits">): string {
+  const running = q.runningTasks;
+  const [one] = running;
   const head = [
     `queue ${q.paused ? "paused" : "running"}`,
-    q.running ? `running ${q.running.id} ${q.running.title}` : "nothing running",
+    running.length > 1
+      ? `${running.length} running`
+      : one
+        ? `running ${one.id} ${one.title}`
+        : "nothing running",
     `${q.tasks.length} queued`,
   ].join(" · ");
-  return [head, ...q.tasks.map((t, i) => `  ${i + 1}. ${t.id}  ${t.title}`)].join("\n");
+  return [
+    head,
+    ...(running.length > 1 ? running.map((t) => `  ▸ ${t.id}  ${t.title}`) : []),
+    ...q.tasks.map((t, i) => `  ${i + 1}. ${t.id}  ${t.title}${q.waits[t.id] ? ` (${q.waits[t.id]})` : ""}`),
+  ].join("\n");
 }
 
 const queueCmd =

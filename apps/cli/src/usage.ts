@@ -3,7 +3,8 @@ export const HELP = `pnpm loop: file, list, follow and steer loop's tasks from a
 
 Usage:
   pnpm loop add --title TITLE [--dir DIR] [--max N] [--budget USD] [--worktree] [--step]
-                [--worker claude|codex] [--reviewer codex|claude] [--check CMD] [--wait] < prompt.md
+                [--worker claude|codex] [--reviewer codex|claude] [--check CMD] [--after ID]
+                [--wait] < prompt.md
   pnpm loop add --title TITLE --prompt "Fix the flaky test" …
   pnpm loop ls [--status STATUS] [--limit N]
   pnpm loop show ID
@@ -38,10 +39,12 @@ Commands:
                          counts while it passes (default: the server's LOOP_CHECK_COMMAND)
              --check-timeout  seconds the check may run, 1-3600 (default 600)
              --allow     a command the worker may run without asking (repeatable)
+             --after     start only once that task is done; cancelled if it ends any other way
              --wait      follow the task (as tail) and exit with its outcome
              --title     defaults to the prompt's first line
   ls       tasks, newest first: id, status, iterations, worker, reviewer, age, title (--status queued|running|
-           paused|done|needs_attention|failed|cancelled)
+           paused|done|needs_attention|failed|cancelled); without --status, then the running tasks
+           and why each queued task waits
   show     a task: status and reason, who works and who reviews, iterations, findings, prompt
   tail     follow a task's log (agent text, verdicts, status) until it ends; reconnects after a
            drop without losing or repeating a line

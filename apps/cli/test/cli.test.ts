@@ -247,6 +247,52 @@ describe("pnpm loop against a real server", () => {
     await stop(s);
   });
 
+  it("add --after chains a task; ls shows the running tasks and why each queued one waits", async () => {
+    const d = tmp();
+    const s = await startServer(d, { LOOP_MAX_PARALLEL: "2" });
+    const run = async (...args: string[]) => {
+      const r = await cli(args, envFor(d)).done;
+      expect(r.code, `${args.join(" ")}: ${r.stderr}`).toBe(EXIT.ok);
+      return r.stdout.trimEnd();
+    };
+    const HANG = scenario({ claude: [claude.hang()], codex: [codex.review("STATUS: DONE")] });
+    const [wa, wb] = [workdir(d, "a", HANG), workdir(d, "b", HANG)];
+    const a = await run("add", "--title", "first", "--prompt", "p", "--dir", wa);
+    const b = await run("add", "--title", "second", "--prompt", "p", "--dir", wb);
+    await waitFor(
+      async () => (await s.api("/api/queue")).json.runningTasks.length === 2,
+      15_000,
+      "two running",
+    );
+    const c = await run("add", "--title", "same dir", "--prompt", "p", "--dir", wa);
+    const chained = await run("add", "--title", "chained", "--prompt", "p", "--dir", wb, "--after", c);
+    const ls = await run("ls");
+    expect(ls.split("\n")[0]).toMatch(/^ID\s+STATUS/);
+    expect(ls).toContain(`queue running · 2 running · 2 queued\n  ▸ ${a}  first\n  ▸ ${b}  second\n`);
+    expect(ls).toContain(`  1. ${c}  same dir (waits: same directory as ${a} (“first”))`);
+    expect(ls).toContain(`  2. ${chained}  chained (waits for ${c} to finish)`);
+    // --status keeps to the table.
+    expect(await run("ls", "--status", "queued")).not.toContain("queue running");
+    const unknown = await cli(
+      ["add", "--title", "x", "--prompt", "p", "--dir", wb, "--after", "NOPE"],
+      envFor(d),
+    ).done;
+    expect(unknown.code).toBe(EXIT.error);
+    expect(unknown.stderr).toContain("after: no task with id NOPE");
+    await run("cancel", c);
+    await waitFor(
+      async () => (await s.api(`/api/tasks/${chained}`)).json.task.status === "cancelled",
+      15_000,
+      "the chain to end",
+    );
+    expect((await s.api(`/api/tasks/${chained}`)).json.task.statusReason).toBe(
+      `Cancelled: the task it was to run after (${c}) ended cancelled`,
+    );
+    await run("cancel", a);
+    await run("cancel", b);
+    await stop(s);
+  });
+
   it("LOOP_URL and LOOP_TOKEN override the server file; a refused token and a closed port exit 3", async () => {
     const d = tmp();
     const s = await startServer(d);

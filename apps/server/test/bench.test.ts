@@ -20,6 +20,9 @@ describe("bench results", () => {
     expect(meets(25, "<=", 25)).toBe(true);
     expect(meets(null, "<=", 25)).toBe(false);
     expect(meets(Number.NaN, "<=", 25)).toBe(false);
+    // A speed-up is a floor.
+    expect(meets(3.2, ">=", 3.2)).toBe(true);
+    expect(meets(3.1, ">=", 3.2)).toBe(false);
     expect(toResult(measure, { value: 3.1234 })).toEqual({
       name: "x_ms",
       value: 3.1,

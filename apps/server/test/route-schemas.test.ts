@@ -114,7 +114,14 @@ describe("response schemas keep every field", () => {
 
     const list = (await t.api({ url: "/api/tasks" })).json();
     expect(list.tasks).toEqual([raw(t.repos.tasks.get(id))]);
-    expect((await t.api({ url: "/api/queue" })).json()).toEqual({ paused: false, tasks: [], running: null });
+    expect((await t.api({ url: "/api/queue" })).json()).toEqual({
+      paused: false,
+      tasks: [],
+      running: null,
+      runningTasks: [],
+      maxParallel: 1,
+      waits: {},
+    });
     const artifacts = (await t.api({ url: `/api/tasks/${id}/artifacts` })).json();
     expect(artifacts).toEqual({ artifacts: raw(await t.orchestrator.artifacts.list(id)) });
     const md = await t.api({ url: `/api/tasks/${id}/artifacts/task.md` });

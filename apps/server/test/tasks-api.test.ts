@@ -90,6 +90,34 @@ describe("POST /api/tasks validation", () => {
   });
 });
 
+describe("POST /api/tasks with after (chains)", () => {
+  it("400 invalid_after for an unknown id and for a chain that would close a cycle; 201 for a known one", async () => {
+    t = await createTestApp({ LOOP_MAX_PARALLEL: "2" });
+    const unknown = await post({ title: "t", prompt: "p", workingDir: t.dir, after: "01NOSUCHTASK" });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error).toEqual({
+      code: "invalid_after",
+      message: "after: no task with id 01NOSUCHTASK",
+    });
+    // Rows a client could not have made (ids chained both ways) still never make a loop.
+    const row = { prompt: "p", workingDir: t.dir, maxIterations: 1 };
+    t.repos.tasks.create({ ...row, id: "A", title: "a", after: "B" });
+    t.repos.tasks.create({ ...row, id: "B", title: "b", after: "A" });
+    const cycle = await post({ title: "t", prompt: "p", workingDir: t.dir, after: "A" });
+    expect(cycle.statusCode).toBe(400);
+    expect(cycle.json().error.code).toBe("invalid_after");
+    expect(cycle.json().error.message).toMatch(/^after: A would make a cycle of chained tasks/);
+    const empty = await post({ title: "t", prompt: "p", workingDir: t.dir, after: "" });
+    expect(empty.json().error).toMatchObject({ code: "invalid_body", message: "after: must not be empty" });
+    t.repos.tasks.update("A", { status: "done" });
+    t.repos.tasks.update("B", { status: "done" });
+    const first = t.repos.tasks.create({ ...row, title: "first" });
+    const chained = await post({ title: "t", prompt: "p", workingDir: t.dir, after: first.id });
+    expect(chained.statusCode).toBe(201);
+    expect(chained.json().task.after).toBe(first.id);
+  });
+});
+
 describe("reads", () => {
   it("GET /api/tasks carries the newest event id, so a client can follow /api/events from there", async () => {
     t = await createTestApp();

@@ -95,4 +95,38 @@ describe("the person in the loop, in the dashboard", () => {
     expect((await e2e.server.api<{ task: Task }>(`/api/tasks/${other.id}`)).body.task.status).toBe("done");
     await page.context().close();
   }, 120_000);
+
+  it("step mode from the form: the task waits after iteration 1, the panel says so, Resume finishes it", async () => {
+    const wd = e2e.server.workdir({
+      claude: [
+        { kind: "ok", text: "Did step 1" },
+        { kind: "ok", text: "Did step 2" },
+      ],
+      codex: [
+        { kind: "review", text: "STATUS: ISSUES_FOUND\n\n- `a.ts:1` — handle the empty input." },
+        { kind: "review", text: "STATUS: DONE\n\nSTILL OPEN: none" },
+      ],
+    });
+    const page = await signedInPage(e2e.browser, e2e.server);
+    await page.getByRole("heading", { name: "New task" }).waitFor();
+    await page.getByLabel("Title").fill("Step by step");
+    await page.getByLabel("Prompt").fill("Do it in steps.");
+    await page.getByLabel("Working directory").fill(wd);
+    await page.getByLabel("Step mode: wait for me after each review").check();
+    await page.getByRole("button", { name: "Start" }).click();
+    await page.waitForURL((u) => u.pathname.startsWith("/tasks/"));
+    const taskId = page.url().split("/tasks/")[1]!;
+    expect((await e2e.server.api<{ task: Task }>(`/api/tasks/${taskId}`)).body.task.pauseAfterIteration).toBe(
+      true,
+    );
+    await page.getByText("waits for you after each review").waitFor();
+    const panel = page.getByRole("region", { name: "Your turn" });
+    await panel.waitFor({ timeout: 60_000 });
+    await page.getByText("Waiting for you after iteration 1: 1 open finding").first().waitFor();
+    await panel.getByText("handle the empty input").first().waitFor();
+    await panel.getByRole("button", { name: "Resume", exact: true }).click();
+    await e2e.server.waitForStatus(taskId, ["done"], 60_000);
+    await panel.waitFor({ state: "detached" });
+    await page.context().close();
+  }, 120_000);
 });

@@ -59,6 +59,35 @@ describe("the queue", () => {
     await page.context().close();
   }, 120_000);
 
+  it("the form chains a task: 'Run after' a running one files it with after, and it starts once that one is done", async () => {
+    const first = await e2e.server.fileTask("Build it first", {
+      claude: [{ kind: "slow", lines: 200, intervalMs: 20 }],
+      codex: [{ kind: "review", text: "STATUS: DONE" }],
+    });
+    await e2e.server.waitForStatus(first.id, ["running"]);
+    const page = await signedInPage(e2e.browser, e2e.server);
+    await page.getByLabel("Title").fill("Then this");
+    await page.getByLabel("Prompt").fill("Follow up.");
+    await page.getByLabel("Working directory").fill(
+      e2e.server.workdir({
+        claude: [{ kind: "ok", text: "ok" }],
+        codex: [{ kind: "review", text: "STATUS: DONE" }],
+      }),
+    );
+    const select = page.getByLabel("Run after");
+    await select.locator("option", { hasText: "Build it first (running" }).waitFor({ state: "attached" });
+    await select.selectOption(first.id);
+    await page.getByRole("button", { name: "Start" }).click();
+    await page.waitForURL((u) => u.pathname.startsWith("/tasks/"));
+    const second = page.url().split("/tasks/")[1]!;
+    expect((await e2e.server.api<{ task: Task }>(`/api/tasks/${second}`)).body.task.after).toBe(first.id);
+    const done = await e2e.server.waitForStatus(second, ["done"], 60_000);
+    const before = (await e2e.server.api<{ task: Task }>(`/api/tasks/${first.id}`)).body.task;
+    expect(before.status).toBe("done");
+    expect(Date.parse(done.startedAt!)).toBeGreaterThanOrEqual(Date.parse(before.finishedAt!));
+    await page.context().close();
+  }, 120_000);
+
   it("a task at its cap offers 'Resume with N more iterations' and runs them", async () => {
     const task = await e2e.server.fileTask(
       "Capped",

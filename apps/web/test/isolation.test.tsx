@@ -1,3 +1,4 @@
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
 import { WorktreeInfo } from "../src/features/task/WorktreeInfo.tsx";
@@ -8,7 +9,11 @@ const fields = { title: "t", prompt: "p", workingDir: " /w ", maxIterations: "" 
 
 describe("worktree isolation in the web app", () => {
   it("the new-task form has an unchecked 'Isolate in a git worktree' checkbox", () => {
-    const html = renderToStaticMarkup(<NewTaskForm onCreated={() => {}} />);
+    const html = renderToStaticMarkup(
+      <QueryClientProvider client={new QueryClient()}>
+        <NewTaskForm onCreated={() => {}} />
+      </QueryClientProvider>,
+    );
     const box = html.match(/<input type="checkbox"[^>]*>/)?.[0] ?? "";
     expect(box).toContain('name="isolation"');
     expect(box).not.toContain("checked");
@@ -40,6 +45,18 @@ describe("worktree isolation in the web app", () => {
     expect(newTaskBody({ ...fields, isolate: false, continueSession: false })).not.toHaveProperty(
       "continueSession",
     );
+  });
+
+  it("the step-mode checkbox asks for pauseAfterIteration: true; unchecked sends nothing", () => {
+    expect(newTaskBody({ ...fields, isolate: false, step: true })).toMatchObject({
+      pauseAfterIteration: true,
+    });
+    expect(newTaskBody({ ...fields, isolate: false, step: false })).not.toHaveProperty("pauseAfterIteration");
+  });
+
+  it("'Run after' sends after with the chosen task's id; none sends nothing", () => {
+    expect(newTaskBody({ ...fields, isolate: false, after: "01ABC" })).toMatchObject({ after: "01ABC" });
+    expect(newTaskBody({ ...fields, isolate: false, after: "" })).not.toHaveProperty("after");
   });
 
   it("the task page names the branch and the worktree's path", () => {

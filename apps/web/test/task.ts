@@ -28,5 +28,6 @@ export const taskRow = (id: string, o: Partial<Task> = {}): Task => ({
   checkCommand: null,
   checkTimeoutMs: 600_000,
   allowedCommands: [],
+  after: null,
   ...o,
 });

@@ -43,6 +43,8 @@ export interface SubmitInput extends Budgets {
   checkTimeoutMs?: number | undefined;
   /** The task's own; LOOP_ALLOWED_COMMANDS and the check command are added when it runs. */
   allowedCommands?: string[] | undefined;
+  /** A chain: start only once this task is done (contract: "Parallel tasks and chains"). */
+  after?: string | null | undefined;
 }
 
 export type { QueueMove } from "@loop/shared";

@@ -4,6 +4,7 @@ import { type AgentsFactory, cliAgents } from "./agents/index.ts";
 import { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
 import { isolationFields, removeIsolation } from "./loop/isolation.ts";
+import { chainProblem } from "./loop/queue-plan.ts";
 import type { Logger } from "./loop/run-context.ts";
 import { TaskRun } from "./loop/task-run.ts";
 import { type Budget, type Budgets, budgetDefaults, rebudget, resumePoint } from "./loop/transitions.ts";
@@ -17,8 +18,8 @@ import {
   silent,
 } from "./orchestrator-deps.ts";
 import { taskMarkdown } from "./prompts/index.ts";
+import { Scheduler } from "./scheduler.ts";
 import { resolveSettings, type Settings } from "./settings.ts";
-import { storageReady } from "./storage-ready.ts";
 
 export type { Logger } from "./loop/run-context.ts";
 export type { QueueMove, QueueState, SubmitInput } from "./orchestrator-deps.ts";
@@ -33,14 +34,15 @@ type Filed = SubmitInput &
     | "reviewer"
     | "checkCommand"
     | "checkTimeoutMs"
+    | "after"
     | Budget
   >;
 
 const reopened = { statusReason: null, finishedAt: null } as const;
 
 /**
- * The queue and the serial worker: submit, cancel, resume, retry, delete, queue order and pause.
- * One task runs at a time (loop/task-run.ts); this file decides which and when.
+ * The queue: submit, cancel, resume, retry, delete, queue order and pause. The scheduler
+ * (scheduler.ts) starts the runs (loop/task-run.ts): one at a time unless LOOP_MAX_PARALLEL says more.
  */
 export class Orchestrator {
   readonly artifacts: ArtifactStore;
@@ -48,29 +50,34 @@ export class Orchestrator {
   private readonly repos: Repositories;
   private readonly bus: EventBus;
   private readonly log: Logger;
-  private current: TaskRun | null = null;
-  private active = false;
   private accepting = true;
-  private started = false;
   private readonly closing = new AbortController();
-  private idleWaiters: Array<() => void> = [];
-  private readonly gate: OrchestratorDeps["gate"];
   private readonly agents: AgentsFactory;
+  readonly scheduler: Scheduler;
 
   constructor(deps: OrchestratorDeps) {
     this.repos = deps.repos;
-    this.gate = deps.gate;
     this.bus = deps.bus;
     this.settings = resolveSettings(deps.settings);
     this.log = deps.logger ?? silent;
     this.artifacts = new ArtifactStore(this.settings.artifactsDir);
     this.agents = deps.agents ?? cliAgents(this.settings);
+    this.scheduler = new Scheduler({
+      repos: this.repos,
+      bus: this.bus,
+      settings: this.settings,
+      log: this.log,
+      gate: deps.gate,
+      accepting: () => this.accepting,
+      queuePaused: () => this.queuePaused,
+      makeRun: (task) => this.makeRun(task),
+      cancelChained: (id, reason) => this.endQueued(id, reason).then(() => {}),
+    });
   }
 
   /** Starts working the queue (after the start-up recovery, see recovery.ts). */
   start(): void {
-    this.started = true;
-    this.kick();
+    this.scheduler.start();
   }
 
   async submit(input: SubmitInput): Promise<Task> {
@@ -84,6 +91,7 @@ export class Orchestrator {
       checkCommand: input.checkCommand?.trim() || this.settings.checkCommand,
       checkTimeoutMs: input.checkTimeoutMs ?? this.settings.checkTimeoutMs,
       allowedCommands: (input.allowedCommands ?? []).map((c) => c.trim()).filter(Boolean),
+      after: input.after ?? null,
     });
   }
 
@@ -97,7 +105,10 @@ export class Orchestrator {
       );
     }
     this.assertAccepting();
-    return this.file({ ...old, retryOf: old.id });
+    // A chain whose first task ended short of done would only cancel the retry again: it runs unchained.
+    const first = old.after ? this.repos.tasks.get(old.after)?.status : undefined;
+    const after = first && (first === "done" || !isTerminal(first)) ? old.after : null;
+    return this.file({ ...old, retryOf: old.id, after });
   }
 
   /**
@@ -107,10 +118,11 @@ export class Orchestrator {
   async resume(id: string, extraIterations = 0, caps: Budgets = {}, inTx?: () => void): Promise<Task> {
     const task = rebudget(this.get(id), caps);
     this.assertAccepting();
-    if (this.current?.task.id === id) {
+    const running = this.scheduler.runs.get(id);
+    if (running) {
       throw new AppError(
         "not_resumable",
-        `Task ${id} is ${label(this.current.task.status)} in this server; it goes on by itself`,
+        `Task ${id} is ${label(running.task.status)} in this server; it goes on by itself`,
       );
     }
     if (!canResume(task.status)) {
@@ -140,8 +152,8 @@ export class Orchestrator {
   /** Cancels a queued or paused task at once; a running one after its agent's process tree has stopped. */
   async cancel(id: string): Promise<Task> {
     let task = this.get(id);
-    const run = this.current;
-    if (run?.task.id === id) {
+    const run = this.scheduler.runs.get(id);
+    if (run) {
       run.requestStop({ kind: "user" });
       const { dbBusyTimeoutMs, killGraceMs } = this.settings;
       const late = new Promise<false>((r) =>
@@ -165,19 +177,9 @@ export class Orchestrator {
         task.status === "queued"
           ? "Cancelled before it started"
           : `Cancelled by the user while ${label(task.status)}`;
-      return this.write(() =>
-        this.repos.transaction(() => {
-          const patch = {
-            status: "cancelled",
-            statusReason: reason,
-            finishedAt: new Date().toISOString(),
-          } as const;
-          const t = this.repos.tasks.update(id, patch);
-          this.bus.taskUpdated(id, patch);
-          this.bus.send(id, null, "task.finished", { status: "cancelled", reason });
-          return t;
-        }),
-      );
+      const ended = await this.endQueued(id, reason);
+      this.scheduler.kick(); // a chain after it ends too
+      return ended;
     }
     throw new AppError("not_cancellable", `Task ${id} is already ${label(task.status)}`);
   }
@@ -212,6 +214,7 @@ export class Orchestrator {
     await removeIsolation(task, opts, this.log);
     await this.artifacts.remove(id);
     this.log.info({ taskId: id }, "task deleted");
+    this.kick(); // a chain after it ends
   }
 
   /** Moves a queued task within the queue. */
@@ -250,30 +253,35 @@ export class Orchestrator {
     return this.repos.state.get(QUEUE_PAUSED) !== undefined;
   }
 
+  /** The queue in the order it runs, each running task, and why each queued task waits. */
   queue(): QueueState {
+    const running = this.scheduler.running();
+    const { waits } = this.scheduler.plan();
     return {
       paused: this.queuePaused,
-      tasks: this.repos.tasks.listQueued(),
-      running: this.current?.task ?? null,
+      tasks: this.repos.tasks.listQueued().filter((t) => !this.scheduler.runs.has(t.id)),
+      running: running[0] ?? null,
+      runningTasks: running,
+      maxParallel: this.settings.maxParallel,
+      waits: Object.fromEntries(waits),
     };
   }
 
   stats(): { running: number; queued: number; maxDepth: number; paused: boolean } {
-    const { current, queuePaused: paused } = this;
     const queued = this.repos.tasks.countByStatus("queued");
-    return { running: current ? 1 : 0, queued, maxDepth: this.settings.maxQueueDepth, paused };
+    const { maxQueueDepth: maxDepth } = this.settings;
+    return { running: this.scheduler.runs.size, queued, maxDepth, paused: this.queuePaused };
   }
 
-  /** Resolves when nothing is running and the queue is empty (or the worker stopped). */
+  /** Resolves when nothing is running and nothing queued can start (or the worker stopped). */
   idle(): Promise<void> {
-    if (!this.active) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.scheduler.idle();
   }
 
   /** Stops accepting work, interrupts the running agent (the task is paused) and waits for it. Queued tasks stay queued. */
   async shutdown(): Promise<void> {
     this.accepting = false;
-    this.current?.requestStop({ kind: "shutdown" });
+    for (const run of this.scheduler.runs.values()) run.requestStop({ kind: "shutdown" });
     const stopped = this.idle();
     // Once the run has had its time (two graces: runner/stop.ts) to record its end, final writes give up.
     const t = setTimeout(
@@ -282,6 +290,7 @@ export class Orchestrator {
     );
     await stopped;
     clearTimeout(t);
+    this.scheduler.close();
     this.closing.abort();
   }
 
@@ -293,7 +302,7 @@ export class Orchestrator {
 
   /** Paused with nothing of it running here (interrupted, not waiting out a usage limit): retry and delete take it. */
   private stopped(task: Task): boolean {
-    return task.status === "paused" && this.current?.task.id !== task.id;
+    return task.status === "paused" && !this.scheduler.runs.has(task.id);
   }
 
   private assertAccepting(): void {
@@ -322,6 +331,8 @@ export class Orchestrator {
       task = await this.write(() =>
         this.repos.transaction(() => {
           this.assertQueueRoom();
+          const chain = input.after && chainProblem(id, input.after, (x) => this.repos.tasks.get(x));
+          if (chain) throw new AppError("invalid_after", chain);
           const iso = isolationFields(input.isolation, id, this.settings.artifactsDir);
           const t = this.repos.tasks.create({ ...input, ...iso, id }, new Date(createdAt));
           // A new row: all of it (the only task.updated that carries the prompt).
@@ -348,52 +359,39 @@ export class Orchestrator {
     return retryBusy(fn, { timeoutMs: this.settings.dbBusyTimeoutMs, where: this.repos.handle.path });
   }
 
-  private canStart = () => this.accepting && !this.queuePaused && this.stats().queued > 0;
-
-  /** Starts the serial worker unless it is already running. */
-  private kick(): void {
-    if (this.active || !this.accepting || !this.started) return;
-    this.active = true;
-    void this.work();
+  /** Ends a task that has no run here (queued, or left paused or running): cancelled, with the reason. */
+  private endQueued(id: string, reason: string): Promise<Task> {
+    return this.write(() =>
+      this.repos.transaction(() => {
+        const patch = {
+          status: "cancelled",
+          statusReason: reason,
+          finishedAt: new Date().toISOString(),
+        } as const;
+        const t = this.repos.tasks.update(id, patch);
+        this.bus.taskUpdated(id, patch);
+        this.bus.send(id, null, "task.finished", { status: "cancelled", reason });
+        return t;
+      }),
+    );
   }
 
-  private async work(): Promise<void> {
-    try {
-      for (;;) {
-        if (!this.accepting || this.queuePaused) break;
-        // Storage that failed the last run must work again before the next one starts.
-        if (!(await storageReady(this.repos, this.bus, this.log, () => this.accepting))) break;
-        if (this.gate && !(await this.gate.ready(() => this.canStart()))) break;
-        // Read and marked running in one tick, so a concurrent submit or delete cannot race it.
-        const next = this.repos.tasks.nextQueued();
-        if (!next) break;
-        const run = new TaskRun(
-          {
-            repos: this.repos,
-            bus: this.bus,
-            settings: this.settings,
-            artifacts: this.artifacts,
-            log: this.log,
-            closing: this.closing.signal,
-            agents: this.agents(next),
-          },
-          next,
-        );
-        this.current = run;
-        try {
-          await run.execute();
-        } finally {
-          this.current = null;
-        }
-      }
-    } catch (err) {
-      this.log.error({ err }, "worker stopped by an unexpected error");
-    } finally {
-      this.active = false;
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-    }
+  private kick(): void {
+    this.scheduler.kick();
+  }
+
+  private makeRun(task: Task): TaskRun {
+    const { repos, bus, settings, artifacts, log } = this;
+    const deps = {
+      repos,
+      bus,
+      settings,
+      artifacts,
+      log,
+      closing: this.closing.signal,
+      agents: this.agents(task),
+    };
+    return new TaskRun(deps, task);
   }
 }
 

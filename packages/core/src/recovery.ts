@@ -130,7 +130,14 @@ export async function recover(
     log: opts.log ?? silent,
     closing: new AbortController().signal,
   };
-  for (const task of repos.tasks.listByStatus("running")) {
+  // A task waiting out a usage limit is paused with its iteration still running: the crash ended the
+  // wait, so its "resumes at …" no longer holds and it is paused like a running one.
+  const waiting = repos.tasks
+    .listByStatus("paused")
+    .filter(
+      (t) => t.currentIteration > 0 && repos.iterations.get(t.id, t.currentIteration)?.status === "running",
+    );
+  for (const task of [...repos.tasks.listByStatus("running"), ...waiting]) {
     const n = task.currentIteration;
     const stalemate = findStalemate(repos.findings.list(task.id), opts.settings.stallIterations);
     const end = decidedEnd(repos.iterations.texts(task.id), task.maxIterations, stalemate, task.reviewer);
@@ -149,7 +156,8 @@ export async function recover(
           ? `during the check of iteration ${n}`
           : `during iteration ${n}${last ? ` (${last.agent})` : ""}`
         : "before its first iteration";
-    const reason = `interrupted by a crash of the server ${where}; resume it to continue from there`;
+    const during = task.status === "paused" ? `while it waited out a usage limit ${where}` : where;
+    const reason = `interrupted by a crash of the server ${during}; resume it to continue from there`;
     repos.transaction(() => {
       if (n > 0 && repos.iterations.get(task.id, n)?.status === "running") {
         const ended = { status: "interrupted", finishedAt: new Date().toISOString() } as const;

@@ -130,6 +130,8 @@ export const SettingsSchema = z.object({
   killGraceMs: fromEnv("LOOP_KILL_GRACE_MS", int(0, 60_000).default(3000)),
   /** Most queued (not yet running) tasks; past it a new one is refused (429). */
   maxQueueDepth: fromEnv("LOOP_MAX_QUEUE_DEPTH", int(1, 10_000).default(5)),
+  /** How many tasks may run at once (1 = one after another); never two in one directory unless both use worktrees. */
+  maxParallel: fromEnv("LOOP_MAX_PARALLEL", int(1, 8).default(1)),
   /** The artifact root (the server makes it absolute). */
   artifactsDir: fromEnv("LOOP_ARTIFACTS_DIR", text().default("./.loops")),
   /** Stop with needs_attention when one finding stays open this many reviews in a row (0 = off). */

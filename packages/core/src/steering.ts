@@ -5,6 +5,7 @@ import type { EventBus } from "./events.ts";
 import { decideFinding, excerpt } from "./findings/index.ts";
 import { finishDecided } from "./loop/finish.ts";
 import type { Logger, RunDeps } from "./loop/run-context.ts";
+import type { StopCause } from "./loop/transitions.ts";
 import { notesMarkdown } from "./prompts/index.ts";
 import type { Settings } from "./settings.ts";
 
@@ -19,14 +20,17 @@ export interface SteeringContext {
   write<T>(fn: () => T): Promise<T>;
   /** True while a run in this server holds the task (running, or waiting out a usage limit). */
   runningHere(id: string): boolean;
+  /** Ends the usage-limit wait of a run in this server (the task is left paused, nothing running). */
+  stopWait(id: string): Promise<boolean>;
 }
 
 /** The orchestrator's parts the steering requests use (its settings, artifacts and queue are public). */
 export interface Steerable {
   readonly settings: Settings;
   readonly artifacts: ArtifactStore;
-  queue(): { running: Task | null };
+  queue(): { runningTasks: Task[] };
   resume(id: string, extra?: number, caps?: object, inTx?: () => void): Promise<Task>;
+  readonly scheduler: { stopRun(id: string, cause: StopCause): Promise<boolean> };
 }
 
 /** The steering requests' context over an orchestrator and the repositories and bus it was built with. */
@@ -39,7 +43,8 @@ export function steeringContext(
   return {
     deps: { ...deps, settings, artifacts, closing },
     write: (fn) => retryBusy(fn, { timeoutMs: settings.dbBusyTimeoutMs, where: deps.repos.handle.path }),
-    runningHere: (id) => o.queue().running?.id === id,
+    runningHere: (id) => o.queue().runningTasks.some((t) => t.id === id),
+    stopWait: (id) => o.scheduler.stopRun(id, { kind: "accept" }),
   };
 }
 
@@ -148,7 +153,12 @@ export async function setFinding(
  */
 export async function acceptTask(ctx: SteeringContext, id: string, note?: string): Promise<Task> {
   const { repos, bus } = ctx.deps;
-  const task = getTask(repos, id);
+  let task = getTask(repos, id);
+  // Waiting out a usage limit: the wait ends first (the run leaves the task paused), then it is accepted.
+  if (task.status === "paused" && ctx.runningHere(id)) {
+    await ctx.stopWait(id);
+    task = getTask(repos, id);
+  }
   if (!canAccept(task.status) || ctx.runningHere(id)) {
     const now =
       ctx.runningHere(id) && task.status === "paused" ? "waiting out a usage limit" : label(task.status);
@@ -158,7 +168,8 @@ export async function acceptTask(ctx: SteeringContext, id: string, note?: string
     );
   }
   const after = repos.iterations.list(id).findLast((i) => i.status === "done")?.n ?? 0;
-  const reason = `Accepted by the user after iteration ${after}${note ? `: ${excerpt(note)}` : ""}`;
+  const when = after > 0 ? `after iteration ${after}` : "before any iteration finished";
+  const reason = `Accepted by the user ${when}${note ? `: ${excerpt(note)}` : ""}`;
   if (note !== undefined) {
     await ctx.write(() => repos.transaction(() => storeNote(repos, bus, id, note)));
     await writeNotes(ctx.deps, task);

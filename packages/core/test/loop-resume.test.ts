@@ -215,4 +215,59 @@ describe("start-up recovery of tasks a crashed server left running (decidedEnd)"
     expect(h.agents.of().worker.calls).toHaveLength(0);
     expect(resumedFrom(h, cut.id)).toEqual(["iteration 1 (codex; claude's answer is kept)"]);
   });
+
+  it("a usage-limit wait cut by the crash loses its 'resumes at': paused naming the crash, then resumes; a task paused between iterations stays as it was", async () => {
+    const h = loopHarness({ start: false });
+    const waiting = h.repos.tasks.create({
+      title: "w",
+      prompt: "p",
+      workingDir: h.workDir,
+      maxIterations: 3,
+    });
+    const between = h.repos.tasks.create({
+      title: "b",
+      prompt: "p",
+      workingDir: h.workDir,
+      maxIterations: 3,
+    });
+    // Waiting out claude's limit in iteration 1: the row says paused, the iteration still runs.
+    h.repos.tasks.update(waiting.id, {
+      status: "paused",
+      statusReason: "Claude's usage limit was reached; resumes at 14:00",
+      currentIteration: 1,
+    });
+    h.repos.iterations.start(waiting.id, 1);
+    // Paused by the user's step mode after a finished iteration 1.
+    h.repos.tasks.update(between.id, {
+      status: "paused",
+      statusReason: "Waiting for you",
+      currentIteration: 1,
+    });
+    h.repos.iterations.start(between.id, 1);
+    h.repos.iterations.update(between.id, 1, {
+      claudeOutput: "a",
+      review: "STATUS: ISSUES_FOUND\n- x",
+      verdict: "ISSUES_FOUND",
+      status: "done",
+    });
+    const report = await recover(h.repos, h.bus, {
+      graceMs: 10,
+      settings: h.settings,
+      artifacts: new ArtifactStore(h.settings.artifactsDir),
+    });
+    expect(report).toMatchObject({ paused: [waiting.id], finished: [] });
+    expect(h.repos.tasks.get(waiting.id)).toMatchObject({
+      status: "paused",
+      statusReason:
+        "interrupted by a crash of the server while it waited out a usage limit during iteration 1; resume it to continue from there",
+    });
+    expect(h.repos.iterations.get(waiting.id, 1)?.status).toBe("interrupted");
+    expect(h.repos.tasks.get(between.id)).toMatchObject({
+      status: "paused",
+      statusReason: "Waiting for you",
+    });
+    h.orchestrator.start();
+    await h.orchestrator.resume(waiting.id);
+    expect((await h.ended(waiting.id)).status).toBe("done");
+  });
 });

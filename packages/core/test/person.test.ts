@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { reviewLedger } from "../src/loop/review-step.ts";
 import { acceptTask, addNote, resumeWithNote, setFinding, steeringContext } from "../src/steering.ts";
 import { loopHarness } from "./support/loop-harness.ts";
+import { fail } from "./support/memory-agents.ts";
 
 /** The person in the loop: notes, dismissed findings, the reviewer's answer by id, step mode, accept. */
 
@@ -221,5 +222,25 @@ describe("the person in the loop, in-process", () => {
     expect(await code(acceptTask(steer(h), done.id))).toBe("not_acceptable");
     expect(h.repos.tasks.get(done.id)).toEqual(done);
     expect(h.repos.notes.list(done.id)).toEqual([]);
+  });
+
+  it("accept on a task waiting out a usage limit ends the wait, then the task is done as it is", async () => {
+    const h = loopHarness({
+      settings: { usageLimitBackoffMs: 60_000 },
+      scripts: { worker: [fail("usage_limit", "claude: usage limit reached")] },
+    });
+    const task = await h.submit();
+    await expect.poll(() => h.types(task.id)).toContain("task.paused");
+    expect(h.repos.tasks.get(task.id)!.status).toBe("paused");
+    const accepted = await acceptTask(steer(h), task.id, "Stop here, I will finish it.");
+    expect(accepted).toMatchObject({
+      status: "done",
+      statusReason: "Accepted by the user before any iteration finished: Stop here, I will finish it.",
+    });
+    expect(h.orchestrator.queue().runningTasks).toEqual([]);
+    // The wait ended as a stop for the accept, then the task finished; the worker never ran again.
+    const types = h.types(task.id);
+    expect(types.indexOf("task.interrupted")).toBeLessThan(types.lastIndexOf("task.finished"));
+    expect(h.repos.tasks.get(task.id)!.statusReason).toContain("Accepted by the user");
   });
 });

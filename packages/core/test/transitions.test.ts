@@ -162,6 +162,10 @@ describe("afterWaitCut and afterStepError", () => {
       status: "cancelled",
     });
     expect(afterWaitCut({ kind: "shutdown" }, "claude", 1, "r")).toMatchObject({ kind: "interrupted" });
+    expect(afterWaitCut({ kind: "accept" }, "claude", 1, "r")).toMatchObject({
+      kind: "interrupted",
+      reason: "stopped while iteration 1 (claude) waited for a usage limit for the user's accept (r)",
+    });
   });
 
   it.each([

@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   invalid_body: 400,
   invalid_query: 400,
   invalid_working_dir: 400,
+  /** A task's `after` names no task, or would close a cycle of chained tasks. */
+  invalid_after: 400,
   unauthorized: 401,
   forbidden_host: 403,
   forbidden_origin: 403,

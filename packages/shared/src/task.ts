@@ -82,6 +82,8 @@ export const Task = z.object({
   checkTimeoutMs: z.number().int(),
   /** Shell commands the worker may run without asking (claude: `--allowedTools "Bash(<command>:*)"`). */
   allowedCommands: z.array(z.string()),
+  /** A chain: the task stays queued until this task is done; when that one ends any other way, this one is cancelled. */
+  after: z.string().nullable(),
 });
 export type Task = z.infer<typeof Task>;
 
@@ -216,6 +218,8 @@ export const CreateTaskBody = z
         .array(text(CHECK_COMMAND_MAX), { error: "must be a list of commands" })
         .max(MAX_ALLOWED_COMMANDS, `must hold at most ${MAX_ALLOWED_COMMANDS} commands`)
         .optional(),
+      /** Run after this task (its id) is done; cancelled when that one ends any other way. */
+      after: text(64).optional(),
     },
     bodyErrors("the body must be a JSON object"),
   )
@@ -275,6 +279,11 @@ export const QueueResponse = z.object({
   paused: z.boolean(),
   tasks: z.array(z.lazy(() => Task)),
   running: z.lazy(() => Task).nullable(),
+  /** Every running task in the order they started (`running`: the first), at most `maxParallel` (LOOP_MAX_PARALLEL); */
+  runningTasks: z.array(z.lazy(() => Task)),
+  maxParallel: z.number().int(),
+  /** why each queued task that does not start now waits, by id ("waits for 01K… to finish"). */
+  waits: z.record(z.string(), z.string()),
   /** Set while the queue is held for an agent CLI (see HealthResponse.queue.waiting). */
   waiting: z.string().optional(),
 });

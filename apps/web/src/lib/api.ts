@@ -28,7 +28,8 @@ export type FormField =
   | "maxCodexTokens"
   | "worker"
   | "reviewer"
-  | "checkCommand";
+  | "checkCommand"
+  | "after";
 
 /** The New task form's labels, by the API field each one fills. */
 export const FIELD_LABELS: Record<FormField, string> = {
@@ -41,6 +42,7 @@ export const FIELD_LABELS: Record<FormField, string> = {
   maxCostUsd: "Claude budget",
   maxCodexTokens: "Codex budget",
   checkCommand: "Check command",
+  after: "Run after",
 };
 const isFormField = (name: string): name is FormField => Object.hasOwn(FIELD_LABELS, name);
 
@@ -61,6 +63,7 @@ const sentence = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 export function formErrorsFrom(err: unknown): FormErrors {
   if (!(err instanceof ApiError)) return { fields: {}, general: String((err as Error)?.message ?? err) };
   if (err.code === "invalid_working_dir") return { fields: { workingDir: err.message } };
+  if (err.code === "invalid_after") return { fields: { after: err.message } };
   if (err.code !== "invalid_body") return { fields: {}, general: err.message };
   const fields: FormErrors["fields"] = {};
   const rest: string[] = [];

@@ -26,7 +26,12 @@ export type Phase =
 export type FinalStatus = Extract<TaskStatus, "done" | "needs_attention" | "failed" | "cancelled">;
 
 /** Why the run is being stopped from outside, if it is. */
-export type StopCause = { kind: "user" } | { kind: "shutdown" } | { kind: "fault"; message: string };
+/** What stops a run from outside; "accept": the user accepts a task that waits out a usage limit. */
+export type StopCause =
+  | { kind: "user" }
+  | { kind: "shutdown" }
+  | { kind: "fault"; message: string }
+  | { kind: "accept" };
 
 export interface ReviewOutcome {
   n: number;
@@ -110,6 +115,8 @@ export const interruptedReason = (stop: StopCause, where: string): string => {
       return `${capitalize(stop.message)}: interrupted ${where}; resume it once that is fixed`;
     case "user":
       return `cancelled by the user ${where}`;
+    case "accept":
+      return `stopped ${where} for the user's accept`;
     default: {
       const unreachable: never = stop;
       throw new Error(`unknown stop ${JSON.stringify(unreachable)}`);

@@ -33,6 +33,7 @@ const toTask = (r: Row): Task => ({
   checkCommand: r.checkCommand,
   checkTimeoutMs: r.checkTimeoutMs,
   allowedCommands: Array.isArray(r.allowedCommands) ? r.allowedCommands : [],
+  after: r.after,
 });
 
 const agentOr = (v: string, fallback: AgentName): AgentName => AgentName.safeParse(v).data ?? fallback;
@@ -56,6 +57,7 @@ export interface NewTask {
   checkCommand?: string | null | undefined;
   checkTimeoutMs?: number | undefined;
   allowedCommands?: string[] | undefined;
+  after?: string | null | undefined;
 }
 
 export type TaskPatch = Partial<
@@ -121,6 +123,7 @@ export class TaskRepository {
       checkCommand: input.checkCommand ?? null,
       checkTimeoutMs: input.checkTimeoutMs ?? 600_000,
       allowedCommands: input.allowedCommands ?? [],
+      after: input.after ?? null,
     };
     this.db.insert(tasks).values(row).run();
     return toTask(row);

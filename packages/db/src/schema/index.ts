@@ -47,6 +47,8 @@ export const tasks = sqliteTable(
     checkTimeoutMs: integer("check_timeout_ms").notNull().default(600_000),
     /** Commands the worker may run without asking (JSON array of strings). */
     allowedCommands: text("allowed_commands", { mode: "json" }).$type<string[]>().notNull().default([]),
+    /** A chain: the id of the task that must be done before this one starts (no foreign key: it may be deleted). */
+    after: text("after"),
   },
   (t) => [
     index("tasks_status_idx").on(t.status, t.id),

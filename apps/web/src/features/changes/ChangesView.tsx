@@ -1,16 +1,11 @@
 import type { Changes } from "@loop/shared";
-import { useMemo, useState } from "react";
-import { Diff, Hunk } from "react-diff-view";
+import { type KeyboardEvent, useMemo, useRef, useState } from "react";
+import { flushSync } from "react-dom";
 import "react-diff-view/style/index.css";
 import "./changes.css";
-import {
-  changesNotes,
-  changesSummary,
-  type FileStatus,
-  type FileView,
-  fileListLine,
-  fileViews,
-} from "./view.ts";
+import { Counts, FileDiff, StatusMark } from "./FileDiff.tsx";
+import { type DiffLayout, useDiffLayout } from "./layout.ts";
+import { changesNotes, changesSummary, type FileView, fileListLine, fileViews } from "./view.ts";
 
 export interface ChangesViewProps {
   /** An iteration's (or the whole task's) changes, as the server sends them. */
@@ -19,27 +14,30 @@ export interface ChangesViewProps {
   label?: string | undefined;
 }
 
-const STATUS_ICON: Record<FileStatus, string> = {
-  added: "A",
-  deleted: "D",
-  modified: "M",
-  renamed: "R",
-  copied: "C",
-  type_changed: "T",
-};
-
 /**
- * An iteration's (or the whole task's) changes as a diff view: one collapsible section per file.
- * This module carries react-diff-view; load it through LazyChangesView so it is fetched on use.
+ * An iteration's (or the whole task's) changes as a diff view: a list of the files that jumps to
+ * each, a unified/split switch, and one collapsible, syntax-highlighted section per file.
+ * This module carries react-diff-view and the highlighter; load it through LazyChangesView so it
+ * is fetched on use.
  */
 export default function ChangesView({ changes, label }: ChangesViewProps) {
   const files = useMemo(() => fileViews(changes), [changes]);
   const summary = changesSummary(changes);
   const notes = useMemo(() => changesNotes(changes), [changes]);
+  const { layout, narrow, choose } = useDiffLayout();
   // What the reader toggled; the rest follow each file's default.
   const [toggled, setToggled] = useState<Record<string, boolean>>({});
   const isOpen = (f: FileView) => toggled[f.key] ?? f.open;
   const setAll = (open: boolean) => setToggled(Object.fromEntries(files.map((f) => [f.key, open] as const)));
+  const sections = useRef(new Map<string, HTMLDetailsElement>());
+
+  /** Opens a file, brings it to the top of the screen and puts the focus on its header. */
+  const jump = (f: FileView) => {
+    flushSync(() => setToggled((t) => ({ ...t, [f.key]: true })));
+    const el = sections.current.get(f.key);
+    el?.scrollIntoView({ block: "start" });
+    el?.querySelector("summary")?.focus({ preventScroll: true });
+  };
 
   return (
     <section className="changes" aria-label={label ?? changes.title}>
@@ -49,14 +47,20 @@ export default function ChangesView({ changes, label }: ChangesViewProps) {
           {n}
         </p>
       ))}
-      {files.length > 1 && (
+      {files.length > 1 && <FileList files={files} onJump={jump} />}
+      {files.length > 0 && (
         <div className="changes-toolbar">
-          <button type="button" onClick={() => setAll(true)}>
-            Expand all
-          </button>
-          <button type="button" onClick={() => setAll(false)}>
-            Collapse all
-          </button>
+          {files.length > 1 && (
+            <>
+              <button type="button" onClick={() => setAll(true)}>
+                Expand all
+              </button>
+              <button type="button" onClick={() => setAll(false)}>
+                Collapse all
+              </button>
+            </>
+          )}
+          {!narrow && <LayoutSwitch layout={layout} onChoose={choose} />}
         </div>
       )}
       {files.map((f) => (
@@ -64,6 +68,11 @@ export default function ChangesView({ changes, label }: ChangesViewProps) {
           key={f.key}
           view={f}
           open={isOpen(f)}
+          layout={layout}
+          detailsRef={(el) => {
+            if (el) sections.current.set(f.key, el);
+            else sections.current.delete(f.key);
+          }}
           onToggle={(open) => setToggled((t) => (t[f.key] === open ? t : { ...t, [f.key]: open }))}
         />
       ))}
@@ -78,46 +87,40 @@ export default function ChangesView({ changes, label }: ChangesViewProps) {
   );
 }
 
-function FileDiff({
-  view,
-  open,
-  onToggle,
-}: {
-  view: FileView;
-  open: boolean;
-  onToggle: (open: boolean) => void;
-}) {
+/** The files of the diff with their counts; a click (or Enter) jumps to one, ↑/↓ move along the list. */
+function FileList({ files, onJump }: { files: FileView[]; onJump: (f: FileView) => void }) {
+  const onKeyDown = (e: KeyboardEvent<HTMLUListElement>) => {
+    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+    const buttons = [...e.currentTarget.querySelectorAll("button")];
+    const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+    if (at < 0) return;
+    e.preventDefault();
+    buttons[Math.min(buttons.length - 1, Math.max(0, at + (e.key === "ArrowDown" ? 1 : -1)))]?.focus();
+  };
   return (
-    <details className="changes-file" open={open} onToggle={(e) => onToggle(e.currentTarget.open)}>
-      <summary>
-        <span className={`changes-status changes-status-${view.status}`} title={view.status}>
-          <span aria-hidden="true">{STATUS_ICON[view.status]}</span>
-          <span className="visually-hidden">{view.status}</span>
-        </span>
-        <span className="mono changes-path">{view.label}</span>
-        {view.binary ? (
-          <span className="muted">binary</span>
-        ) : (
-          <span className="changes-counts">
-            <span aria-hidden="true">
-              <span className="changes-added">+{view.added}</span>{" "}
-              <span className="changes-deleted">−{view.deleted}</span>
-            </span>
-            <span className="visually-hidden">{`${view.added} lines added, ${view.deleted} deleted`}</span>
-          </span>
-        )}
-      </summary>
-      {/* Closed files render nothing: a large diff costs only what the reader opens. */}
-      {open &&
-        (view.binary ? (
-          <p className="muted changes-empty">Binary file: its content is not shown.</p>
-        ) : view.hunks.length === 0 ? (
-          <p className="muted changes-empty">No change to the content.</p>
-        ) : (
-          <Diff viewType="unified" diffType={view.diffType} hunks={view.hunks}>
-            {(hunks) => hunks.map((h, i) => <Hunk key={`${i}:${h.content}`} hunk={h} />)}
-          </Diff>
-        ))}
-    </details>
+    <ul className="changes-files" aria-label="Files" onKeyDown={onKeyDown}>
+      {files.map((f) => (
+        <li key={f.key}>
+          <button type="button" onClick={() => onJump(f)}>
+            <StatusMark status={f.status} />
+            <span className="mono changes-path">{f.label}</span>
+            <Counts view={f} />
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function LayoutSwitch({ layout, onChoose }: { layout: DiffLayout; onChoose: (l: DiffLayout) => void }) {
+  return (
+    <fieldset className="changes-layout">
+      <legend className="visually-hidden">Diff layout</legend>
+      {(["unified", "split"] as const).map((l) => (
+        <button key={l} type="button" aria-pressed={layout === l} onClick={() => onChoose(l)}>
+          {l === "unified" ? "Unified" : "Split"}
+        </button>
+      ))}
+    </fieldset>
   );
 }

@@ -12,6 +12,8 @@ type DiffType = "add" | "delete" | "modify" | "rename" | "copy";
 
 export interface FileView {
   key: string;
+  /** The file's (new) path: what its language is read from. */
+  path: string;
   /** `path`, or `old → new` for a rename or copy. */
   label: string;
   status: FileStatus;
@@ -45,6 +47,7 @@ export function fileViews(changes: Pick<Changes, "files">): FileView[] {
     const deleted = f.deleted ?? 0;
     return {
       key: `${i}:${label(f)}`,
+      path: f.path,
       label: label(f),
       status: f.status,
       added,

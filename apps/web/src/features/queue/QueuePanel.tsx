@@ -4,6 +4,7 @@ import { useState } from "react";
 import { Link } from "../../app/router.tsx";
 import { api } from "../../lib/api.ts";
 import { keys, queryClient } from "../../lib/cache.ts";
+import "../running/running.css";
 
 const HELD_REFRESH_MS = 3000;
 
@@ -41,7 +42,7 @@ export function QueuePanel() {
 
   if (!queue) return error ? <p className="form-error">Could not load the queue: {error}</p> : null;
   // Always there, empty or not: pausing before filing a batch is how a person lines work up.
-  const { paused, tasks, waiting } = queue;
+  const { paused, tasks, waiting, waits, runningTasks } = queue;
   return (
     <section className="card queue-panel" aria-labelledby="queue-heading">
       <div className="queue-head">
@@ -57,8 +58,13 @@ export function QueuePanel() {
       </div>
       {paused && (
         <p className="muted">
-          Paused: {queue.running ? "the running task finishes; " : ""}nothing new starts until you resume the
-          queue.
+          Paused:{" "}
+          {runningTasks.length > 1
+            ? "the running tasks finish; "
+            : queue.running
+              ? "the running task finishes; "
+              : ""}
+          nothing new starts until you resume the queue.
         </p>
       )}
       {waiting && !paused && (
@@ -75,8 +81,15 @@ export function QueuePanel() {
         <ol className="queue-list" aria-label="Queued tasks, next first">
           {tasks.map((t, i) => (
             <li key={t.id}>
-              <Link href={`/tasks/${encodeURIComponent(t.id)}`}>{t.title}</Link>
-              <span className="spacer" />
+              <span className="queue-item">
+                <Link href={`/tasks/${encodeURIComponent(t.id)}`}>{t.title}</Link>
+                {t.after && (
+                  <span className="muted queue-wait">
+                    after <Link href={`/tasks/${encodeURIComponent(t.after)}`}>{t.after}</Link>
+                  </span>
+                )}
+                {waits[t.id] && !paused && <span className="muted queue-wait">{waits[t.id]}</span>}
+              </span>
               <button
                 type="button"
                 className="subtle"

@@ -281,6 +281,12 @@ function TaskHeader({
             {ROLE_LABEL[task.worker]} works · {ROLE_LABEL[task.reviewer]} reviews
           </dd>
         </div>
+        {task.pauseAfterIteration && (
+          <div>
+            <dt>Step mode</dt>
+            <dd>waits for you after each review</dd>
+          </div>
+        )}
         <div>
           <dt>Run time</dt>
           <dd>{elapsed === null ? "not started" : formatDuration(elapsed)}</dd>

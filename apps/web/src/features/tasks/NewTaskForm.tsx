@@ -5,6 +5,7 @@ import { api, type FormErrors, type FormField, formErrorsFrom } from "../../lib/
 import { useStore } from "../../lib/store.ts";
 import { health } from "../health/health.ts";
 import { newTaskBody } from "./newTaskBody.ts";
+import { RunAfterSelect } from "./RunAfterSelect.tsx";
 
 const LAST_DIR_KEY = "loop.lastWorkingDir";
 const LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
@@ -41,6 +42,8 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
   const [maxIterations, setMaxIterations] = useState("");
   const [isolate, setIsolate] = useState(false);
   const [continueSession, setContinueSession] = useState(false);
+  const [step, setStep] = useState(false);
+  const [after, setAfter] = useState("");
   // null: not chosen here, so the server's defaults (GET /api/health) as they load, else claude/codex.
   const [workerChoice, setWorker] = useState<AgentName | null>(null);
   const [reviewerChoice, setReviewer] = useState<AgentName | null>(null);
@@ -69,6 +72,8 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       maxIterations,
       isolate,
       continueSession,
+      step,
+      after,
       checkCommand,
       worker,
       reviewer,
@@ -90,6 +95,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       setErrors({ fields: {} });
       setTitle("");
       setPrompt("");
+      setAfter("");
       if (stay) {
         setQueued(task);
         document.getElementById(`${id}-title`)?.focus();
@@ -295,6 +301,14 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
         ),
         "loop runs it after every iteration; the task is done only when it passes. Remembered per directory.",
       )}
+      {field(
+        "after",
+        "Run after",
+        (p) => (
+          <RunAfterSelect {...p} value={after} onChange={setAfter} />
+        ),
+        "Waits until that task is done; if it ends any other way, this one is cancelled.",
+      )}
       <div className="field field-check">
         <label>
           <input
@@ -325,6 +339,22 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
         <div className="hint" id={`${id}-session-hint`}>
           Later iterations resume {LABEL[worker]}'s conversation and send only the new review and open
           findings (smaller prompts). Unchecked: the server's default.
+        </div>
+      </div>
+      <div className="field field-check">
+        <label>
+          <input
+            type="checkbox"
+            name="pauseAfterIteration"
+            checked={step}
+            onChange={(e) => setStep(e.target.checked)}
+            aria-describedby={`${id}-step-hint`}
+          />{" "}
+          Step mode: wait for me after each review
+        </label>
+        <div className="hint" id={`${id}-step-hint`}>
+          After every review that is not DONE the task pauses: read the diff and the review, leave a note,
+          dismiss what is out of scope, then resume or accept.
         </div>
       </div>
       <div className="form-actions">

@@ -9,6 +9,10 @@ export interface NewTaskInput {
   isolate: boolean;
   /** The "Continue Claude's session" checkbox; unchecked leaves it to the server (LOOP_CONTINUE_SESSION). */
   continueSession?: boolean;
+  /** The "Run after" select: the id of a queued or running task, or "" for none. */
+  after?: string;
+  /** The "Step mode" checkbox: pauseAfterIteration. */
+  step?: boolean;
   /** The Worker and Reviewer selects (as shown: the server's defaults until changed). */
   worker?: AgentName;
   reviewer?: AgentName;
@@ -27,6 +31,8 @@ export function newTaskBody(f: NewTaskInput): CreateTaskBody {
   if (f.maxIterations.trim() !== "") body.maxIterations = Number(f.maxIterations);
   if (f.isolate) body.isolation = "worktree";
   if (f.continueSession) body.continueSession = true;
+  if (f.step) body.pauseAfterIteration = true;
+  if (f.after) body.after = f.after;
   if (f.worker) body.worker = f.worker;
   if (f.reviewer) body.reviewer = f.reviewer;
   // As typed (a "$" and thousands separators aside), so the server's message names a bad value.
