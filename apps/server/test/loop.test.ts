@@ -332,32 +332,27 @@ describe("output budget", () => {
   });
 });
 
+// One task at a time in queue order, and the queue's depth, are proven in-process
+// (packages/core/test/parallel.test.ts, loop-resume.test.ts); here what HTTP answers.
 describe("queue", () => {
-  it("runs tasks one at a time in FIFO order and refuses the 6th queued task with 429", async () => {
+  it("health counts the running and queued tasks; the 6th queued task is refused with 429", async () => {
     t = await createTestApp();
-    const slow = t.workdir(
-      scenario({ claude: [claude.slow(30, 50)], codex: [codex.review("STATUS: DONE")] }),
-    );
-    const quick = t.workdir(scenario({ claude: [claude.ok("x")], codex: [codex.review("STATUS: DONE")] }));
-    const first = await file({ workingDir: slow });
+    const hang = t.workdir(scenario({ claude: [claude.hang()] }));
+    const first = await file({ workingDir: hang });
     await waitFor(() => t.repos.tasks.get(first.id)?.status === "running", 10_000, "first to run");
-    const queued = [];
-    for (let i = 0; i < 5; i++) queued.push(await file({ workingDir: quick, title: `q${i}` }));
+    for (let i = 0; i < 5; i++) await file({ workingDir: t.workdir(), title: `q${i}` });
     const health = (await t.api({ url: "/api/health" })).json();
     expect(health.queue).toEqual({ running: 1, queued: 5, maxDepth: 5, paused: false });
     const sixth = await t.api({
       method: "POST",
       url: "/api/tasks",
-      payload: { title: "t", prompt: "p", workingDir: quick },
+      payload: { title: "t", prompt: "p", workingDir: t.workdir() },
       headers: { "content-type": "application/json" },
     });
     expect(sixth.statusCode).toBe(429);
     expect(sixth.json().error.code).toBe("queue_full");
-    for (const q of queued) await finished(q.id);
-    const all = [first, ...queued].map((q) => t.repos.tasks.get(q.id)!);
-    const starts = all.map((x) => x.startedAt!);
-    expect([...starts].sort()).toEqual(starts);
-    for (let i = 1; i < all.length; i++) expect(all[i]!.startedAt! >= all[i - 1]!.finishedAt!).toBe(true);
+    await t.api({ method: "POST", url: "/api/queue/pause" });
+    await t.api({ method: "POST", url: `/api/tasks/${first.id}/cancel` });
   });
 });
 
