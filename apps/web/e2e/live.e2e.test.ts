@@ -115,6 +115,8 @@ describe("a task filed in the browser", () => {
 describe("the growing line", () => {
   it("shows the text claude is writing as it grows, in a tab the leader relays to (its stream asks for partial=1)", async () => {
     const text = `Growing answer ${Array.from({ length: 60 }, (_, i) => `word${i + 1}`).join(" ")} end.`;
+    // The task waits until both tabs show it: partial text is live only, never replayed.
+    await e2e.server.api("/api/queue/pause", { method: "POST" });
     const task = await e2e.server.fileTask(
       "Growing line",
       {
@@ -143,6 +145,10 @@ describe("the growing line", () => {
     const page = await tab("follower");
     await page.goto(`${e2e.server.origin}/tasks/${task.id}`);
     await page.getByRole("heading", { level: 1, name: "Growing line" }).waitFor();
+    await expect
+      .poll(() => streams.get("leader")!.some((u) => u.searchParams.get("output")?.includes(task.id)))
+      .toBe(true);
+    await e2e.server.api("/api/queue/resume", { method: "POST" });
 
     // The line under claude's log grows: several different tails of the message, each longer.
     const live = page.locator("section[data-iteration='1'] .agent-claude .live-text");

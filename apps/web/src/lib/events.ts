@@ -131,12 +131,24 @@ function resubscribe(): void {
 }
 
 /**
- * Once per frame while visible. A hidden leader gets no frames and throttled timers (once a
- * minute after a while), yet relays for visible tabs: it flushes each chunk as it is read.
+ * Once per frame while visible, and within 50 ms whatever the frame rate: a leader the browser
+ * does not paint (a window behind others, a headless page not in front) gets a frame a second yet
+ * relays for the tabs that are shown. A hidden leader gets no frames and throttled timers (once a
+ * minute after a while): it flushes each chunk as it is read.
  */
 const schedule = (flush: () => void) => {
-  if (document.hidden) queueMicrotask(flush);
-  else requestAnimationFrame(flush);
+  if (document.hidden) {
+    queueMicrotask(flush);
+    return;
+  }
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    flush();
+  };
+  requestAnimationFrame(once);
+  setTimeout(once, 50);
 };
 
 /** Runs while this tab holds the lock; the promise never settles, so the lock is held until the tab goes. */
