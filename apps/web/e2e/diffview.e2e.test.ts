@@ -122,7 +122,7 @@ describe("the diff view", () => {
 
     // Collapse everything, then the list opens one file, brings it into view and focuses it.
     await diff.getByRole("button", { name: "Collapse all" }).click();
-    expect(await diff.locator("details[open]").count()).toBe(0);
+    await expect.poll(() => diff.locator("details[open]").count()).toBe(0);
     await list.getByRole("button", { name: /config\.json/ }).click();
     const config = diff.locator('details[data-path="config.json"]');
     await page.waitForFunction((d) => (d as HTMLDetailsElement).open, await config.elementHandle());
@@ -142,14 +142,14 @@ describe("the diff view", () => {
     expect(await page.evaluate(() => document.activeElement?.closest("details")?.dataset.path)).toBe(
       "notes.md",
     );
-    expect(await diff.locator("details[open]").count()).toBe(2);
+    await expect.poll(() => diff.locator("details[open]").count()).toBe(2);
 
     // Unified by default; Split puts both sides in one row, and is remembered.
     await diff.getByRole("button", { name: "Expand all" }).click();
-    expect(await diff.locator("table.diff-unified").count()).toBe(3);
+    await expect.poll(() => diff.locator("table.diff-unified").count()).toBe(3);
     await diff.getByRole("button", { name: "Split" }).click();
     await diff.locator("table.diff-split").nth(2).waitFor();
-    expect(await diff.locator("table.diff-unified").count()).toBe(0);
+    await expect.poll(() => diff.locator("table.diff-unified").count()).toBe(0);
     const row = math.locator("tr", { hasText: "a - b" });
     expect(await row.innerText()).toMatch(/3\s+return a \+ b;\s+3\s+return a - b;/);
     diff = await wholeDiff(page);
@@ -202,8 +202,8 @@ describe("the diff view", () => {
         await diff.locator(".hljs-literal").first().waitFor();
         const phone = size.width < 720;
         // A phone keeps the stored choice but shows unified, with no switch to offer.
-        expect(await diff.locator(`table.diff-${phone ? "unified" : "split"}`).count()).toBe(3);
-        expect(await diff.getByRole("button", { name: "Split" }).count()).toBe(phone ? 0 : 1);
+        await expect.poll(() => diff.locator(`table.diff-${phone ? "unified" : "split"}`).count()).toBe(3);
+        await expect.poll(() => diff.getByRole("button", { name: "Split" }).count()).toBe(phone ? 0 : 1);
         expect(await sidewaysOverflow(page)).toBe(0);
         for (const b of await diff.getByRole("list", { name: "Files" }).getByRole("button").all()) {
           expect(await b.isVisible()).toBe(true);

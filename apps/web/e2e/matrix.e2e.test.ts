@@ -160,7 +160,7 @@ describe("issue 24's points at desktop and 390 px, light and dark", () => {
       const quoted = page
         .locator("section[data-iteration='1']")
         .getByRole("list", { name: "What Codex found" });
-      expect(await quoted.getByRole("listitem").count()).toBe(2);
+      await expect.poll(() => quoted.getByRole("listitem").count()).toBe(2);
       await check("needs_attention");
 
       // 9: a finished task says how many iterations it took; 4: the artifacts grouped and wide.
@@ -169,11 +169,10 @@ describe("issue 24's points at desktop and 390 px, light and dark", () => {
       await header.getByText("2 iterations (cap 10)").waitFor();
       expect(await header.getByRole("progressbar").count()).toBe(0);
       const files = page.getByRole("list", { name: "Artifact files" });
-      expect(await files.getByRole("heading").allInnerTexts()).toEqual([
-        "Task",
-        "Iteration 1",
-        "Iteration 2",
-      ]);
+      // The artifact list is a read of its own: wait for it rather than read it at once.
+      await expect
+        .poll(() => files.getByRole("heading").allInnerTexts())
+        .toEqual(["Task", "Iteration 1", "Iteration 2"]);
       await check("done");
       await files.getByRole("button", { name: "result.md" }).click();
       const viewer = page.getByRole("region", { name: "Artifact result.md" });
