@@ -59,9 +59,7 @@ export function renderReviewerFindings(ledger: readonly Finding[]): string {
   );
   return [
     "## Findings of earlier reviews",
-    ...(open.length
-      ? ["", `Open (${open.length}); check each one again against the current state:`, "", ...items]
-      : []),
+    ...(open.length ? ["", `Open (${open.length}); check each again:`, "", ...items] : []),
     ...(dismissed.length
       ? [
           "",
@@ -74,10 +72,8 @@ export function renderReviewerFindings(ledger: readonly Finding[]): string {
     ...(open.length
       ? [
           "",
-          "When a finding you list is one of the open findings above (however you word it now), start it with",
-          "its id in brackets, like `- [F1] …`; a new finding has no id. Then, as the last line of your answer,",
-          "name the open findings above that still stand: `STILL OPEN: F1, F3`, or `STILL OPEN: none` when",
-          "every one of them is fixed.",
+          "Start a finding that is one of these (however you word it) with its id: `- [F1] …`; a new one has",
+          "none. Last line: the ones still standing, `STILL OPEN: F1, F3`, or `STILL OPEN: none`.",
         ]
       : []),
   ].join("\n");
