@@ -184,6 +184,12 @@ describe("GET /api/tasks/:id/events", () => {
     await s3.ended;
     expect(JSON.parse(s3.text()).error.code).toBe("too_many_streams");
     expect(JSON.parse(s3.text()).error.message).toContain("LOOP_SSE_MAX_CONNECTIONS=2");
+    // GET /api/health counts them: both open ones are live (not a one-off ?once=1 replay).
+    const health = await t.api({ url: "/api/health", headers: { host: new URL(base).host } });
+    expect(health.json()).toMatchObject({
+      eventStreams: 2,
+      liveEventStreams: 2,
+    });
     s1.close();
     await waitFor(() => t!.app.eventStreams.size === 1, 5_000, "slot freed");
     const s4 = await openRaw(`${base}/api/events`);

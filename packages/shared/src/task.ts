@@ -384,8 +384,9 @@ export const HealthResponse = z.object({
       reviewer: AgentName.optional(),
     })
     .optional(),
-  /** Event streams (SSE responses) open now: a browser holds one, however many tabs it has. */
+  /** SSE responses open now (a browser holds one live one); live: those that are not a ?once=1 replay. */
   eventStreams: z.number().int().optional(),
+  liveEventStreams: z.number().int().optional(),
   /** The latest subscription windows per agent (the same as GET /api/limits). */
   limits: z.array(SubscriptionWindow).optional(),
   /**

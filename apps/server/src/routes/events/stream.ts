@@ -90,6 +90,11 @@ export class EventStream {
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
 
+  /** A live stream (follows new events), not a one-off replay (`once`). */
+  get live(): boolean {
+    return !this.o.once;
+  }
+
   constructor(o: EventStreamOptions) {
     this.o = o;
     this.lastId = o.afterId;

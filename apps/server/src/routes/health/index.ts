@@ -28,6 +28,7 @@ export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
       reviewer: config.reviewer,
     },
     eventStreams: app.eventStreams.size,
+    liveEventStreams: [...app.eventStreams].filter((s) => s.live).length,
     limits: repos.limits.list(),
     // What a claude worker may do without asking, for a task that adds nothing of its own.
     permissions: {
