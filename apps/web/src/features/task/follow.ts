@@ -62,8 +62,11 @@ export function usePageFollow(
     const grew = () => {
       if (followingRef.current) scroll(false);
     };
+    // The live end also moves when something above it grows (the header, a banner, a panel that
+    // loads late) while the iterations keep their size: the whole page is watched as well.
     const observer = new ResizeObserver(grew);
     observer.observe(el);
+    observer.observe(document.body);
     const onScroll = () => {
       if (ours.current !== null && Math.abs(window.scrollY - ours.current) <= 1) return;
       ours.current = null;
