@@ -1,38 +1,11 @@
-import { createRequire } from "node:module";
 import type { Task } from "@loop/shared";
 import type { Page } from "playwright-core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { seriousViolations } from "./axe.ts";
 import { e2eSuite, screenshotPath } from "./harness.ts";
 
 const e2e = e2eSuite();
-const AXE = (createRequire(import.meta.url)("axe-core") as { source: string }).source;
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[]; any: { message: string }[] }[];
-}
-
-/** axe-core's serious and critical violations on the page as it is now (evaluated past the page's CSP). */
-async function serious(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const violations = (await page.evaluate(async () => {
-    const r = await (
-      window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: unknown[] }> } }
-    ).axe.run(document, { resultTypes: ["violations"] });
-    return r.violations;
-  })) as Violation[];
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map(
-      (v) =>
-        `${v.id} (${v.impact}): ${v.help} — ${v.nodes
-          .slice(0, 3)
-          .map((n) => n.target.join(" "))
-          .join(", ")}`,
-    );
-}
+const serious = (page: Page) => seriousViolations(page);
 
 let done: Task;
 let running: Task;

@@ -1,24 +1,9 @@
-import { createRequire } from "node:module";
 import type { Finding, Note, Task } from "@loop/shared";
 import { describe, expect, it } from "vitest";
+import { seriousViolations as serious } from "./axe.ts";
 import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
 
 const e2e = e2eSuite();
-const AXE = (createRequire(import.meta.url)("axe-core") as { source: string }).source;
-
-/** axe-core's serious and critical violations (ids) on the page as it is now. */
-async function serious(page: import("playwright-core").Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const violations = (await page.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run: (d: Document, o: object) => Promise<{ violations: unknown[] }> } }
-    ).axe;
-    return (await axe.run(document, { resultTypes: ["violations"] })).violations;
-  })) as { id: string; impact: string | null; nodes: { target: string[] }[] }[];
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
 
 describe("the person in the loop, in the dashboard", () => {
   it("needs_attention → dismiss a finding, write a note, resume → done; accept another", async () => {

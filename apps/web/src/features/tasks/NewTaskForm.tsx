@@ -114,6 +114,31 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
     }
   };
 
+  /** A checkbox with its hint under it (the hint is the box's description). */
+  const check = (
+    name: string,
+    checked: boolean,
+    set: (v: boolean) => void,
+    label: string,
+    hint: ReactNode,
+  ) => (
+    <div className="field field-check">
+      <label>
+        <input
+          type="checkbox"
+          name={name}
+          checked={checked}
+          onChange={(e) => set(e.target.checked)}
+          aria-describedby={`${id}-${name}-hint`}
+        />{" "}
+        {label}
+      </label>
+      <div className="hint" id={`${id}-${name}-hint`}>
+        {hint}
+      </div>
+    </div>
+  );
+
   const field = (name: FormField, label: string, control: (p: ControlProps) => ReactNode, hint?: string) => {
     const err = shown.fields[name];
     const controlId = `${id}-${name}`;
@@ -309,54 +334,36 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
         ),
         "Waits until that task is done; if it ends any other way, this one is cancelled.",
       )}
-      <div className="field field-check">
-        <label>
-          <input
-            type="checkbox"
-            name="isolation"
-            checked={isolate}
-            onChange={(e) => setIsolate(e.target.checked)}
-            aria-describedby={`${id}-isolation-hint`}
-          />{" "}
-          Isolate in a git worktree
-        </label>
-        <div className="hint" id={`${id}-isolation-hint`}>
+      {check(
+        "isolation",
+        isolate,
+        setIsolate,
+        "Isolate in a git worktree",
+        <>
           Runs on a branch loop/&lt;task-id&gt; from the current HEAD, one commit per iteration; your checkout
           stays as it is.
-        </div>
-      </div>
-      <div className="field field-check">
-        <label>
-          <input
-            type="checkbox"
-            name="continueSession"
-            checked={continueSession}
-            onChange={(e) => setContinueSession(e.target.checked)}
-            aria-describedby={`${id}-session-hint`}
-          />{" "}
-          Continue {LABEL[worker]}'s session
-        </label>
-        <div className="hint" id={`${id}-session-hint`}>
+        </>,
+      )}
+      {check(
+        "continueSession",
+        continueSession,
+        setContinueSession,
+        `Continue ${LABEL[worker]}'s session`,
+        <>
           Later iterations resume {LABEL[worker]}'s conversation and send only the new review and open
           findings (smaller prompts). Unchecked: the server's default.
-        </div>
-      </div>
-      <div className="field field-check">
-        <label>
-          <input
-            type="checkbox"
-            name="pauseAfterIteration"
-            checked={step}
-            onChange={(e) => setStep(e.target.checked)}
-            aria-describedby={`${id}-step-hint`}
-          />{" "}
-          Step mode: wait for me after each review
-        </label>
-        <div className="hint" id={`${id}-step-hint`}>
+        </>,
+      )}
+      {check(
+        "pauseAfterIteration",
+        step,
+        setStep,
+        "Step mode: wait for me after each review",
+        <>
           After every review that is not DONE the task pauses: read the diff and the review, leave a note,
           dismiss what is out of scope, then resume or accept.
-        </div>
-      </div>
+        </>,
+      )}
       <div className="form-actions">
         <button type="submit" className="primary" disabled={busy}>
           {busy ? "Starting…" : "Start"}
