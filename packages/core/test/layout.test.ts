@@ -126,4 +126,15 @@ describe("the house layout", () => {
     );
     expect(users.map(rel)).toEqual([]);
   });
+
+  it("reads an environment variable by name only in the config modules", () => {
+    // process.env.NAME, process.env["NAME"], process.env?.NAME; passing the whole env on (to a child
+    // process, to the config parser) is not reading a variable.
+    const config = /(^|\/)(config|settings)\.ts$/;
+    const readers = product.filter(
+      (f) =>
+        /process\.env(\?)?\.\s*[A-Za-z_]|process\.env\s*\[/.test(readFileSync(f, "utf8")) && !config.test(f),
+    );
+    expect(readers.map(rel)).toEqual([]);
+  });
 });
