@@ -69,7 +69,8 @@ describe("a task's changes and findings", () => {
     expect(await file.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
     await file.getByText("notes.txt").click();
     await page.waitForFunction((el) => !(el as HTMLDetailsElement).open, await file.elementHandle());
-    expect(await file.getByText("TWO", { exact: true }).count()).toBe(0);
+    // The body unmounts on the details' toggle event, which the browser fires after `open` changes.
+    await file.getByText("TWO", { exact: true }).waitFor({ state: "detached" });
     await file.getByText("notes.txt").click();
     await file.getByText("TWO", { exact: true }).waitFor();
 

@@ -56,7 +56,7 @@ describe.each([
     // Jump to live brings the live end back, and following goes on.
     await jump.click();
     await expect.poll(() => inView(page)).toBe(true);
-    expect(await jump.count()).toBe(0);
+    await jump.waitFor({ state: "detached" });
     await e2e.server.api(`/api/tasks/${task.id}/cancel`, { method: "POST" });
     await e2e.server.waitForStatus(task.id, ["cancelled"]);
     await page.context().close();

@@ -170,7 +170,7 @@ describe("the growing line", () => {
     // Done: the growing line is gone and the complete message is one stored line of the log.
     const header = page.getByRole("banner").filter({ has: page.getByRole("heading", { level: 1 }) });
     await header.getByText("done", { exact: true }).waitFor({ timeout: 30_000 });
-    expect(await live.count()).toBe(0);
+    await live.waitFor({ state: "detached" });
     expect(await page.getByRole("log", { name: "Claude output, iteration 1" }).textContent()).toContain(text);
     // Only the leader opened the stream, and every time with partial=1.
     expect(streams.get("follower")).toEqual([]);
