@@ -24,10 +24,12 @@ const get = (a: FastifyInstance, url: string) =>
 
 describe("serving the SPA", () => {
   it("caches hashed assets for a year, never index.html, and falls back to it for client routes only", async () => {
-    const web = mkdtempSync(join(tmpdir(), "loop-web-"));
-    mkdirSync(join(web, "assets"));
+    const web = join(mkdtempSync(join(tmpdir(), "loop-web-")), "dist");
+    mkdirSync(join(web, "assets"), { recursive: true });
     writeFileSync(join(web, "index.html"), "<!doctype html><title>loop</title><div id=root></div>");
     writeFileSync(join(web, "assets", "index-Ab12Cd34.js"), "console.log(1)");
+    writeFileSync(join(web, "..", "secret.txt"), "s3cr3t-content");
+    writeFileSync(join(web, ".env"), "TOKEN=s3cr3t-content");
     app = await build(web);
 
     const asset = await get(app, "/assets/index-Ab12Cd34.js");
@@ -51,6 +53,13 @@ describe("serving the SPA", () => {
       });
       expect(r.statusCode, url).toBe(404);
       expect(r.json().error.code, url).toBe("not_found");
+    }
+
+    // Nothing outside the build, and no dot file in it, is served.
+    for (const url of ["/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt", "/.env"]) {
+      const r = await get(app, url);
+      expect(`${r.statusCode} ${r.body}`, url).toMatch(/^4/);
+      expect(r.body, url).not.toContain("s3cr3t-content");
     }
   });
 
