@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { type ServerInfo, stateFiles } from "@loop/shared";
+import { type ServerInfo, stateFiles } from "@loop/shared/server-info";
 
 /** 24 random bytes as base64url: 32 characters. */
 const TOKEN = /^[A-Za-z0-9_-]{32}$/;

@@ -1,4 +1,4 @@
-import { MAX_ITERATIONS_LIMIT } from "@loop/shared";
+import { MAX_ITERATIONS_LIMIT } from "@loop/shared/iterations";
 import { z } from "zod";
 
 /*

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AgentName } from "./agent.ts";
 import { Finding, MAX_NOTE_CHARS, Note } from "./findings.ts";
+import { MAX_ITERATIONS_LIMIT } from "./iterations.ts";
 import { GhHealth, Landed } from "./landing.ts";
 import { SubscriptionWindow } from "./limits.ts";
 import { TASK_STATUSES } from "./statuses.ts";
@@ -8,8 +9,7 @@ import { TASK_STATUSES } from "./statuses.ts";
 export const TaskStatus = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
-/** The hard ceiling on a task's iteration cap (contract: 1..100). */
-export const MAX_ITERATIONS_LIMIT = 100;
+export { MAX_ITERATIONS_LIMIT };
 
 /** What Claude used, as its `result` line reports it (total_cost_usd, usage, num_turns, duration_api_ms). */
 export const ClaudeUsage = z.object({

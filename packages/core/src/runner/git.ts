@@ -1,5 +1,5 @@
 // git for changes/ (snapshots and diffs): here because runner/ is the only code that imports execa.
-import { execa } from "execa";
+import { loadExeca } from "./execa.ts";
 
 export interface GitOptions {
   cwd: string;
@@ -93,6 +93,7 @@ function execaOptions(opts: GitOptions) {
 
 /** Runs git and returns its exit code and output; throws GitUnavailableError when it did not run to an exit. */
 export async function git(args: readonly string[], opts: GitOptions): Promise<GitResult> {
+  const { execa } = await loadExeca();
   const r = await execa("git", [...SAFE_CONFIG, ...args], {
     ...execaOptions(opts),
     input: opts.input ?? "",
@@ -123,6 +124,7 @@ export async function gitLines(
   opts: GitOptions,
   onLine: (line: string) => boolean,
 ): Promise<{ stopped: boolean }> {
+  const { execa } = await loadExeca();
   const subprocess = execa("git", [...SAFE_CONFIG, ...args], {
     ...execaOptions(opts),
     stdin: "ignore",

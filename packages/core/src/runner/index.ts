@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { execa } from "execa";
+import { loadExeca } from "./execa.ts";
 import { LineSplitter } from "./lines.ts";
 import { stopProcessTree, sweepRun } from "./stop.ts";
 import { MARKER_VAR, type SweepMethod } from "./sweep.ts";
@@ -120,6 +120,7 @@ export async function runProcess(opts: RunOptions): Promise<RunResult> {
   let stderrTail = "";
   const stopOpts = { graceMs, marker: opts.marker, sweepMethod: opts.sweepMethod };
 
+  const { execa } = await loadExeca();
   const child = execa(opts.bin, [...opts.args], {
     cwd: opts.cwd,
     env: opts.marker ? { ...opts.env, [MARKER_VAR]: opts.marker } : opts.env,
