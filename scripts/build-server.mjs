@@ -2,9 +2,11 @@
 //
 // Running apps/server/src/server.ts directly makes Node strip the types of ~100 TypeScript files and
 // resolve ~300 modules on every start; one esbuild bundle is parsed once (measured in `pnpm bench`:
-// cold_start_ratio, idle_rss_ratio). better-sqlite3 stays external (a native addon). Files found at runtime next to
-// their source (drizzle/ migrations, apps/web/dist, package.json) still are: each module's
-// `import.meta.url` is rewritten to its source file's URL, relative to the bundle.
+// cold_start_ratio, idle_rss_ratio). It is one CommonJS file, main-<hash>.cjs, which server.mjs runs
+// through launcher.mjs (scripts/server-launcher.mjs) from a V8 code cache made after start-up.
+// better-sqlite3 stays external (a native addon). Files found at runtime next to their source
+// (drizzle/ migrations, apps/web/dist, package.json) still are: each module's `import.meta.url` is
+// rewritten to its source file's URL, relative to the bundle.
 //
 //   node scripts/build-server.mjs          build now
 //   ensureServerBuilt()                     build only when a source file is newer than the bundle
@@ -24,9 +26,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 export const SERVER_ENTRY = join(root, "apps/server/src/server.ts");
-/** What `pnpm start` runs: turns on V8's compile cache, then imports the bundle. */
+/** What `pnpm start` runs: launcher.mjs's run() with the bundle's name. */
 export const SERVER_BUNDLE = join(root, "apps/server/dist/server.mjs");
-const MAIN = join(root, "apps/server/dist/main.mjs");
+const LAUNCHER_SOURCE = join(root, "scripts/server-launcher.mjs");
 const META = join(root, "apps/server/dist/server.meta.json");
 const OUT_DIR = dirname(SERVER_BUNDLE);
 
@@ -59,7 +61,10 @@ function bundledDrizzle(text) {
   return out;
 }
 
-/** Our own TypeScript: `import.meta.url` becomes the source file's URL (relative to the bundle). */
+/**
+ * Our own TypeScript: `import.meta.url` becomes the source file's URL, relative to the bundle's
+ * (`__loopBundleUrl`, set by the banner: CommonJS has no import.meta).
+ */
 const sourceUrls = {
   name: "source-import-meta-url",
   setup(build) {
@@ -70,23 +75,12 @@ const sourceUrls = {
       if (!text.includes("import.meta.url")) return { contents: text, loader: "ts" };
       const rel = relative(OUT_DIR, args.path).split("\\").join("/");
       return {
-        contents: text.replaceAll("import.meta.url", `new URL(${JSON.stringify(rel)}, import.meta.url).href`),
+        contents: text.replaceAll("import.meta.url", `new URL(${JSON.stringify(rel)}, __loopBundleUrl).href`),
         loader: "ts",
       };
     });
   },
 };
-
-/**
- * V8's compile cache (Node >= 22.1) keeps the bundle's bytecode on disk: from the second start on,
- * Node skips compiling its 2.4 MB. It only covers modules loaded after it is on, hence the two files.
- */
-const LAUNCHER = `// Made by scripts/build-server.mjs: runs the bundled server (main.mjs) with V8's compile cache.
-import module from "node:module";
-import { fileURLToPath } from "node:url";
-module.enableCompileCache?.(fileURLToPath(new URL(".compile-cache", import.meta.url)));
-await import("./main.mjs");
-`;
 
 export async function buildServer() {
   const esbuild = await import("esbuild").catch(async () => {
@@ -94,8 +88,8 @@ export async function buildServer() {
     const { createRequire } = await import("node:module");
     return import(createRequire(join(root, "apps/server/package.json")).resolve("esbuild"));
   });
-  // Written aside and moved in, main.mjs last: a server starting meanwhile reads the old bundle or
-  // the new one (chunk names hold their content's hash; the previous build's are kept one build long).
+  // Written aside and moved in, server.mjs last: a server starting meanwhile runs the old bundle or
+  // the new one (the bundle's name holds its content's hash; the previous build's is kept one build long).
   const tmp = join(OUT_DIR, `.build-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
@@ -103,20 +97,18 @@ export async function buildServer() {
     entryPoints: { main: SERVER_ENTRY },
     absWorkingDir: root, // the metafile's input paths are relative to it
     outdir: tmp,
-    outExtension: { ".js": ".mjs" },
-    // What server.ts imports dynamically (the app, after it began the agents' checks) is a chunk of
-    // its own, loaded only then.
-    splitting: true,
-    chunkNames: "chunk-[hash]",
+    entryNames: "[name]-[hash]",
+    outExtension: { ".js": ".cjs" },
     bundle: true,
     platform: "node",
-    format: "esm",
+    // One CommonJS script: a vm.Script, whose code cache can be made after start-up (launcher.mjs).
+    // What server.ts imports dynamically (the app, after it began the agents' checks) is still
+    // evaluated only then: esbuild turns import() of a bundled module into a lazy initialiser.
+    format: "cjs",
     target: "node22",
     external: ["better-sqlite3"],
-    // Bundled CommonJS dependencies call require() for Node's built-ins.
-    banner: {
-      js: 'import { createRequire as __loopCreateRequire } from "node:module"; const require = __loopCreateRequire(import.meta.url);',
-    },
+    banner: { js: 'const __loopBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    define: { "import.meta.url": "__loopBundleUrl" },
     plugins: [sourceUrls],
     metafile: true,
     legalComments: "none",
@@ -127,29 +119,37 @@ export async function buildServer() {
   });
   // esbuild's service process would otherwise live on beside the server `pnpm start` spawns.
   await esbuild.stop?.();
-  const chunks = readdirSync(tmp).filter((f) => f.startsWith("chunk-"));
-  const previous = existsSync(META) ? (JSON.parse(readFileSync(META, "utf8")).chunks ?? []) : [];
-  for (const c of chunks) renameSync(join(tmp, c), join(OUT_DIR, c));
-  renameSync(join(tmp, "main.mjs"), MAIN);
+  const bundle = readdirSync(tmp).find((f) => f.endsWith(".cjs"));
+  const previous = existsSync(META) ? JSON.parse(readFileSync(META, "utf8")).bundle : undefined;
+  renameSync(join(tmp, bundle), join(OUT_DIR, bundle));
   rmSync(tmp, { recursive: true, force: true });
-  writeFileSync(`${SERVER_BUNDLE}.${process.pid}.tmp`, LAUNCHER);
+  const launcher = join(OUT_DIR, "launcher.mjs");
+  writeFileSync(`${launcher}.${process.pid}.tmp`, readFileSync(LAUNCHER_SOURCE));
+  renameSync(`${launcher}.${process.pid}.tmp`, launcher);
+  writeFileSync(
+    `${SERVER_BUNDLE}.${process.pid}.tmp`,
+    `// Made by scripts/build-server.mjs: runs the bundled server from its code cache.\nimport { run } from "./launcher.mjs";\nrun(${JSON.stringify(bundle)});\n`,
+  );
   renameSync(`${SERVER_BUNDLE}.${process.pid}.tmp`, SERVER_BUNDLE);
   const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.includes("node_modules/"));
-  writeFileSync(`${META}.${process.pid}.tmp`, JSON.stringify({ inputs, chunks }, null, 1));
+  writeFileSync(`${META}.${process.pid}.tmp`, JSON.stringify({ inputs, bundle }, null, 1));
   renameSync(`${META}.${process.pid}.tmp`, META);
   for (const f of readdirSync(OUT_DIR)) {
-    if (f.startsWith("chunk-") && !chunks.includes(f) && !previous.includes(f)) rmSync(join(OUT_DIR, f));
+    const old = (f.startsWith("main") && f !== bundle && f !== previous) || f.startsWith("chunk-");
+    if (old) rmSync(join(OUT_DIR, f));
   }
+  rmSync(join(OUT_DIR, ".compile-cache"), { recursive: true, force: true });
   return SERVER_BUNDLE;
 }
 
 /** True when the bundle exists and no source it was made from (nor the lockfile) is newer. */
 export function serverIsFresh() {
-  if (![SERVER_BUNDLE, MAIN, META].every((f) => existsSync(f))) return false;
+  if (![SERVER_BUNDLE, META].every((f) => existsSync(f))) return false;
   const built = statSync(SERVER_BUNDLE).mtimeMs;
-  const { inputs, chunks } = JSON.parse(readFileSync(META, "utf8"));
-  if (!chunks?.every((c) => existsSync(join(OUT_DIR, c)))) return false;
-  const deps = [...inputs, "pnpm-lock.yaml", "scripts/build-server.mjs"];
+  const { inputs, bundle } = JSON.parse(readFileSync(META, "utf8"));
+  if (!bundle || !existsSync(join(OUT_DIR, bundle)) || !existsSync(join(OUT_DIR, "launcher.mjs")))
+    return false;
+  const deps = [...inputs, "pnpm-lock.yaml", "scripts/build-server.mjs", "scripts/server-launcher.mjs"];
   return deps.every((p) => {
     const file = join(root, p);
     return existsSync(file) && statSync(file).mtimeMs <= built;
