@@ -79,6 +79,10 @@ describe("the CLI banner", () => {
     // Gone on the next page and after a reload.
     await page.reload();
     await page.getByRole("heading", { name: "New task" }).waitFor();
+    // The form's placeholder comes from /api/health, as the note would: once it shows, so would the note.
+    await expect
+      .poll(() => page.getByLabel("Max iterations", { exact: true }).getAttribute("placeholder"))
+      .toBe("10 (default)");
     expect(await page.getByRole("status", { name: "Agent CLI notes" }).count()).toBe(0);
     await page.context().close();
   });

@@ -54,6 +54,11 @@ describe("a failed task", () => {
     await page.getByRole("button", { name: "Delete" }).click();
     await page.waitForURL(`${e2e.server.origin}/`);
     await page.getByRole("heading", { name: "Tasks" }).waitFor();
+    // Loaded (the heading shows while the list still loads): the other tasks, or none.
+    await page
+      .getByRole("list", { name: "Tasks, newest first" })
+      .or(page.getByText("No tasks yet."))
+      .waitFor();
     expect(await page.getByRole("link", { name: "Throwaway" }).count()).toBe(0);
     expect((await e2e.server.api(`/api/tasks/${task.id}`)).status).toBe(404);
     await page.context().close();

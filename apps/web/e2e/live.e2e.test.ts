@@ -107,7 +107,7 @@ describe("a task filed in the browser", () => {
     const viewer = page.getByRole("region", { name: "Artifact 002-codex-output.md" });
     await viewer.getByText("Looks good.").waitFor();
     await viewer.getByRole("button", { name: "Raw" }).click();
-    expect(await viewer.textContent()).toContain("STATUS: DONE");
+    expect(await viewer.locator("pre.artifact-raw").textContent()).toContain("STATUS: DONE");
     await page.context().close();
   });
 });

@@ -78,8 +78,10 @@ describe("at 390 px", () => {
       await page.goto(`${e2e.server.origin}${path}`);
       await page.locator("#content h1, #content h2").first().waitFor();
       // The log and the findings are what grow wide: wait for them where there are some.
+      // (The iterations come with the task; the logs and errors in them with the replayed events, later.)
       if (name !== "home" && name !== "not-found" && name !== "queued" && name !== "cancelled")
-        await page.locator(".iteration").first().waitFor();
+        await page.getByRole("log").first().waitFor();
+      if (name === "failed") await page.locator(".agent-error").first().waitFor();
       await page.screenshot({ path: screenshotPath(`phone-${name}.png`), fullPage: true });
       const px = await overflow(page);
       if (px > 0) wide.push(`${name}: ${px} px too wide (${(await culprits(page)).join(", ")})`);

@@ -83,8 +83,8 @@ describe("reading a run", () => {
       expect(await log.textContent()).not.toContain('"type":');
 
       // The header counts the agent's lines as the gutter numbers them.
-      const count = await panel.locator(".line-count").textContent();
-      expect(count).toBe(`${printed.length} lines`);
+      // The replay comes in pieces: the log exists after the first, the count is whole after the last.
+      await expect.poll(() => panel.locator(".line-count").textContent()).toBe(`${printed.length} lines`);
       const numbers = (await log.locator(".ln").allTextContents()).filter(Boolean).map(Number);
       expect(Math.max(...numbers)).toBe(printed.length);
 

@@ -28,7 +28,8 @@ describe("a 100 000-line log", () => {
     expect(rows).toBeGreaterThan(10);
     expect(rows).toBeLessThan(300);
     const count = page.locator("section[data-iteration='1'] .agent-claude .line-count");
-    expect(await count.textContent()).toBe("100,002 lines");
+    // Claude's result line may come in the replay's next piece, drawn after "line 100000".
+    await expect.poll(() => count.textContent(), { timeout: 60_000 }).toBe("100,002 lines");
 
     const search = page.getByRole("searchbox", { name: "Search Claude output, iteration 1" });
     await search.fill("line 4242");
