@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isRunning } from "@loop/core";
-import { openRepositories } from "@loop/db";
+import { type AgentRun, openRepositories } from "@loop/db";
 import type { Task } from "@loop/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "./helpers.ts";
@@ -54,6 +54,17 @@ const settled = (server: ServerProcess, id: string) =>
 
 const PARALLEL = { LOOP_MAX_PARALLEL: "2" };
 
+/** The leaders' pids once two agent runs are open and `ready` holds for both. */
+const bothOpenRuns = (ready: (run: AgentRun) => unknown, timeoutMs: number, what: string) =>
+  waitFor(
+    () => {
+      const open = stored((r) => r.agentRuns.listOpen());
+      return open.length === 2 && open.every(ready) ? open.map((r) => r.pid!) : undefined;
+    },
+    timeoutMs,
+    what,
+  );
+
 describe("LOOP_MAX_PARALLEL=2: a crash or a stop with two tasks running", () => {
   it("kill -9: the next start stops both runs' processes, pauses both; each resumes to done", async () => {
     const wds = setup(
@@ -75,14 +86,7 @@ describe("LOOP_MAX_PARALLEL=2: a crash or a stop with two tasks running", () => 
       ),
     );
     // Both runs are recorded with their leaders' start times: the next server can find them.
-    const leaders = await waitFor(
-      () => {
-        const open = stored((r) => r.agentRuns.listOpen());
-        return open.length === 2 && open.every((r) => r.procStart) ? open.map((r) => r.pid!) : undefined;
-      },
-      10_000,
-      "both runs' records",
-    );
+    const leaders = await bothOpenRuns((r) => r.procStart, 10_000, "both runs' records");
     const queue = (await first.api("/api/queue")).json;
     expect(queue.runningTasks.map((t: Task) => t.id).sort()).toEqual(tasks.map((t) => t.id).sort());
     expect(queue.tasks).toEqual([]);
@@ -120,14 +124,7 @@ describe("LOOP_MAX_PARALLEL=2: a crash or a stop with two tasks running", () => 
     const wds = setup(scenario({ claude: [claude.hang()], codex: [codex.review("STATUS: DONE")] }));
     const server = await startServer(dir, PARALLEL);
     const tasks = [await submit(server, wds[0]!), await submit(server, wds[1]!)];
-    const leaders = await waitFor(
-      () => {
-        const open = stored((r) => r.agentRuns.listOpen());
-        return open.length === 2 && open.every((r) => r.pid) ? open.map((r) => r.pid!) : undefined;
-      },
-      15_000,
-      "both agents running",
-    );
+    const leaders = await bothOpenRuns((r) => r.pid, 15_000, "both agents running");
     server.child.kill("SIGTERM");
     expect(await server.exited).toBe(0);
     for (const pid of leaders) expect(isRunning(pid)).toBe(false);

@@ -1,20 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
+import { e2eSuite, screenshotPath, signedInPage, TWO_ITERATIONS_OF_FILES } from "./harness.ts";
 
 const e2e = e2eSuite();
 let taskId: string;
 
 beforeAll(async () => {
-  const task = await e2e.server.fileTask("Two iterations of files", {
-    claude: [
-      { kind: "ok", text: "one", write: { path: "a.txt", content: "a\n" } },
-      { kind: "ok", text: "two", write: { path: "b.txt", content: "b\n" } },
-    ],
-    codex: [
-      { kind: "review", text: "STATUS: ISSUES_FOUND\n- Add b.txt too." },
-      { kind: "review", text: "STATUS: DONE" },
-    ],
-  });
+  const task = await e2e.server.fileTask("Two iterations of files", TWO_ITERATIONS_OF_FILES);
   await e2e.server.waitForStatus(task.id, ["done"]);
   taskId = task.id;
 }, 60_000);

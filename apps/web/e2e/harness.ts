@@ -269,6 +269,28 @@ export async function signedInPage(
   return page;
 }
 
+/** Claude writes a.txt, the review asks for b.txt, Claude writes it, the review says DONE. */
+export const TWO_ITERATIONS_OF_FILES = {
+  claude: [
+    { kind: "ok", text: "one", write: { path: "a.txt", content: "a\n" } },
+    { kind: "ok", text: "two", write: { path: "b.txt", content: "b\n" } },
+  ],
+  codex: [
+    { kind: "review", text: "STATUS: ISSUES_FOUND\n- Add b.txt too." },
+    { kind: "review", text: "STATUS: DONE" },
+  ],
+};
+
+/** Fills the new-task form's title, prompt and working directory (the page shows the form). */
+export async function fillNewTask(
+  page: Page,
+  task: { title: string; prompt: string; workingDir: string },
+): Promise<void> {
+  await page.getByLabel("Title").fill(task.title);
+  await page.getByLabel("Prompt").fill(task.prompt);
+  await page.getByLabel("Working directory").fill(task.workingDir);
+}
+
 export function screenshotPath(name: string): string {
   mkdirSync(RESULTS, { recursive: true });
   return join(RESULTS, name);

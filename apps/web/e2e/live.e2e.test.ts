@@ -1,7 +1,7 @@
 import type { Iteration, LoopEvent } from "@loop/shared";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
+import { e2eSuite, fillNewTask, screenshotPath, signedInPage } from "./harness.ts";
 
 const e2e = e2eSuite();
 
@@ -31,9 +31,11 @@ describe("a task filed in the browser", () => {
     });
     const page = await signedInPage(e2e.browser, e2e.server);
     await page.getByRole("heading", { name: "New task" }).waitFor();
-    await page.getByLabel("Title").fill("Live run");
-    await page.getByLabel("Prompt").fill("Print slowly, then fix what the review finds.");
-    await page.getByLabel("Working directory").fill(wd);
+    await fillNewTask(page, {
+      title: "Live run",
+      prompt: "Print slowly, then fix what the review finds.",
+      workingDir: wd,
+    });
     await page.getByRole("button", { name: "Start" }).click();
 
     // Start opens the new task's page.

@@ -2,7 +2,13 @@ import type { Task } from "@loop/shared";
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { seriousViolations, sidewaysOverflow } from "./axe.ts";
-import { e2eSuite, type LoopServer, screenshotPath, startServer } from "./harness.ts";
+import {
+  e2eSuite,
+  type LoopServer,
+  screenshotPath,
+  startServer,
+  TWO_ITERATIONS_OF_FILES,
+} from "./harness.ts";
 
 // Issue 24's acceptance: every point shown in Chromium at desktop and 390 px, light and dark. The
 // points' own tests run light (most at both sizes); this file walks each point's surface in all
@@ -67,20 +73,7 @@ describe("issue 24's points at desktop and 390 px, light and dark", () => {
     await s.waitForStatus(tasks.paused.id, ["running"]);
     await s.restart();
     await s.waitForStatus(tasks.paused.id, ["paused"]);
-    tasks.done = await s.fileTask(
-      "Done in two",
-      {
-        claude: [
-          { kind: "ok", text: "one", write: { path: "a.txt", content: "a\n" } },
-          { kind: "ok", text: "two", write: { path: "b.txt", content: "b\n" } },
-        ],
-        codex: [
-          { kind: "review", text: "STATUS: ISSUES_FOUND\n- Add b.txt too." },
-          { kind: "review", text: "STATUS: DONE" },
-        ],
-      },
-      { maxIterations: 10 },
-    );
+    tasks.done = await s.fileTask("Done in two", TWO_ITERATIONS_OF_FILES, { maxIterations: 10 });
     await s.waitForStatus(tasks.done.id, ["done"]);
     tasks.needs = await s.fileTask(
       "Needs attention",

@@ -1,7 +1,7 @@
 import type { Finding, Note, Task } from "@loop/shared";
 import { describe, expect, it } from "vitest";
 import { seriousViolations as serious } from "./axe.ts";
-import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
+import { e2eSuite, fillNewTask, screenshotPath, signedInPage } from "./harness.ts";
 
 const e2e = e2eSuite();
 
@@ -94,9 +94,7 @@ describe("the person in the loop, in the dashboard", () => {
     });
     const page = await signedInPage(e2e.browser, e2e.server);
     await page.getByRole("heading", { name: "New task" }).waitFor();
-    await page.getByLabel("Title").fill("Step by step");
-    await page.getByLabel("Prompt").fill("Do it in steps.");
-    await page.getByLabel("Working directory").fill(wd);
+    await fillNewTask(page, { title: "Step by step", prompt: "Do it in steps.", workingDir: wd });
     await page.getByLabel("Step mode: wait for me after each review").check();
     await page.getByRole("button", { name: "Start" }).click();
     await page.waitForURL((u) => u.pathname.startsWith("/tasks/"));

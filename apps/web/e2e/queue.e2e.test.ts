@@ -1,6 +1,6 @@
 import type { Task } from "@loop/shared";
 import { describe, expect, it } from "vitest";
-import { e2eSuite, screenshotPath, signedInPage } from "./harness.ts";
+import { e2eSuite, fillNewTask, screenshotPath, signedInPage } from "./harness.ts";
 
 const e2e = e2eSuite();
 
@@ -66,14 +66,14 @@ describe("the queue", () => {
     });
     await e2e.server.waitForStatus(first.id, ["running"]);
     const page = await signedInPage(e2e.browser, e2e.server);
-    await page.getByLabel("Title").fill("Then this");
-    await page.getByLabel("Prompt").fill("Follow up.");
-    await page.getByLabel("Working directory").fill(
-      e2e.server.workdir({
+    await fillNewTask(page, {
+      title: "Then this",
+      prompt: "Follow up.",
+      workingDir: e2e.server.workdir({
         claude: [{ kind: "ok", text: "ok" }],
         codex: [{ kind: "review", text: "STATUS: DONE" }],
       }),
-    );
+    });
     const select = page.getByLabel("Run after");
     await select.locator("option", { hasText: "Build it first (running" }).waitFor({ state: "attached" });
     await select.selectOption(first.id);

@@ -177,16 +177,15 @@ describe("queue control, in-process", () => {
   });
 });
 
+/** A task row as the API would have stored it, for recovery to find. */
+const storedTask = (h: ReturnType<typeof loopHarness>, title: string) =>
+  h.repos.tasks.create({ title, prompt: "p", workingDir: h.workDir, maxIterations: 3 });
+
 describe("start-up recovery of tasks a crashed server left running (decidedEnd)", () => {
   it("a stored DONE review finishes the task done; a run cut before its review is paused, then resumes with the review", async () => {
     const h = loopHarness({ start: false });
-    const decided = h.repos.tasks.create({
-      title: "d",
-      prompt: "p",
-      workingDir: h.workDir,
-      maxIterations: 3,
-    });
-    const cut = h.repos.tasks.create({ title: "c", prompt: "p", workingDir: h.workDir, maxIterations: 3 });
+    const decided = storedTask(h, "d");
+    const cut = storedTask(h, "c");
     for (const t of [decided, cut]) {
       h.repos.tasks.update(t.id, { status: "running", currentIteration: 1 });
       h.repos.iterations.start(t.id, 1);
@@ -218,18 +217,8 @@ describe("start-up recovery of tasks a crashed server left running (decidedEnd)"
 
   it("a usage-limit wait cut by the crash loses its 'resumes at': paused naming the crash, then resumes; a task paused between iterations stays as it was", async () => {
     const h = loopHarness({ start: false });
-    const waiting = h.repos.tasks.create({
-      title: "w",
-      prompt: "p",
-      workingDir: h.workDir,
-      maxIterations: 3,
-    });
-    const between = h.repos.tasks.create({
-      title: "b",
-      prompt: "p",
-      workingDir: h.workDir,
-      maxIterations: 3,
-    });
+    const waiting = storedTask(h, "w");
+    const between = storedTask(h, "b");
     // Waiting out claude's limit in iteration 1: the row says paused, the iteration still runs.
     h.repos.tasks.update(waiting.id, {
       status: "paused",
