@@ -4,7 +4,7 @@ import { type AgentsFactory, cliAgents } from "./agents/index.ts";
 import { ArtifactStore } from "./artifacts.ts";
 import type { EventBus } from "./events.ts";
 import { isolationFields, removeIsolation } from "./loop/isolation.ts";
-import { chainProblem } from "./loop/queue-plan.ts";
+import { chainBroken, chainProblem } from "./loop/queue-plan.ts";
 import type { Logger } from "./loop/run-context.ts";
 import { TaskRun } from "./loop/task-run.ts";
 import { type Budget, type Budgets, budgetDefaults, rebudget, resumePoint } from "./loop/transitions.ts";
@@ -107,7 +107,7 @@ export class Orchestrator {
     this.assertAccepting();
     // A chain whose first task ended short of done would only cancel the retry again: it runs unchained.
     const first = old.after ? this.repos.tasks.get(old.after)?.status : undefined;
-    const after = first && (first === "done" || !isTerminal(first)) ? old.after : null;
+    const after = first && !chainBroken(first) ? old.after : null;
     return this.file({ ...old, retryOf: old.id, after });
   }
 

@@ -28,9 +28,11 @@ export interface SteeringContext {
 export interface Steerable {
   readonly settings: Settings;
   readonly artifacts: ArtifactStore;
-  queue(): { runningTasks: Task[] };
   resume(id: string, extra?: number, caps?: object, inTx?: () => void): Promise<Task>;
-  readonly scheduler: { stopRun(id: string, cause: StopCause): Promise<boolean> };
+  readonly scheduler: {
+    readonly runs: ReadonlyMap<string, unknown>;
+    stopRun(id: string, cause: StopCause): Promise<boolean>;
+  };
 }
 
 /** The steering requests' context over an orchestrator and the repositories and bus it was built with. */
@@ -43,7 +45,7 @@ export function steeringContext(
   return {
     deps: { ...deps, settings, artifacts, closing },
     write: (fn) => retryBusy(fn, { timeoutMs: settings.dbBusyTimeoutMs, where: deps.repos.handle.path }),
-    runningHere: (id) => o.queue().runningTasks.some((t) => t.id === id),
+    runningHere: (id) => o.scheduler.runs.has(id),
     stopWait: (id) => o.scheduler.stopRun(id, { kind: "accept" }),
   };
 }

@@ -35,6 +35,9 @@ export const keys = {
   usage: ["usage"] as const,
 };
 
+/** GET /api/queue as one cached query: the queue panel, the running tasks, the form's "Run after". */
+export const queueQuery = { queryKey: keys.queue, queryFn: () => api.queue.get() };
+
 const ROW_TYPES: ReadonlySet<LoopEvent["type"]> = new Set([
   "task.updated",
   "iteration.updated",

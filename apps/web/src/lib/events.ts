@@ -141,14 +141,15 @@ const schedule = (flush: () => void) => {
     queueMicrotask(flush);
     return;
   }
-  let done = false;
-  const once = () => {
-    if (done) return;
-    done = true;
+  // Whichever comes first flushes and cancels the other.
+  const frame = requestAnimationFrame(() => {
+    clearTimeout(timer);
     flush();
-  };
-  requestAnimationFrame(once);
-  setTimeout(once, 50);
+  });
+  const timer = setTimeout(() => {
+    cancelAnimationFrame(frame);
+    flush();
+  }, 50);
 };
 
 /** Runs while this tab holds the lock; the promise never settles, so the lock is held until the tab goes. */

@@ -1,4 +1,6 @@
-import type { ClaudeUsage, CodexUsage, Task, TaskStatus, Usage } from "@loop/shared";
+import type { AgentName, ClaudeUsage, CodexUsage, Task, TaskStatus, Usage } from "@loop/shared";
+
+export const AGENT_LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
 
 export const STATUS_LABEL: Record<TaskStatus, string> = {
   queued: "queued",

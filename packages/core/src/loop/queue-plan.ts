@@ -34,6 +34,10 @@ export function sameDirectory(a: QueuedTask, b: QueuedTask): boolean {
   return inside(x, y) || inside(y, x);
 }
 
+/** A task chained `after` one that ended short of done never runs after it (it is cancelled). */
+export const chainBroken = (predecessor: Task["status"]): boolean =>
+  predecessor !== "done" && isTerminal(predecessor);
+
 const short = (t: Pick<Task, "id" | "title">) => `${t.id} (“${t.title}”)`;
 
 /**
@@ -60,7 +64,7 @@ export function plan<T extends QueuedTask>(p: {
         out.cancels.set(t.id, `Cancelled: the task it was to run after (${t.after}) was deleted`);
         continue;
       }
-      if (s !== "done" && isTerminal(s)) {
+      if (chainBroken(s)) {
         out.cancels.set(
           t.id,
           `Cancelled: the task it was to run after (${t.after}) ended ${s.replace("_", " ")}`,
@@ -97,8 +101,6 @@ export function plan<T extends QueuedTask>(p: {
   return out;
 }
 
-const agentLabel = (a: AgentName) => (a === "claude" ? "claude" : "codex");
-
 /** LOOP_PAUSE_AT_UTILIZATION as holds on new starts: one per agent with a window at or over it. */
 export function windowHolds(
   windows: readonly SubscriptionWindow[],
@@ -114,7 +116,7 @@ export function windowHolds(
     holds.push({
       agent,
       until: hold.until,
-      reason: `${agentLabel(agent)} window at ${top} % (LOOP_PAUSE_AT_UTILIZATION=${threshold}), until ${hold.until.toISOString()}`,
+      reason: `${agent} window at ${top} % (LOOP_PAUSE_AT_UTILIZATION=${threshold}), until ${hold.until.toISOString()}`,
     });
   }
   return holds;

@@ -3,8 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "../../app/router.tsx";
 import { api } from "../../lib/api.ts";
-import { keys, queryClient } from "../../lib/cache.ts";
-import "../running/running.css";
+import { keys, queryClient, queueQuery } from "../../lib/cache.ts";
 
 const HELD_REFRESH_MS = 3000;
 
@@ -16,8 +15,7 @@ const HELD_REFRESH_MS = 3000;
 export function QueuePanel() {
   // A held queue goes on by itself once the CLI is back; nothing is announced: look again now and then.
   const read = useQuery({
-    queryKey: keys.queue,
-    queryFn: () => api.queue.get(),
+    ...queueQuery,
     refetchInterval: (q) => (q.state.data?.waiting ? HELD_REFRESH_MS : false),
   });
   const queue = read.data ?? null;

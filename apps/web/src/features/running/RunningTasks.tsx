@@ -1,17 +1,14 @@
-import type { LoopEvent, Task } from "@loop/shared";
+import type { Task } from "@loop/shared";
 import { useQuery } from "@tanstack/react-query";
-import { useCallback, useRef, useState } from "react";
 import { Link } from "../../app/router.tsx";
-import { api } from "../../lib/api.ts";
-import { keys } from "../../lib/cache.ts";
-import { useTaskEvents } from "../../lib/events.ts";
+import { queueQuery } from "../../lib/cache.ts";
+import { AGENT_LABEL } from "../../lib/format.ts";
 import { LiveLine } from "../task/LiveLine.tsx";
 import { LogView } from "../task/LogView.tsx";
-import { type AgentLog, applyEvents, createTaskView, type TaskView } from "../task/model.ts";
+import type { AgentLog, TaskView } from "../task/model.ts";
+import { useTaskView } from "../task/useTaskView.ts";
 import { StatusBadge } from "../tasks/StatusBadge.tsx";
 import "./running.css";
-
-const AGENT_LABEL = { claude: "Claude", codex: "Codex" } as const;
 
 /**
  * With LOOP_MAX_PARALLEL above 1: every running task side by side (stacked on a narrow screen),
@@ -19,7 +16,7 @@ const AGENT_LABEL = { claude: "Claude", codex: "Codex" } as const;
  * (lib/events.ts), so the output of tasks no card or page shows stays filtered out.
  */
 export function RunningTasks() {
-  const read = useQuery({ queryKey: keys.queue, queryFn: () => api.queue.get() });
+  const read = useQuery(queueQuery);
   const queue = read.data;
   if (!queue || queue.maxParallel <= 1 || queue.runningTasks.length === 0) return null;
   return (
@@ -49,14 +46,7 @@ function currentLog(view: TaskView): { n: number; log: AgentLog } | null {
 }
 
 function RunningCard({ task }: { task: Task }) {
-  const viewRef = useRef<TaskView>(createTaskView());
-  const [, setVersion] = useState(0);
-  const onBatch = useCallback((events: LoopEvent[]) => {
-    const view = viewRef.current;
-    if (applyEvents(view, events)) setVersion(view.version);
-  }, []);
-  useTaskEvents(task.id, { onBatch });
-  const now = currentLog(viewRef.current);
+  const now = currentLog(useTaskView(task.id));
   const label = now
     ? `${AGENT_LABEL[now.log.agent]} output, iteration ${now.n}: ${task.title}`
     : `Live log: ${task.title}`;

@@ -1,6 +1,6 @@
 import type { AgentName, CheckResult, Finding, Iteration } from "@loop/shared";
 import { useId, useState } from "react";
-import { formatDuration } from "../../lib/format.ts";
+import { AGENT_LABEL, formatDuration } from "../../lib/format.ts";
 import { ChangesDisclosure } from "../changes/ChangesDisclosure.tsx";
 import { AgentUsage } from "./AgentUsage.tsx";
 import { DisclosureButton } from "./DisclosureButton.tsx";
@@ -8,8 +8,6 @@ import { LiveLine } from "./LiveLine.tsx";
 import { LogView } from "./LogView.tsx";
 import { agentState, iterationState, lineCount } from "./logic.ts";
 import type { AgentLog, CheckLog, IterationView } from "./model.ts";
-
-const AGENT_LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
 
 export function IterationSection({
   taskId,

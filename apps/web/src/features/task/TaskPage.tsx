@@ -1,13 +1,14 @@
-import type { LoopEvent, Task } from "@loop/shared";
+import type { Task } from "@loop/shared";
 import { canCancel, isActive, isTerminal } from "@loop/shared/statuses";
 import { useQuery } from "@tanstack/react-query";
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link, navigate } from "../../app/router.tsx";
 import { ApiError, api } from "../../lib/api.ts";
 import { fetchDetail, forgetTask, keys } from "../../lib/cache.ts";
 import { useNow } from "../../lib/clock.ts";
-import { globalStreamState, useTaskEvents } from "../../lib/events.ts";
+import { globalStreamState } from "../../lib/events.ts";
 import {
+  AGENT_LABEL,
   claudeDetail,
   codexDetail,
   elapsedMs,
@@ -25,18 +26,15 @@ import { setViewing } from "../notifications/notifications.ts";
 import { StatusBadge } from "../tasks/StatusBadge.tsx";
 import { usePageFollow } from "./follow.ts";
 import { IterationSection } from "./IterationSection.tsx";
-import { applyEvents, createTaskView, type TaskView } from "./model.ts";
+import type { TaskView } from "./model.ts";
 import { ResumeControl } from "./ResumeControl.tsx";
 import { NoteBox, SteeringPanel } from "./SteeringPanel.tsx";
+import { useTaskView } from "./useTaskView.ts";
 import { WorktreeInfo } from "./WorktreeInfo.tsx";
-
-const ROLE_LABEL = { claude: "Claude", codex: "Codex" } as const;
 
 export function TaskPage({ id }: { id: string }) {
   // The task's rows (task, iterations, findings) come from the cache, which the stream keeps current.
   const detail = useQuery({ queryKey: keys.task(id), queryFn: () => fetchDetail(id) });
-  const viewRef = useRef<TaskView>(createTaskView());
-  const [, setVersion] = useState(0);
   const [extra, setExtra] = useState<number | null>(null);
   const stream = useStore(globalStreamState);
 
@@ -45,11 +43,7 @@ export function TaskPage({ id }: { id: string }) {
     return () => setViewing(null);
   }, [id]);
 
-  const onBatch = useCallback((events: LoopEvent[]) => {
-    const view = viewRef.current;
-    if (applyEvents(view, events)) setVersion(view.version);
-  }, []);
-  useTaskEvents(id, { onBatch });
+  const view = useTaskView(id);
 
   const task = detail.data?.task ?? null;
   const iterations = detail.data?.iterations ?? [];
@@ -76,7 +70,6 @@ export function TaskPage({ id }: { id: string }) {
       </p>
     );
 
-  const view = viewRef.current;
   const restByN = new Map(iterations.map((it) => [it.n, it]));
   const ns = [...new Set([...view.iterations.map((it) => it.n), ...iterations.map((it) => it.n)])].sort(
     (a, b) => a - b,
@@ -278,7 +271,7 @@ function TaskHeader({
         <div>
           <dt>Roles</dt>
           <dd className="roles">
-            {ROLE_LABEL[task.worker]} works · {ROLE_LABEL[task.reviewer]} reviews
+            {AGENT_LABEL[task.worker]} works · {AGENT_LABEL[task.reviewer]} reviews
           </dd>
         </div>
         {task.pauseAfterIteration && (

@@ -2,13 +2,14 @@ import { type AgentName, AgentName as Agents, type Task } from "@loop/shared";
 import { type FormEvent, type KeyboardEvent, type ReactNode, useId, useState } from "react";
 import { Link } from "../../app/router.tsx";
 import { api, type FormErrors, type FormField, formErrorsFrom } from "../../lib/api.ts";
+import { AGENT_LABEL } from "../../lib/format.ts";
 import { useStore } from "../../lib/store.ts";
 import { health } from "../health/health.ts";
+import type { ControlProps } from "./control.ts";
 import { newTaskBody } from "./newTaskBody.ts";
 import { RunAfterSelect } from "./RunAfterSelect.tsx";
 
 const LAST_DIR_KEY = "loop.lastWorkingDir";
-const LABEL: Record<AgentName, string> = { claude: "Claude", codex: "Codex" };
 
 /** The check command last used per working directory: { "/path": "npm test" }. */
 const CHECKS_KEY = "loop.checkCommands";
@@ -200,7 +201,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
             onChange={(e) => setPrompt(e.target.value)}
           />
         ),
-        `What ${LABEL[worker]} should do. ${LABEL[reviewer]} reviews each iteration until it answers STATUS: DONE.`,
+        `What ${AGENT_LABEL[worker]} should do. ${AGENT_LABEL[reviewer]} reviews each iteration until it answers STATUS: DONE.`,
       )}
       {field(
         "workingDir",
@@ -259,7 +260,7 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
               >
                 {Agents.options.map((a) => (
                   <option key={a} value={a}>
-                    {LABEL[a]}
+                    {AGENT_LABEL[a]}
                   </option>
                 ))}
               </select>
@@ -348,9 +349,9 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
         "continueSession",
         continueSession,
         setContinueSession,
-        `Continue ${LABEL[worker]}'s session`,
+        `Continue ${AGENT_LABEL[worker]}'s session`,
         <>
-          Later iterations resume {LABEL[worker]}'s conversation and send only the new review and open
+          Later iterations resume {AGENT_LABEL[worker]}'s conversation and send only the new review and open
           findings (smaller prompts). Unchecked: the server's default.
         </>,
       )}
@@ -390,10 +391,4 @@ export function NewTaskForm({ onCreated }: { onCreated: (task: Task) => void }) 
       </p>
     </form>
   );
-}
-
-interface ControlProps {
-  id: string;
-  "aria-invalid": true | undefined;
-  "aria-describedby": string | undefined;
 }

@@ -1,20 +1,14 @@
 import { useQuery } from "@tanstack/react-query";
-import { api } from "../../lib/api.ts";
-import { keys } from "../../lib/cache.ts";
+import { queueQuery } from "../../lib/cache.ts";
+import type { ControlProps } from "./control.ts";
 
 /**
  * The New task form's "Run after": the task starts once the chosen one is done (task field
  * `after`). It offers the tasks that have not ended, running first, then the queue in its order.
  */
-export function RunAfterSelect(props: {
-  id: string;
-  "aria-invalid": true | undefined;
-  "aria-describedby": string | undefined;
-  value: string;
-  onChange(id: string): void;
-}) {
+export function RunAfterSelect(props: ControlProps & { value: string; onChange(id: string): void }) {
   const { value, onChange, ...control } = props;
-  const read = useQuery({ queryKey: keys.queue, queryFn: () => api.queue.get() });
+  const read = useQuery(queueQuery);
   const candidates = [...(read.data?.runningTasks ?? []), ...(read.data?.tasks ?? [])];
   // A chosen task that has started or ended since stays listed until the choice changes.
   const missing = value !== "" && !candidates.some((t) => t.id === value);
